@@ -1,0 +1,183 @@
+"""The backend abstraction: which array module runs the math.
+
+`GKERAS_BACKEND` chooses, once per process, at first use:
+
+- `auto` (default): CuPy when it imports and a CUDA device is visible,
+  NumPy otherwise;
+- `numpy`: always NumPy (CPU);
+- `cupy`: CuPy, or a clear error saying why it cannot be used.
+
+Everything above this package is written against `xp` (the chosen array
+module), or picks the module from its input arrays with
+`get_array_module`, so the same code runs on NumPy and CuPy. The heavy
+primitives (convolution, pooling, recurrent steps, attention,
+normalization) live in `backend.cpu` (NumPy) and `backend.gpu` (CuPy +
+the CUDA kernels of `kernels/`), which export the same names.
+
+This module also serves the Keras-2 style `import gkeras.backend as K`
+helpers (`K.floatx()`, `K.epsilon()`, `K.clear_session()`, ...).
+"""
+
+import os
+
+import numpy as np
+
+from gkeras.backend.config import (  # noqa: F401  (public re-exports)
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+    standardize_data_format,
+)
+
+_BACKEND = None  # "numpy" | "cupy", decided on first use
+_CUPY = None
+
+
+def _cupy_or_reason():
+    """Returns (cupy module, None) or (None, why CuPy cannot be used)."""
+    try:
+        import cupy  # the only import of CuPy outside backend/gpu
+    except Exception as e:  # ImportError, or a broken CUDA install
+        return None, f"CuPy could not be imported ({type(e).__name__}: {e})"
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:
+        return None, ("CuPy is installed but no CUDA device could be "
+                      f"queried ({type(e).__name__}: {e})")
+    if n < 1:
+        return None, "CuPy is installed but no CUDA device is visible"
+    return cupy, None
+
+
+def _choose():
+    global _BACKEND, _CUPY
+    want = os.environ.get("GKERAS_BACKEND", "auto").strip().lower() or "auto"
+    if want not in ("auto", "numpy", "cupy"):
+        raise ValueError(
+            f"GKERAS_BACKEND={want!r} is not a known backend. Expected one "
+            "of 'auto', 'numpy', 'cupy'.")
+    if want == "numpy":
+        _BACKEND = "numpy"
+        return
+    cupy, why = _cupy_or_reason()
+    if cupy is None:
+        if want == "cupy":
+            raise RuntimeError(
+                f"GKERAS_BACKEND='cupy' was asked for, but {why}. Install "
+                "the GPU extra (`pip install gkeras[gpu]` for CUDA 12, "
+                "`gkeras[gpu-cuda13]` for CUDA 13) on a machine with an "
+                "NVIDIA GPU, or set GKERAS_BACKEND=numpy.")
+        _BACKEND = "numpy"
+        return
+    _BACKEND, _CUPY = "cupy", cupy
+
+
+def backend():
+    """Returns the name of the array backend in use.
+
+    Returns:
+        `"numpy"` (CPU) or `"cupy"` (NVIDIA GPU).
+
+    Example:
+    >>> gkeras.backend.backend()
+    'numpy'
+    """
+    if _BACKEND is None:
+        _choose()
+    return _BACKEND
+
+
+def get_xp():
+    """Returns the array module of the chosen backend (numpy or cupy)."""
+    return _CUPY if backend() == "cupy" else np
+
+
+def is_cupy_array(x):
+    """True when `x` is a CuPy ndarray (without importing CuPy)."""
+    return type(x).__module__.startswith("cupy")
+
+
+def get_array_module(*arrays):
+    """Returns numpy or cupy, whichever owns the given arrays.
+
+    Like `cupy.get_array_module`: an op chooses its module from its inputs,
+    never from a global flag in the middle of a step.
+    """
+    for a in arrays:
+        if is_cupy_array(a):
+            import cupy
+            return cupy
+    return np
+
+
+def kernels_for(*arrays):
+    """Returns the module of heavy primitives for these arrays.
+
+    `backend.cpu` for NumPy arrays, `backend.gpu` for CuPy arrays; both
+    export the same function names and signatures.
+    """
+    for a in arrays:
+        if is_cupy_array(a):
+            from gkeras.backend import gpu
+            return gpu
+    from gkeras.backend import cpu
+    return cpu
+
+
+def to_numpy(x):
+    """Returns `x` as a NumPy array (copying from the GPU when needed)."""
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        return x.numpy()
+    if is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def to_device(x, dtype=None):
+    """Returns `x` as an array of the chosen backend (moved to the GPU when
+    the backend is CuPy), cast to `dtype` when given."""
+    xp = get_xp()
+    if xp is np:
+        if is_cupy_array(x):
+            x = x.get()
+        return np.asarray(x, dtype=dtype)
+    return xp.asarray(x, dtype=dtype)
+
+
+def standardize_dtype(dtype):
+    """Returns a dtype name string (`"float32"`, `"int32"`, ...)."""
+    if dtype is None:
+        return floatx()
+    if hasattr(dtype, "name") and not isinstance(dtype, str):
+        return str(dtype.name) if hasattr(dtype, "itemsize") else \
+            np.dtype(dtype).name
+    return np.dtype(dtype).name
+
+
+def clear_session(free_memory=True):
+    """Resets the state gkeras keeps between models.
+
+    Automatic layer names start again from `dense`, `dense_1`... and, on
+    the GPU, CuPy's memory pool is released.
+
+    Args:
+        free_memory: Also release cached GPU memory.
+    """
+    from gkeras.utils import naming
+    naming.reset_uids()
+    if free_memory and _BACKEND == "cupy":
+        _CUPY.get_default_memory_pool().free_all_blocks()
+
+
+def __getattr__(name):
+    # `from gkeras.backend import xp` resolves lazily so that importing
+    # gkeras never imports CuPy.
+    if name == "xp":
+        return get_xp()
+    from gkeras.backend import keras2
+    if hasattr(keras2, name):
+        return getattr(keras2, name)
+    raise AttributeError(f"module 'gkeras.backend' has no attribute {name!r}")

@@ -1,0 +1,21 @@
+"""NumPy implementations of the heavy primitives, forward and backward.
+
+One module per family (`conv`, `pool`, `batchnorm`, `rnn`, `attention`,
+`layernorm`); each lists its entry points in `__all__`. `backend.gpu`
+exports exactly the same names with the same signatures, on CuPy arrays
+(a test asserts the two sets are equal). Functions take and return plain
+arrays (no autograd): the differentiable primitives in `gkeras.ops` call
+them.
+"""
+
+from gkeras.backend.cpu.conv import *  # noqa: F401,F403
+from gkeras.backend.cpu.pool import *  # noqa: F401,F403
+from gkeras.backend.cpu.batchnorm import *  # noqa: F401,F403
+from gkeras.backend.cpu.rnn import *  # noqa: F401,F403
+from gkeras.backend.cpu.attention import *  # noqa: F401,F403
+from gkeras.backend.cpu.layernorm import *  # noqa: F401,F403
+from gkeras.backend.cpu import (conv, pool, batchnorm, rnn, attention,
+                                layernorm)
+
+FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm)
+__all__ = [n for fam in FAMILIES for n in fam.__all__]

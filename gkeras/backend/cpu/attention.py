@@ -1,0 +1,3 @@
+"""attention primitives (cpu side)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""conv primitives (cpu side)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""pool primitives (cpu side)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""rnn primitives (cpu side)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""attention primitives (gpu side)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""pool primitives (gpu side)."""
+
+__all__ = []

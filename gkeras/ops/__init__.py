@@ -1,0 +1,47 @@
+"""`gkeras.ops`: differentiable operations on tensors (Keras 3 names).
+
+Every op runs eagerly on gkeras Tensors, NumPy or CuPy arrays and Python
+scalars; called on symbolic `KerasTensor`s (the Functional API) it records
+a graph node instead. Gradients come from the autograd engine in
+`gkeras.ops.engine`.
+"""
+
+from gkeras.ops.engine import GradientTape, Tensor, no_grad  # noqa: F401
+from gkeras.ops.variable import Variable  # noqa: F401
+from gkeras.ops.elementwise import (  # noqa: F401
+    abs, absolute, add, arccos, arcsin, arcsinh, arctan, arctanh, ceil, clip,
+    cos, cosh, divide, divide_no_nan, equal, exp, expm1, floor, floor_divide,
+    greater, greater_equal, isclose, isfinite, isinf, isnan, less,
+    less_equal, log, log10, log1p, log2, logaddexp, logical_and, logical_not,
+    logical_or, logical_xor, matmul, maximum, minimum, mod, multiply,
+    nan_to_num, negative, not_equal, power, reciprocal, round, rsqrt, sign,
+    sin, sinh, sqrt, square, subtract, tan, tanh, true_divide, where,
+)
+from gkeras.ops.reduction import (  # noqa: F401
+    all, amax, amin, any, argmax, argmin, argsort, count_nonzero, cumsum,
+    logsumexp, max, mean, median, min, prod, std, sum, var,
+)
+from gkeras.ops.shape import (  # noqa: F401
+    broadcast_to, concatenate, diagonal, expand_dims, flip, getitem, hstack,
+    moveaxis, pad, ravel, repeat, reshape, roll, sort, split, squeeze, stack,
+    swapaxes, take, take_along_axis, tile, trace, transpose, tril, triu,
+    vstack,
+)
+from gkeras.ops.core import (  # noqa: F401
+    arange, average, cast, cond, convert_to_numpy, convert_to_tensor, dot,
+    dtype, einsum, eye, fori_loop, full, full_like, identity, inner,
+    is_tensor, linspace, ndim, norm, one_hot, ones, ones_like, outer,
+    scatter, scatter_update, shape, size, slice, slice_update,
+    stop_gradient, tensordot, tri, vdot, while_loop, zeros, zeros_like,
+)
+from gkeras.ops.nn import (  # noqa: F401
+    binary_crossentropy, categorical_crossentropy, celu, dropout, elu, gelu,
+    hard_sigmoid, hard_silu, hard_swish, in_top_k, l2_normalize, leaky_relu,
+    log_sigmoid, log_softmax, mish, moments, normalize, relu, relu6, selu,
+    sigmoid, silu, softmax, softplus, softsign, sparse_categorical_crossentropy,
+    sparse_plus, swish, top_k,
+)
+from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
+
+_install()
+del _install

@@ -1,0 +1,357 @@
+"""The define-by-run autograd engine: `Tensor`, `Function`, `GradientTape`.
+
+A `Tensor` wraps an array of the backend (NumPy or CuPy). A `Function` is a
+differentiable primitive: `forward` maps arrays to arrays (keeping on `self`
+what `backward` needs), `backward` maps output gradients to input
+gradients. Heavy primitives (a convolution, a whole LSTM sequence,
+attention, batch normalization, softmax cross-entropy) are single
+Functions with hand-written backward, so a training step is a short graph
+of fused nodes (the function-node model of Chainer and DeZero).
+
+Recording happens only while a `GradientTape` is active and an input
+requires a gradient; `predict`, `evaluate` and a plain `model(x)` build no
+graph.
+"""
+
+import heapq
+import itertools
+
+import numpy as np
+
+from gkeras.backend import get_array_module
+
+_uid = itertools.count(1)
+
+
+class _TapeState:
+    """Process-wide recording state (training steps are single-threaded)."""
+
+    __slots__ = ("recording",)
+
+    def __init__(self):
+        self.recording = 0
+
+
+_STATE = _TapeState()
+
+
+def is_recording():
+    """True while a `GradientTape` is recording operations."""
+    return _STATE.recording > 0
+
+
+class Tensor:
+    """An array with an optional link to the `Function` that produced it.
+
+    gkeras ops return `Tensor`s; they behave like arrays of the backend
+    (arithmetic operators, indexing, `shape`, `dtype`, `numpy()`, NumPy
+    interop through `__array__`).
+
+    Args:
+        data: a NumPy or CuPy array.
+        requires_grad: whether gradients should flow to this tensor.
+    """
+
+    __slots__ = ("data", "creator", "requires_grad", "_id", "_keras_mask",
+                 "__weakref__")
+    # NumPy must defer to our reflected operators (`ndarray + Tensor`).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False):
+        self.data = data
+        self.creator = None
+        self.requires_grad = requires_grad
+        self._id = 0
+        self._keras_mask = None
+
+    # -- array-like surface -------------------------------------------------
+    @property
+    def shape(self):
+        """The shape, a tuple of ints."""
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        """The dtype of the underlying array."""
+        return self.data.dtype
+
+    @property
+    def size(self):
+        """Number of elements."""
+        return self.data.size
+
+    def numpy(self):
+        """Returns the value as a NumPy array (copied from the GPU if needed)."""
+        d = self.data
+        return d.get() if hasattr(d, "get") and not isinstance(
+            d, np.ndarray) else np.asarray(d)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __index__(self):
+        return int(self.data)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", threshold=20)
+        return (f"<Tensor shape={tuple(self.shape)}, dtype={self.dtype}, "
+                f"value=\n{body}>")
+
+    def __format__(self, spec):
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
+
+    def __setitem__(self, key, value):
+        raise TypeError(
+            "gkeras tensors are immutable: item assignment is not supported. "
+            "Use `gkeras.ops.where(...)`, `gkeras.ops.slice_update(...)` or "
+            "`gkeras.ops.scatter_update(...)` instead.")
+
+    def __reduce__(self):
+        return (Tensor, (self.numpy(),))
+
+
+def as_array(x):
+    """Returns the raw array of a Tensor, or `x` itself."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+class Function:
+    """A differentiable primitive.
+
+    Subclasses implement `forward(*arrays)` (returning one array or a tuple)
+    and `backward(*grads)` (one gradient per output in, one per input out;
+    `None` where an input gets no gradient). Constructor arguments carry
+    non-tensor parameters (axes, strides, ...).
+
+    Example:
+
+    ```python
+    class Square(Function):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, gy):
+            return 2 * self.x * gy
+    ```
+    """
+
+    # Positions of inputs that never get a gradient (indices, masks).
+    nondiff_inputs = ()
+
+    def __call__(self, *inputs):
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        ys = self.forward(*arrays)
+        multi = isinstance(ys, tuple)
+        if not multi:
+            ys = (ys,)
+        if _STATE.recording and any(
+                isinstance(x, Tensor) and x.requires_grad for x in inputs):
+            self.inputs = inputs
+            gen = 0
+            for x in inputs:
+                if isinstance(x, Tensor) and x.creator is not None:
+                    g = x.creator.generation
+                    if g >= gen:
+                        gen = g + 1
+            self.generation = gen
+            outs = []
+            ids = []
+            for y in ys:
+                t = Tensor(y, True)
+                t.creator = self
+                t._id = next(_uid)
+                outs.append(t)
+                ids.append(t._id)
+            self.output_ids = ids
+        else:
+            outs = [Tensor(y) for y in ys]
+        return tuple(outs) if multi else outs[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, *gys):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no gradient defined.")
+
+
+def _leaf_key(t):
+    if t._id == 0:
+        t._id = next(_uid)
+    return t._id
+
+
+def backward(loss, sources, output_grad=None):
+    """Computes d`loss`/d`source` for each source tensor.
+
+    Args:
+        loss: the tensor to differentiate (any shape; its gradient seed is
+            ones, or `output_grad`).
+        sources: list of tensors (Variables or watched tensors).
+        output_grad: optional seed gradient for `loss`.
+
+    Returns:
+        A list of arrays (or None where a source does not affect `loss`).
+    """
+    keys = [_leaf_key(s) for s in sources]
+    if not isinstance(loss, Tensor) or loss.creator is None:
+        return [None] * len(sources)
+    xp = get_array_module(loss.data)
+    seed = xp.ones_like(loss.data) if output_grad is None else \
+        as_array(output_grad)
+    grads = {loss._id: seed}
+    heap = [(-loss.creator.generation, id(loss.creator), loss.creator)]
+    seen = {id(loss.creator)}
+    wanted = set(keys)
+    result = {}
+    while heap:
+        _, _, f = heapq.heappop(heap)
+        for i in f.output_ids:
+            if i in wanted:  # an intermediate tensor asked for directly
+                result[i] = grads.get(i)
+        gys = [grads.pop(i, None) for i in f.output_ids]
+        if all(g is None for g in gys):
+            f.inputs = None
+            continue
+        if len(gys) > 1 and any(g is None for g in gys):
+            # Fill missing output grads with zeros so backward sees arrays.
+            gys = [g if g is not None else _zeros_like_output(f, k)
+                   for k, g in enumerate(gys)]
+        gxs = f.backward(*gys)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        for x, gx in zip(f.inputs, gxs):
+            if gx is None or not isinstance(x, Tensor) or not x.requires_grad:
+                continue
+            if x.creator is None:
+                k = x._id
+                if k in wanted:
+                    prev = result.get(k)
+                    result[k] = gx if prev is None else prev + gx
+                continue
+            k = x._id
+            prev = grads.get(k)
+            grads[k] = gx if prev is None else prev + gx
+            c = x.creator
+            if id(c) not in seen:
+                seen.add(id(c))
+                heapq.heappush(heap, (-c.generation, id(c), c))
+        # Free the graph as we go: backward runs once per tape.
+        f.inputs = None
+    return [result.get(k) for k in keys]
+
+
+def _zeros_like_output(f, k):
+    shapes = getattr(f, "output_shapes", None)
+    if shapes is None:
+        raise RuntimeError(
+            f"{type(f).__name__} received no gradient for output {k}; "
+            "multi-output functions must set `output_shapes`/`output_dtype`.")
+    xp = getattr(f, "xp", np)
+    return xp.zeros(shapes[k], dtype=getattr(f, "output_dtype", "float32"))
+
+
+class GradientTape:
+    """Records operations for automatic differentiation.
+
+    Example:
+
+    ```python
+    x = gkeras.Variable(3.0)
+    with GradientTape() as tape:
+        y = x * x
+    tape.gradient(y, [x])  # [6.0]
+    ```
+
+    Args:
+        persistent: accepted for TensorFlow-style code; gkeras frees the
+            graph after the first `gradient` call either way, so a second
+            call raises.
+    """
+
+    def __init__(self, persistent=False):
+        self.persistent = persistent
+        self._used = False
+        self._watched = []
+
+    def __enter__(self):
+        _STATE.recording += 1
+        return self
+
+    def __exit__(self, *exc):
+        _STATE.recording -= 1
+        return False
+
+    def watch(self, tensor):
+        """Makes a (leaf) tensor require gradients from here on."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"GradientTape.watch expects a Tensor, received "
+                            f"{type(tensor).__name__}.")
+        tensor.requires_grad = True
+        self._watched.append(tensor)
+        return tensor
+
+    def gradient(self, target, sources, output_gradients=None):
+        """Returns the gradients of `target` with respect to `sources`.
+
+        Args:
+            target: a Tensor (usually the scalar loss).
+            sources: a Tensor/Variable or a list of them.
+            output_gradients: optional seed gradient.
+
+        Returns:
+            Arrays shaped like the sources (None where unconnected), in a
+            list when `sources` is a list.
+        """
+        if self._used:
+            raise RuntimeError("GradientTape.gradient can only be called once "
+                               "per tape (the graph is freed after backward).")
+        self._used = True
+        single = not isinstance(sources, (list, tuple))
+        srcs = [sources] if single else list(sources)
+        grads = backward(target, srcs, output_gradients)
+        return grads[0] if single else grads
+
+
+class no_grad:
+    """Context manager that suspends recording (inference inside a tape)."""
+
+    def __enter__(self):
+        self._saved = _STATE.recording
+        _STATE.recording = 0
+        return self
+
+    def __exit__(self, *exc):
+        _STATE.recording = self._saved
+        return False

@@ -1,0 +1,279 @@
+"""Symbolic tensors and graph nodes for the Functional API.
+
+A `KerasTensor` carries a shape (None for unknown sizes), a dtype and the
+history of the operation that produced it. Calling a layer (or an op) on
+KerasTensors computes nothing: it infers the output shape and records a
+`Node`. `Functional` models later execute the recorded graph.
+"""
+
+import numpy as np
+
+from gkeras import backend
+from gkeras.ops.engine import Tensor
+
+
+class KerasHistory(tuple):
+    """(operation, node_index, tensor_index)."""
+
+    __slots__ = ()
+
+    @property
+    def operation(self):
+        return self[0]
+
+    @property
+    def node_index(self):
+        return self[1]
+
+    @property
+    def tensor_index(self):
+        return self[2]
+
+
+class KerasTensor:
+    """A symbolic tensor: shape, dtype and the node that produces it.
+
+    Args:
+        shape: a tuple; None entries are unknown (the batch axis usually).
+        dtype: dtype name.
+        sparse: accepted for Keras compatibility.
+        name: optional name.
+    """
+
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, shape, dtype="float32", sparse=False, name=None,
+                 record_history=True):
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.dtype = backend.standardize_dtype(dtype)
+        self.sparse = bool(sparse)
+        self.name = name
+        self._keras_history = None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
+                f"sparse={self.sparse}, name={self.name}>")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "A KerasTensor is symbolic: it's a placeholder for a shape and a "
+            "dtype. It doesn't have any actual numerical value. You cannot "
+            "convert it to a NumPy array. Call the model on real data "
+            "(`model(x)` or `model.predict(x)`) to get values.")
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor cannot be used as a Python "
+                        "bool (e.g. in an `if`). Use `gkeras.ops.where` or "
+                        "`gkeras.ops.cond`.")
+
+    def __len__(self):
+        if self.shape and self.shape[0] is not None:
+            return self.shape[0]
+        raise TypeError("len() of a KerasTensor with an unknown first "
+                        "dimension")
+
+    def __iter__(self):
+        raise TypeError("Iterating over a symbolic KerasTensor is not "
+                        "supported.")
+
+    def __hash__(self):
+        return id(self)
+
+    def __getitem__(self, key):
+        from gkeras.ops.shape import getitem
+        return getitem(self, key)
+
+    def reshape(self, *shape):
+        from gkeras.ops.shape import reshape
+        return reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def __eq__(self, other):
+        from gkeras.ops.elementwise import equal
+        return equal(self, other)
+
+    def __ne__(self, other):
+        from gkeras.ops.elementwise import not_equal
+        return not_equal(self, other)
+
+
+def _install():
+    from gkeras.ops.elementwise import install_operators
+    install_operators(KerasTensor)
+
+
+class Node:
+    """A call of an operation on symbolic inputs.
+
+    Attributes:
+        operation: the layer or op called.
+        call_args, call_kwargs: the arguments as given (KerasTensors inside).
+        input_tensors: the KerasTensors found in the arguments, in order.
+        outputs: the KerasTensors produced (a flat list).
+        output_structure: the outputs as returned (tensor, list, dict).
+    """
+
+    def __init__(self, operation, call_args, call_kwargs, outputs):
+        self.operation = operation
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.output_structure = outputs
+        self.outputs = flatten(outputs)
+        self.input_tensors = [t for t in flatten((call_args, call_kwargs))
+                              if isinstance(t, KerasTensor)]
+        node_index = len(operation._inbound_nodes)
+        operation._inbound_nodes.append(self)
+        for i, t in enumerate(self.outputs):
+            t._keras_history = KerasHistory((operation, node_index, i))
+        for t in self.input_tensors:
+            if t._keras_history is not None:
+                t._keras_history.operation._outbound_nodes.append(self)
+
+    @property
+    def parent_nodes(self):
+        """The nodes that produced this node's inputs."""
+        out = []
+        for t in self.input_tensors:
+            h = t._keras_history
+            if h is not None:
+                node = h.operation._inbound_nodes[h.node_index]
+                if node not in out:
+                    out.append(node)
+        return out
+
+    @property
+    def is_input(self):
+        return not self.input_tensors
+
+
+def flatten(structure):
+    """Flattens nested lists/tuples/dicts (dict values in key order as
+    given) into a list of leaves."""
+    out = []
+    _flatten_into(structure, out)
+    return out
+
+
+def _flatten_into(s, out):
+    if isinstance(s, (list, tuple)) and not isinstance(s, KerasHistory):
+        for x in s:
+            _flatten_into(x, out)
+    elif isinstance(s, dict):
+        for x in s.values():
+            _flatten_into(x, out)
+    else:
+        out.append(s)
+
+
+def map_structure(fn, s):
+    """Applies `fn` to every leaf of a nested list/tuple/dict."""
+    if isinstance(s, list):
+        return [map_structure(fn, x) for x in s]
+    if isinstance(s, tuple) and not isinstance(s, KerasHistory):
+        return tuple(map_structure(fn, x) for x in s)
+    if isinstance(s, dict):
+        return {k: map_structure(fn, v) for k, v in s.items()}
+    return fn(s)
+
+
+def _dummy_value(kt, fill):
+    shape = tuple((fill[0] if i == 0 else fill[1]) if s is None else s
+                  for i, s in enumerate(kt.shape))
+    xp = backend.get_xp()
+    if np.dtype(kt.dtype).kind in "iu":
+        return Tensor(xp.ones(shape, dtype=kt.dtype))
+    if np.dtype(kt.dtype).kind == "b":
+        return Tensor(xp.ones(shape, dtype=bool))
+    # Small positive values: safe for log/sqrt/division in custom code.
+    return Tensor(xp.full(shape, 0.5, dtype=kt.dtype))
+
+
+def _spec_of(value):
+    if isinstance(value, Tensor) or hasattr(value, "shape"):
+        a = value.data if isinstance(value, Tensor) else value
+        return KerasTensor(a.shape, dtype=str(a.dtype))
+    return value
+
+
+def compute_output_spec_by_running(fn, args, kwargs):
+    """Infers output KerasTensors by running `fn` on small dummy tensors.
+
+    Unknown sizes get two different fill-ins; output axes whose size
+    changes between the runs are unknown (None) in the result.
+    """
+    from gkeras.ops.engine import no_grad
+    has_unknown = any(
+        s is None for t in flatten((args, kwargs))
+        if isinstance(t, KerasTensor) for s in t.shape)
+
+    def run(fill):
+        def sub(x):
+            return _dummy_value(x, fill) if isinstance(x, KerasTensor) else x
+        a = map_structure(sub, args)
+        k = map_structure(sub, kwargs)
+        with no_grad():
+            return fn(*a, **k)
+
+    out1 = map_structure(_spec_of, run((2, 3)))
+    if not has_unknown:
+        return out1
+    out2 = map_structure(_spec_of, run((3, 5)))
+    f1, f2 = flatten(out1), flatten(out2)
+    for a, b in zip(f1, f2):
+        if isinstance(a, KerasTensor) and isinstance(b, KerasTensor):
+            a.shape = tuple(None if (x != y) else x
+                            for x, y in zip(a.shape, b.shape))
+    return out1
+
+
+class SymbolicOp:
+    """An op (not a layer) called on KerasTensors inside a Functional model.
+
+    It re-runs the op function on real tensors when the model executes.
+    """
+
+    def __init__(self, fn, name):
+        from gkeras.utils import naming
+        self.fn = fn
+        self.name = naming.uniquify(name)
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self.trainable = True
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+    # Functional models treat it like a weightless layer.
+    weights = trainable_weights = non_trainable_weights = property(
+        lambda self: [])
+
+    @property
+    def losses(self):
+        return []
+
+    def count_params(self):
+        return 0
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"The op {self.name!r} was applied to symbolic tensors in a "
+            "Functional model; saving such a model's architecture is not "
+            "supported yet. Wrap the computation in a Layer (e.g. Lambda) "
+            "or save the weights only.")
+
+
+def symbolic_call(fn, name, args, kwargs):
+    """Records `fn(*args, **kwargs)` on KerasTensors as a graph node."""
+    op = SymbolicOp(fn, name)
+    outputs = compute_output_spec_by_running(fn, args, kwargs)
+    Node(op, args, kwargs, outputs)
+    return outputs
+
+
+def any_symbolic(*args):
+    """True if any argument (nested) is a KerasTensor."""
+    return any(isinstance(t, KerasTensor) for t in flatten(args))

@@ -1,0 +1,796 @@
+"""The `Layer` base class: weights, deferred build, call protocol, config.
+
+Subclass it the way Keras users do:
+
+```python
+class Linear(gkeras.layers.Layer):
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, inputs):
+        return gkeras.ops.matmul(inputs, self.w) + self.b
+```
+"""
+
+import inspect
+
+import numpy as np
+
+from gkeras import backend
+from gkeras.layers.input_spec import InputSpec, assert_input_compatibility
+from gkeras.ops._base import _has_symbolic
+from gkeras.ops.engine import Tensor
+from gkeras.ops.symbolic import (KerasTensor, Node,
+                                 compute_output_spec_by_running, flatten,
+                                 map_structure)
+from gkeras.ops.variable import Variable
+from gkeras.utils import naming
+
+
+class _CallContext:
+    """The training flag and nesting depth of the current `__call__`."""
+
+    __slots__ = ("training", "depth")
+
+    def __init__(self):
+        self.training = None
+        self.depth = 0
+
+
+_CTX = _CallContext()
+_ANY_LOSSES_ADDED = [False]
+
+_BASE_KWARGS = {"input_shape", "batch_input_shape", "batch_size",
+                "input_dim", "weights", "activity_regularizer", "autocast",
+                "input_length"}
+
+
+def _signature_flags(cls):
+    """(call has `training`, call has `mask`, call param names) per class."""
+    flags = cls.__dict__.get("_gk_sig")
+    if flags is None:
+        try:
+            params = inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            params = {}
+        names = list(params)
+        flags = ("training" in params, "mask" in params, names,
+                 any(p.kind == p.VAR_KEYWORD for p in params.values()))
+        cls._gk_sig = flags
+    return flags
+
+
+def _to_tensor(x, dtype):
+    """Converts call inputs (arrays, lists) to Tensors, autocasting floats
+    to the layer's compute dtype."""
+    if isinstance(x, Tensor):
+        if dtype is not None and x.data.dtype.kind == "f" and \
+                x.data.dtype != dtype:
+            from gkeras.ops.core import cast
+            return cast(x, dtype)
+        return x
+    if isinstance(x, (list, tuple)):
+        if x and all(isinstance(v, (int, float, np.number)) for v in x):
+            x = np.asarray(x)
+        else:
+            return type(x)(_to_tensor(v, dtype) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_tensor(v, dtype) for k, v in x.items()}
+    if x is None or isinstance(x, (str, bool, int, float)):
+        return x
+    if type(x) is np.ndarray or backend.is_cupy_array(x) or \
+            hasattr(x, "__array__"):
+        a = backend.to_device(x) if backend.backend() == "cupy" and \
+            not backend.is_cupy_array(x) else (x if backend.is_cupy_array(x)
+                                               else np.asarray(x))
+        if a.dtype.kind == "f" and dtype is not None and a.dtype != dtype:
+            a = a.astype(dtype)
+        return Tensor(a)
+    return x
+
+
+class Layer:
+    """Base class of all layers: a callable with weights and a config.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: the layer's name (unique names like `dense_1` by default).
+        dtype: the dtype of the weights and computations (default
+            `floatx()`); a dtype policy dict from a Keras config is accepted.
+        activity_regularizer: optional regularizer applied to the output.
+        input_shape: Keras-2 style shape of the input (without the batch
+            axis), for the first layer of a `Sequential` model.
+        input_dim: Keras-2 alias for `input_shape=(input_dim,)`.
+        batch_input_shape / batch_size: Keras-2 style shape with the batch.
+    """
+
+    # Whether the layer propagates the input mask unchanged by default.
+    supports_masking = False
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        # Set before any user __init__ code runs so attribute assignment in
+        # a subclass's __init__ (before super().__init__) is safe.
+        object.__setattr__(obj, "_gk_initialized", False)
+        return obj
+
+    def __init__(self, *, activity_regularizer=None, trainable=True,
+                 dtype=None, autocast=True, name=None, **kwargs):
+        unknown = set(kwargs) - _BASE_KWARGS
+        if unknown:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to "
+                f"{type(self).__name__}: {dict((k, kwargs[k]) for k in sorted(unknown))}")
+        self._gk_initialized = True
+        if name is None:
+            name = naming.auto_name(type(self).__name__)
+        elif not isinstance(name, str) or "/" in name:
+            raise ValueError("Argument `name` must be a string and cannot "
+                             f"contain character `/`. Received: name={name!r}")
+        self.name = name
+        self._dtype = _standardize_dtype_policy(dtype)
+        self.autocast = autocast
+        self._trainable = bool(trainable)
+        self.built = False
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._losses = []
+        self._inbound_nodes = []
+        self._outbound_nodes = []
+        self.input_spec = None
+        self._build_shapes = None
+        from gkeras import regularizers
+        self.activity_regularizer = regularizers.get(activity_regularizer) \
+            if activity_regularizer is not None else None
+        # Keras-2 style input shape arguments (first layer of a Sequential).
+        shape = kwargs.get("input_shape")
+        if "input_dim" in kwargs and kwargs["input_dim"] is not None:
+            shape = (kwargs["input_dim"],)
+        batch_shape = kwargs.get("batch_input_shape")
+        if batch_shape is None and shape is not None:
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            batch_shape = (kwargs.get("batch_size"),) + shape
+        self._batch_input_shape = tuple(batch_shape) if batch_shape \
+            is not None else None
+        self._initial_weights = kwargs.get("weights")
+        _signature_flags(type(self))
+
+    # -- attribute tracking --------------------------------------------------
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Variable) and not name.startswith("_") and \
+                self.__dict__.get("_gk_initialized"):
+            # A Variable assigned directly (`self.w = gkeras.Variable(...)`).
+            if not any(v is value for v in self._trainable_variables +
+                       self._non_trainable_variables):
+                (self._trainable_variables if value.trainable else
+                 self._non_trainable_variables).append(value)
+        elif isinstance(value, Layer) and not \
+                self.__dict__.get("_gk_initialized", True):
+            raise RuntimeError(
+                f"It looks like you are subclassing `{type(self).__name__}` "
+                "and forgot to call `super().__init__()`. Always start with "
+                "this line.")
+        object.__setattr__(self, name, value)
+
+    _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes",
+                            "_gk_initialized", "_functional_graph",
+                            "_tracked_cache", "_outer_model"})
+
+    def _flatten_layers(self, include_self=False, recursive=True):
+        """All sub-layers (attributes, lists, tuples, dicts), in order."""
+        out = [self] if include_self else []
+        seen = {id(self)}
+        self._collect_layers(out, seen, recursive)
+        return out
+
+    def _direct_sublayers(self):
+        found = []
+        for k, v in self.__dict__.items():
+            if k in self._UNTRACKED:
+                continue
+            _find_layers(v, found, 0)
+        return found
+
+    def _collect_layers(self, out, seen, recursive):
+        for layer in self._direct_sublayers():
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            if recursive:
+                layer._collect_layers(out, seen, recursive)
+
+    @property
+    def _layers(self):
+        return self._direct_sublayers()
+
+    # -- weights -------------------------------------------------------------
+
+    @property
+    def trainable(self):
+        """Whether the layer's weights are trained (settable; propagates to
+        sub-layers as in Keras 3)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for v in self._trainable_variables:
+            v.requires_grad = value and v.trainable
+        for layer in self._flatten_layers():
+            layer._trainable = value
+            for v in layer._trainable_variables:
+                v.requires_grad = value and v.trainable
+
+    @property
+    def weights(self):
+        """All weights: own trainable, own non-trainable, then sub-layers'."""
+        out, seen = [], set()
+        for w in self._trainable_variables + self._non_trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._direct_sublayers():
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        """Weights updated by the optimizer (empty when frozen)."""
+        if not self.trainable:
+            return []
+        out, seen = [], set()
+        for w in self._trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._direct_sublayers():
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        """Weights not updated by the optimizer (all of them when frozen)."""
+        if not self.trainable:
+            return self.weights
+        out, seen = [], set()
+        for w in self._non_trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._direct_sublayers():
+            for w in layer.non_trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    non_trainable_variables = non_trainable_weights
+
+    def add_weight(self, shape=None, initializer=None, dtype=None,
+                   trainable=True, autocast=True, regularizer=None,
+                   constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None, **kwargs):
+        """Adds a weight variable to the layer.
+
+        Args:
+            shape: shape tuple (scalar when None).
+            initializer: initializer instance, name or callable (default
+                `"glorot_uniform"` for floats, `"zeros"` otherwise).
+            dtype: dtype (default the layer's).
+            trainable: whether the optimizer updates it.
+            autocast: accepted for Keras compatibility.
+            regularizer: regularizer instance, name or callable.
+            constraint: constraint instance, name or callable.
+            aggregation: accepted for Keras compatibility.
+            overwrite_with_gradient: accepted for Keras compatibility.
+            name: the variable's name.
+
+        Returns:
+            The new `Variable`.
+        """
+        if isinstance(shape, str):
+            # Keras-2 positional order: add_weight(name, shape, ...).
+            name, shape = shape, initializer if not callable(initializer) \
+                and not isinstance(initializer, str) else kwargs.pop(
+                    "shape", None)
+            if shape is initializer:
+                initializer = None
+        if "getter" in kwargs or "partitioner" in kwargs:
+            kwargs.pop("getter", None)
+            kwargs.pop("partitioner", None)
+        kwargs.pop("use_resource", None)
+        kwargs.pop("synchronization", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}.add_weight got unexpected "
+                            f"keyword arguments {sorted(kwargs)}.")
+        from gkeras import constraints, initializers, regularizers
+        shape = () if shape is None else tuple(
+            int(s) if s is not None else s for s in (
+                (shape,) if isinstance(shape, (int, np.integer)) else shape))
+        if any(s is None for s in shape):
+            raise ValueError(
+                f"Layer {self.name!r}: cannot create weight {name!r} with an "
+                f"unknown dimension in its shape {shape}. Give the layer an "
+                "input shape whose non-batch axes are known.")
+        dtype = backend.standardize_dtype(dtype or self.variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" \
+                else "zeros"
+        init = initializers.get(initializer)
+        var = Variable(init, shape=shape, dtype=dtype, trainable=trainable,
+                       autocast=autocast, aggregation=aggregation,
+                       name=name or "variable",
+                       constraint=constraints.get(constraint),
+                       regularizer=regularizers.get(regularizer))
+        scope = naming.current_scope()
+        prefix = scope if scope.split("/")[-1:] == [self.name] else (
+            f"{scope}/{self.name}" if scope else self.name)
+        var.path = f"{prefix}/{var.name}"
+        var._layer_owned = True
+        if trainable:
+            var.requires_grad = self.trainable
+            self._trainable_variables.append(var)
+        else:
+            self._non_trainable_variables.append(var)
+        return var
+
+    add_variable = add_weight
+
+    def get_weights(self):
+        """Returns the weights as a list of NumPy arrays (Keras order)."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of NumPy arrays.
+
+        Args:
+            weights: arrays in the order of `layer.weights`.
+
+        Raises:
+            ValueError: on a wrong count or shape, naming the weight.
+        """
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(params)} weights, but "
+                f"received {len(weights)} input weights. Expected: "
+                f"{[(w.path, tuple(w.shape)) for w in params]}")
+        for p, w in zip(params, weights):
+            w = backend.to_numpy(w.data if isinstance(w, Tensor) else w)
+            if tuple(np.shape(w)) != tuple(p.shape):
+                raise ValueError(
+                    f"Layer {self.name!r} weight shape {tuple(p.shape)} is "
+                    f"not compatible with provided weight shape "
+                    f"{tuple(np.shape(w))} (weight {p.path!r}).")
+        for p, w in zip(params, weights):
+            p.assign(backend.to_device(backend.to_numpy(
+                w.data if isinstance(w, Tensor) else w), dtype=p.dtype))
+
+    def count_params(self):
+        """Total number of scalars in the layer's weights."""
+        if not self.built and not self.weights:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', "
+                "but the layer isn't built. You can build it manually via: "
+                f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # -- dtype ---------------------------------------------------------------
+
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights."""
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype of the layer's computations."""
+        return self._dtype
+
+    variable_dtype = dtype
+
+    @property
+    def dtype_policy(self):
+        return self._dtype
+
+    # -- losses --------------------------------------------------------------
+
+    def add_loss(self, loss):
+        """Adds a loss tensor (e.g. an activity regularization) that `fit`
+        adds to the main loss for the current call."""
+        _ANY_LOSSES_ADDED[0] = True
+        self._losses.append(loss)
+
+    def _clear_losses(self):
+        self._losses = []
+        for layer in self._flatten_layers():
+            layer._losses = []
+
+    @property
+    def losses(self):
+        """Losses added in the last call plus weight-regularization
+        penalties of this layer and its sub-layers."""
+        out = []
+        for layer in self._flatten_layers(include_self=True):
+            out.extend(layer._losses)
+            for v in layer._trainable_variables + \
+                    layer._non_trainable_variables:
+                if v.regularizer is not None:
+                    out.append(v.regularizer(v))
+        return out
+
+    # -- building ------------------------------------------------------------
+
+    def build(self, input_shape):
+        """Creates the layer's weights from the input shape.
+
+        Args:
+            input_shape: a shape tuple (or a list/dict of them).
+        """
+        self.built = True
+
+    def _maybe_build(self, shapes, call_args=(), call_kwargs=None):
+        if self.built:
+            return
+        self._build_shapes = shapes
+        build_params = _build_params(type(self))
+        with naming.name_scope(self.name):
+            if build_params and len(build_params) > 1 and all(
+                    p.endswith("_shape") for p in build_params):
+                # build(self, query_shape, value_shape, ...) style.
+                sig_names = _signature_flags(type(self))[2]
+                named = {}
+                for i, arg in enumerate(call_args):
+                    if i < len(sig_names):
+                        named[sig_names[i]] = arg
+                named.update(call_kwargs or {})
+                kw = {}
+                for p in build_params:
+                    v = named.get(p[:-len("_shape")])
+                    if v is not None:
+                        kw[p] = _shape_of(v)
+                self.build(**kw)
+            else:
+                self.build(shapes)
+        self.built = True
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def compute_output_shape(self, *args, **kwargs):
+        """Returns the output shape for the given input shape.
+
+        The base implementation runs `call` on small dummy tensors.
+        """
+        raise NotImplementedError
+
+    def compute_output_spec(self, *args, **kwargs):
+        """Returns KerasTensor(s) describing the output for symbolic inputs."""
+        cls = type(self)
+        if _overrides(cls, "compute_output_shape"):
+            shapes = map_structure(_shape_of, args[0])
+            try:
+                out = self.compute_output_shape(shapes)
+            except NotImplementedError:
+                out = None
+            if out is not None:
+                dtype = self.compute_dtype
+                if _is_shape(out):
+                    return KerasTensor(out, dtype=dtype)
+                return map_structure_shapes(
+                    lambda s: KerasTensor(s, dtype=dtype), out)
+        has_training = _signature_flags(cls)[0]
+
+        def run(*a, **k):
+            if has_training and "training" not in k:
+                k["training"] = False
+            return self._eager_call(a, k)
+        return compute_output_spec_by_running(run, args, kwargs)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The output mask: the input's when `supports_masking`, else None."""
+        if not self.supports_masking:
+            return None
+        return previous_mask
+
+    # -- calling -------------------------------------------------------------
+
+    def call(self, *args, **kwargs):
+        """The layer's computation; subclasses implement it."""
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not have a `call()` method "
+            "implemented.")
+
+    def __call__(self, *args, **kwargs):
+        if not self.__dict__.get("_gk_initialized"):
+            raise RuntimeError(
+                f"It looks like you are subclassing `{type(self).__name__}` "
+                "and forgot to call `super().__init__()`. Always start with "
+                "this line.")
+        if _has_symbolic(args, kwargs):
+            return self._symbolic_call(args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _symbolic_call(self, args, kwargs):
+        if not args:
+            raise ValueError(f"Layer {self.name!r} was called without inputs.")
+        shapes = map_structure(_shape_of, args[0])
+        self._maybe_build(shapes, args, kwargs)
+        assert_input_compatibility(self.input_spec, shapes, self)
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def _eager_call(self, args, kwargs):
+        if not args:
+            if "inputs" in kwargs:
+                args = (kwargs.pop("inputs"),)
+            else:
+                raise ValueError(f"Layer {self.name!r} was called without "
+                                 "inputs.")
+        inputs = args[0]
+        if self.autocast:
+            inputs = _to_tensor(inputs, self.compute_dtype if np.dtype(
+                self.compute_dtype).kind == "f" else None)
+        else:
+            inputs = _to_tensor(inputs, None)
+        args = (inputs,) + tuple(_to_tensor(a, None) for a in args[1:])
+        has_training, has_mask, _, _ = _signature_flags(type(self))
+        ctx = _CTX
+        outer_training = ctx.training
+        if has_training:
+            training = kwargs.get("training")
+            if training is None:
+                training = outer_training
+                if training is not None:
+                    kwargs["training"] = training
+            else:
+                training = bool(training)
+                kwargs["training"] = training
+        else:
+            training = outer_training
+            kwargs.pop("training", None) if "training" in kwargs and \
+                not _signature_flags(type(self))[3] else None
+        mask = None
+        if has_mask and kwargs.get("mask") is None:
+            mask = _mask_of(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
+        elif has_mask:
+            mask = kwargs.get("mask")
+        else:
+            mask = _mask_of(inputs)
+        if not self.built:
+            shapes = map_structure(_shape_of, inputs)
+            self._maybe_build(shapes, args, kwargs)
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, map_structure(
+                _shape_of, inputs), self)
+        if ctx.depth == 0 and _ANY_LOSSES_ADDED[0]:
+            self._clear_losses()
+        ctx.depth += 1
+        ctx.training = training
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            ctx.depth -= 1
+            ctx.training = outer_training
+        if self.activity_regularizer is not None:
+            for out in flatten(outputs):
+                if isinstance(out, Tensor):
+                    self.add_loss(self.activity_regularizer(out))
+        if mask is not None or type(self).compute_mask is not \
+                Layer.compute_mask:
+            try:
+                out_mask = self.compute_mask(inputs, mask)
+            except Exception:
+                out_mask = None
+            if out_mask is not None:
+                _set_mask(outputs, out_mask)
+        return outputs
+
+    # -- graph ---------------------------------------------------------------
+
+    def _node_tensor(self, attr):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name!r} has never been called and thus has "
+                f"no defined {attr}.")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"The layer {self.name!r} has multiple inbound nodes; use "
+                f"`get_{attr}_at(node_index)` instead.")
+        node = self._inbound_nodes[0]
+        if attr == "input":
+            ts = node.input_tensors
+            return ts[0] if len(ts) == 1 else ts
+        return node.output_structure
+
+    @property
+    def input(self):
+        """The symbolic input of the layer (single inbound node)."""
+        return self._node_tensor("input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer (single inbound node)."""
+        return self._node_tensor("output")
+
+    def get_input_at(self, node_index):
+        """The input tensor(s) of the layer at a given call."""
+        ts = self._inbound_nodes[node_index].input_tensors
+        return ts[0] if len(ts) == 1 else ts
+
+    def get_output_at(self, node_index):
+        """The output tensor(s) of the layer at a given call."""
+        return self._inbound_nodes[node_index].output_structure
+
+    @property
+    def input_shape(self):
+        """The shape of the layer's input (Keras-2 attribute)."""
+        return map_structure(_shape_of, self.input)
+
+    @property
+    def output_shape(self):
+        """The shape of the layer's output (Keras-2 attribute)."""
+        return map_structure(_shape_of, self.output)
+
+    # -- config --------------------------------------------------------------
+
+    def get_config(self):
+        """Returns the layer's constructor arguments as a dict.
+
+        Subclasses return `{**super().get_config(), **their_own}`.
+        """
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policy_config(self._dtype)}
+        if self._batch_input_shape is not None and \
+                type(self).__name__ != "InputLayer":
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        cls = type(self)
+        if cls.get_config is Layer.get_config and not _is_builtin(cls):
+            # A custom layer without get_config: Keras 3 serialises the
+            # base config only if __init__ takes no other arguments.
+            params = [p for p in inspect.signature(cls.__init__).parameters
+                      .values() if p.name != "self" and p.kind not in (
+                          p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+            if params and any(p.default is p.empty for p in params):
+                raise NotImplementedError(
+                    f"Layer {cls.__name__} has arguments "
+                    f"{[p.name for p in params]} in `__init__()` and "
+                    "therefore must override `get_config()`.")
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates a layer from its config."""
+        config = dict(config)
+        if "dtype" in config and isinstance(config["dtype"], dict):
+            config["dtype"] = _standardize_dtype_policy(config["dtype"])
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# -- helpers -------------------------------------------------------------------
+
+def _find_layers(v, out, depth):
+    if isinstance(v, Layer):
+        out.append(v)
+    elif depth < 3 and isinstance(v, (list, tuple)):
+        for x in v:
+            _find_layers(x, out, depth + 1)
+    elif depth < 3 and isinstance(v, dict):
+        for x in v.values():
+            _find_layers(x, out, depth + 1)
+
+
+def _shape_of(x):
+    if isinstance(x, (KerasTensor, Tensor)) or hasattr(x, "shape"):
+        return tuple(x.shape)
+    if x is None:
+        return None
+    return tuple(np.shape(x))
+
+
+def _is_shape(s):
+    return isinstance(s, (tuple, list)) and all(
+        v is None or isinstance(v, (int, np.integer)) for v in s)
+
+
+def map_structure_shapes(fn, s):
+    """Maps `fn` over the shapes in a nested structure of shapes."""
+    if _is_shape(s):
+        return fn(tuple(s))
+    if isinstance(s, dict):
+        return {k: map_structure_shapes(fn, v) for k, v in s.items()}
+    return type(s)(map_structure_shapes(fn, v) for v in s)
+
+
+def _mask_of(inputs):
+    if isinstance(inputs, Tensor):
+        return inputs._keras_mask
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+def _set_mask(outputs, mask):
+    if isinstance(outputs, Tensor):
+        outputs._keras_mask = mask.data if isinstance(mask, Tensor) else mask
+    elif isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else \
+            [mask] * len(outputs)
+        for o, m in zip(outputs, masks):
+            if isinstance(o, Tensor) and m is not None:
+                o._keras_mask = m.data if isinstance(m, Tensor) else m
+
+
+def _overrides(cls, method):
+    for klass in cls.__mro__:
+        if method in klass.__dict__:
+            return klass is not Layer
+    return False
+
+
+def _build_params(cls):
+    p = cls.__dict__.get("_gk_build_params")
+    if p is None:
+        try:
+            p = [n for n in inspect.signature(cls.build).parameters
+                 if n != "self"]
+        except (TypeError, ValueError):
+            p = []
+        cls._gk_build_params = p
+    return p
+
+
+def _is_builtin(cls):
+    return cls.__module__.startswith("gkeras.")
+
+
+def _standardize_dtype_policy(dtype):
+    if dtype is None:
+        return backend.floatx()
+    if isinstance(dtype, dict):
+        cfg = dtype.get("config", dtype)
+        name = cfg.get("name", backend.floatx())
+        if name.startswith("mixed_"):
+            raise NotImplementedError(
+                f"dtype policy {name!r}: mixed precision is not supported by "
+                "gkeras yet; use 'float32'.")
+        return backend.standardize_dtype(name)
+    if hasattr(dtype, "name") and not hasattr(dtype, "itemsize"):
+        return backend.standardize_dtype(dtype.name)
+    return backend.standardize_dtype(dtype)
+
+
+def dtype_policy_config(dtype):
+    """The serialized dtype policy, as Keras 3.15 writes it."""
+    return {"module": "keras", "class_name": "DTypePolicy",
+            "config": {"name": dtype}, "registered_name": None}
+
+
+__all__ = ["Layer", "InputSpec"]

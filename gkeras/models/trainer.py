@@ -1,0 +1,631 @@
+"""The training loop: `compile`, `fit`, `evaluate`, `predict` and the
+`*_on_batch` methods, with Keras's semantics and logs."""
+
+import warnings
+
+import numpy as np
+
+from gkeras import backend
+from gkeras.models import data_adapter
+from gkeras.models.compile_utils import CompileLoss, CompileMetrics
+from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
+from gkeras.ops.symbolic import map_structure
+
+
+class _LazyLogs(dict):
+    """Batch logs that read metric values back (a device sync on the GPU)
+    only if some callback looks at them."""
+
+    def __init__(self, compute):
+        super().__init__()
+        self._compute = compute
+        self._done = False
+
+    def _fill(self):
+        if not self._done:
+            self._done = True
+            dict.update(self, self._compute())
+
+    def __getitem__(self, k):
+        self._fill()
+        return dict.__getitem__(self, k)
+
+    def get(self, k, default=None):
+        self._fill()
+        return dict.get(self, k, default)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def keys(self):
+        self._fill()
+        return dict.keys(self)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+    def __len__(self):
+        self._fill()
+        return dict.__len__(self)
+
+    def __contains__(self, k):
+        self._fill()
+        return dict.__contains__(self, k)
+
+    def copy(self):
+        self._fill()
+        return dict(self)
+
+    def __repr__(self):
+        self._fill()
+        return dict.__repr__(self)
+
+
+def _pythonify(logs):
+    out = {}
+    for k in sorted(logs):
+        v = logs[k]
+        if isinstance(v, Tensor):
+            v = v.data
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            pass
+        out[k] = v
+    return out
+
+
+class Trainer:
+    """Mixin giving `Model` its training API."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._compile_config = None
+        self._run_eagerly = False
+        self._steps_per_execution = 1
+
+    # -- compile ----------------------------------------------------------------
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None,
+                metrics=None, weighted_metrics=None, run_eagerly=False,
+                steps_per_execution=1, jit_compile="auto",
+                auto_scale_loss=True, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name (`"adam"`) or optimizer instance.
+            loss: loss name, function or `Loss`; a list or dict (keyed by
+                output name) for multi-output models.
+            loss_weights: list or dict of scalars weighting each output's
+                loss.
+            metrics: list of metrics (names like `"accuracy"`, functions or
+                `Metric` objects); a list of lists or a dict per output.
+            weighted_metrics: metrics that use `sample_weight`.
+            run_eagerly, steps_per_execution, jit_compile,
+            auto_scale_loss: accepted for Keras compatibility (gkeras
+                always runs eagerly, one step per batch).
+        """
+        from gkeras import metrics as metrics_module
+        from gkeras import optimizers
+        for legacy in ("sample_weight_mode", "target_tensors"):
+            kwargs.pop(legacy, None)
+        if "experimental_run_tf_function" in kwargs:
+            kwargs.pop("experimental_run_tf_function")
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments "
+                            f"{sorted(kwargs)}.")
+        self.optimizer = optimizers.get(optimizer)
+        output_names = self._output_names_for_compile()
+        self._compile_loss = CompileLoss(loss, loss_weights, output_names) \
+            if loss is not None else None
+        self._compile_metrics = CompileMetrics(
+            metrics, weighted_metrics, output_names) if (
+                metrics or weighted_metrics) else None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._run_eagerly = run_eagerly
+        self._steps_per_execution = steps_per_execution
+        self._compile_config = {
+            "optimizer": optimizer, "loss": loss,
+            "loss_weights": loss_weights, "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile}
+        self.compiled = True
+        self.stop_training = False
+
+    def _output_names_for_compile(self):
+        names = getattr(self, "output_names", None)
+        if callable(names):
+            names = None
+        return list(names) if names else None
+
+    @property
+    def metrics(self):
+        """The model's metric objects: the loss tracker, per-output loss
+        trackers, then the compiled metrics."""
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_loss is not None and self._compile_loss.built:
+            out.extend(m for m in self._compile_loss.metrics if m is not None)
+        if self._compile_metrics is not None:
+            out.extend(self._compile_metrics.metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        """Names of `model.metrics` (`["loss", "accuracy"]`)."""
+        return [m.name for m in self.metrics]
+
+    @property
+    def run_eagerly(self):
+        return True
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+
+    def reset_metrics(self):
+        """Resets the state of every metric (loss trackers included)."""
+        for m in self.metrics:
+            m.reset_state()
+
+    def _assert_compiled(self, method):
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before using the model "
+                f"(`{method}` was called on model {self.name!r}).")
+
+    # -- steps --------------------------------------------------------------------
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        """The total loss: compiled loss plus the model's added losses
+        (weight and activity regularization)."""
+        total = None
+        if self._compile_loss is not None and y is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
+        for extra in self._regularization_losses():
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in "
+                "`compile()` (and targets `y` to fit).")
+        return total
+
+    def _regularization_losses(self):
+        from gkeras.layers.layer import _ANY_LOSSES_ADDED
+        regs = self.__dict__.get("_reg_cache")
+        if regs is None or regs[0] != len(self.weights):
+            layers = self._flatten_layers(include_self=True)
+            pairs = [v for l in layers for v in
+                     l._trainable_variables + l._non_trainable_variables
+                     if v.regularizer is not None]
+            regs = (len(self.weights), layers, pairs)
+            self.__dict__["_reg_cache"] = regs
+        out = [v.regularizer(v) for v in regs[2]]
+        if _ANY_LOSSES_ADDED[0]:
+            for layer in regs[1]:
+                out.extend(layer._losses)
+        return out
+
+    def train_step(self, data):
+        """One optimization step on a batch; returns the logs.
+
+        Override it for custom training logic (as in Keras).
+        """
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        with GradientTape():
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        if not self.__dict__.get("_vars_ready"):
+            # After the first forward pass, so that lazily built layers
+            # (deferred Sequential, subclassed models) have their weights.
+            self._step_vars = self.trainable_weights
+            self._vars_ready = True
+        tvars = self._step_vars
+        grads = backward(loss, tvars)
+        if all(g is None for g in grads) and tvars:
+            raise ValueError(
+                "No gradients were computed for any variable: the loss does "
+                "not depend on the model's trainable weights.")
+        self.optimizer.apply(grads, tvars)
+        self._update_metrics(x, y, y_pred, sample_weight, loss)
+        return self._metrics_result
+
+    def test_step(self, data):
+        """One evaluation step on a batch; returns the logs."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._update_metrics(x, y, y_pred, sample_weight, loss)
+        return self._metrics_result
+
+    def predict_step(self, data):
+        """Forward pass on a batch of inputs (no graph is recorded)."""
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _update_metrics(self, x, y, y_pred, sample_weight, loss):
+        n = _batch_size(x)
+        self._loss_tracker.update_state(loss, sample_weight=n)
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+
+    def _metrics_result(self):
+        logs = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                logs.update(r)
+            else:
+                logs[m.name] = r
+        return _pythonify(logs)
+
+    def get_metrics_result(self):
+        """The current values of all metrics, as Python floats."""
+        return self._metrics_result()
+
+    # -- fit ------------------------------------------------------------------
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
+            callbacks=None, validation_split=0.0, validation_data=None,
+            shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains the model for a fixed number of epochs.
+
+        Args:
+            x: inputs (arrays, list/dict of arrays, generator, PyDataset).
+            y: targets (with array `x` only).
+            batch_size: samples per step (default 32).
+            epochs: epochs to train (up to `epochs`, from `initial_epoch`).
+            verbose: `"auto"`/1 (progress bar), 2 (one line per epoch), 0.
+            callbacks: list of `Callback`s.
+            validation_split: fraction of the (array) data held out for
+                validation (the last samples, before shuffling).
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, sw)` or a
+                dataset.
+            shuffle: shuffle the training arrays each epoch (`"batch"`
+                shuffles batch order only).
+            class_weight: dict `{class: weight}` scaling each sample's loss.
+            sample_weight: per-sample weights (arrays).
+            initial_epoch: epoch to start from (for resuming).
+            steps_per_epoch: batches per epoch (needed for infinite
+                generators).
+            validation_steps: batches per validation run.
+            validation_batch_size: batch size for validation.
+            validation_freq: validate every `validation_freq` epochs.
+
+        Returns:
+            A `History` object; `history.history` maps metric names to
+            per-epoch values.
+        """
+        from gkeras.callbacks import CallbackList
+        for legacy in ("workers", "use_multiprocessing", "max_queue_size"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments "
+                            f"{sorted(kwargs)}.")
+        self._assert_compiled("fit")
+        if validation_split and validation_data is None:
+            if not data_adapter.is_array_data(x):
+                raise ValueError(
+                    "`validation_split` is only supported for arrays, not "
+                    f"for {type(x).__name__}. Pass `validation_data` "
+                    "instead.")
+            if not 0 < validation_split < 1:
+                raise ValueError("`validation_split` must be in (0, 1). "
+                                 f"Received: {validation_split}")
+            (x, y, sample_weight), validation_data = \
+                data_adapter.train_validation_split(
+                    (x, y, sample_weight), validation_split)
+            if validation_data[2] is None:
+                validation_data = validation_data[:2]
+        adapter = data_adapter.get_adapter(
+            x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
+            steps=steps_per_epoch, class_weight=class_weight)
+        self._check_labels_once(y)
+        val_adapter = None
+        if validation_data is not None:
+            vx, vy, vsw = data_adapter.unpack_x_y_sample_weight(
+                validation_data) if isinstance(validation_data,
+                                               (tuple, list)) else (
+                validation_data, None, None)
+            val_adapter = data_adapter.get_adapter(
+                vx, vy, vsw, batch_size=validation_batch_size or batch_size,
+                shuffle=False, steps=validation_steps)
+        if verbose == "auto":
+            verbose = 1
+        callbacks = CallbackList(callbacks, add_history=True,
+                                 add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=epochs,
+                                 steps=adapter.steps)
+        rng = np.random.default_rng(_fit_seed())
+        self.stop_training = False
+        self._prepare_step(adapter)
+        callbacks.on_train_begin()
+        logs = {}
+        epoch = initial_epoch
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            step = -1
+            for step, batch in enumerate(adapter.epoch(rng)):
+                callbacks.on_train_batch_begin(step)
+                result = self.train_step(batch)
+                callbacks.on_train_batch_end(step, _LazyLogs(result)
+                                             if callable(result) else result)
+                if self.stop_training:
+                    break
+            if step < 0:
+                raise ValueError(
+                    "The training data produced no batches. Check that `x` "
+                    "is not empty and that generators yield data.")
+            if adapter.steps is None:
+                adapter.steps = step + 1
+                for cb in callbacks:
+                    if cb.params is not None:
+                        cb.params["steps"] = step + 1
+            epoch_logs = self._metrics_result()
+            if val_adapter is not None and _should_validate(
+                    epoch, validation_freq):
+                val_logs = self._run_evaluation(val_adapter, callbacks=None)
+                epoch_logs.update({"val_" + k: v for k, v in
+                                   val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs)
+        return self.history
+
+    def _prepare_step(self, adapter=None):
+        """Forgets the cached trainable variables: the next train step
+        collects them again (a layer may have been frozen or added)."""
+        self._vars_ready = False
+
+    def _check_labels_once(self, y):
+        """Labels out of range for sparse crossentropy, checked once on the
+        host (the loss checks NumPy batches too; this covers the GPU)."""
+        return None
+
+    def _run_evaluation(self, adapter, callbacks):
+        self.reset_metrics()
+        rng = np.random.default_rng(0)
+        if callbacks is not None:
+            callbacks.on_test_begin()
+        step = -1
+        with no_grad():
+            for step, batch in enumerate(adapter.epoch(rng)):
+                if callbacks is not None:
+                    callbacks.on_test_batch_begin(step)
+                result = self.test_step(batch)
+                if callbacks is not None:
+                    callbacks.on_test_batch_end(
+                        step, _LazyLogs(result) if callable(result)
+                        else result)
+        if step < 0:
+            raise ValueError("The evaluation data produced no batches.")
+        logs = self._metrics_result()
+        if callbacks is not None:
+            callbacks.on_test_end(logs)
+        return logs
+
+    # -- evaluate / predict -------------------------------------------------------
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
+                 sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False, **kwargs):
+        """Returns the loss and metric values of the model on data.
+
+        Args:
+            x, y, sample_weight: as in `fit`.
+            batch_size: samples per batch (default 32).
+            verbose: 0, 1 or `"auto"`.
+            steps: batches to evaluate (default: all).
+            callbacks: list of callbacks.
+            return_dict: return `{name: value}` instead of a list.
+
+        Returns:
+            A scalar loss (no metrics), a list `[loss, *metrics]`, or a
+            dict.
+        """
+        from gkeras.callbacks import CallbackList
+        for legacy in ("workers", "use_multiprocessing", "max_queue_size"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword arguments "
+                            f"{sorted(kwargs)}.")
+        self._assert_compiled("evaluate")
+        adapter = data_adapter.get_adapter(x, y, sample_weight,
+                                           batch_size=batch_size, steps=steps)
+        if verbose == "auto":
+            verbose = 1
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=1, steps=adapter.steps)
+        logs = self._run_evaluation(adapter, cbs)
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def _flatten_metrics_in_order(self, logs):
+        names = [m.name for m in self.metrics]
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None,
+                callbacks=None, **kwargs):
+        """Generates output predictions for the input samples.
+
+        Args:
+            x: inputs (arrays, list/dict of arrays, generator, PyDataset).
+            batch_size: samples per batch (default 32).
+            verbose: 0, 1 or `"auto"`.
+            steps: batches to predict (default: all).
+            callbacks: list of callbacks.
+
+        Returns:
+            NumPy array(s) of predictions, structured like the outputs.
+        """
+        from gkeras.callbacks import CallbackList
+        for legacy in ("workers", "use_multiprocessing", "max_queue_size"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"predict() got unexpected keyword arguments "
+                            f"{sorted(kwargs)}.")
+        if isinstance(x, tuple) and len(x) in (2, 3) and \
+                data_adapter.is_array_data(x[0]) and not isinstance(
+                    getattr(self, "_inputs_struct", None), tuple):
+            pass
+        adapter = data_adapter.get_adapter(x, batch_size=batch_size,
+                                           steps=steps)
+        if verbose == "auto":
+            verbose = 1
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=1, steps=adapter.steps)
+        cbs.on_predict_begin()
+        outputs = []
+        rng = np.random.default_rng(0)
+        with no_grad():
+            for step, batch in enumerate(adapter.epoch(rng)):
+                cbs.on_predict_batch_begin(step)
+                out = self.predict_step(batch)
+                outputs.append(map_structure(_host, out))
+                cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("predict(): the input produced no batches.")
+        return _concat_outputs(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """Runs one gradient update on a single batch.
+
+        Returns:
+            The loss (and metrics) after the update, as `evaluate` does.
+        """
+        self._assert_compiled("train_on_batch")
+        adapter = data_adapter.get_adapter(
+            x, y, sample_weight, batch_size=_batch_size(x) or 1,
+            class_weight=class_weight)
+        batch = next(adapter.epoch(np.random.default_rng(0)))
+        self._prepare_step()
+        result = self.train_step(batch)
+        logs = result() if callable(result) else result
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates the model on a single batch."""
+        self._assert_compiled("test_on_batch")
+        adapter = data_adapter.get_adapter(x, y, sample_weight,
+                                           batch_size=_batch_size(x) or 1)
+        batch = next(adapter.epoch(np.random.default_rng(0)))
+        self.reset_metrics()
+        with no_grad():
+            result = self.test_step(batch)
+        logs = result() if callable(result) else result
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def predict_on_batch(self, x):
+        """Returns predictions for a single batch (NumPy)."""
+        with no_grad():
+            out = self(x, training=False)
+        return map_structure(_host, out)
+
+    # -- Keras-2 aliases ---------------------------------------------------------
+
+    def fit_generator(self, generator, *args, **kwargs):
+        """Keras-2 alias of `fit` with a generator."""
+        warnings.warn("`fit_generator` is deprecated; use `fit`.",
+                      UserWarning, stacklevel=2)
+        return self.fit(generator, *args, **kwargs)
+
+    def evaluate_generator(self, generator, *args, **kwargs):
+        """Keras-2 alias of `evaluate` with a generator."""
+        return self.evaluate(generator, *args, **kwargs)
+
+    def predict_generator(self, generator, *args, **kwargs):
+        """Keras-2 alias of `predict` with a generator."""
+        return self.predict(generator, *args, **kwargs)
+
+    def get_compile_config(self):
+        """The arguments given to `compile`, serialized."""
+        if not self.compiled:
+            return None
+        from gkeras.saving.serialization import serialize_keras_object
+        cfg = dict(self._compile_config)
+        cfg["optimizer"] = serialize_keras_object(self.optimizer)
+        for k in ("loss", "metrics", "weighted_metrics"):
+            cfg[k] = _serialize_spec(cfg[k])
+        return cfg
+
+
+def _serialize_spec(spec):
+    from gkeras.saving.serialization import serialize_keras_object
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, (list, tuple)):
+        return [_serialize_spec(s) for s in spec]
+    if isinstance(spec, dict):
+        return {k: _serialize_spec(v) for k, v in spec.items()}
+    return serialize_keras_object(spec)
+
+
+def _host(t):
+    if isinstance(t, Tensor):
+        return backend.to_numpy(t.data)
+    if t is None:
+        return None
+    return backend.to_numpy(t)
+
+
+def _concat_outputs(outputs):
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: np.concatenate([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(np.concatenate([o[i] for o in outputs])
+                           for i in range(len(first)))
+    return np.concatenate(outputs)
+
+
+def _batch_size(x):
+    from gkeras.ops.symbolic import flatten
+    for leaf in flatten(x):
+        shape = getattr(leaf, "shape", None)
+        if shape:
+            return int(shape[0])
+        if isinstance(leaf, (list, tuple)):
+            return len(leaf)
+    return None
+
+
+def _should_validate(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def _fit_seed():
+    from gkeras.utils.random_utils import draw_seed
+    return draw_seed()
+

@@ -1,3 +1,278 @@
-"""rnn primitives (gpu side)."""
+"""Recurrent primitives (gpu side): LSTM, GRU and SimpleRNN on CuPy.
 
-__all__ = []
+Same functions, signatures and semantics as `gkeras.backend.cpu.rnn`
+(whose module docstring describes the math, the masking and dropout
+rules). The sequence drivers are shared with the CPU side; here the fused
+element-wise step passes are the CUDA kernels of `kernels/lstm.cu` and
+`kernels/gru.cu`, and the recurrent GEMMs go to cuBLAS through
+`cupy.matmul`. SimpleRNN has no kernel of its own: its step is one GEMM
+plus one activation, written once against `xp` (a fused kernel was not
+measured to be worth it).
+
+CuPy is imported only inside functions, so `rnn_launch_config` and
+`KernelSteps` can be used without CuPy: the tests run these very wrappers
+on the CPU with the CUDA emulator (`tests/cuda_emu`, `EmuRuntime`).
+"""
+
+import numpy as np
+
+from gkeras.backend.cpu import rnn as _cpu
+from gkeras.backend.gpu.launch import cupy_runtime, i32
+
+__all__ = list(_cpu.__all__)
+
+BLOCK = 256
+
+
+def rnn_launch_config(n, units, block=BLOCK):
+    """Grid and block of the element-wise step kernels: one thread per
+    (sample, unit), 1-D.
+
+    Args:
+        n: batch size.
+        units: number of units.
+        block: threads per block.
+
+    Returns:
+        `((grid_x,), (block,))`.
+    """
+    total = int(n) * int(units)
+    if total >= 2 ** 31:
+        raise ValueError(
+            f"recurrent kernels: batch * units must be < 2**31. Received: "
+            f"batch={n}, units={units}")
+    return (max(1, -(-total // block)),), (block,)
+
+
+def _i(v):
+    return i32(v)
+
+
+class KernelSteps:
+    """The step interface of the shared drivers, on the CUDA kernels.
+
+    Args:
+        rt: a runtime with `.xp` (the array module) and
+            `.launch(filename, name, grid, block, args, shared_mem)`:
+            `gkeras.backend.gpu.launch.CupyRuntime` on a GPU, or
+            `tests/cuda_emu`'s `EmuRuntime` on the CPU.
+    """
+
+    def __init__(self, rt):
+        self.rt = rt
+        self.xp = rt.xp
+
+    def _go(self, filename, name, N, U, args):
+        grid, block = rnn_launch_config(N, U)
+        self.rt.launch(filename, name, grid, block, args)
+
+    def lstm_fwd(self, t, s, xw, rec, h0, c0, mask, dm, gates, hstate,
+                 cstate, hd, act, ract):
+        N, T, U = hstate.shape
+        self._go("lstm.cu", "lstm_fwd_step", N, U, (
+            xw, rec, h0, c0, mask, dm, gates, hstate, cstate, hd, _i(N),
+            _i(T), _i(U), _i(t), _i(s), _i(act), _i(ract)))
+
+    def lstm_bwd(self, t, s, gates, cstate, c0, dhs, dhrec, dm, mask,
+                 zero_out, G, Dc, dxw, act, ract):
+        N, T, U = cstate.shape
+        self._go("lstm.cu", "lstm_bwd_step", N, U, (
+            gates, cstate, c0, dhs, dhrec, dm, mask, G, Dc, dxw, _i(N),
+            _i(T), _i(U), _i(t), _i(s), _i(zero_out), _i(act), _i(ract)))
+
+    def gru_fwd(self, t, s, xw, inner, rb, h0, mask, dm, gates, hstate, hd,
+                act, ract):
+        N, T, U = hstate.shape
+        self._go("gru.cu", "gru_fwd_step", N, U, (
+            xw, inner, rb, h0, mask, dm, gates, hstate, hd, _i(N), _i(T),
+            _i(U), _i(t), _i(s), _i(act), _i(ract)))
+
+    def gru_bwd(self, t, s, gates, hstate, h0, dhs, dhrec, dm, mask,
+                zero_out, G, dxw, dinner, act, ract):
+        N, T, U = hstate.shape
+        self._go("gru.cu", "gru_bwd_step", N, U, (
+            gates, hstate, h0, dhs, dhrec, dm, mask, G, dxw, dinner, _i(N),
+            _i(T), _i(U), _i(t), _i(s), _i(zero_out), _i(act), _i(ract)))
+
+    def gru_fwd_a(self, t, s, xw, rec_zr, h0, hstate, dmh, gates, rh, ract):
+        N, T, U = hstate.shape
+        self._go("gru.cu", "gru_fwd_gates", N, U, (
+            xw, rec_zr, h0, hstate, dmh, gates, rh, _i(N), _i(T), _i(U),
+            _i(t), _i(s), _i(ract)))
+
+    def gru_fwd_b(self, t, s, xw, rec_h, h0, mask, dm, gates, hstate, hd,
+                  act):
+        N, T, U = hstate.shape
+        self._go("gru.cu", "gru_fwd_update", N, U, (
+            xw, rec_h, h0, mask, dm, gates, hstate, hd, _i(N), _i(T), _i(U),
+            _i(t), _i(s), _i(act)))
+
+    def gru_bwd_b(self, t, s, gates, hstate, h0, dhs, dhrec, dm, mask,
+                  zero_out, G, dxw, act, ract):
+        N, T, U = hstate.shape
+        self._go("gru.cu", "gru_bwd_update", N, U, (
+            gates, hstate, h0, dhs, dhrec, dm, mask, G, dxw, _i(N), _i(T),
+            _i(U), _i(t), _i(s), _i(zero_out), _i(act), _i(ract)))
+
+    def gru_bwd_a(self, t, s, gates, hstate, h0, drh, dmh, mask, G, dxw,
+                  ract):
+        N, T, U = hstate.shape
+        self._go("gru.cu", "gru_bwd_gates", N, U, (
+            gates, hstate, h0, drh, dmh, mask, G, dxw, _i(N), _i(T), _i(U),
+            _i(t), _i(s), _i(ract)))
+
+
+def _steps(*arrays):
+    for a in arrays:
+        if a is not None and a.dtype != np.float32:
+            raise TypeError(
+                "The GPU recurrent kernels run in float32. Received: "
+                f"dtype={a.dtype}. Cast the inputs to float32 (or use "
+                "backend.cpu for float64).")
+    return KernelSteps(cupy_runtime())
+
+
+def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
+                 recurrent_dropout_mask=None, go_backwards=False,
+                 activation="tanh", recurrent_activation="sigmoid",
+                 zero_output_for_mask=False):
+    """Runs an LSTM over a sequence whose input projection is given (GPU).
+
+    See `gkeras.backend.cpu.rnn.lstm_forward`: same arguments (CuPy
+    arrays, float32) and results.
+
+    Args:
+        xw: `(batch, timesteps, 4 * units)`.
+        h0: `(batch, units)` or `None`.
+        c0: `(batch, units)` or `None`.
+        recurrent_kernel: `(units, 4 * units)`.
+        mask: optional `(batch, timesteps)` booleans.
+        recurrent_dropout_mask: optional `(batch, units)` or
+            `(4, batch, units)`.
+        go_backwards: process the sequence reversed.
+        activation: default `"tanh"`.
+        recurrent_activation: default `"sigmoid"`.
+        zero_output_for_mask: zeros at masked steps.
+
+    Returns:
+        `(hs, h_T, c_T, cache)`.
+    """
+    steps = _steps(xw)
+    return _cpu._lstm_forward(steps, xw, h0, c0, recurrent_kernel, mask,
+                              recurrent_dropout_mask, go_backwards,
+                              activation, recurrent_activation,
+                              zero_output_for_mask)
+
+
+def lstm_backward(dhs, dh_T, dc_T, cache):
+    """Backward of `lstm_forward` (GPU).
+
+    Args:
+        dhs: `(batch, timesteps, units)` or `None`.
+        dh_T: `(batch, units)` or `None`.
+        dc_T: `(batch, units)` or `None`.
+        cache: from `lstm_forward`.
+
+    Returns:
+        `(dxw, dh0, dc0, drecurrent_kernel)`.
+    """
+    return _cpu._lstm_backward(_steps(cache["h"]), dhs, dh_T, dc_T, cache)
+
+
+def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
+                recurrent_dropout_mask=None, go_backwards=False,
+                activation="tanh", recurrent_activation="sigmoid",
+                reset_after=True, zero_output_for_mask=False):
+    """Runs a GRU over a sequence whose input projection is given (GPU).
+
+    See `gkeras.backend.cpu.rnn.gru_forward`.
+
+    Args:
+        xw: `(batch, timesteps, 3 * units)`.
+        h0: `(batch, units)` or `None`.
+        recurrent_kernel: `(units, 3 * units)`.
+        recurrent_bias: `(3 * units,)` or `None` (reset_after only).
+        mask: optional `(batch, timesteps)` booleans.
+        recurrent_dropout_mask: optional `(batch, units)` or
+            `(3, batch, units)`.
+        go_backwards: process the sequence reversed.
+        activation: default `"tanh"`.
+        recurrent_activation: default `"sigmoid"`.
+        reset_after: Keras's GRU convention, default `True`.
+        zero_output_for_mask: zeros at masked steps.
+
+    Returns:
+        `(hs, h_T, cache)`.
+    """
+    steps = _steps(xw)
+    return _cpu._gru_forward(steps, xw, h0, recurrent_kernel, recurrent_bias,
+                             mask, recurrent_dropout_mask, go_backwards,
+                             activation, recurrent_activation, reset_after,
+                             zero_output_for_mask)
+
+
+def gru_backward(dhs, dh_T, cache):
+    """Backward of `gru_forward` (GPU).
+
+    Args:
+        dhs: `(batch, timesteps, units)` or `None`.
+        dh_T: `(batch, units)` or `None`.
+        cache: from `gru_forward`.
+
+    Returns:
+        `(dxw, dh0, drecurrent_kernel, drecurrent_bias)`.
+    """
+    return _cpu._gru_backward(_steps(cache["h"]), dhs, dh_T, cache)
+
+
+def simple_rnn_forward(xw, h0, recurrent_kernel, mask=None,
+                       recurrent_dropout_mask=None, go_backwards=False,
+                       activation="tanh", zero_output_for_mask=False):
+    """Runs a SimpleRNN over a sequence (GPU; xp code, no custom kernel).
+
+    See `gkeras.backend.cpu.rnn.simple_rnn_forward`.
+
+    Args:
+        xw: `(batch, timesteps, units)`.
+        h0: `(batch, units)` or `None`.
+        recurrent_kernel: `(units, units)`.
+        mask: optional `(batch, timesteps)` booleans.
+        recurrent_dropout_mask: optional `(batch, units)`.
+        go_backwards: process the sequence reversed.
+        activation: default `"tanh"`.
+        zero_output_for_mask: zeros at masked steps.
+
+    Returns:
+        `(hs, h_T, cache)`.
+    """
+    import cupy
+    return _cpu._simple_rnn_forward(cupy, xw, h0, recurrent_kernel, mask,
+                                    recurrent_dropout_mask, go_backwards,
+                                    activation, zero_output_for_mask)
+
+
+def simple_rnn_backward(dhs, dh_T, cache):
+    """Backward of `simple_rnn_forward` (GPU).
+
+    Args:
+        dhs: `(batch, timesteps, units)` or `None`.
+        dh_T: `(batch, units)` or `None`.
+        cache: from `simple_rnn_forward`.
+
+    Returns:
+        `(dxw, dh0, drecurrent_kernel)`.
+    """
+    import cupy
+    return _cpu._simple_rnn_backward(cupy, dhs, dh_T, cache)
+
+
+def rnn_activation_supported(activation):
+    """Says whether the fused recurrent primitives support an activation.
+
+    Args:
+        activation: a name, `None` or an activation function.
+
+    Returns:
+        `True` when the GPU (and CPU) recurrent primitives accept it.
+    """
+    return _cpu.rnn_activation_supported(activation)

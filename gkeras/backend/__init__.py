@@ -177,7 +177,12 @@ def __getattr__(name):
     # gkeras never imports CuPy.
     if name == "xp":
         return get_xp()
-    from gkeras.backend import keras2
-    if hasattr(keras2, name):
-        return getattr(keras2, name)
+    if not name.startswith("_") and name not in ("cpu", "gpu", "keras2"):
+        import importlib
+        try:
+            keras2 = importlib.import_module("gkeras.backend.keras2")
+        except ModuleNotFoundError:
+            keras2 = None
+        if keras2 is not None and hasattr(keras2, name):
+            return getattr(keras2, name)
     raise AttributeError(f"module 'gkeras.backend' has no attribute {name!r}")

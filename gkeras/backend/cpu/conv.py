@@ -1,3 +1,351 @@
-"""conv primitives (cpu side)."""
+"""Convolution primitives on NumPy: forward, input gradient, kernel gradient.
 
-__all__ = []
+Channels-last, any number of spatial dims (1, 2 or 3), explicit padding,
+strides, dilation and groups. The forward pass is a strided im2col *view*
+of the (padded) input, made contiguous once, and one GEMM per group (a
+single batched `matmul`); the input gradient is one GEMM then col2im by
+strided accumulation, one slice-add per kernel tap; the kernel gradient is
+im2col + one GEMM. No Python loop runs over pixels or over the batch.
+
+Layouts (Keras):
+    x: (N, *spatial, C_in)
+    kernel: (*kernel_size, C_in // groups, F); output channel `f` belongs
+        to group `f // (F // groups)`, as in Keras/TensorFlow.
+    y: (N, *out_spatial, F), with
+        out = floor((in + before + after - dilation * (k - 1) - 1) / stride) + 1
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = ["conv_forward", "conv_backward_input", "conv_backward_kernel",
+           "conv_output_shape"]
+
+
+# ------------------------------------------------------------------ checks
+def _tuple(v, rank, name, where):
+    if isinstance(v, (int, np.integer)):
+        v = (int(v),) * rank
+    v = tuple(int(a) for a in v)
+    if len(v) != rank:
+        raise ValueError(f"{where}: `{name}` must have {rank} entries (one "
+                         f"per spatial dim), received {name}={v}")
+    if any(a < 1 for a in v):
+        raise ValueError(f"{where}: `{name}` entries must be >= 1, "
+                         f"received {name}={v}")
+    return v
+
+
+def _padding(padding, rank, where):
+    try:
+        pad = tuple((int(p[0]), int(p[1])) for p in padding)
+    except (TypeError, IndexError, ValueError):
+        raise ValueError(f"{where}: `padding` must be {rank} (before, after) "
+                         f"int pairs, received padding={padding!r}") from None
+    if len(pad) != rank or any(a < 0 or b < 0 for a, b in pad):
+        raise ValueError(f"{where}: `padding` must be {rank} non-negative "
+                         f"(before, after) pairs, received padding={pad}")
+    return pad
+
+
+def conv_output_shape(x_shape, kernel_shape, strides, padding, dilation_rate,
+                      groups=1):
+    """Returns the output shape of `conv_forward` and checks the arguments.
+
+    Args:
+        x_shape: `(N, *spatial, C_in)`.
+        kernel_shape: `(*kernel_size, C_in // groups, F)`.
+        strides, dilation_rate: one int per spatial dim.
+        padding: one `(before, after)` pair per spatial dim.
+        groups: number of channel groups.
+
+    Returns:
+        `(N, *out_spatial, F)` as a tuple of ints.
+
+    Raises:
+        ValueError: naming the argument, with the expected and received
+            values, when the shapes do not fit together or the output would
+            be empty.
+    """
+    where = "conv"
+    x_shape, kernel_shape = tuple(x_shape), tuple(kernel_shape)
+    rank = len(x_shape) - 2
+    if rank < 1 or rank > 3:
+        raise ValueError(f"{where}: `x` must be (N, *spatial, C) with 1 to 3 "
+                         f"spatial dims, received shape {x_shape}")
+    if len(kernel_shape) != rank + 2:
+        raise ValueError(f"{where}: `kernel` must have rank {rank + 2} "
+                         f"(*kernel_size, C_in // groups, filters) for an "
+                         f"input of shape {x_shape}, received kernel shape "
+                         f"{kernel_shape}")
+    strides = _tuple(strides, rank, "strides", where)
+    dilation = _tuple(dilation_rate, rank, "dilation_rate", where)
+    pad = _padding(padding, rank, where)
+    groups = int(groups)
+    c_in, f = x_shape[-1], kernel_shape[-1]
+    if groups < 1 or c_in % groups or f % groups:
+        raise ValueError(f"{where}: `groups`={groups} must divide the input "
+                         f"channels ({c_in}) and the filters ({f})")
+    if kernel_shape[-2] != c_in // groups:
+        raise ValueError(f"{where}: `kernel` shape {kernel_shape} expects "
+                         f"{kernel_shape[-2] * groups} input channels with "
+                         f"groups={groups}, but `x` has {c_in} (shape "
+                         f"{x_shape}); expected kernel.shape[-2] == "
+                         f"{c_in // groups}")
+    out = []
+    for i in range(rank):
+        span = dilation[i] * (kernel_shape[i] - 1) + 1
+        padded = x_shape[1 + i] + pad[i][0] + pad[i][1]
+        if padded < span:
+            raise ValueError(
+                f"{where}: spatial dim {i} of `x` ({x_shape[1 + i]}, padded "
+                f"to {padded}) is smaller than the dilated kernel ({span}); "
+                f"received x shape {x_shape}, kernel shape {kernel_shape}")
+        out.append((padded - span) // strides[i] + 1)
+    return (x_shape[0], *out, f)
+
+
+def _norm(x_shape, kernel_shape, strides, padding, dilation_rate, groups):
+    out_shape = conv_output_shape(x_shape, kernel_shape, strides, padding,
+                                  dilation_rate, groups)
+    rank = len(x_shape) - 2
+    return (out_shape, _tuple(strides, rank, "strides", "conv"),
+            _padding(padding, rank, "conv"),
+            _tuple(dilation_rate, rank, "dilation_rate", "conv"), int(groups))
+
+
+# ---------------------------------------------------------------- im2col
+def _pad(x, pad):
+    if not any(a or b for a, b in pad):
+        return x
+    return np.pad(x, ((0, 0), *pad, (0, 0)))
+
+
+def _im2col(x, ksize, out, strides, pad, dilation, groups):
+    """Returns the patches of `x` as a contiguous (G, M, taps * Cg) array,
+    M = N * prod(out), columns ordered (kernel taps..., Cg)."""
+    rank = len(ksize)
+    xp_ = _pad(x, pad)
+    n, c = x.shape[0], x.shape[-1]
+    cg = c // groups
+    s = xp_.strides
+    shape = (n, *out, *ksize, groups, cg)
+    st = (s[0], *(s[1 + i] * strides[i] for i in range(rank)),
+          *(s[1 + i] * dilation[i] for i in range(rank)), s[-1] * cg, s[-1])
+    v = as_strided(xp_, shape, st, writeable=False)
+    m = n * int(np.prod(out))
+    k = int(np.prod(ksize)) * cg
+    if groups == 1:
+        return np.ascontiguousarray(v).reshape(1, m, k)
+    v = np.moveaxis(v, 1 + 2 * rank, 0)
+    return np.ascontiguousarray(v).reshape(groups, m, k)
+
+
+def _kernel_as_gemm(kernel, groups):
+    """(*k, Cg, F) -> (G, taps * Cg, F // G)."""
+    *ks, cg, f = kernel.shape
+    taps = int(np.prod(ks))
+    w = kernel.reshape(taps * cg, groups, f // groups)
+    return np.moveaxis(w, 1, 0)
+
+
+def conv_forward(x, kernel, strides, padding, dilation_rate, groups):
+    """N-D convolution (cross-correlation, as in Keras), channels-last.
+
+    Args:
+        x: input, `(N, *spatial, C_in)`, float32 or float64.
+        kernel: `(*kernel_size, C_in // groups, F)`.
+        strides: one int per spatial dim.
+        padding: one `(before, after)` pair of ints per spatial dim
+            (the layer converts 'same'/'valid'/'causal').
+        dilation_rate: one int per spatial dim.
+        groups: number of channel groups (1: ordinary convolution).
+
+    Returns:
+        `y`, `(N, *out_spatial, F)`, in the dtype of `x`.
+
+    Raises:
+        ValueError: when shapes or arguments do not fit (see
+            `conv_output_shape`).
+    """
+    x = np.asarray(x)
+    kernel = np.asarray(kernel, dtype=x.dtype)
+    out_shape, strides, pad, dil, groups = _norm(
+        x.shape, kernel.shape, strides, padding, dilation_rate, groups)
+    rank = x.ndim - 2
+    out = out_shape[1:-1]
+    if kernel.shape[-2] == 1 and groups > 1:
+        return _depthwise_forward(x, kernel, out_shape, strides, pad, dil)
+    col = _im2col(x, kernel.shape[:rank], out, strides, pad, dil, groups)
+    w = _kernel_as_gemm(kernel, groups)
+    if groups == 1:
+        return (col[0] @ w[0]).reshape(out_shape)
+    y = np.matmul(col, w)                       # (G, M, Fg)
+    return np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+
+
+# Depthwise (one input channel a group): the per-group GEMMs would be
+# (M, taps) x (taps, multiplier), far too thin for BLAS, so these loop over
+# the kernel taps with element-wise multiply-adds on strided views instead.
+def _tap_slices(tap, dil, strides, out):
+    return (slice(None),) + tuple(
+        slice(tap[i] * dil[i], tap[i] * dil[i] + strides[i] * (out[i] - 1) + 1,
+              strides[i]) for i in range(len(out)))
+
+
+def _depthwise_forward(x, kernel, out_shape, strides, pad, dil):
+    rank = x.ndim - 2
+    out = out_shape[1:-1]
+    c, f = x.shape[-1], kernel.shape[-1]
+    w = kernel.reshape(*kernel.shape[:rank], c, f // c)
+    xp_ = _pad(x, pad)
+    y = np.zeros((*out_shape[:-1], c, f // c), x.dtype)
+    for tap in np.ndindex(*kernel.shape[:rank]):
+        y += xp_[_tap_slices(tap, dil, strides, out)][..., None] * w[tap]
+    return y.reshape(out_shape)
+
+
+def _depthwise_backward_input(dy, kernel, x_shape, strides, pad, dil):
+    rank = len(x_shape) - 2
+    out = dy.shape[1:-1]
+    c, f = x_shape[-1], kernel.shape[-1]
+    w = kernel.reshape(*kernel.shape[:rank], c, f // c)
+    d = dy.reshape(*dy.shape[:-1], c, f // c)
+    padded = [x_shape[1 + i] + pad[i][0] + pad[i][1] for i in range(rank)]
+    dxp = np.zeros((x_shape[0], *padded, c), dy.dtype)
+    for tap in np.ndindex(*kernel.shape[:rank]):
+        dxp[_tap_slices(tap, dil, strides, out)] += (
+            d[..., 0] * w[tap][:, 0] if f == c else (d * w[tap]).sum(-1))
+    crop = (slice(None),) + tuple(
+        slice(pad[i][0], pad[i][0] + x_shape[1 + i]) for i in range(rank))
+    return np.ascontiguousarray(dxp[crop])
+
+
+def _depthwise_backward_kernel(dy, x, kernel_shape, strides, pad, dil):
+    rank = x.ndim - 2
+    out = dy.shape[1:-1]
+    c, f = x.shape[-1], kernel_shape[-1]
+    d = dy.reshape(-1, c, f // c)
+    xp_ = _pad(x, pad)
+    dw = np.empty((*kernel_shape[:rank], c, f // c), x.dtype)
+    for tap in np.ndindex(*kernel_shape[:rank]):
+        xt = xp_[_tap_slices(tap, dil, strides, out)].reshape(-1, c)
+        dw[tap] = np.einsum("mc,mcf->cf", xt, d)
+    return dw.reshape(kernel_shape)
+
+
+def _dy_as_gemm(dy, groups):
+    """(N, *out, F) -> (G, M, F // G)."""
+    f = dy.shape[-1]
+    d = dy.reshape(-1, groups, f // groups)
+    return np.moveaxis(d, 1, 0)
+
+
+def conv_backward_input(dy, kernel, x_shape, strides, padding, dilation_rate,
+                        groups):
+    """Gradient of `conv_forward` with respect to its input.
+
+    Also the forward pass of a transposed convolution (Conv*DTranspose):
+    `x_shape` then gives the output size, which may include output padding.
+
+    Args:
+        dy: gradient of the output, `(N, *out_spatial, F)`.
+        kernel: `(*kernel_size, C_in // groups, F)`.
+        x_shape: shape of the input, `(N, *spatial, C_in)`.
+        strides, padding, dilation_rate, groups: as in `conv_forward`.
+
+    Returns:
+        `dx`, of shape `x_shape`, in the dtype of `dy`.
+
+    Raises:
+        ValueError: when `dy` does not have the output shape that `x_shape`
+            and the arguments give.
+    """
+    dy = np.asarray(dy)
+    kernel = np.asarray(kernel, dtype=dy.dtype)
+    x_shape = tuple(int(a) for a in x_shape)
+    out_shape, strides, pad, dil, groups = _norm(
+        x_shape, kernel.shape, strides, padding, dilation_rate, groups)
+    if tuple(dy.shape) != out_shape:
+        raise ValueError(f"conv_backward_input: `dy` must have shape "
+                         f"{out_shape} for x_shape={x_shape}, kernel shape "
+                         f"{kernel.shape}; received {tuple(dy.shape)}")
+    rank = len(x_shape) - 2
+    ksize = kernel.shape[:rank]
+    out = out_shape[1:-1]
+    n, c = x_shape[0], x_shape[-1]
+    cg = c // groups
+    if cg == 1 and groups > 1:
+        return _depthwise_backward_input(dy, kernel, x_shape, strides, pad,
+                                         dil)
+    span = [dil[i] * (ksize[i] - 1) for i in range(rank)]
+    if all(s == 1 for s in strides) and all(
+            a <= sp and b <= sp for (a, b), sp in zip(pad, span)):
+        # Stride 1: dx is the convolution of dy with the spatially flipped,
+        # channel-swapped kernel -- im2col + one GEMM, no scatter.
+        f = kernel.shape[-1]
+        wt = kernel[(slice(None, None, -1),) * rank].reshape(
+            *ksize, cg, groups, f // groups)
+        wt = np.moveaxis(wt, rank, -1).reshape(*ksize, f // groups, c)
+        tpad = tuple((sp - a, sp - b) for (a, b), sp in zip(pad, span))
+        return conv_forward(dy, wt, strides, tpad, dil, groups)
+    w = _kernel_as_gemm(kernel, groups)          # (G, K, Fg)
+    d = _dy_as_gemm(dy, groups)                  # (G, M, Fg)
+    if groups == 1:
+        dcol = (d[0] @ w[0].T).reshape(n, *out, *ksize, 1, cg)
+    else:
+        dcol = np.matmul(d, np.swapaxes(w, 1, 2))   # (G, M, K)
+        dcol = dcol.reshape(groups, n, *out, *ksize, cg)
+        dcol = np.moveaxis(dcol, 0, -2)          # (N, *out, *k, G, Cg) view
+    padded = [x_shape[1 + i] + pad[i][0] + pad[i][1] for i in range(rank)]
+    dxp = np.zeros((n, *padded, groups, cg), dy.dtype)
+    for tap in np.ndindex(*ksize):
+        dst = (slice(None),) + tuple(
+            slice(tap[i] * dil[i], tap[i] * dil[i] + strides[i] * (out[i] - 1)
+                  + 1, strides[i]) for i in range(rank))
+        src = (slice(None),) * (1 + rank) + tap
+        dxp[dst] += dcol[src]
+    crop = (slice(None),) + tuple(
+        slice(pad[i][0], pad[i][0] + x_shape[1 + i]) for i in range(rank))
+    return np.ascontiguousarray(dxp[crop]).reshape(x_shape)
+
+
+def conv_backward_kernel(dy, x, kernel_shape, strides, padding,
+                         dilation_rate, groups):
+    """Gradient of `conv_forward` with respect to its kernel.
+
+    Args:
+        dy: gradient of the output, `(N, *out_spatial, F)`.
+        x: the forward input, `(N, *spatial, C_in)`.
+        kernel_shape: `(*kernel_size, C_in // groups, F)`.
+        strides, padding, dilation_rate, groups: as in `conv_forward`.
+
+    Returns:
+        `dkernel`, of shape `kernel_shape`, in the dtype of `x`.
+
+    Raises:
+        ValueError: when `dy` does not have the output shape of the
+            convolution of `x`.
+    """
+    x = np.asarray(x)
+    dy = np.asarray(dy, dtype=x.dtype)
+    kernel_shape = tuple(int(a) for a in kernel_shape)
+    out_shape, strides, pad, dil, groups = _norm(
+        x.shape, kernel_shape, strides, padding, dilation_rate, groups)
+    if tuple(dy.shape) != out_shape:
+        raise ValueError(f"conv_backward_kernel: `dy` must have shape "
+                         f"{out_shape} for x shape {x.shape}, kernel_shape="
+                         f"{kernel_shape}; received {tuple(dy.shape)}")
+    rank = x.ndim - 2
+    if kernel_shape[-2] == 1 and groups > 1:
+        return _depthwise_backward_kernel(dy, x, kernel_shape, strides, pad,
+                                          dil)
+    col = _im2col(x, kernel_shape[:rank], out_shape[1:-1], strides, pad, dil,
+                  groups)                        # (G, M, K)
+    d = _dy_as_gemm(dy, groups)                  # (G, M, Fg)
+    if groups == 1:
+        return (col[0].T @ d[0]).reshape(kernel_shape)
+    dw = np.matmul(np.swapaxes(col, 1, 2), d)    # (G, K, Fg)
+    *ks, cg, f = kernel_shape
+    dw = dw.reshape(groups, int(np.prod(ks)) * cg, f // groups)
+    return np.ascontiguousarray(np.moveaxis(dw, 0, 1)).reshape(kernel_shape)

@@ -1,3 +1,283 @@
-"""pool primitives (cpu side)."""
+"""Pooling primitives on NumPy: max and average, forward and backward.
 
-__all__ = []
+Channels-last, 1 to 3 spatial dims, explicit `(before, after)` padding.
+Windows are strided views of the padded input (no loop over pixels or the
+batch); gradients are scattered with one `bincount` (max, deterministic) or
+one slice-add per window tap (average).
+
+`argmax` (returned by `max_pool_forward`, consumed by `max_pool_backward`)
+is an int32 array shaped like `y`: for each output cell, the flat index
+`((d * H) + h) * W + w` of the winning input cell within its sample's
+(unpadded) spatial volume. Padded cells never win; ties go to the first cell
+in row-major window order. `backend.gpu` uses the same convention.
+
+Average pooling divides by the number of real (unpadded) cells of each
+window, as Keras does for padding='same'.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward",
+           "avg_pool_backward", "pool_output_shape", "global_avg_pool",
+           "global_avg_pool_backward", "global_max_pool"]
+
+
+def pool_output_shape(x_shape, pool_size, strides, padding):
+    """Returns the output shape of a pooling and checks the arguments.
+
+    Args:
+        x_shape: `(N, *spatial, C)`.
+        pool_size, strides: one int per spatial dim.
+        padding: one `(before, after)` pair per spatial dim, each side
+            smaller than the pool size.
+
+    Returns:
+        `(N, *out_spatial, C)`, out = (in + before + after - pool) // stride + 1.
+
+    Raises:
+        ValueError: naming the argument, expected vs received.
+    """
+    return _pool_args(x_shape, pool_size, strides, padding)[0]
+
+
+def _pool_args(x_shape, pool_size, strides, padding):
+    """Checks pooling arguments; returns (out_shape, pool, strides, pad).
+
+
+    Each padding side must be smaller than the pool size, so that every
+    window holds a real cell.
+    """
+    where = "pool"
+    x_shape = tuple(int(a) for a in x_shape)
+    rank = len(x_shape) - 2
+    if not 1 <= rank <= 3:
+        raise ValueError(f"{where}: `x` must be (N, *spatial, C) with 1 to 3 "
+                         f"spatial dims, received shape {x_shape}")
+
+    def tup(v, name):
+        if isinstance(v, (int, np.integer)):
+            v = (int(v),) * rank
+        v = tuple(int(a) for a in v)
+        if len(v) != rank or any(a < 1 for a in v):
+            raise ValueError(f"{where}: `{name}` must be {rank} ints >= 1, "
+                             f"received {name}={v}")
+        return v
+
+    pool, strides = tup(pool_size, "pool_size"), tup(strides, "strides")
+    try:
+        pad = tuple((int(p[0]), int(p[1])) for p in padding)
+    except (TypeError, IndexError, ValueError):
+        raise ValueError(f"{where}: `padding` must be {rank} (before, after) "
+                         f"int pairs, received padding={padding!r}") from None
+    if len(pad) != rank or any(not (0 <= a < k and 0 <= b < k)
+                               for (a, b), k in zip(pad, pool)):
+        raise ValueError(f"{where}: `padding` must be {rank} (before, after) "
+                         f"pairs with 0 <= pad < pool_size={pool}, received "
+                         f"padding={pad}")
+    out = []
+    for i in range(rank):
+        padded = x_shape[1 + i] + pad[i][0] + pad[i][1]
+        if padded < pool[i]:
+            raise ValueError(f"{where}: spatial dim {i} of `x` ({x_shape}) is "
+                             f"smaller than pool_size={pool}")
+        out.append((padded - pool[i]) // strides[i] + 1)
+    return (x_shape[0], *out, x_shape[-1]), pool, strides, pad
+
+
+def _windows(xp_, pool, strides, out):
+    """View (N, *out, *pool, C) of the padded input."""
+    rank = len(pool)
+    s = xp_.strides
+    shape = (xp_.shape[0], *out, *pool, xp_.shape[-1])
+    st = (s[0], *(s[1 + i] * strides[i] for i in range(rank)),
+          *(s[1 + i] for i in range(rank)), s[-1])
+    return as_strided(xp_, shape, st, writeable=False)
+
+
+def _pad(x, pad, value):
+    if not any(a or b for a, b in pad):
+        return x
+    return np.pad(x, ((0, 0), *pad, (0, 0)), constant_values=value)
+
+
+def max_pool_forward(x, pool_size, strides, padding):
+    """Max pooling, channels-last.
+
+    Args:
+        x: `(N, *spatial, C)`.
+        pool_size: one int per spatial dim.
+        strides: one int per spatial dim.
+        padding: one `(before, after)` pair per spatial dim.
+
+    Returns:
+        `(y, argmax)`: `y` of shape `(N, *out_spatial, C)` and `argmax`,
+        int32 of the same shape, the flat spatial index of each winner (see
+        the module docstring).
+    """
+    x = np.asarray(x)
+    out_shape, pool, strides, pad = _pool_args(x.shape, pool_size,
+                                                      strides, padding)
+    rank = x.ndim - 2
+    out = out_shape[1:-1]
+    taps = int(np.prod(pool))
+    # Padding with -inf, and NaN-free comparisons below, keep padded cells
+    # from winning unless the whole window is -inf (then the first real
+    # cell is chosen by the clamp further down).
+    xp_ = _pad(x, pad, -np.inf)
+    v = _windows(xp_, pool, strides, out)
+    v = np.ascontiguousarray(v).reshape(x.shape[0], *out, taps, x.shape[-1])
+    arg = np.argmax(v, axis=-2)                  # (N, *out, C)
+    y = np.take_along_axis(v, arg[..., None, :], axis=-2)[..., 0, :]
+    tap = np.unravel_index(arg, pool)
+    flat = np.zeros(arg.shape, np.int64)
+    for i in range(rank):
+        o = np.arange(out[i]).reshape((1,) + (1,) * i + (-1,)
+                                      + (1,) * (rank - i))
+        pos = o * strides[i] + tap[i] - pad[i][0]
+        pos = np.clip(pos, 0, x.shape[1 + i] - 1)
+        flat = flat * x.shape[1 + i] + pos
+    return y, flat.astype(np.int32)
+
+
+def max_pool_backward(dy, x, argmax, pool_size, strides, padding):
+    """Gradient of `max_pool_forward`: `dy` routed to each window's winner.
+
+    Args:
+        dy: `(N, *out_spatial, C)`.
+        x: the forward input (only its shape and dtype are used).
+        argmax: the second output of `max_pool_forward`.
+        pool_size, strides, padding: as in the forward pass.
+
+    Returns:
+        `dx`, shaped like `x`. Overlapping windows sum their gradients in a
+        fixed order (deterministic).
+    """
+    dy = np.asarray(dy)
+    x_shape = tuple(np.shape(x))
+    out_shape, *_ = _pool_args(x_shape, pool_size, strides, padding)
+    if tuple(dy.shape) != out_shape or tuple(np.shape(argmax)) != out_shape:
+        raise ValueError(f"max_pool_backward: `dy` and `argmax` must have "
+                         f"shape {out_shape}, received {tuple(dy.shape)} and "
+                         f"{tuple(np.shape(argmax))}")
+    n, c = x_shape[0], x_shape[-1]
+    sp = int(np.prod(x_shape[1:-1]))
+    idx = (np.arange(n).reshape((n,) + (1,) * (dy.ndim - 1)) * sp
+           + np.asarray(argmax, np.int64)) * c + np.arange(c)
+    dx = np.bincount(idx.ravel(), weights=dy.ravel(),
+                     minlength=int(np.prod(x_shape)))
+    return dx.astype(dy.dtype).reshape(x_shape)
+
+
+def _counts(x_shape, pool, strides, pad, out, dtype):
+    """Number of real cells in each window, shape (*out, 1)."""
+    ones = np.ones((1, *x_shape[1:-1], 1), dtype)
+    v = _windows(_pad(ones, pad, 0), pool, strides, out)
+    rank = len(pool)
+    return v.sum(axis=tuple(range(1 + rank, 1 + 2 * rank)))[0]
+
+
+def avg_pool_forward(x, pool_size, strides, padding):
+    """Average pooling, channels-last; padded cells are not counted.
+
+    Args:
+        x: `(N, *spatial, C)`.
+        pool_size, strides: one int per spatial dim.
+        padding: one `(before, after)` pair per spatial dim.
+
+    Returns:
+        `y`, `(N, *out_spatial, C)`.
+    """
+    x = np.asarray(x)
+    out_shape, pool, strides, pad = _pool_args(x.shape, pool_size,
+                                                      strides, padding)
+    rank = x.ndim - 2
+    out = out_shape[1:-1]
+    v = _windows(_pad(x, pad, 0), pool, strides, out)
+    s = v.sum(axis=tuple(range(1 + rank, 1 + 2 * rank)))
+    return (s / _counts(x.shape, pool, strides, pad, out, x.dtype)).astype(
+        x.dtype, copy=False)
+
+
+def avg_pool_backward(dy, x_shape, pool_size, strides, padding):
+    """Gradient of `avg_pool_forward`.
+
+    Args:
+        dy: `(N, *out_spatial, C)`.
+        x_shape: shape of the forward input.
+        pool_size, strides, padding: as in the forward pass.
+
+    Returns:
+        `dx` of shape `x_shape`.
+    """
+    dy = np.asarray(dy)
+    x_shape = tuple(int(a) for a in x_shape)
+    out_shape, pool, strides, pad = _pool_args(x_shape, pool_size,
+                                                      strides, padding)
+    if tuple(dy.shape) != out_shape:
+        raise ValueError(f"avg_pool_backward: `dy` must have shape "
+                         f"{out_shape}, received {tuple(dy.shape)}")
+    rank = len(x_shape) - 2
+    out = out_shape[1:-1]
+    g = dy / _counts(x_shape, pool, strides, pad, out, dy.dtype)
+    padded = [x_shape[1 + i] + pad[i][0] + pad[i][1] for i in range(rank)]
+    dxp = np.zeros((x_shape[0], *padded, x_shape[-1]), dy.dtype)
+    for tap in np.ndindex(*pool):
+        dst = (slice(None),) + tuple(
+            slice(tap[i], tap[i] + strides[i] * (out[i] - 1) + 1, strides[i])
+            for i in range(rank))
+        dxp[dst] += g
+    crop = (slice(None),) + tuple(slice(pad[i][0], pad[i][0] + x_shape[1 + i])
+                                  for i in range(rank))
+    return np.ascontiguousarray(dxp[crop])
+
+
+def global_avg_pool(x):
+    """Mean over the spatial axes: `(N, *spatial, C)` -> `(N, C)`.
+
+    Args:
+        x: `(N, *spatial, C)`.
+
+    Returns:
+        `(N, C)` means, in the dtype of `x`.
+    """
+    x = np.asarray(x)
+    return x.reshape(x.shape[0], -1, x.shape[-1]).mean(axis=1,
+                                                       dtype=x.dtype)
+
+
+def global_avg_pool_backward(dy, x_shape):
+    """Gradient of `global_avg_pool`: `dy` / spatial size, broadcast.
+
+    Args:
+        dy: `(N, C)`.
+        x_shape: `(N, *spatial, C)`.
+
+    Returns:
+        `dx` of shape `x_shape`.
+    """
+    dy = np.asarray(dy)
+    x_shape = tuple(int(a) for a in x_shape)
+    sp = int(np.prod(x_shape[1:-1]))
+    g = (dy / dy.dtype.type(sp)).reshape(x_shape[0], 1, x_shape[-1])
+    return np.ascontiguousarray(np.broadcast_to(
+        g, (x_shape[0], sp, x_shape[-1]))).reshape(x_shape)
+
+
+def global_max_pool(x):
+    """Max over the spatial axes, with the winners for the backward pass.
+
+    Args:
+        x: `(N, *spatial, C)`.
+
+    Returns:
+        `(y, argmax)`: `(N, C)` maxima and int32 flat spatial indices (first
+        winner), usable by `max_pool_backward` with `pool_size` equal to the
+        spatial shape, no stride and no padding (`dy` reshaped to
+        `(N, 1, ..., 1, C)`).
+    """
+    x = np.asarray(x)
+    v = x.reshape(x.shape[0], -1, x.shape[-1])
+    arg = np.argmax(v, axis=1)
+    y = np.take_along_axis(v, arg[:, None, :], axis=1)[:, 0, :]
+    return y, arg.astype(np.int32)

@@ -1,0 +1,1 @@
+"""CUDA-on-CPU emulation harness for the kernels of `kernels/` (see emu.py)."""

@@ -1,0 +1,134 @@
+"""Every `kernels/*.cu` compiles for the GPUs gkeras supports, cleanly.
+
+- nvcc, device code only (`-cubin`), for sm_70, sm_80 and sm_90, warnings
+  as errors. An architecture the installed nvcc no longer supports (CUDA 13
+  dropped sm_70) is skipped with the reason, and the oldest architecture it
+  does support is compiled instead. Skipped only when nvcc is absent.
+- NVRTC compatibility (what `cupy.RawModule` uses at run time): no host
+  headers (`#include <...>`), no includes of files outside `kernels/`, and,
+  when libnvrtc can be loaded, a real NVRTC compile with the options of
+  `gkeras/backend/gpu/_module.py`.
+- Every `extern "C" __global__` entry point carries a header comment (the
+  launch layout, shapes and limits), as DESIGN.md asks.
+
+New kernel families are picked up by the glob automatically.
+"""
+
+import ctypes
+import ctypes.util
+import functools
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNELS = sorted(glob.glob(os.path.join(ROOT, "kernels", "*.cu")))
+ARCHS = ("sm_70", "sm_80", "sm_90")
+NVCC = shutil.which("nvcc") or (
+    "/usr/local/cuda/bin/nvcc" if os.path.exists("/usr/local/cuda/bin/nvcc")
+    else None)
+ENTRY_RE = re.compile(r'extern\s+"C"\s+__global__')
+
+
+def test_there_are_kernels():
+    assert KERNELS, "no kernels/*.cu found"
+
+
+@functools.lru_cache(maxsize=None)
+def _supported_archs():
+    r = subprocess.run([NVCC, "--list-gpu-arch"], capture_output=True,
+                       text=True)
+    return {a.replace("compute_", "sm_") for a in r.stdout.split()}
+
+
+def _nvcc(path, arch, tmp_path):
+    out = tmp_path / (os.path.basename(path) + f".{arch}.cubin")
+    cmd = [NVCC, "-cubin", f"-arch={arch}", "-std=c++17",
+           "--Werror", "all-warnings", "-Xptxas", "-Werror",
+           path, "-o", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    text = (r.stdout + r.stderr).strip()
+    assert r.returncode == 0 and "warning" not in text.lower(), (
+        f"nvcc -arch={arch} {os.path.relpath(path, ROOT)} failed:\n{text}")
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc not found")
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("path", KERNELS,
+                         ids=[os.path.basename(k) for k in KERNELS])
+def test_nvcc_compiles(path, arch, tmp_path):
+    supported = _supported_archs()
+    if arch not in supported:
+        oldest = min(supported, key=lambda a: int(a[3:]))
+        if int(oldest[3:]) > int(arch[3:]) and arch == ARCHS[0]:
+            # Compile for the oldest the toolkit has, then skip honestly.
+            _nvcc(path, oldest, tmp_path)
+        pytest.skip(f"this nvcc does not support {arch} (oldest: {oldest})")
+    _nvcc(path, arch, tmp_path)
+
+
+@pytest.mark.parametrize("path", KERNELS,
+                         ids=[os.path.basename(k) for k in KERNELS])
+def test_nvrtc_compatible_source(path):
+    with open(path, encoding="utf-8") as f:
+        src = f.read()
+    name = os.path.basename(path)
+    host = re.findall(r'^\s*#\s*include\s*<([^>]+)>', src, re.M)
+    assert not host, (f"{name} includes host headers {host}; NVRTC has none. "
+                      "Use builtins (e.g. __int_as_float(0x7f800000) for inf)")
+    for inc in re.findall(r'^\s*#\s*include\s*"([^"]+)"', src, re.M):
+        assert os.path.isfile(os.path.join(ROOT, "kernels", inc)), (
+            f"{name} includes {inc!r}, which is not in kernels/")
+    assert ENTRY_RE.search(src), f"{name} has no extern \"C\" __global__"
+    lines = src.splitlines()
+    for i, line in enumerate(lines):
+        if ENTRY_RE.search(line):
+            j = i - 1
+            while j >= 0 and not lines[j].strip():
+                j -= 1
+            assert j >= 0 and lines[j].strip().startswith(("//", "*", "/*")), (
+                f"{name}:{i + 1}: entry point without a header comment "
+                "(grid/block layout, shapes, limits)")
+
+
+def _load_nvrtc():
+    names = [ctypes.util.find_library("nvrtc")] + [
+        os.path.join(d, f) for d in ("/usr/local/cuda/lib64",
+                                     "/usr/local/cuda/targets/x86_64-linux/lib")
+        for f in ("libnvrtc.so",) if os.path.isdir(d)]
+    for n in names:
+        if not n:
+            continue
+        try:
+            return ctypes.CDLL(n)
+        except OSError:
+            pass
+    return None
+
+
+@pytest.mark.parametrize("path", KERNELS,
+                         ids=[os.path.basename(k) for k in KERNELS])
+def test_nvrtc_compiles(path):
+    lib = _load_nvrtc()
+    if lib is None:
+        pytest.skip("libnvrtc not found")
+    with open(path, "rb") as f:
+        src = f.read()
+    prog = ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), src,
+                                  os.path.basename(path).encode(), 0, None,
+                                  None) == 0
+    opts = [b"-std=c++17", b"--gpu-architecture=compute_80"]
+    arr = (ctypes.c_char_p * len(opts))(*opts)
+    rc = lib.nvrtcCompileProgram(prog, len(opts), arr)
+    size = ctypes.c_size_t()
+    lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetProgramLog(prog, log)
+    lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    assert rc == 0, f"NVRTC failed on {os.path.basename(path)}:\n" + \
+        log.value.decode(errors="replace")

@@ -1,5 +1,7 @@
 """Reductions (`keras.ops` names): sum, mean, max, var, logsumexp, argmax..."""
 
+import builtins
+
 import numpy as np
 
 from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
@@ -36,7 +38,7 @@ class _Sum(Function):
 class _Mean(_Sum):
     def forward(self, x):
         y = super().forward(x)
-        n = x.size // max(y.size, 1) if x.size else 1
+        n = x.size // builtins.max(y.size, 1) if x.size else 1
         self.n = n
         return y / n if x.dtype.kind == "f" else y / n
 
@@ -74,7 +76,7 @@ class _Var(Function):
         self.x = x
         self.axes = normalize_axis(self.axis, x.ndim)
         self.mean = x.mean(axis=self.axes, keepdims=True)
-        self.n = x.size // max(self.mean.size, 1)
+        self.n = x.size // builtins.max(self.mean.size, 1)
         d = x - self.mean
         return (d * d).mean(axis=self.axes, keepdims=self.keepdims)
 

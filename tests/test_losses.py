@@ -1,0 +1,233 @@
+"""Losses vs float64 NumPy formulas; reductions, weights, masks, grads."""
+
+import numpy as np
+import pytest
+
+from gkeras import losses
+from gkeras.ops import GradientTape
+from gkeras.ops.variable import Variable
+
+EPS = 1e-7
+RNG = np.random.default_rng(0)
+YT = RNG.random((6, 4)).astype(np.float32)
+YP = RNG.random((6, 4)).astype(np.float32) + 0.05
+ONEHOT = np.eye(4, dtype=np.float32)[RNG.integers(0, 4, 6)]
+LOGITS = RNG.standard_normal((6, 4)).astype(np.float32)
+PROBS = np.exp(LOGITS) / np.exp(LOGITS).sum(-1, keepdims=True)
+BIN = (RNG.random((6, 4)) < 0.5).astype(np.float32)
+
+
+def f(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+def np_cce(y, p):
+    p = p / p.sum(-1, keepdims=True)
+    p = np.clip(p, EPS, 1 - EPS)
+    return -(y * np.log(p)).sum(-1)
+
+
+def np_bce(y, p):
+    p = np.clip(p, EPS, 1 - EPS)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(-1)
+
+
+def test_regression_losses():
+    t, p = YT.astype(np.float64), YP.astype(np.float64)
+    e = t - p
+    cases = [
+        (losses.MeanSquaredError(), (e ** 2).mean(-1)),
+        (losses.MeanAbsoluteError(), np.abs(e).mean(-1)),
+        (losses.MeanAbsolutePercentageError(),
+         100 * np.abs(e / np.maximum(np.abs(t), EPS)).mean(-1)),
+        (losses.MeanSquaredLogarithmicError(),
+         ((np.log(p + 1) - np.log(t + 1)) ** 2).mean(-1)),
+        (losses.LogCosh(), np.log(np.cosh(-e)).mean(-1)),
+        (losses.Huber(delta=0.3), np.where(
+            np.abs(e) <= 0.3, 0.5 * e ** 2,
+            0.3 * np.abs(e) - 0.5 * 0.09).mean(-1)),
+        (losses.CosineSimilarity(), -(t * p).sum(-1) / np.linalg.norm(
+            t, axis=-1) / np.linalg.norm(p, axis=-1)),
+        (losses.Poisson(), (p - t * np.log(p + EPS)).mean(-1)),
+        (losses.KLDivergence(), (np.clip(t, EPS, 1) * np.log(
+            np.clip(t, EPS, 1) / np.clip(p, EPS, 1))).sum(-1)),
+    ]
+    for loss, want in cases:
+        np.testing.assert_allclose(f(loss(YT, YP)), want.mean(), rtol=1e-5,
+                                   err_msg=loss.name)
+        loss_none = type(loss).from_config({**loss.get_config(),
+                                            "reduction": "none"})
+        np.testing.assert_allclose(f(loss_none(YT, YP)), want, rtol=1e-5,
+                                   atol=1e-7, err_msg=loss.name)
+
+
+def test_hinge_losses():
+    y = BIN.astype(np.float64) * 2 - 1
+    p = LOGITS.astype(np.float64)
+    np.testing.assert_allclose(f(losses.hinge(BIN, LOGITS)),
+                               np.maximum(1 - y * p, 0).mean(-1), rtol=1e-5)
+    np.testing.assert_allclose(f(losses.squared_hinge(BIN, LOGITS)),
+                               (np.maximum(1 - y * p, 0) ** 2).mean(-1),
+                               rtol=1e-5)
+    pos = (ONEHOT * p).sum(-1)
+    neg = ((1 - ONEHOT) * p).max(-1)
+    np.testing.assert_allclose(f(losses.categorical_hinge(ONEHOT, LOGITS)),
+                               np.maximum(neg - pos + 1, 0), rtol=1e-5)
+
+
+def test_crossentropies():
+    np.testing.assert_allclose(
+        f(losses.categorical_crossentropy(ONEHOT, PROBS)),
+        np_cce(ONEHOT, PROBS.astype(np.float64)), rtol=1e-5)
+    np.testing.assert_allclose(
+        f(losses.categorical_crossentropy(ONEHOT, LOGITS, from_logits=True)),
+        np_cce(ONEHOT, PROBS.astype(np.float64)), rtol=1e-4)
+    labels = ONEHOT.argmax(-1)
+    np.testing.assert_allclose(
+        f(losses.SparseCategoricalCrossentropy(from_logits=True)(labels,
+                                                                 LOGITS)),
+        np_cce(ONEHOT, PROBS.astype(np.float64)).mean(), rtol=1e-4)
+    np.testing.assert_allclose(
+        f(losses.sparse_categorical_crossentropy(labels[:, None], PROBS)),
+        np_cce(ONEHOT, PROBS.astype(np.float64)), rtol=1e-5)
+    sig = 1 / (1 + np.exp(-LOGITS.astype(np.float64)))
+    np.testing.assert_allclose(f(losses.BinaryCrossentropy()(BIN, sig)),
+                               np_bce(BIN, sig).mean(), rtol=1e-5)
+    np.testing.assert_allclose(
+        f(losses.BinaryCrossentropy(from_logits=True)(BIN, LOGITS)),
+        np_bce(BIN, sig).mean(), rtol=1e-4)
+    # unnormalised probabilities are renormalised before clipping
+    np.testing.assert_allclose(
+        f(losses.categorical_crossentropy(ONEHOT, PROBS * 3)),
+        np_cce(ONEHOT, PROBS.astype(np.float64)), rtol=1e-5)
+
+
+def test_label_smoothing():
+    ls = 0.2
+    y = ONEHOT * (1 - ls) + ls / 4
+    np.testing.assert_allclose(
+        f(losses.CategoricalCrossentropy(label_smoothing=ls)(ONEHOT, PROBS)),
+        np_cce(y, PROBS.astype(np.float64)).mean(), rtol=1e-5)
+    yb = BIN * (1 - ls) + 0.5 * ls
+    np.testing.assert_allclose(
+        f(losses.BinaryCrossentropy(label_smoothing=ls)(BIN, PROBS)),
+        np_bce(yb, PROBS.astype(np.float64)).mean(), rtol=1e-5)
+
+
+def test_focal():
+    p = np.clip(PROBS.astype(np.float64), EPS, 1 - EPS)
+    y = BIN.astype(np.float64)
+    bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    pt = y * p + (1 - y) * (1 - p)
+    w = y * 0.25 + (1 - y) * 0.75
+    want = (w * (1 - pt) ** 2 * bce).mean(-1).mean()
+    got = losses.BinaryFocalCrossentropy(apply_class_balancing=True)(BIN,
+                                                                      PROBS)
+    np.testing.assert_allclose(f(got), want, rtol=1e-5)
+
+
+def test_reductions_and_sample_weight():
+    per = ((YT - YP).astype(np.float64) ** 2).mean(-1)
+    sw = np.array([1, 0, 2, 0.5, 1, 0], np.float32)
+    for red, want in [("sum", (per * sw).sum()),
+                      ("sum_over_batch_size", (per * sw).sum() / 6),
+                      ("mean", (per * sw).sum() / 6),
+                      ("mean_with_sample_weight",
+                       (per * sw).sum() / sw.sum())]:
+        got = losses.MeanSquaredError(reduction=red)(YT, YP, sample_weight=sw)
+        np.testing.assert_allclose(f(got), want, rtol=1e-5, err_msg=red)
+    with pytest.raises(ValueError, match="reduction"):
+        losses.MeanSquaredError(reduction="avg")
+    # (B, T) per-step losses are averaged over B*T
+    y3 = YT.reshape(2, 3, 4)
+    p3 = YP.reshape(2, 3, 4)
+    np.testing.assert_allclose(f(losses.MeanSquaredError()(y3, p3)),
+                               per.mean(), rtol=1e-5)
+
+
+def test_mask_on_predictions():
+    per = ((YT - YP).astype(np.float64) ** 2).mean(-1)
+    mask = np.array([1, 1, 0, 1, 0, 1], bool)
+    p = Variable(YP, name="p") * 1.0
+    p._keras_mask = mask
+    np.testing.assert_allclose(f(losses.MeanSquaredError()(YT, p)),
+                               per[mask].mean(), rtol=1e-5)
+
+
+def test_ignore_class():
+    labels = np.array([0, 1, 2, 3, 2, 1])
+    got = losses.SparseCategoricalCrossentropy(ignore_class=2)(labels, PROBS)
+    per = -np.log(np.clip(PROBS[np.arange(6), labels], EPS, 1 - EPS))
+    keep = labels != 2
+    np.testing.assert_allclose(f(got), per[keep].mean(), rtol=1e-5)
+
+
+def test_sparse_labels_out_of_range():
+    with pytest.raises(ValueError, match="out of range"):
+        losses.sparse_categorical_crossentropy(np.array([0, 4]), PROBS[:2])
+
+
+def _fd_check(loss_fn, y_true, y_pred, eps=1e-6):
+    v = Variable(y_pred.astype(np.float64), dtype="float64", name="p")
+    with GradientTape() as tape:
+        out = loss_fn(y_true.astype(np.float64), v)
+    g = np.asarray(tape.gradient(out, [v])[0])
+    num = np.zeros_like(g)
+    base = y_pred.astype(np.float64)
+    for i in np.ndindex(base.shape):
+        for s in (1, -1):
+            x = base.copy()
+            x[i] += s * eps
+            num[i] += s * float(np.asarray(loss_fn(
+                y_true.astype(np.float64), x)))
+    num /= 2 * eps
+    np.testing.assert_allclose(g, num, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", [
+    losses.MeanSquaredError(dtype="float64"),
+    losses.MeanAbsoluteError(dtype="float64"),
+    losses.Huber(dtype="float64"), losses.LogCosh(dtype="float64"),
+    losses.CategoricalCrossentropy(dtype="float64"),
+    losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1,
+                                   dtype="float64"),
+    losses.BinaryCrossentropy(dtype="float64"),
+    losses.BinaryCrossentropy(from_logits=True, dtype="float64"),
+    losses.KLDivergence(dtype="float64"),
+    losses.CosineSimilarity(dtype="float64"),
+    losses.Poisson(dtype="float64"),
+])
+def test_gradients_finite_differences(loss):
+    y = ONEHOT[:3] if "Categorical" in type(loss).__name__ else \
+        BIN[:3] if "Binary" in type(loss).__name__ else YT[:3]
+    p = LOGITS[:3] if getattr(loss, "from_logits", False) else \
+        PROBS[:3] * 0.9 + 0.02
+    _fd_check(loss, y, p)
+
+
+def test_sparse_gradient():
+    labels = np.array([1, 0, 3])
+    _fd_check(losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                   dtype="float64"),
+              labels, LOGITS[:3])
+
+
+def test_get_and_config():
+    assert losses.get("mse") is losses.mean_squared_error
+    assert losses.get("categorical_crossentropy") is \
+        losses.categorical_crossentropy
+    assert isinstance(losses.get("CategoricalCrossentropy"),
+                      losses.CategoricalCrossentropy)
+    assert losses.get("mae") is losses.mean_absolute_error
+    with pytest.raises(ValueError, match="mean_squared_error"):
+        losses.get("mean_squared_eror")
+    l1 = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    cfg = l1.get_config()
+    assert cfg == {"name": "categorical_crossentropy",
+                   "reduction": "sum_over_batch_size", "from_logits": True,
+                   "label_smoothing": 0.1, "axis": -1}
+    l2 = losses.deserialize(losses.serialize(l1))
+    assert l2.get_config() == cfg
+    w = losses.LossFunctionWrapper(losses.huber, name="h", delta=2.0)
+    w2 = losses.LossFunctionWrapper.from_config(w.get_config())
+    assert w2.fn is losses.huber and w2._fn_kwargs == {"delta": 2.0}

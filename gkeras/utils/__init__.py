@@ -1,3 +1,14 @@
 """`gkeras.utils`: seeding, data conversion and other helpers (Keras names)."""
 
 from gkeras.utils.random_utils import set_random_seed  # noqa: F401
+from gkeras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
+from gkeras.utils.file_utils import get_file  # noqa: F401
+from gkeras.utils.dataset_utils import (  # noqa: F401
+    split_dataset, timeseries_dataset_from_array,
+)
+from gkeras.utils.progbar import Progbar  # noqa: F401
+from gkeras.preprocessing.sequence import pad_sequences  # noqa: F401
+from gkeras.saving.custom_objects import (  # noqa: F401
+    CustomObjectScope, custom_object_scope, get_custom_objects,
+    register_keras_serializable,
+)

@@ -181,7 +181,8 @@ class Layer:
 
     _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes",
                             "_gk_initialized", "_functional_graph",
-                            "_tracked_cache", "_outer_model"})
+                            "_tracked_cache", "_outer_model", "_reg_cache",
+                            "_step_vars"})
 
     def _flatten_layers(self, include_self=False, recursive=True):
         """All sub-layers (attributes, lists, tuples, dicts), in order."""

@@ -101,6 +101,17 @@ class Model(Trainer, Layer):
         raise ValueError("Provide either a layer name or layer index at "
                          "`get_layer`.")
 
+    def _maybe_build(self, shapes, call_args=(), call_kwargs=None):
+        if self.built:
+            return
+        if _defines(type(self), "build"):
+            Layer._maybe_build(self, shapes, call_args, call_kwargs)
+            return
+        # A subclassed model without its own build(): the call that is
+        # about to run builds the sub-layers lazily.
+        self._build_shapes = shapes
+        self.built = True
+
     def build(self, input_shape):
         """Builds a subclassed model by calling it on a zero batch."""
         if self.built:
@@ -227,3 +238,14 @@ def _graft_functional(cls):
                              {"__module__": cls.__module__})
     return _GRAFTED[cls]
 
+
+
+def _defines(cls, name):
+    """True when a user subclass (below Model) defines `name`."""
+    for klass in cls.__mro__:
+        if klass is Model:
+            return False
+        if name in klass.__dict__ and klass.__module__.split(".")[0] != \
+                "gkeras":
+            return True
+    return False

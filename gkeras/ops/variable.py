@@ -86,6 +86,14 @@ class Variable(Tensor):
             object.__setattr__(self, "requires_grad", bool(value))
         object.__setattr__(self, key, value)
 
+    def numpy(self):
+        """Returns a copy of the value as a NumPy array (the variable's own
+        buffer is updated in place by optimizers, so no view is handed
+        out)."""
+        d = self.data
+        return d.get() if hasattr(d, "get") and not isinstance(
+            d, np.ndarray) else np.array(d, copy=True)
+
     @property
     def value(self):
         """The current value, an array of the backend."""

@@ -550,11 +550,8 @@ class Layer:
                 raise ValueError(f"Layer {self.name!r} was called without "
                                  "inputs.")
         inputs = args[0]
-        if self.autocast:
-            inputs = _to_tensor(inputs, self.compute_dtype if np.dtype(
-                self.compute_dtype).kind == "f" else None)
-        else:
-            inputs = _to_tensor(inputs, None)
+        inputs = _to_tensor(inputs, _cast_dtype(self) if self.autocast
+                            else None)
         args = (inputs,) + tuple(_to_tensor(a, None) for a in args[1:])
         has_training, has_mask, _, _ = _signature_flags(type(self))
         ctx = _CTX
@@ -695,6 +692,20 @@ class Layer:
 
 
 # -- helpers -------------------------------------------------------------------
+
+_FLOAT_DTYPES = {}
+
+
+def _cast_dtype(layer):
+    """The dtype floating inputs are cast to (None for non-float layers),
+    parsed once per dtype string."""
+    d = layer._dtype
+    r = _FLOAT_DTYPES.get(d)
+    if r is None:
+        r = np.dtype(d) if np.dtype(d).kind == "f" else False
+        _FLOAT_DTYPES[d] = r
+    return r if r is not False else None
+
 
 def _find_layers(v, out, depth):
     if isinstance(v, Layer):

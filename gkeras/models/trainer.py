@@ -209,12 +209,15 @@ class Trainer:
     def _regularization_losses(self):
         from gkeras.layers.layer import _ANY_LOSSES_ADDED
         regs = self.__dict__.get("_reg_cache")
-        if regs is None or regs[0] != len(self.weights):
+        if regs is None:
+            # Collected once per fit (reset by _prepare_step): walking the
+            # layer tree every step would cost more than the small models'
+            # math.
             layers = self._flatten_layers(include_self=True)
             pairs = [v for l in layers for v in
                      l._trainable_variables + l._non_trainable_variables
                      if v.regularizer is not None]
-            regs = (len(self.weights), layers, pairs)
+            regs = (None, layers, pairs)
             self.__dict__["_reg_cache"] = regs
         out = [v.regularizer(v) for v in regs[2]]
         if _ANY_LOSSES_ADDED[0]:
@@ -236,6 +239,7 @@ class Trainer:
             # (deferred Sequential, subclassed models) have their weights.
             self._step_vars = self.trainable_weights
             self._vars_ready = True
+            self.__dict__["_reg_cache"] = None
         tvars = self._step_vars
         grads = backward(loss, tvars)
         if all(g is None for g in grads) and tvars:
@@ -397,6 +401,7 @@ class Trainer:
         """Forgets the cached trainable variables: the next train step
         collects them again (a layer may have been frozen or added)."""
         self._vars_ready = False
+        self.__dict__["_reg_cache"] = None
 
     def _check_labels_once(self, y):
         """Labels out of range for sparse crossentropy, checked once on the

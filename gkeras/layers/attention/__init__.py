@@ -1,0 +1,1 @@
+"""gkeras.layers.attention: layer implementations (exported from gkeras.layers)."""

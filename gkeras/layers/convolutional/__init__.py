@@ -1,0 +1,1 @@
+"""gkeras.layers.convolutional: layer implementations (exported from gkeras.layers)."""

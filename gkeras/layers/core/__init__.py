@@ -1,0 +1,1 @@
+"""gkeras.layers.core: layer implementations (exported from gkeras.layers)."""

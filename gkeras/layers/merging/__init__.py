@@ -1,0 +1,1 @@
+"""gkeras.layers.merging: layer implementations (exported from gkeras.layers)."""

@@ -1,0 +1,1 @@
+"""gkeras.layers.normalization: layer implementations (exported from gkeras.layers)."""

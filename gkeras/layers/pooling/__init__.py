@@ -1,0 +1,1 @@
+"""gkeras.layers.pooling: layer implementations (exported from gkeras.layers)."""

@@ -1,0 +1,1 @@
+"""gkeras.layers.regularization: layer implementations (exported from gkeras.layers)."""

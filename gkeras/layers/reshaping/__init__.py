@@ -1,0 +1,1 @@
+"""gkeras.layers.reshaping: layer implementations (exported from gkeras.layers)."""

@@ -28,7 +28,8 @@ sigmoid = _unary("sigmoid", _sig, lambda x, y, xp: y * (1.0 - y),
 class _Relu(Function):
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        # maximum, not x * mask: no negative zeros in the output.
+        return xp_of(x).maximum(x, 0)
 
     def backward(self, gy):
         return gy * self.mask

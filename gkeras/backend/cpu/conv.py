@@ -286,7 +286,10 @@ def conv_backward_input(dy, kernel, x_shape, strides, padding, dilation_rate,
         f = kernel.shape[-1]
         wt = kernel[(slice(None, None, -1),) * rank].reshape(
             *ksize, cg, groups, f // groups)
-        wt = np.moveaxis(wt, rank, -1).reshape(*ksize, f // groups, c)
+        # (*k, Cg, G, Fg) -> (*k, Fg, G, Cg): the transposed conv maps each
+        # group's Fg channels back to its Cg channels, groups kept in order.
+        wt = np.transpose(wt, (*range(rank), rank + 2, rank + 1, rank))
+        wt = wt.reshape(*ksize, f // groups, c)
         tpad = tuple((sp - a, sp - b) for (a, b), sp in zip(pad, span))
         return conv_forward(dy, wt, strides, tpad, dil, groups)
     w = _kernel_as_gemm(kernel, groups)          # (G, K, Fg)

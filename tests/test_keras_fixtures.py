@@ -84,11 +84,17 @@ def test_predict_matches_keras(case):
 @pytest.mark.parametrize("case", CASES)
 def test_weight_order_and_names_match_keras(case):
     model, data, meta = build_model(case)
-    got = [(w.path.split("/")[-2], w.name, tuple(w.shape))
+    # The owning layer is the model's top-level layer (a sub-layer's
+    # weight, e.g. multi_head_attention/query/kernel, belongs to it).
+    owner = {id(w): l.name for l in model.layers for w in l.weights}
+    got = [(owner.get(id(w)), w.name, tuple(w.shape))
            for w in model.weights]
     want = [(w["layer"], w["name"], tuple(w["shape"]))
             for w in meta["weights"]]
     assert got == want
+    for w, m in zip(model.weights, meta["weights"]):
+        tail = m["path"].split("/", 1)[-1]
+        assert w.path.endswith(tail), (w.path, m["path"])
     assert [l.name for l in model.layers
             if type(l).__name__ != "InputLayer"] == \
         [l["name"] for l in meta["layers"]]
@@ -144,19 +150,28 @@ def test_gradients_match_keras(case):
     if not meta["train_check"]:
         return
     from gkeras.ops.engine import GradientTape, Tensor
-    loss_name = str(data["loss_name"])
-    loss_fn = gkeras.losses.get(loss_name)
-    x = Tensor(np.array(data[meta["input_keys"][0]]))
-    float_x = x.data.dtype.kind == "f"
+    names = data["loss_name"]
+    names = [str(n) for n in names] if names.ndim else [str(names)]
+    weights = meta["loss_weights"] or [1.0] * len(names)
+    xs = [Tensor(np.array(data[k])) for k in meta["input_keys"]]
+    ys = [data[k] for k in meta["target_keys"]]
+    float_xs = [x for x in xs if x.data.dtype.kind == "f"]
     with GradientTape() as tape:
-        if float_x:
+        for x in float_xs:
             tape.watch(x)
-        pred = model(x, training=True)
-        loss = gkeras.ops.mean(loss_fn(_targets(data, meta), pred))
-    srcs = list(model.trainable_weights) + ([x] if float_x else [])
+        pred = model(xs[0] if len(xs) == 1 else xs, training=True)
+        preds = pred if isinstance(pred, (list, tuple)) else [pred]
+        loss = None
+        for name, wt, y, p in zip(names, weights, ys, preds):
+            term = gkeras.ops.multiply(
+                gkeras.ops.mean(gkeras.losses.get(name)(y, p)), float(wt))
+            loss = term if loss is None else gkeras.ops.add(loss, term)
+    srcs = list(model.trainable_weights) + float_xs
     grads = tape.gradient(loss, srcs)
     for g, want in zip(grads, _indexed(data, "grad")):
         np.testing.assert_allclose(g, want, atol=2e-6, rtol=1e-4)
-    if float_x:
-        np.testing.assert_allclose(grads[-1], data["grad_x"], atol=2e-6,
-                                   rtol=1e-4)
+    gx_keys = ["grad_x"] if "grad_x" in data else \
+        [f"grad_x_{i}" for i in range(len(xs))]
+    for g, key in zip(grads[len(model.trainable_weights):], gx_keys):
+        if key in data:
+            np.testing.assert_allclose(g, data[key], atol=2e-6, rtol=1e-4)

@@ -59,7 +59,7 @@ def _signature_flags(cls):
             params = inspect.signature(cls.call).parameters
         except (TypeError, ValueError):
             params = {}
-        names = list(params)
+        names = [n for n in params if n != "self"]
         flags = ("training" in params, "mask" in params, names,
                  any(p.kind == p.VAR_KEYWORD for p in params.values()))
         cls._gk_sig = flags
@@ -593,6 +593,7 @@ class Layer:
         finally:
             ctx.depth -= 1
             ctx.training = outer_training
+        _check_call_outputs(self, outputs)
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 if isinstance(out, Tensor):
@@ -705,6 +706,20 @@ def _cast_dtype(layer):
         r = np.dtype(d) if np.dtype(d).kind == "f" else False
         _FLOAT_DTYPES[d] = r
     return r if r is not False else None
+
+
+def _check_call_outputs(layer, outputs):
+    """Raises a clear error when `call` returned something not a tensor."""
+    for out in flatten(outputs):
+        if out is None or isinstance(out, (Tensor, KerasTensor, bool, int,
+                                           float, np.number)) or \
+                (hasattr(out, "shape") and hasattr(out, "dtype")):
+            continue
+        raise TypeError(
+            f"Layer {layer.name!r} ({type(layer).__name__}): `call()` must "
+            "return a tensor (or a list/tuple/dict of tensors), but it "
+            f"returned a {type(out).__name__}: {out!r:.80}. Return the "
+            "result of `gkeras.ops` operations.")
 
 
 def _find_layers(v, out, depth):

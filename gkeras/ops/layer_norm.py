@@ -1,0 +1,118 @@
+"""Layer normalization as one differentiable primitive.
+
+`LayerNorm` wraps `layernorm_forward` / `layernorm_backward` of
+`gkeras.backend.cpu` / `gkeras.backend.gpu` (a fused CUDA kernel each way
+on the GPU); `layer_normalization` is the Keras 3 op built on it.
+"""
+
+import numpy as np
+
+from gkeras import backend
+from gkeras.ops._base import keras_op, normalize_axis, t_or_a
+from gkeras.ops.engine import Function
+
+
+class LayerNorm(Function):
+    """Normalizes the rows of a 2-D `(M, C)` array, then scales/shifts.
+
+    Inputs: `x` `(M, C)`, and `gamma` / `beta` `(C,)` when present (their
+    presence is fixed at construction so the input list is static).
+
+    Args:
+        epsilon: added to the variance.
+        rms_scaling: Keras's `rms_scaling` formula (no centring, no beta).
+        has_gamma: whether a `gamma` input follows `x`.
+        has_beta: whether a `beta` input follows.
+    """
+
+    def __init__(self, epsilon=1e-3, rms_scaling=False, has_gamma=True,
+                 has_beta=True):
+        self.epsilon = float(epsilon)
+        self.rms_scaling = bool(rms_scaling)
+        self.has_gamma = has_gamma
+        self.has_beta = has_beta
+
+    def forward(self, x, *params):
+        gamma = params[0] if self.has_gamma else None
+        beta = params[int(self.has_gamma)] if self.has_beta else None
+        self.kern = backend.kernels_for(x)
+        y, self.mean, self.inv_std = self.kern.layernorm_forward(
+            x, gamma, beta, self.epsilon, self.rms_scaling)
+        self.x, self.gamma = x, gamma
+        return y
+
+    def backward(self, dy):
+        dx, dgamma, dbeta = self.kern.layernorm_backward(
+            dy, self.x, self.gamma, self.mean, self.inv_std,
+            self.rms_scaling)
+        grads = [dx]
+        if self.has_gamma:
+            grads.append(dgamma)
+        if self.has_beta:
+            grads.append(dbeta)
+        self.x = self.mean = self.inv_std = None
+        return tuple(grads)
+
+
+@keras_op
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None,
+                        rms_scaling=False):
+    """Layer normalization over `axis` (Keras 3 `ops.layer_normalization`).
+
+    `(x - mean) / sqrt(var + epsilon) * gamma + beta` with the biased
+    variance over the normalized axes; with `rms_scaling=True`,
+    `x / sqrt(var + epsilon) * gamma` (Keras's formula: `x` not centred).
+
+    Args:
+        x: input tensor.
+        gamma: optional scale, shaped like the normalized axes.
+        beta: optional offset, shaped like the normalized axes.
+        axis: int or list of ints, the normalized axes.
+        epsilon: added to the variance (default `backend.epsilon()`).
+        rms_scaling: use RMS scaling.
+
+    Returns:
+        A tensor shaped like `x`.
+
+    Example:
+    >>> x = np.random.rand(2, 5, 8).astype("float32")
+    >>> gkeras.ops.layer_normalization(x, axis=-1).shape
+    (2, 5, 8)
+    """
+    from gkeras.ops.shape import reshape, transpose
+    xt = t_or_a(x)
+    ndim = len(xt.shape)
+    axes = normalize_axis(axis if isinstance(axis, (list, tuple))
+                          else [axis], ndim)
+    if epsilon is None:
+        epsilon = backend.epsilon()
+    shape = tuple(xt.shape)
+    others = [i for i in range(ndim) if i not in axes]
+    perm = others + list(axes)
+    moved = perm != list(range(ndim))
+    if moved:
+        xt = transpose(xt, perm)
+    C = int(np.prod([shape[a] for a in axes]))
+    lead = tuple(shape[i] for i in others)
+    x2 = reshape(xt, (-1, C)) if C else xt
+    params = []
+    for name, p in (("gamma", gamma), ("beta", beta)):
+        if p is None:
+            continue
+        p = t_or_a(p)
+        if int(np.prod(p.shape)) != C:
+            raise ValueError(
+                f"layer_normalization: `{name}` must hold one value per "
+                f"normalized position ({C} for axes {list(axes)} of shape "
+                f"{shape}). Received: {name}.shape={tuple(p.shape)}")
+        params.append(reshape(p, (C,)) if tuple(p.shape) != (C,) else p)
+    y = LayerNorm(epsilon, rms_scaling, gamma is not None,
+                  beta is not None)(x2, *params)
+    y = reshape(y, lead + tuple(shape[a] for a in axes))
+    if moved:
+        inv = list(np.argsort(perm))
+        y = transpose(y, inv)
+    return y
+
+
+__all__ = ["LayerNorm", "layer_normalization"]

@@ -1,0 +1,127 @@
+"""LayerNormalization, GroupNormalization, UnitNormalization and the
+layer-norm op against NumPy float64 references and finite differences."""
+
+import numpy as np
+import pytest
+from harness import check_grad, run_layer_test
+
+import gkeras
+from gkeras import layers, ops
+
+RNG = np.random.default_rng(1)
+
+
+def _ln_ref(x, axes, gamma=None, beta=None, eps=1e-3, rms=False):
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    y = (x if rms else x - mean) / np.sqrt(var + eps)
+    shape = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
+    if gamma is not None:
+        y = y * np.reshape(gamma, shape)
+    if beta is not None and not rms:
+        y = y + np.reshape(beta, shape)
+    return y
+
+
+@pytest.mark.parametrize("axis,shape", [(-1, (3, 4, 6)), ([1, 2], (3, 4, 6)),
+                                        ([1], (2, 5, 3)), (1, (2, 5, 3, 2))])
+@pytest.mark.parametrize("rms", [False, True])
+def test_layer_normalization_matches_numpy(axis, shape, rms):
+    layer = run_layer_test(
+        layers.LayerNormalization, {"axis": axis, "rms_scaling": rms,
+                                    "epsilon": 1e-3},
+        input_shape=shape, expected_output_shape=shape,
+        expected_num_trainable_weights=2)
+    axes = sorted(a % len(shape) for a in (axis if isinstance(axis, list)
+                                           else [axis]))
+    for w in layer.weights:
+        w.assign(RNG.standard_normal(w.shape).astype("float32"))
+    x = RNG.standard_normal(shape).astype("float32") * 3 + 1
+    want = _ln_ref(x, tuple(axes), layer.gamma.numpy(), layer.beta.numpy(),
+                   rms=rms)
+    np.testing.assert_allclose(np.asarray(layer(x)), want, atol=1e-5)
+    assert tuple(layer.gamma.shape) == tuple(shape[a] for a in axes)
+
+
+def test_layer_normalization_options_and_config():
+    layer = layers.LayerNormalization(center=False, scale=False, epsilon=1e-6)
+    x = RNG.standard_normal((4, 7)).astype("float32")
+    np.testing.assert_allclose(np.asarray(layer(x)),
+                               _ln_ref(x, (1,), eps=1e-6), atol=1e-5)
+    assert layer.weights == []
+    cfg = layers.LayerNormalization(axis=-1).get_config()
+    assert cfg["axis"] == [-1] and cfg["epsilon"] == 1e-3
+    with pytest.raises(ValueError, match="invalid axis 3"):
+        layers.LayerNormalization(axis=3)(x)
+
+
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("axis", [-1, [0, 2], 1])
+def test_layer_norm_op_gradient(rms, axis):
+    x = RNG.standard_normal((2, 3, 4))
+    axes = [a % 3 for a in (axis if isinstance(axis, list) else [axis])]
+    pshape = tuple(x.shape[a] for a in sorted(axes))
+    g, b = RNG.standard_normal(pshape), RNG.standard_normal(pshape)
+    check_grad(lambda x, g, b: ops.layer_normalization(
+        x, g, None if rms else b, axis=axis, epsilon=1e-3, rms_scaling=rms),
+        x, g, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("groups,shape", [(2, (3, 5, 4)), (-1, (2, 3, 3, 6)),
+                                          (1, (4, 6))])
+def test_group_normalization_matches_numpy(groups, shape):
+    layer = run_layer_test(layers.GroupNormalization, {"groups": groups},
+                           input_shape=shape, expected_output_shape=shape,
+                           expected_num_trainable_weights=2)
+    for w in layer.weights:
+        w.assign(RNG.standard_normal(w.shape).astype("float32"))
+    x = RNG.standard_normal(shape)
+    C = shape[-1]
+    g = C if groups == -1 else groups
+    xg = x.reshape(shape[:-1] + (g, C // g))
+    red = tuple(range(1, xg.ndim - 2)) + (xg.ndim - 1,)
+    y = (xg - xg.mean(red, keepdims=True)) / np.sqrt(
+        xg.var(red, keepdims=True) + 1e-3)
+    want = y.reshape(shape) * layer.gamma.numpy() + layer.beta.numpy()
+    np.testing.assert_allclose(np.asarray(layer(x.astype("float32"))), want,
+                               atol=1e-5)
+
+
+def test_group_normalization_gradient_and_errors():
+    layer = layers.GroupNormalization(groups=2, dtype="float64")
+    x = RNG.standard_normal((2, 3, 4))
+    layer(x)
+    check_grad(lambda x: layer(x), x, atol=1e-5)
+    with pytest.raises(ValueError, match="multiple"):
+        layers.GroupNormalization(groups=3)(np.ones((2, 4), "float32"))
+    with pytest.raises(ValueError, match="cannot be more"):
+        layers.GroupNormalization(groups=8)(np.ones((2, 4), "float32"))
+
+
+def test_unit_normalization():
+    run_layer_test(layers.UnitNormalization, {"axis": -1},
+                   input_shape=(3, 5), expected_output_shape=(3, 5),
+                   expected_num_trainable_weights=0)
+    x = RNG.standard_normal((2, 3, 4))
+    for axis in (-1, [1, 2]):
+        ax = tuple(axis) if isinstance(axis, list) else axis
+        want = x / np.sqrt((x ** 2).sum(ax, keepdims=True))
+        got = layers.UnitNormalization(axis=axis)(x.astype("float32"))
+        np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)
+    np.testing.assert_array_equal(
+        np.asarray(layers.UnitNormalization()(np.zeros((1, 3), "float32"))),
+        0)
+    check_grad(lambda x: layers.UnitNormalization(dtype="float64")(x), x)
+
+
+def test_layer_norm_in_a_trained_model():
+    x = gkeras.Input((5, 6))
+    y = layers.LayerNormalization()(layers.Dense(6)(x))
+    model = gkeras.Model(x, y)
+    model.compile(optimizer=gkeras.optimizers.SGD(0.1), loss="mse")
+    xv = RNG.standard_normal((16, 5, 6)).astype("float32")
+    yv = np.tanh(xv)
+    before = model.evaluate(xv, yv, verbose=0)
+    model.fit(xv, yv, epochs=10, verbose=0)
+    assert model.evaluate(xv, yv, verbose=0) < before

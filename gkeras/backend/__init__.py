@@ -166,8 +166,12 @@ def clear_session(free_memory=True):
     Args:
         free_memory: Also release cached GPU memory.
     """
+    import sys
     from gkeras.utils import naming
     naming.reset_uids()
+    keras2 = sys.modules.get("gkeras.backend.keras2")
+    if keras2 is not None:  # the Keras-2 learning phase is session state
+        keras2._LEARNING_PHASE = None
     if free_memory and _BACKEND == "cupy":
         _CUPY.get_default_memory_pool().free_all_blocks()
 

@@ -184,8 +184,11 @@ class GeneratorAdapter:
     def __init__(self, data, steps=None, shuffle=False):
         self.data = data
         self.shuffle = shuffle
-        self.is_pydataset = _is_dataset_like(data) and not hasattr(
-            data, "__next__")
+        from gkeras.utils.py_dataset import PyDataset
+        # A PyDataset may also be an iterator (Keras-2 image iterators
+        # are); indexing it is what honours its epochs and workers.
+        self.is_pydataset = isinstance(data, PyDataset) or (
+            _is_dataset_like(data) and not hasattr(data, "__next__"))
         if steps is None and self.is_pydataset:
             steps = len(data)
         elif steps is None and hasattr(data, "__len__") and not hasattr(
@@ -202,14 +205,17 @@ class GeneratorAdapter:
 
     def epoch(self, rng):
         if self.is_pydataset:
+            from gkeras.utils.py_dataset import iterate_batches
             n = len(self.data)
             order = rng.permutation(n) if self.shuffle else range(n)
-            count = 0
-            for i in order:
-                if self.steps is not None and count >= self.steps:
-                    break
-                yield to_device(_as_batch(self.data[int(i)]))
-                count += 1
+            if self.steps is not None:
+                order = order[:self.steps]
+            if hasattr(self.data, "on_epoch_begin"):
+                self.data.on_epoch_begin()
+            # Workers (when the dataset asks for them) prepare batches
+            # ahead of the step.
+            for item in iterate_batches(self.data, order):
+                yield to_device(_as_batch(item))
             if hasattr(self.data, "on_epoch_end"):
                 self.data.on_epoch_end()
             return

@@ -12,3 +12,10 @@ from gkeras.saving.custom_objects import (  # noqa: F401
     CustomObjectScope, custom_object_scope, get_custom_objects,
     register_keras_serializable,
 )
+from gkeras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
+from gkeras.utils.image_utils import (  # noqa: F401
+    array_to_img, img_to_array, load_img, model_to_dot, plot_model, save_img,
+    smart_resize,
+)
+from gkeras.utils.image_dataset_utils import \
+    image_dataset_from_directory  # noqa: F401

@@ -14,8 +14,13 @@ from gkeras.backend.cpu.batchnorm import *  # noqa: F401,F403
 from gkeras.backend.cpu.rnn import *  # noqa: F401,F403
 from gkeras.backend.cpu.attention import *  # noqa: F401,F403
 from gkeras.backend.cpu.layernorm import *  # noqa: F401,F403
+from gkeras.backend.cpu.image import *  # noqa: F401,F403
+from gkeras.backend.cpu.collectives import *  # noqa: F401,F403
 from gkeras.backend.cpu import (conv, pool, batchnorm, rnn, attention,
                                 layernorm)
+from gkeras.backend.cpu import image
+from gkeras.backend.cpu import collectives
 
-FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm)
+FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm, image,
+            collectives)
 __all__ = [n for fam in FAMILIES for n in fam.__all__]

@@ -16,8 +16,13 @@ from gkeras.backend.gpu.batchnorm import *  # noqa: F401,F403
 from gkeras.backend.gpu.rnn import *  # noqa: F401,F403
 from gkeras.backend.gpu.attention import *  # noqa: F401,F403
 from gkeras.backend.gpu.layernorm import *  # noqa: F401,F403
+from gkeras.backend.gpu.image import *  # noqa: F401,F403
+from gkeras.backend.gpu.collectives import *  # noqa: F401,F403
 from gkeras.backend.gpu import (conv, pool, batchnorm, rnn, attention,
                                 layernorm)
+from gkeras.backend.gpu import image
+from gkeras.backend.gpu import collectives
 
-FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm)
+FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm, image,
+            collectives)
 __all__ = [n for fam in FAMILIES for n in fam.__all__]

@@ -57,6 +57,13 @@ class InputLayer(Layer):
     def output(self):
         return self._output_tensor
 
+    @property
+    def input(self):
+        # An InputLayer's node has no inbound tensors; like Keras 2, its
+        # input is the tensor it creates (`K.function([model.layers[0]
+        # .input], ...)` on a Functional model relies on this).
+        return self._output_tensor
+
     def call(self, inputs):
         return inputs
 

@@ -6,7 +6,6 @@ CuPy; a Tensor/Variable is unwrapped) and returns an array of the same
 module, so it runs on the device without a host round trip.
 """
 
-import inspect
 
 from gkeras import backend
 from gkeras.ops.engine import Tensor
@@ -189,19 +188,6 @@ def get(identifier):
     Returns:
         A constraint (callable), or None.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret constraint identifier: {identifier!r}. "
-        f"Expected a name among {sorted(ALL_OBJECTS_DICT)}, a config "
-        "dict, or a callable.")
+    from gkeras.utils.object_registry import get_from_identifier
+    return get_from_identifier(identifier, deserialize, "constraint",
+                               ALL_OBJECTS_DICT)

@@ -5,7 +5,6 @@ Resolve one with `get`: a name (`"glorot_uniform"`, `"he_normal"`,
 instance.
 """
 
-import inspect
 
 from gkeras.initializers.initializers import (  # noqa: F401
     Constant,
@@ -109,19 +108,6 @@ def get(identifier):
     >>> init = gkeras.initializers.get("he_normal")
     >>> w = init((784, 128))
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret initializer identifier: {identifier!r}. "
-        f"Expected a name among {sorted(ALL_OBJECTS_DICT)}, a config "
-        "dict, or a callable.")
+    from gkeras.utils.object_registry import get_from_identifier
+    return get_from_identifier(identifier, deserialize, "initializer",
+                               ALL_OBJECTS_DICT)

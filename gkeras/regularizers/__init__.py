@@ -5,7 +5,6 @@ with differentiable `gkeras.ops` so the trainer can add it to the loss
 and differentiate it.
 """
 
-import inspect
 import math
 
 from gkeras import backend
@@ -258,19 +257,6 @@ def get(identifier):
     Returns:
         A regularizer (callable), or None.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = deserialize({"class_name": identifier, "config": {}})
-    else:
-        obj = identifier
-    if callable(obj):
-        if inspect.isclass(obj):
-            obj = obj()
-        return obj
-    raise ValueError(
-        f"Could not interpret regularizer identifier: {identifier!r}. "
-        f"Expected a name among {sorted(ALL_OBJECTS_DICT)}, a config "
-        "dict, or a callable.")
+    from gkeras.utils.object_registry import get_from_identifier
+    return get_from_identifier(identifier, deserialize, "regularizer",
+                               ALL_OBJECTS_DICT)

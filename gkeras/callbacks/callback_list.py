@@ -84,7 +84,17 @@ class CallbackList(Callback):
 
 
 def _make_hook(hook):
+    # As Keras's CallbackList: hooks always receive `logs` (a dict), so
+    # user functions written `lambda epoch, logs: ...` work.
+    n_args = 0 if hook.endswith(("_train_begin", "_train_end",
+                                 "_test_begin", "_test_end",
+                                 "_predict_begin", "_predict_end")) else 1
+
     def dispatch(self, *args, **kwargs):
+        if len(args) == n_args and "logs" not in kwargs:
+            args = args + ({},)
+        elif len(args) > n_args and args[n_args] is None:
+            args = args[:n_args] + ({},) + args[n_args + 1:]
         for fn in self._callers(hook):
             fn(*args, **kwargs)
     dispatch.__name__ = hook

@@ -62,7 +62,10 @@ class ProgbarLogger(Callback):
 
     def _reset(self):
         self.seen = 0
-        self.progbar = None
+        # The bar's clock starts before the first step, as in Keras: a bar
+        # created after step 1 would show that step as taking ~0 us.
+        self.progbar = Progbar(target=self.target, verbose=self.verbose,
+                               unit_name="step")
 
     def _update(self, batch, logs):
         if self.progbar is None:

@@ -182,6 +182,9 @@ class Trainer:
         """Resets the state of every metric (loss trackers included)."""
         for m in self.metrics:
             m.reset_state()
+        dstate = self.__dict__.get("_gk_dist_state")  # distribution
+        if dstate is not None:
+            dstate.metrics_global = None
 
     def _assert_compiled(self, method):
         if not self.compiled:
@@ -230,6 +233,11 @@ class Trainer:
 
         Override it for custom training logic (as in Keras).
         """
+        dist = self.__dict__.get("_dist")
+        if dist is not None:
+            # Data-parallel: shard step with one fused all-reduce
+            # (gkeras.distribution.DataParallel.train_step).
+            return dist.train_step(self, data)
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         with GradientTape():
             y_pred = self(x, training=True)
@@ -270,6 +278,13 @@ class Trainer:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
 
     def _metrics_result(self):
+        dist = self.__dict__.get("_dist")
+        if dist is not None:
+            # Global logs: results of the metric states summed over ranks.
+            return dist.metrics_result(self, self._local_metrics_result)
+        return self._local_metrics_result()
+
+    def _local_metrics_result(self):
         logs = {}
         for m in self.metrics:
             r = m.result()
@@ -354,25 +369,46 @@ class Trainer:
                 shuffle=False, steps=validation_steps)
         if verbose == "auto":
             verbose = 1
+        # -- distribution: shards, chief-only callbacks, agreed seed.
+        dist = _use_distribution(self, "fit")
+        if dist is not None:
+            callbacks = dist.filter_callbacks(callbacks)
+            _dist_state(self).synced = False
         callbacks = CallbackList(callbacks, add_history=True,
-                                 add_progbar=verbose != 0, model=self,
-                                 verbose=verbose, epochs=epochs,
+                                 add_progbar=verbose != 0 and (
+                                     dist is None or dist.rank == 0),
+                                 model=self, verbose=verbose, epochs=epochs,
                                  steps=adapter.steps)
-        rng = np.random.default_rng(_fit_seed())
+        fit_seed = _fit_seed()
+        if dist is not None:
+            fit_seed = dist.bcast_object(fit_seed)
         self.stop_training = False
+        self._initial_epoch = None
         self._prepare_step(adapter)
         callbacks.on_train_begin()
+        # BackupAndRestore sets `_initial_epoch` when it resumes a run.
+        if self._initial_epoch is not None:
+            initial_epoch = self._initial_epoch
         logs = {}
         epoch = initial_epoch
         for epoch in range(initial_epoch, epochs):
+            # One generator per epoch, seeded by (fit seed, epoch), so that a
+            # run resumed at epoch k shuffles as the uninterrupted run did.
+            rng = np.random.default_rng([fit_seed, epoch])
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step = -1
             for step, batch in enumerate(adapter.epoch(rng)):
                 callbacks.on_train_batch_begin(step)
+                if dist is not None:
+                    batch = dist.shard_batch(batch)
                 result = self.train_step(batch)
                 callbacks.on_train_batch_end(step, _LazyLogs(result)
                                              if callable(result) else result)
+                if dist is not None:
+                    # Every rank stops together, even if a callback on one
+                    # rank alone asked for it.
+                    self.stop_training = dist.any(self.stop_training)
                 if self.stop_training:
                     break
             if step < 0:
@@ -392,6 +428,8 @@ class Trainer:
                                    val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
+            if dist is not None:
+                self.stop_training = dist.any(self.stop_training)
             if self.stop_training:
                 break
         callbacks.on_train_end(logs)
@@ -413,18 +451,32 @@ class Trainer:
         rng = np.random.default_rng(0)
         if callbacks is not None:
             callbacks.on_test_begin()
+        dist = self.__dict__.get("_dist")
+        batch_logs = dist is not None and dist.any(
+            callbacks is not None and callbacks._callers("on_test_batch_end"))
         step = -1
         with no_grad():
             for step, batch in enumerate(adapter.epoch(rng)):
                 if callbacks is not None:
                     callbacks.on_test_batch_begin(step)
-                result = self.test_step(batch)
+                if dist is None:
+                    result = self.test_step(batch)
+                else:
+                    # This rank's shard; metric states summed over ranks
+                    # per batch only when some rank shows batch logs.
+                    batch = dist.shard_batch(batch)
+                    result = self.test_step(batch) if dist.update_metrics \
+                        else self._metrics_result
+                    if batch_logs:
+                        dist.reduce_metrics(self)
                 if callbacks is not None:
                     callbacks.on_test_batch_end(
                         step, _LazyLogs(result) if callable(result)
                         else result)
         if step < 0:
             raise ValueError("The evaluation data produced no batches.")
+        if dist is not None:
+            dist.reduce_metrics(self)
         logs = self._metrics_result()
         if callbacks is not None:
             callbacks.on_test_end(logs)
@@ -460,7 +512,12 @@ class Trainer:
                                            batch_size=batch_size, steps=steps)
         if verbose == "auto":
             verbose = 1
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+        dist = _use_distribution(self, "evaluate")
+        if dist is not None:
+            callbacks = dist.filter_callbacks(callbacks)
+            dist.ensure_synced(self)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0 and (
+                               dist is None or dist.rank == 0), model=self,
                            verbose=verbose, epochs=1, steps=adapter.steps)
         logs = self._run_evaluation(adapter, cbs)
         if return_dict:
@@ -501,7 +558,12 @@ class Trainer:
                                            steps=steps)
         if verbose == "auto":
             verbose = 1
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+        dist = _use_distribution(self, "predict")
+        if dist is not None:
+            callbacks = dist.filter_callbacks(callbacks)
+            dist.ensure_synced(self)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0 and (
+                               dist is None or dist.rank == 0), model=self,
                            verbose=verbose, epochs=1, steps=adapter.steps)
         cbs.on_predict_begin()
         outputs = []
@@ -509,10 +571,16 @@ class Trainer:
         with no_grad():
             for step, batch in enumerate(adapter.epoch(rng)):
                 cbs.on_predict_batch_begin(step)
+                if dist is not None:
+                    batch = dist.shard_batch(batch)
                 out = self.predict_step(batch)
-                outputs.append(map_structure(_host, out))
+                outputs.append(map_structure(_host, out) if dist is None
+                               or dist.update_metrics else None)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
+        if dist is not None:
+            # Every rank gets the whole prediction, in global order.
+            outputs = dist.gather_predictions(outputs)
         if not outputs:
             raise ValueError("predict(): the input produced no batches.")
         return _concat_outputs(outputs)
@@ -530,6 +598,9 @@ class Trainer:
             class_weight=class_weight)
         batch = next(adapter.epoch(np.random.default_rng(0)))
         self._prepare_step()
+        dist = _use_distribution(self, "train_on_batch")
+        if dist is not None:
+            batch = dist.shard_batch(batch)
         result = self.train_step(batch)
         logs = result() if callable(result) else result
         if return_dict:
@@ -622,6 +693,30 @@ def _batch_size(x):
         if isinstance(leaf, (list, tuple)):
             return len(leaf)
     return None
+
+
+def _use_distribution(model, method):
+    """The active `gkeras.distribution` strategy for this call, stored on
+    the model for its steps (None, at the cost of one dict lookup, when
+    the distribution module was never imported)."""
+    import sys
+    lib = sys.modules.get("gkeras.distribution.distribution_lib")
+    dist = lib.distribution() if lib is not None else None
+    if dist is not None and method in ("fit", "train_on_batch") and \
+            type(model).train_step is not Trainer.train_step:
+        raise NotImplementedError(
+            f"{method}() under gkeras.distribution.DataParallel with a "
+            f"custom `train_step` ({type(model).__name__}.train_step): the "
+            "gradient all-reduce lives in the built-in train_step. Use the "
+            "built-in step (customize compute_loss instead), or call "
+            "set_distribution(None).")
+    model.__dict__["_dist"] = dist
+    return dist
+
+
+def _dist_state(model):
+    from gkeras.distribution.distribution_lib import _state_of
+    return _state_of(model)
 
 
 def _should_validate(epoch, freq):

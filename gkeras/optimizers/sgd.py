@@ -22,7 +22,7 @@ class SGD(Optimizer):
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema,
         ema_momentum, ema_overwrite_frequency, loss_scale_factor,
         gradient_accumulation_steps: see `Optimizer`.
-        name: Defaults to `"SGD"`.
+        name: Defaults to `"sgd"` (as Keras 3.15).
 
     Example:
 
@@ -34,7 +34,7 @@ class SGD(Optimizer):
                  weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
-                 gradient_accumulation_steps=None, name="SGD", **kwargs):
+                 gradient_accumulation_steps=None, name="sgd", **kwargs):
         super().__init__(
             learning_rate=learning_rate, name=name,
             weight_decay=weight_decay, clipnorm=clipnorm,

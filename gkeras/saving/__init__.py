@@ -9,11 +9,35 @@ from gkeras.saving.serialization import (  # noqa: F401
 )
 
 _SAFE_MODE = [True]
+# Settings of the `safe_mode=` arguments of the loads in progress, innermost
+# last: nested deserialization (a Lambda inside a Sequential) inherits them.
+_SAFE_MODE_SCOPES = []
 
 
 def safe_mode_enabled():
     """Whether loading refuses to run code stored in files (default True)."""
+    if _SAFE_MODE_SCOPES:
+        return _SAFE_MODE_SCOPES[-1]
     return _SAFE_MODE[0]
+
+
+class safe_mode_scope:
+    """Sets the safe mode for the deserialization inside a `with` block.
+
+    Args:
+        safe_mode: True refuses code stored in files (Lambda bytecode).
+    """
+
+    def __init__(self, safe_mode=True):
+        self.safe_mode = bool(safe_mode)
+
+    def __enter__(self):
+        _SAFE_MODE_SCOPES.append(self.safe_mode)
+        return self
+
+    def __exit__(self, *exc):
+        _SAFE_MODE_SCOPES.pop()
+        return False
 
 
 def enable_unsafe_deserialization():

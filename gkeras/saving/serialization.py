@@ -55,6 +55,11 @@ def serialize_keras_object(obj):
         raise TypeError(f"Cannot serialize {obj!r}: it has no get_config().")
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
     is_builtin = cls.__module__.startswith("gkeras.")
+    if is_builtin and cls.__name__ == "Functional":
+        # Keras 3 writes Functional with its source module (config.json).
+        return {"module": "keras.src.models.functional",
+                "class_name": "Functional", "config": obj.get_config(),
+                "registered_name": "Functional"}
     return {"module": _keras_module(obj) if is_builtin else cls.__module__,
             "class_name": cls.__name__,
             "config": obj.get_config(),
@@ -75,7 +80,7 @@ def _find_builtin(class_name):
 
 
 def deserialize_keras_object(config, module_objects=None, custom_objects=None,
-                             safe_mode=True, **kwargs):
+                             safe_mode=None, **kwargs):
     """Rebuilds an object from its config (Keras 3 or Keras 2 form).
 
     Args:
@@ -83,10 +88,17 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
         module_objects: optional dict of candidate classes/functions.
         custom_objects: optional dict of user classes/functions.
         safe_mode: refuse to rebuild code stored in the file (Lambda).
+            None (the default) inherits the setting of an enclosing call,
+            or `gkeras.saving.safe_mode_enabled()`.
 
     Returns:
         The object.
     """
+    if safe_mode is not None:
+        from gkeras.saving import safe_mode_scope
+        with safe_mode_scope(safe_mode):
+            return deserialize_keras_object(config, module_objects,
+                                            custom_objects, None, **kwargs)
     if config is None:
         return None
     if isinstance(config, str):

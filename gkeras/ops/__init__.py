@@ -41,6 +41,13 @@ from gkeras.ops.nn import (  # noqa: F401
     sigmoid, silu, softmax, softplus, softsign, sparse_categorical_crossentropy,
     sparse_plus, swish, top_k,
 )
+from gkeras.ops.attention import dot_product_attention  # noqa: F401
+from gkeras.ops.layer_norm import layer_normalization  # noqa: F401
+from gkeras.ops.conv import (  # noqa: F401
+    average_pool, conv, conv_transpose, depthwise_conv, max_pool,
+    separable_conv,
+)
+from gkeras.ops.normalization import batch_normalization  # noqa: F401
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
 
 _install()

@@ -266,3 +266,18 @@ def test_predict_builds_no_graph():
     model = mlp()
     out = model(np.ones((2, 10), "float32"))
     assert out.creator is None
+
+
+def test_sequence_mask_reaches_loss_and_metrics():
+    inp = keras.Input((5,), dtype="int32")
+    h = keras.layers.Embedding(10, 4, mask_zero=True)(inp)
+    h = keras.layers.LSTM(3, return_sequences=True)(h)
+    model = keras.Model(inp, Dense(1)(h))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    xi = np.array([[1, 2, 3, 0, 0], [4, 5, 0, 0, 0]])
+    y = np.ones((2, 5, 1), "float32")
+    p = model.predict(xi, verbose=0)[..., 0].astype(np.float64)
+    keep = xi != 0
+    loss, mae = model.evaluate(xi, y, verbose=0)
+    np.testing.assert_allclose(loss, ((p - 1) ** 2)[keep].mean(), rtol=1e-5)
+    np.testing.assert_allclose(mae, np.abs(p - 1)[keep].mean(), rtol=1e-5)

@@ -193,12 +193,16 @@ class Model(Trainer, Layer):
             overwrite: replace an existing file.
         """
         from gkeras.saving import model_files
+        if not _is_chief():
+            return  # distributed: rank 0 alone writes files
         model_files.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         """Saves the weights (`.weights.h5` Keras 3 layout, or legacy
         `.h5`)."""
         from gkeras.saving import model_files
+        if not _is_chief():
+            return  # distributed: rank 0 alone writes files
         model_files.save_weights(self, filepath, overwrite=overwrite,
                                  **kwargs)
 
@@ -208,6 +212,13 @@ class Model(Trainer, Layer):
         from gkeras.saving import model_files
         model_files.load_weights(self, filepath, skip_mismatch=skip_mismatch,
                                  by_name=by_name, **kwargs)
+
+
+def _is_chief():
+    """False on the non-zero ranks of a `gkeras.distribution` job."""
+    import sys
+    lib = sys.modules.get("gkeras.distribution.distribution_lib")
+    return lib is None or lib.is_chief()
 
 
 def _layer_kwargs(kwargs):

@@ -140,6 +140,8 @@ class BackupAndRestore(Callback):
     def _save_model(self):
         from gkeras.saving import weights_h5
         from gkeras.saving.file_io import atomic_path, h5py_module
+        if not _is_chief():
+            return  # distributed: every rank restores, rank 0 alone writes
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
             for src, dst in ((self._weights_path, self._prev_weights_path),
@@ -160,5 +162,12 @@ class BackupAndRestore(Callback):
                 f.write(meta)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+        if self.delete_checkpoint and _is_chief() and \
+                os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+
+
+def _is_chief():
+    """False on the non-zero ranks of a `gkeras.distribution` job."""
+    from gkeras.models.model import _is_chief as chief
+    return chief()

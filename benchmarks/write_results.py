@@ -1,0 +1,353 @@
+"""Regenerates benchmarks/RESULTS.md from a fresh benchmark run.
+
+Runs `benchmarks/run.py --json` (every tutorial model on gkeras and on each
+installed peer), times `import gkeras` against `import keras`, measures the
+NumPy float32 GEMM ceiling of this machine, and renders one markdown file
+with the date, the machine, the load, the exact commands, per-step times,
+gkeras/peer ratios and each model's achieved share of the GEMM ceiling.
+Never edit the numbers in the output by hand: rerun this script.
+
+    python benchmarks/write_results.py [--steps 50] [--out benchmarks/RESULTS.md]
+    python benchmarks/write_results.py --dry-run      # tiny run, prints only
+
+`--title` and `--out` let `gpu_bench.sh` render the CuPy run into its own
+file; the GEMM ceiling is then measured with CuPy (cuBLAS) on the GPU.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def train_step_flops(model, batch):
+    """Approximate FLOPs of one training step of a tutorial model.
+
+    Counts the multiply-adds (2 FLOPs each) of the forward GEMMs and
+    convolutions of `benchmarks/models.py`, times 3 for forward + backward
+    (the backward pass does two GEMMs of the forward's size: input and
+    weight gradients). Element-wise work is left out, so the achieved
+    share is a lower bound of how busy the math units are.
+
+    Args:
+        model: "mlp", "cnn", "lstm" or "transformer".
+        batch: Batch size.
+
+    Returns:
+        FLOPs per training step (float).
+    """
+    def dense(n_in, n_out, rows=1):
+        return 2.0 * rows * n_in * n_out
+
+    def conv(h, w, c_in, c_out, k=3):
+        return 2.0 * h * w * c_in * c_out * k * k
+
+    if model == "mlp":
+        forward = dense(784, 128) + dense(128, 64) + dense(64, 10)
+    elif model == "cnn":
+        forward = (conv(32, 32, 3, 32) + conv(16, 16, 32, 64)
+                   + conv(8, 8, 64, 128) + dense(4 * 4 * 128, 128)
+                   + dense(128, 10))
+    elif model == "lstm":
+        seq, units, embed = 100, 128, 128
+        forward = seq * (dense(embed, 4 * units) + dense(units, 4 * units)) \
+            + dense(units, 1)
+    elif model == "transformer":
+        seq, d, ff = 100, 128, 512
+        block = (4 * dense(d, d, seq)          # q, k, v, output projections
+                 + 2 * 2.0 * seq * seq * d     # scores and scores @ values
+                 + dense(d, ff, seq) + dense(ff, d, seq))
+        forward = 2 * block + dense(d, 2)
+    else:
+        raise ValueError(f"Unknown model {model!r}. Expected one of "
+                         "'mlp', 'cnn', 'lstm', 'transformer'.")
+    return 3.0 * batch * forward
+
+
+def gemm_ceiling(n=1024, reps=20, use_cupy=False):
+    """Median float32 GEMM throughput in GFLOP/s (NumPy BLAS or cuBLAS).
+
+    Args:
+        n: Square matrix size.
+        reps: Timed repetitions (after 3 warm-up products).
+        use_cupy: Time `cupy.matmul` on the GPU instead of `np.matmul`.
+
+    Returns:
+        GFLOP/s of the median repetition.
+    """
+    if use_cupy:
+        import cupy as xp
+        sync = xp.cuda.Device().synchronize
+    else:
+        import numpy as xp
+
+        def sync():
+            return None
+    a = xp.asarray(
+        __import__("numpy").random.default_rng(0).random((n, n)),
+        dtype="float32")
+    b = a.T.copy()
+    for _ in range(3):
+        xp.matmul(a, b)
+    sync()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        xp.matmul(a, b)
+        sync()
+        times.append(time.perf_counter() - t)
+    return 2.0 * n ** 3 / statistics.median(times) / 1e9
+
+
+def import_time(module, env_extra=None, reps=5):
+    """Median wall time of `import module` in a fresh interpreter, seconds.
+
+    Returns None (and the error) when the import fails.
+    """
+    code = ("import time; t = time.perf_counter(); import %s; "
+            "print(time.perf_counter() - t)" % module)
+    env = dict(os.environ, **(env_extra or {}))
+    times = []
+    for _ in range(reps):
+        proc = subprocess.run([sys.executable, "-c", code], env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            return None, (proc.stderr.strip().splitlines() or ["?"])[-1]
+        times.append(float(proc.stdout.strip().splitlines()[-1]))
+    return statistics.median(times), None
+
+
+def machine_info():
+    """A dict describing this machine, its load and the library versions."""
+    info = {"platform": platform.platform(), "python":
+            platform.python_version(), "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f
+                     if line.startswith("model name")]
+        info["cpu"] = names[0] if names else platform.processor()
+    except OSError:
+        info["cpu"] = platform.processor() or platform.machine()
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+        info["memory_gib"] = round(kb / 2 ** 20, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    import numpy
+    info["numpy"] = numpy.__version__
+    try:
+        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["blas"] = f"{blas.get('name')} {blas.get('version', '')}".strip()
+    except Exception:  # older NumPy: no dict mode
+        info["blas"] = "unknown"
+    for name in ("keras", "jax", "torch", "cupy"):
+        try:
+            from importlib.metadata import version
+            info[name] = version(name)
+        except Exception:
+            info[name] = None
+    info["threads"] = {k: os.environ.get(k) for k in (
+        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return info
+
+
+def load_average():
+    try:
+        return tuple(round(x, 2) for x in os.getloadavg())
+    except OSError:
+        return None
+
+
+def _fmt(x, digits=2):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def gpu_status():
+    """One paragraph on the GPU measurements, for the CPU results file."""
+    runs = os.path.join(HERE, "results_gpu")
+    found = sorted(d for d in os.listdir(runs) if not d.endswith(
+        "dry-run")) if os.path.isdir(runs) else []
+    if found:
+        return (f"The latest GPU run is `benchmarks/results_gpu/{found[-1]}/` "
+                "(`SUMMARY.md`, `RESULTS_GPU.md`, kernel logs), written by "
+                "`benchmarks/gpu_bench.sh` on the machine named there.")
+    return ("Not measured yet: no NVIDIA GPU was available to the runs so "
+            "far. `benchmarks/gpu_bench.sh` on a GPU machine runs "
+            "`pytest -m gpu`, the kernel micro-benchmarks against "
+            "cuDNN/cuBLAS and the models on the CuPy backend against "
+            "PyTorch, and writes its results under "
+            "`benchmarks/results_gpu/`. Targets on an H100: training steps "
+            "within 1.5x of PyTorch eager with cuDNN; fused attention at "
+            "least 2x faster than the materialised softmax at seq >= 1024.")
+
+
+def render(data):
+    """Renders the collected measurements as markdown (a string)."""
+    info, results = data["info"], data["results"]
+    ceiling = data["gemm_gflops"]
+    out = [f"# {data['title']}", "",
+           "Generated by `benchmarks/write_results.py`; do not edit the "
+           "numbers by hand, rerun the script.", "",
+           f"- date: {data['date']}",
+           f"- machine: {info['cpu']}, {info['cpus']} logical CPUs"
+           + (f", {info['memory_gib']} GiB" if "memory_gib" in info else "")
+           + f"; {info['platform']}",
+           f"- device: {data['device']}",
+           f"- software: Python {info['python']}, NumPy {info['numpy']} "
+           f"({info['blas']}), gkeras backend `{data['backend']}`, "
+           + ", ".join(f"{k} {info[k]}" for k in ("keras", "jax", "torch",
+                                                  "cupy") if info.get(k)),
+           "- threads: " + ", ".join(
+               f"{k}={v or 'unset'}" for k, v in info["threads"].items())
+           + " (unset: the library's default, all cores)",
+           f"- load average (1, 5, 15 min) before: {data['load_before']}, "
+           f"after: {data['load_after']}. The machine was shared with "
+           "other work while this ran unless these are near zero; "
+           "absolute times are then inflated, ratios less so.",
+           f"- command: `{data['command']}`",
+           f"- suite: `{data['suite_command']}` (medians of "
+           f"{data['steps']} steps after 5 warm-up steps; fit: median of 3 "
+           "epochs after a warm-up epoch)", ""]
+
+    out += ["## Per-step times", "",
+            "train = `train_on_batch`, fit = one step inside `fit()`, "
+            "predict = `predict_on_batch`. Ratio = gkeras time / peer time "
+            "(below 1: gkeras faster). GFLOP/s = approximate training-step "
+            "FLOPs (GEMMs and convolutions, forward + backward; "
+            "`train_step_flops` in the script) / train time; share = that "
+            f"over the GEMM ceiling ({ceiling:.1f} GFLOP/s).", "",
+            "| model | batch | framework | train ms | fit ms | predict ms "
+            "| train ratio | fit ratio | GFLOP/s | share of ceiling |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    by_case = {}
+    for r in results:
+        by_case.setdefault((r["model"], r["batch"]), []).append(r)
+    for (model, batch), rows in by_case.items():
+        base = next((r for r in rows if r["framework"] == "gkeras"
+                     and "train_ms" in r), None)
+        flops = train_step_flops(model, batch)
+        for r in rows:
+            label = r.get("label", r["framework"])
+            if "error" in r:
+                out.append(f"| {model} | {batch} | {label} | - | - | - | - "
+                           f"| - | - | failed: {r['error'][:80]} |")
+                continue
+            ratio = base["train_ms"] / r["train_ms"] if base else None
+            fratio = base["fit_ms"] / r["fit_ms"] if base else None
+            gflops = flops / (r["train_ms"] * 1e-3) / 1e9
+            out.append(
+                f"| {model} | {batch} | {label} | {_fmt(r['train_ms'])} | "
+                f"{_fmt(r['fit_ms'])} | {_fmt(r['predict_ms'])} | "
+                f"{_fmt(ratio)} | {_fmt(fratio)} | {gflops:.1f} | "
+                f"{100 * gflops / ceiling:.1f}% |")
+
+    out += ["", "## Import time", "",
+            "Median of 5 fresh interpreters (`python -c \"import ...\"`, "
+            "wall time of the import statement); target: gkeras under "
+            "0.5 s.", "", "| import | seconds |", "|---|---:|"]
+    for name, (seconds, err) in data["imports"].items():
+        out.append(f"| `{name}` | "
+                   + (f"{seconds:.3f}" if seconds is not None
+                      else f"failed: {err}") + " |")
+    out += ["", "## GEMM ceiling", "",
+            f"{data['gemm_what']}: **{ceiling:.1f} GFLOP/s** (median of 20 "
+            "products after 3 warm-up products).", ""]
+    if not data["backend"] == "cupy":
+        out += ["## GPU", "", gpu_status(), ""]
+    if data.get("notes"):
+        out += ["## Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    """Runs the measurements and writes the markdown file."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--models", nargs="*", default=None)
+    p.add_argument("--frameworks", nargs="*", default=None)
+    p.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    p.add_argument("--title", default="Benchmark results (CPU)")
+    p.add_argument("--note", action="append", default=[],
+                   help="a line for the Notes section (repeatable)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="MLP only, 3 steps, gkeras only; print, write "
+                        "nothing")
+    a = p.parse_args(argv)
+    if a.dry_run:
+        a.steps, a.models, a.frameworks = 3, ["mlp"], ["gkeras"]
+
+    import gkeras
+    backend = gkeras.backend.backend()
+    use_cupy = backend == "cupy"
+    load_before = load_average()
+    with tempfile.TemporaryDirectory() as tmp:
+        json_path = os.path.join(tmp, "results.json")
+        suite = [sys.executable, os.path.join(HERE, "run.py"), "--steps",
+                 str(a.steps), "--json", json_path]
+        if a.models:
+            suite += ["--models", *a.models]
+        if a.frameworks:
+            suite += ["--frameworks", *a.frameworks]
+        subprocess.run(suite, check=True, cwd=ROOT)
+        with open(json_path) as f:
+            suite_data = json.load(f)
+    imports = {"gkeras": import_time("gkeras")}
+    for backend_name in ("jax", "torch"):
+        imports[f"keras (KERAS_BACKEND={backend_name})"] = import_time(
+            "keras", {"KERAS_BACKEND": backend_name})
+    if use_cupy:
+        import cupy
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        device = props["name"].decode() if isinstance(
+            props["name"], bytes) else str(props["name"])
+        gemm_what = f"cuBLAS float32 GEMM 4096x4096 on {device}"
+        ceiling = gemm_ceiling(4096, use_cupy=True)
+    else:
+        device = "CPU only (NumPy backend)"
+        gemm_what = "NumPy float32 GEMM 1024x1024 (`np.matmul`, BLAS " \
+                    "threads as configured above)"
+        ceiling = gemm_ceiling(1024)
+    rel_suite = " ".join(["python", os.path.relpath(suite[1], ROOT)]
+                         + [s for s in suite[2:] if s != json_path
+                            and s != "--json"] + ["--json", "<tmp>"])
+    prefix = (f"GKERAS_BACKEND={os.environ['GKERAS_BACKEND']} "
+              if "GKERAS_BACKEND" in os.environ else "")
+    command = prefix + " ".join(
+        ["python", "benchmarks/write_results.py",
+         *(argv if argv is not None else sys.argv[1:])])
+    data = {
+        "title": a.title,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC"),
+        "info": machine_info(), "device": device, "backend": backend,
+        "command": command,
+        "suite_command": rel_suite, "steps": a.steps,
+        "results": suite_data["results"], "imports": imports,
+        "gemm_gflops": ceiling, "gemm_what": gemm_what,
+        "load_before": load_before, "load_after": load_average(),
+        "notes": a.note,
+    }
+    text = render(data)
+    if a.dry_run:
+        print(text)
+        return 0
+    tmp_out = a.out + ".tmp"
+    with open(tmp_out, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp_out, a.out)
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

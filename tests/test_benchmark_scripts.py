@@ -1,0 +1,112 @@
+"""The benchmark tooling: RESULTS.md rendering, FLOP counts, the GPU script.
+
+The benchmarks themselves are too slow for CI; these checks keep the
+scripts that run them correct.
+"""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+
+
+def _write_results():
+    spec = importlib.util.spec_from_file_location(
+        "write_results", os.path.join(BENCH, "write_results.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _models():
+    spec = importlib.util.spec_from_file_location(
+        "bench_models", os.path.join(BENCH, "models.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _dense_forward_flops(model):
+    # 2 FLOPs per multiply-add of each Dense kernel, once per sample.
+    return sum(2.0 * np.prod(w.shape) for w in model.weights
+               if w.name == "kernel")
+
+
+def test_mlp_flops_match_the_models_dense_kernels():
+    import gkeras
+    model, _, _, _ = _models().mlp(gkeras, 32)
+    expected = 3 * 32 * _dense_forward_flops(model)
+    assert _write_results().train_step_flops("mlp", 32) == expected
+
+
+def test_cnn_flops_match_the_models_kernels():
+    import gkeras
+    model, _, _, _ = _models().cnn(gkeras, 8)
+    forward, shape = 0.0, (None, 32, 32, 3)
+    for layer in model.layers:
+        shape = tuple(layer.compute_output_shape(shape))
+        if type(layer).__name__ == "Conv2D":
+            forward += 2.0 * shape[1] * shape[2] * np.prod(layer.kernel.shape)
+        elif type(layer).__name__ == "Dense":
+            forward += 2.0 * np.prod(layer.kernel.shape)
+    assert _write_results().train_step_flops("cnn", 8) == 3 * 8 * forward
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown model 'vgg'"):
+        _write_results().train_step_flops("vgg", 1)
+
+
+def test_render_computes_ratios_and_shares():
+    wr = _write_results()
+    data = {
+        "title": "T", "date": "2026-01-01 00:00 UTC", "device": "CPU",
+        "backend": "numpy", "command": "python benchmarks/write_results.py",
+        "suite_command": "python benchmarks/run.py", "steps": 7,
+        "info": {"cpu": "X", "cpus": 2, "platform": "P", "python": "3",
+                 "numpy": "2", "blas": "b", "threads": {"OMP_NUM_THREADS":
+                                                        None}},
+        "results": [
+            {"framework": "gkeras", "label": "gkeras", "model": "mlp",
+             "batch": 32, "train_ms": 2.0, "fit_ms": 1.0, "predict_ms": 0.5},
+            {"framework": "keras-jax", "label": "keras (jax)",
+             "model": "mlp", "batch": 32, "train_ms": 4.0, "fit_ms": 0.5,
+             "predict_ms": 1.0},
+            {"framework": "keras-torch", "model": "mlp", "batch": 32,
+             "error": "not installed: torch"}],
+        "imports": {"gkeras": (0.25, None), "keras": (None, "boom")},
+        "gemm_gflops": 10.0, "gemm_what": "GEMM", "load_before": (0, 0, 0),
+        "load_after": (0, 0, 0), "notes": ["a note"]}
+    text = wr.render(data)
+    rows = [line for line in text.splitlines() if line.startswith("| mlp")]
+    assert len(rows) == 3
+    cells = [c.strip() for c in rows[1].strip("|").split("|")]
+    # gkeras 2.0 ms vs 4.0 ms: ratio 0.50; fit 1.0 vs 0.5: 2.00.
+    assert cells[6:8] == ["0.50", "2.00"]
+    gflops = 3 * 32 * 2 * (784 * 128 + 128 * 64 + 64 * 10) / 4e-3 / 1e9
+    assert cells[8] == f"{gflops:.1f}"
+    assert cells[9] == f"{100 * gflops / 10.0:.1f}%"
+    assert "failed: not installed: torch" in rows[2]
+    assert "| `gkeras` | 0.250 |" in text
+    assert "| `keras` | failed: boom |" in text
+    assert "- a note" in text and "OMP_NUM_THREADS=unset" in text
+
+
+def test_gpu_bench_script_is_valid_bash():
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash not found")
+    path = os.path.join(BENCH, "gpu_bench.sh")
+    subprocess.run([bash, "-n", path], check=True)
+    text = open(path).read()
+    # Nothing may be installed from the network on the GPU machine.
+    assert "pip install" not in text and "PIP_NO_INDEX=1" in text
+    out = subprocess.run([bash, path, "--bogus"], capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and "unknown argument --bogus" in out.stderr

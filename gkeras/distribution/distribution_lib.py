@@ -620,12 +620,9 @@ class DataParallel(Distribution):
             with GradientTape():
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x, y, y_pred, sample_weight)
-            if not model.__dict__.get("_vars_ready"):
-                model._step_vars = model.trainable_weights
-                model._vars_ready = True
-                model.__dict__["_reg_cache"] = None
+            tvars, changed = model._current_step_vars()
+            if changed:
                 st.plan = None
-            tvars = model._step_vars
             grads = backward(loss, tvars)
             if all(g is None for g in grads) and tvars:
                 raise ValueError(

@@ -45,6 +45,9 @@ class _CallContext:
 
 _CTX = _CallContext()
 _ANY_LOSSES_ADDED = [False]
+# Bumped whenever a layer gains weights or sub-layers or changes its
+# `trainable` flag: the trainer re-collects trainable variables only then.
+STRUCTURE_VERSION = [0]
 
 _BASE_KWARGS = {"input_shape", "batch_input_shape", "batch_size",
                 "input_dim", "weights", "activity_regularizer", "autocast",
@@ -171,12 +174,15 @@ class Layer:
                        self._non_trainable_variables):
                 (self._trainable_variables if value.trainable else
                  self._non_trainable_variables).append(value)
+                STRUCTURE_VERSION[0] += 1
         elif isinstance(value, Layer) and not \
                 self.__dict__.get("_gk_initialized", True):
             raise RuntimeError(
                 f"It looks like you are subclassing `{type(self).__name__}` "
                 "and forgot to call `super().__init__()`. Always start with "
                 "this line.")
+        if isinstance(value, (Layer, list, dict)):
+            STRUCTURE_VERSION[0] += 1
         object.__setattr__(self, name, value)
 
     _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes",
@@ -223,6 +229,7 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         value = bool(value)
+        STRUCTURE_VERSION[0] += 1
         self._trainable = value
         for v in self._trainable_variables:
             v.requires_grad = value and v.trainable
@@ -347,6 +354,7 @@ class Layer:
             f"{scope}/{self.name}" if scope else self.name)
         var.path = f"{prefix}/{var.name}"
         var._layer_owned = True
+        STRUCTURE_VERSION[0] += 1
         if trainable:
             var.requires_grad = self.trainable
             self._trainable_variables.append(var)

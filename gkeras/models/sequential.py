@@ -81,6 +81,7 @@ class Sequential(Model):
             self._seq_layers.append(layer)
         self.built = False
         self._functional_graph = None
+        _bump_structure()
         if rebuild:
             self._maybe_rebuild()
 
@@ -89,6 +90,7 @@ class Sequential(Model):
         if not self._seq_layers:
             raise TypeError("There are no layers in the model.")
         layer = self._seq_layers.pop()
+        _bump_structure()
         self.built = False
         self._functional_graph = None
         if rebuild:
@@ -267,6 +269,11 @@ class Sequential(Model):
         elif shape is not None:
             model.build(tuple(shape))
         return model
+
+
+def _bump_structure():
+    from gkeras.layers import layer as layer_module
+    layer_module.STRUCTURE_VERSION[0] += 1
 
 
 def _json_shape(s):

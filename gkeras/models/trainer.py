@@ -213,7 +213,7 @@ class Trainer:
         from gkeras.layers.layer import _ANY_LOSSES_ADDED
         regs = self.__dict__.get("_reg_cache")
         if regs is None:
-            # Collected once per fit (reset by _prepare_step): walking the
+            # Collected with the trainable variables (see train_step): walking the
             # layer tree every step would cost more than the small models'
             # math.
             layers = self._flatten_layers(include_self=True)
@@ -242,13 +242,7 @@ class Trainer:
         with GradientTape():
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
-        if not self.__dict__.get("_vars_ready"):
-            # After the first forward pass, so that lazily built layers
-            # (deferred Sequential, subclassed models) have their weights.
-            self._step_vars = self.trainable_weights
-            self._vars_ready = True
-            self.__dict__["_reg_cache"] = None
-        tvars = self._step_vars
+        tvars, _ = self._current_step_vars()
         grads = backward(loss, tvars)
         if all(g is None for g in grads) and tvars:
             raise ValueError(
@@ -257,6 +251,23 @@ class Trainer:
         self.optimizer.apply(grads, tvars)
         self._update_metrics(x, y, y_pred, sample_weight, loss)
         return self._metrics_result
+
+    def _current_step_vars(self):
+        """The trainable variables a train step updates, and whether they
+        were just re-collected.
+
+        Called after the forward pass, so that lazily built layers
+        (deferred Sequential, subclassed models) have their weights; the
+        layer tree is walked again only when weights, `trainable` flags or
+        sub-layers changed somewhere (the layer structure version moved).
+        """
+        version = _layer_module().STRUCTURE_VERSION[0]
+        if self.__dict__.get("_vars_version") == version:
+            return self._step_vars, False
+        self._step_vars = self.trainable_weights
+        self.__dict__["_vars_version"] = version
+        self.__dict__["_reg_cache"] = None
+        return self._step_vars, True
 
     def test_step(self, data):
         """One evaluation step on a batch; returns the logs."""
@@ -436,10 +447,8 @@ class Trainer:
         return self.history
 
     def _prepare_step(self, adapter=None):
-        """Forgets the cached trainable variables: the next train step
-        collects them again (a layer may have been frozen or added)."""
-        self._vars_ready = False
-        self.__dict__["_reg_cache"] = None
+        """Nothing to reset per call: train_step re-collects the trainable
+        variables whenever the layer structure version has moved."""
 
     def _check_labels_once(self, y):
         """Labels out of range for sparse crossentropy, checked once on the
@@ -717,6 +726,11 @@ def _use_distribution(model, method):
 def _dist_state(model):
     from gkeras.distribution.distribution_lib import _state_of
     return _state_of(model)
+
+
+def _layer_module():
+    from gkeras.layers import layer
+    return layer
 
 
 def _should_validate(epoch, freq):

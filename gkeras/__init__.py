@@ -14,10 +14,6 @@ from gkeras import initializers  # noqa: F401
 from gkeras import regularizers  # noqa: F401
 from gkeras import constraints  # noqa: F401
 from gkeras import layers  # noqa: F401
-from gkeras import losses  # noqa: F401
-from gkeras import metrics  # noqa: F401
-from gkeras import optimizers  # noqa: F401
-from gkeras import callbacks  # noqa: F401
 from gkeras import models  # noqa: F401
 from gkeras import random  # noqa: F401
 from gkeras import saving  # noqa: F401
@@ -29,8 +25,11 @@ from gkeras.ops.engine import GradientTape  # noqa: F401
 from gkeras.ops.symbolic import KerasTensor  # noqa: F401
 from gkeras.ops.variable import Variable  # noqa: F401
 
+# Loaded on first use: `compile`/`fit` need losses, metrics, optimizers
+# and callbacks, building a model does not.
 _LAZY = ("datasets", "preprocessing", "applications", "wrappers",
-         "distribution", "demo")
+         "distribution", "demo", "losses", "metrics", "optimizers",
+         "callbacks")
 
 
 def __getattr__(name):

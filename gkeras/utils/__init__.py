@@ -19,3 +19,5 @@ from gkeras.utils.image_utils import (  # noqa: F401
 )
 from gkeras.utils.image_dataset_utils import \
     image_dataset_from_directory  # noqa: F401
+from gkeras.utils.text_dataset_utils import \
+    text_dataset_from_directory  # noqa: F401

@@ -84,32 +84,25 @@ def _split(paths, labels, validation_split, subset):
     return paths[sl], None if labels is None else labels[sl]
 
 
-class ImageDirectoryDataset(PyDataset):
-    """Batches of `(images, labels)` read from files (see
-    `image_dataset_from_directory`).
+class DirectoryDataset(PyDataset):
+    """Batches of `(samples, labels)` read from the files of a directory of
+    class sub-folders; subclasses say how one file is read (`_load`) and
+    how samples are stacked (`_stack`).
 
     Attributes:
         class_names: the class names, in label order.
-        file_paths: the image files, in the (shuffled) order used.
+        file_paths: the files, in the (shuffled) order used.
     """
 
     def __init__(self, file_paths, labels, class_names, label_mode,
-                 color_mode, batch_size, image_size, shuffle, seed,
-                 interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio,
-                 data_format):
+                 batch_size, shuffle, seed):
         super().__init__()
         self.file_paths = list(file_paths)
         self.labels = labels
         self.class_names = class_names
         self.label_mode = label_mode
-        self.color_mode = color_mode
         self.batch_size = batch_size
-        self.image_size = tuple(image_size)
         self.shuffle = shuffle
-        self.interpolation = interpolation
-        self.crop_to_aspect_ratio = crop_to_aspect_ratio
-        self.pad_to_aspect_ratio = pad_to_aspect_ratio
-        self.data_format = data_format
         self._order = np.arange(len(self.file_paths))
         self._rng = np.random.RandomState(seed)
 
@@ -121,6 +114,54 @@ class ImageDirectoryDataset(PyDataset):
     def on_epoch_end(self):
         if self.shuffle:
             self._order = self._rng.permutation(len(self.file_paths))
+
+    def _load(self, path):
+        raise NotImplementedError
+
+    def _stack(self, samples):
+        return np.stack(samples)
+
+    def _labels(self, idx):
+        y = self.labels[idx]
+        if self.label_mode == "int":
+            return y.astype("int32")
+        if self.label_mode == "binary":
+            return y.astype("float32").reshape(-1, 1)
+        if self.label_mode == "categorical":
+            return np.eye(len(self.class_names), dtype="float32")[y]
+        return None
+
+    def __getitem__(self, index):
+        if self.batch_size is None:
+            idx = self._order[index:index + 1]
+        else:
+            idx = self._order[index * self.batch_size:
+                              (index + 1) * self.batch_size]
+        x = self._stack([self._load(self.file_paths[i]) for i in idx])
+        y = None if self.labels is None or self.label_mode is None \
+            else self._labels(idx)
+        if self.batch_size is None:
+            x = x[0]
+            y = None if y is None else y[0]
+        return x if y is None else (x, y)
+
+
+class ImageDirectoryDataset(DirectoryDataset):
+    """Batches of `(images, labels)` read from image files (see
+    `image_dataset_from_directory`)."""
+
+    def __init__(self, file_paths, labels, class_names, label_mode,
+                 color_mode, batch_size, image_size, shuffle, seed,
+                 interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio,
+                 data_format):
+        super().__init__(file_paths, labels, class_names, label_mode,
+                         batch_size, shuffle, seed)
+        self.color_mode = color_mode
+        self.image_size = tuple(image_size)
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.pad_to_aspect_ratio = pad_to_aspect_ratio
+        self.data_format = data_format
 
     def _load(self, path):
         img = image_utils.load_img(path, color_mode=self.color_mode)
@@ -141,30 +182,6 @@ class ImageDirectoryDataset(PyDataset):
         if self.data_format == "channels_first":
             x = x.transpose(2, 0, 1)
         return x.astype("float32")
-
-    def _labels(self, idx):
-        y = self.labels[idx]
-        if self.label_mode == "int":
-            return y.astype("int32")
-        if self.label_mode == "binary":
-            return y.astype("float32").reshape(-1, 1)
-        if self.label_mode == "categorical":
-            return np.eye(len(self.class_names), dtype="float32")[y]
-        return None
-
-    def __getitem__(self, index):
-        if self.batch_size is None:
-            idx = self._order[index:index + 1]
-        else:
-            idx = self._order[index * self.batch_size:
-                              (index + 1) * self.batch_size]
-        x = np.stack([self._load(self.file_paths[i]) for i in idx])
-        y = None if self.labels is None or self.label_mode is None \
-            else self._labels(idx)
-        if self.batch_size is None:
-            x = x[0]
-            y = None if y is None else y[0]
-        return x if y is None else (x, y)
 
 
 def image_dataset_from_directory(
@@ -213,11 +230,37 @@ def image_dataset_from_directory(
     >>> model.fit(train, epochs=3)
     """
     image_utils.require_pil()
+    label_mode = check_directory_args(labels, label_mode, validation_split,
+                                      subset, shuffle, seed, "image")
+    if color_mode not in ("rgb", "rgba", "grayscale"):
+        raise ValueError('`color_mode` must be one of {"rgb", "rgba", '
+                         f'"grayscale"}}. Received: color_mode={color_mode!r}')
+    data_format = standardize_data_format(data_format)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, labs, class_names = index_for_dataset(
+        directory, labels, ALLOWLIST_FORMATS, class_names, shuffle, seed,
+        follow_links, label_mode, verbose)
+
+    def make(p, l):
+        return ImageDirectoryDataset(
+            p, l, class_names, label_mode, color_mode, batch_size,
+            image_size, shuffle, seed, interpolation, crop_to_aspect_ratio,
+            pad_to_aspect_ratio, data_format)
+
+    return make_subsets(make, paths, labs, validation_split, subset,
+                        verbose)
+
+
+def check_directory_args(labels, label_mode, validation_split, subset,
+                         shuffle, seed, kind):
+    """The argument checks shared by `image_dataset_from_directory` and
+    `text_dataset_from_directory`; returns the effective `label_mode`."""
     if labels not in ("inferred", None) and not isinstance(
             labels, (list, tuple, np.ndarray)):
         raise ValueError(
             "`labels` argument should be a list/tuple of integer labels, of "
-            "the same size as the number of image files in the target "
+            f"the same size as the number of {kind} files in the target "
             "directory. If you wish to infer the labels from the "
             "subdirectory names in the target directory, pass "
             f'`labels="inferred"`. Received: labels={labels!r}')
@@ -227,9 +270,6 @@ def image_dataset_from_directory(
             f'"binary", or None. Received: label_mode={label_mode!r}')
     if labels is None:
         label_mode = None
-    if color_mode not in ("rgb", "rgba", "grayscale"):
-        raise ValueError('`color_mode` must be one of {"rgb", "rgba", '
-                         f'"grayscale"}}. Received: color_mode={color_mode!r}')
     if validation_split is not None:
         if not 0 < validation_split < 1:
             raise ValueError("`validation_split` must be between 0 and 1, "
@@ -245,11 +285,15 @@ def image_dataset_from_directory(
                 "no overlap between the training and validation subset.")
     elif subset is not None:
         raise ValueError("`subset` is only valid with `validation_split`.")
-    data_format = standardize_data_format(data_format)
-    if seed is None:
-        seed = np.random.randint(1e6)
+    return label_mode
+
+
+def index_for_dataset(directory, labels, formats, class_names, shuffle, seed,
+                      follow_links, label_mode, verbose):
+    """`index_directory` plus the binary-label check and the Keras
+    "Found N files" message."""
     paths, labs, class_names = index_directory(
-        directory, labels, ALLOWLIST_FORMATS, class_names=class_names,
+        directory, labels, formats, class_names=class_names,
         shuffle=shuffle, seed=seed, follow_links=follow_links)
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError(
@@ -258,16 +302,14 @@ def image_dataset_from_directory(
     if verbose:
         print(f"Found {len(paths)} files belonging to {len(class_names)} "
               "classes.")
+    return paths, labs, class_names
 
-    def make(p, l):
-        return ImageDirectoryDataset(
-            p, l, class_names, label_mode, color_mode, batch_size,
-            image_size, shuffle, seed, interpolation, crop_to_aspect_ratio,
-            pad_to_aspect_ratio, data_format)
 
+def make_subsets(make, paths, labels, validation_split, subset, verbose):
+    """One dataset, or the training/validation subset(s) asked for."""
     if validation_split is None:
-        return make(paths, labs)
-    parts = {s: _split(paths, labs, validation_split, s)
+        return make(paths, labels)
+    parts = {s: _split(paths, labels, validation_split, s)
              for s in ("training", "validation")}
     if verbose:
         for s in ("training", "validation"):

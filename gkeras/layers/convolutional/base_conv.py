@@ -65,6 +65,56 @@ def rank_hint(layer, shape, rank):
     return msg
 
 
+def _check_depth_multiplier(depth_multiplier, who):
+    """Validates the `depth_multiplier` of depthwise/separable layers."""
+    if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
+        raise ValueError(
+            f"{who}: invalid value for argument `depth_multiplier`."
+            f" Expected a strictly positive integer. Received "
+            f"depth_multiplier={depth_multiplier!r}")
+    return depth_multiplier
+
+
+def _add_depthwise_kernel(layer, name, channels):
+    """Creates the `kernel_size + (channels, depth_multiplier)` depthwise
+    kernel (held as `kernel_*` attributes on the layer)."""
+    return layer.add_weight(
+        name=name,
+        shape=layer.kernel_size + (channels, layer.depth_multiplier),
+        initializer=layer.kernel_initializer,
+        regularizer=layer.kernel_regularizer,
+        constraint=layer.kernel_constraint)
+
+
+def _depthwise_conv(layer, x, kernel):
+    """Depthwise convolution of channels-last `x` as a grouped conv."""
+    from gkeras.ops.conv import _depthwise_as_grouped, conv_channels_last
+    kg, c = _depthwise_as_grouped(kernel)
+    return conv_channels_last(x, kg, layer.strides, layer.padding,
+                              layer.dilation_rate, c, layer._who)
+
+
+def _depthwise_weight_config(layer, pointwise):
+    """The Keras initializer/regularizer/constraint config entries of a
+    depthwise (`pointwise=False`) or separable (`pointwise=True`) layer,
+    in Keras's key order."""
+    config = {}
+    for kind, module in (("initializer", initializers),
+                         ("regularizer", regularizers),
+                         ("constraint", constraints)):
+        config[f"depthwise_{kind}"] = module.serialize(
+            getattr(layer, f"kernel_{kind}"))
+        if pointwise:
+            config[f"pointwise_{kind}"] = module.serialize(
+                getattr(layer, f"pointwise_{kind}"))
+        config[f"bias_{kind}"] = module.serialize(
+            getattr(layer, f"bias_{kind}"))
+        if kind == "regularizer":
+            config["activity_regularizer"] = regularizers.serialize(
+                layer.activity_regularizer)
+    return config
+
+
 class BaseConv(Layer):
     """Abstract N-D convolution layer (Conv1D/2D/3D share it).
 
@@ -398,21 +448,12 @@ class BaseDepthwiseConv(BaseConv):
             activity_regularizer=activity_regularizer,
             kernel_constraint=depthwise_constraint,
             bias_constraint=bias_constraint, **kwargs)
-        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(
-                f"{self._who}: invalid value for argument `depth_multiplier`."
-                f" Expected a strictly positive integer. Received "
-                f"depth_multiplier={depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = _check_depth_multiplier(depth_multiplier,
+                                                        self._who)
 
     def build(self, input_shape):
         c = self._input_channels(input_shape)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=self.kernel_size + (c, self.depth_multiplier),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
+        self.kernel = _add_depthwise_kernel(self, "kernel", c)
         self._add_bias_weight(c * self.depth_multiplier)
         self.input_spec = InputSpec(ndim=self.rank + 2,
                                     axes={self._channel_axis(): c})
@@ -430,12 +471,8 @@ class BaseDepthwiseConv(BaseConv):
                                   c * self.depth_multiplier)
 
     def call(self, inputs):
-        from gkeras.ops.conv import _depthwise_as_grouped, conv_channels_last
         self._out_spatial(inputs.shape)
-        x = self._to_last(inputs)
-        kg, c = _depthwise_as_grouped(self.kernel)
-        y = conv_channels_last(x, kg, self.strides, self.padding,
-                               self.dilation_rate, c, self._who)
+        y = _depthwise_conv(self, self._to_last(inputs), self.kernel)
         return self._add_bias_and_activate(self._from_last(y))
 
     def get_config(self):
@@ -444,17 +481,7 @@ class BaseDepthwiseConv(BaseConv):
             "depth_multiplier": self.depth_multiplier,
             **self._base_config(),
             **self._tail_config(),
-            "depthwise_initializer": initializers.serialize(
-                self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(
-                self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(
-                self.activity_regularizer),
-            "depthwise_constraint": constraints.serialize(
-                self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **_depthwise_weight_config(self, pointwise=False),
         }
 
 
@@ -494,24 +521,16 @@ class BaseSeparableConv(BaseConv):
             activity_regularizer=activity_regularizer,
             kernel_constraint=depthwise_constraint,
             bias_constraint=bias_constraint, **kwargs)
-        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(
-                f"{self._who}: invalid value for argument `depth_multiplier`."
-                f" Expected a strictly positive integer. Received "
-                f"depth_multiplier={depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = _check_depth_multiplier(depth_multiplier,
+                                                        self._who)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         c = self._input_channels(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel",
-            shape=self.kernel_size + (c, self.depth_multiplier),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
+        self.depthwise_kernel = _add_depthwise_kernel(
+            self, "depthwise_kernel", c)
         self.pointwise_kernel = self.add_weight(
             name="pointwise_kernel",
             shape=(1,) * self.rank + (c * self.depth_multiplier,
@@ -525,12 +544,10 @@ class BaseSeparableConv(BaseConv):
         self.built = True
 
     def call(self, inputs):
-        from gkeras.ops.conv import _depthwise_as_grouped, conv_channels_last
+        from gkeras.ops.conv import conv_channels_last
         self._out_spatial(inputs.shape)
-        x = self._to_last(inputs)
-        kg, c = _depthwise_as_grouped(self.depthwise_kernel)
-        y = conv_channels_last(x, kg, self.strides, self.padding,
-                               self.dilation_rate, c, self._who)
+        y = _depthwise_conv(self, self._to_last(inputs),
+                            self.depthwise_kernel)
         y = conv_channels_last(y, self.pointwise_kernel, (1,) * self.rank,
                                "valid", (1,) * self.rank, 1, self._who)
         return self._add_bias_and_activate(self._from_last(y))
@@ -542,21 +559,5 @@ class BaseSeparableConv(BaseConv):
             "filters": self.filters,
             **self._base_config(),
             **self._tail_config(),
-            "depthwise_initializer": initializers.serialize(
-                self.kernel_initializer),
-            "pointwise_initializer": initializers.serialize(
-                self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(
-                self.kernel_regularizer),
-            "pointwise_regularizer": regularizers.serialize(
-                self.pointwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(
-                self.activity_regularizer),
-            "depthwise_constraint": constraints.serialize(
-                self.kernel_constraint),
-            "pointwise_constraint": constraints.serialize(
-                self.pointwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **_depthwise_weight_config(self, pointwise=True),
         }

@@ -65,6 +65,15 @@ class DropoutRNNCell:
                 step_input, self.recurrent_dropout)
         return getattr(self, "_recurrent_dropout_mask", None)
 
+    def _active_dropout_masks(self, step_input, state, training):
+        """`(input_mask, recurrent_mask)` for a step, each None unless
+        training with a rate strictly between 0 and 1."""
+        dp = self.get_dropout_mask(step_input) if training and \
+            0.0 < self.dropout < 1.0 else None
+        rdp = self.get_recurrent_dropout_mask(state) if training and \
+            0.0 < self.recurrent_dropout < 1.0 else None
+        return dp, rdp
+
     def reset_dropout_mask(self):
         """Forgets the cached input mask (the next batch draws a new one)."""
         self._dropout_mask = None

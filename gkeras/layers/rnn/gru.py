@@ -1,11 +1,12 @@
 """`GRUCell` and `GRU` (Cho et al., 2014), Keras 3 layout (z, r, h)."""
 
-from gkeras import activations, constraints, initializers, ops, regularizers
+from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
-                                   check_units, fused_activation_name,
-                                   project_inputs, recurrent_layer_config,
+                                   check_units, check_use_cudnn,
+                                   fused_activation_name, project_inputs,
+                                   recurrent_layer_config, set_weight_args,
                                    weight_config)
 from gkeras.ops.rnn import gru_sequence
 from gkeras.random import SeedGenerator
@@ -68,15 +69,11 @@ class GRUCell(Layer, DropoutRNNCell):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, kernel_initializer, recurrent_initializer,
+                        bias_initializer, kernel_regularizer,
+                        recurrent_regularizer, bias_regularizer,
+                        kernel_constraint, recurrent_constraint,
+                        bias_constraint)
         self.dropout = check_rate(dropout, "dropout", "GRUCell")
         self.recurrent_dropout = check_rate(recurrent_dropout,
                                             "recurrent_dropout", "GRUCell")
@@ -122,10 +119,7 @@ class GRUCell(Layer, DropoutRNNCell):
     def call(self, inputs, states, training=False):
         h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
         u = self.units
-        dp = self.get_dropout_mask(inputs) if training and \
-            0.0 < self.dropout < 1.0 else None
-        rdp = self.get_recurrent_dropout_mask(h_tm1) if training and \
-            0.0 < self.recurrent_dropout < 1.0 else None
+        dp, rdp = self._active_dropout_masks(inputs, h_tm1, training)
         in_bias, rec_bias = self._biases()
         x = project_inputs(inputs, self.kernel, in_bias, dp, 3)
         hz, hr, hh = [h_tm1 if m is None else ops.multiply(h_tm1, m)
@@ -252,12 +246,7 @@ class GRU(_CellProperties, RNN):
                          unroll=unroll,
                          activity_regularizer=activity_regularizer,
                          **kwargs)
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError(
-                "Invalid value received for argument `use_cudnn`. Expected "
-                "one of {'auto', True, False}. Received: "
-                f"use_cudnn={use_cudnn!r}")
-        self.use_cudnn = use_cudnn
+        self.use_cudnn = check_use_cudnn(use_cudnn)
 
     def _fused_loop(self, sequences, states, mask, training):
         cell = self.cell
@@ -265,10 +254,8 @@ class GRU(_CellProperties, RNN):
         ract = fused_activation_name(cell.recurrent_activation)
         if act is None or ract is None:
             return None
-        dp = cell.get_dropout_mask(_arr(sequences)[:, 0]) if training and \
-            0.0 < cell.dropout < 1.0 else None
-        rdp = cell.get_recurrent_dropout_mask(states[0]) if training and \
-            0.0 < cell.recurrent_dropout < 1.0 else None
+        dp, rdp = cell._active_dropout_masks(_arr(sequences)[:, 0],
+                                             states[0], training)
         in_bias, rec_bias = cell._biases()
         xw = project_inputs(sequences, cell.kernel, in_bias, dp, 3)
         zero_last = mask is not None and self.zero_output_for_mask
@@ -295,11 +282,3 @@ class GRU(_CellProperties, RNN):
         })
         config["reset_after"] = self.cell.reset_after
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if "dtype" in config and isinstance(config["dtype"], dict):
-            from gkeras.layers.layer import _standardize_dtype_policy
-            config["dtype"] = _standardize_dtype_policy(config["dtype"])
-        return cls(**config)

@@ -450,6 +450,34 @@ def check_rate(rate, name, cls):
     return min(1.0, max(0.0, rate))
 
 
+def set_weight_args(obj, kernel_initializer, recurrent_initializer,
+                    bias_initializer, kernel_regularizer,
+                    recurrent_regularizer, bias_regularizer,
+                    kernel_constraint, recurrent_constraint,
+                    bias_constraint):
+    """Resolves and sets the initializer/regularizer/constraint attributes
+    of a recurrent cell (the inverse of `weight_config`)."""
+    obj.kernel_initializer = initializers.get(kernel_initializer)
+    obj.recurrent_initializer = initializers.get(recurrent_initializer)
+    obj.bias_initializer = initializers.get(bias_initializer)
+    obj.kernel_regularizer = regularizers.get(kernel_regularizer)
+    obj.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+    obj.bias_regularizer = regularizers.get(bias_regularizer)
+    obj.kernel_constraint = constraints.get(kernel_constraint)
+    obj.recurrent_constraint = constraints.get(recurrent_constraint)
+    obj.bias_constraint = constraints.get(bias_constraint)
+
+
+def check_use_cudnn(use_cudnn):
+    """Validates the Keras `use_cudnn` argument of LSTM/GRU."""
+    if use_cudnn not in ("auto", True, False):
+        raise ValueError(
+            "Invalid value received for argument `use_cudnn`. Expected "
+            "one of {'auto', True, False}. Received: "
+            f"use_cudnn={use_cudnn!r}")
+    return use_cudnn
+
+
 def weight_config(obj):
     """The initializer/regularizer/constraint entries of a recurrent
     cell or layer config (Keras key names)."""
@@ -470,7 +498,17 @@ def weight_config(obj):
 
 
 class _CellProperties:
-    """Read-only views of the cell's hyper-parameters on the layer."""
+    """Read-only views of the cell's hyper-parameters on the layer, and the
+    `from_config` of the built-in recurrent layers (their config holds the
+    cell's arguments, not a `cell` entry)."""
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "dtype" in config and isinstance(config["dtype"], dict):
+            from gkeras.layers.layer import _standardize_dtype_policy
+            config["dtype"] = _standardize_dtype_policy(config["dtype"])
+        return cls(**config)
 
     def __getattr__(self, name):
         if name in _CELL_ATTRS:

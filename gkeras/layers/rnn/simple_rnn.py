@@ -1,12 +1,12 @@
 """`SimpleRNNCell` and `SimpleRNN`: the fully connected recurrent layer."""
 
-from gkeras import activations, constraints, initializers, ops, regularizers
+from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
                                    check_units, fused_activation_name,
                                    project_inputs, recurrent_layer_config,
-                                   weight_config)
+                                   set_weight_args, weight_config)
 from gkeras.ops.rnn import simple_rnn_sequence
 from gkeras.random import SeedGenerator
 
@@ -56,15 +56,11 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, kernel_initializer, recurrent_initializer,
+                        bias_initializer, kernel_regularizer,
+                        recurrent_regularizer, bias_regularizer,
+                        kernel_constraint, recurrent_constraint,
+                        bias_constraint)
         self.seed = seed
         self.seed_generator = SeedGenerator(seed)
         self.dropout = check_rate(dropout, "dropout", "SimpleRNNCell")
@@ -228,11 +224,3 @@ class SimpleRNN(_CellProperties, RNN):
             "activation": activations.serialize(self.cell.activation),
             "use_bias": self.cell.use_bias,
         })
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if "dtype" in config and isinstance(config["dtype"], dict):
-            from gkeras.layers.layer import _standardize_dtype_policy
-            config["dtype"] = _standardize_dtype_policy(config["dtype"])
-        return cls(**config)

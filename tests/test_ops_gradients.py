@@ -245,3 +245,16 @@ def test_no_graph_outside_tape():
     w = Variable(np.ones((2, 2)))
     y = ops.matmul(np.ones((1, 2)), w)
     assert y.creator is None
+
+
+def test_take_gradient_scatter_matches_add_at():
+    from gkeras.ops.shape import _scatter_add_rows
+    rng = np.random.default_rng(1)
+    for shape in [(50, 3), (7,), (4, 2, 2)]:
+        rows = rng.integers(0, shape[0], 300)
+        vals = rng.standard_normal((300,) + shape[1:])
+        want = np.zeros(shape)
+        np.add.at(want, rows, vals)
+        got = np.zeros(shape)
+        _scatter_add_rows(got, rows, vals)
+        np.testing.assert_allclose(got, want, atol=1e-12)

@@ -139,14 +139,6 @@ def _to_first(x, rank):
     return transpose(x, (0, rank + 1, *range(1, rank + 1)))
 
 
-def _needs_grad(fn, i):
-    inputs = getattr(fn, "inputs", None)
-    if inputs is None:
-        return True
-    x = inputs[i]
-    return isinstance(x, Tensor) and x.requires_grad
-
-
 # --------------------------------------------------------- the primitives
 class Conv(Function):
     """N-D convolution, channels-last, explicit padding: one autograd node.
@@ -173,9 +165,9 @@ class Conv(Function):
         args = (self.strides, self.padding, self.dilation_rate, self.groups)
         # The first layer's input needs no gradient: skip the data-grad GEMM.
         gx = k.conv_backward_input(gy, self.kernel, self.x.shape, *args) \
-            if _needs_grad(self, 0) else None
+            if self.needs_grad(0) else None
         gk = k.conv_backward_kernel(gy, self.x, self.kernel.shape, *args) \
-            if _needs_grad(self, 1) else None
+            if self.needs_grad(1) else None
         return gx, gk
 
 
@@ -204,9 +196,9 @@ class ConvTranspose(Function):
         k = backend.kernels_for(gy)
         args = (self.strides, self.padding, self.dilation_rate, 1)
         gx = k.conv_forward(gy, self.kernel, *args) \
-            if _needs_grad(self, 0) else None
+            if self.needs_grad(0) else None
         gk = k.conv_backward_kernel(self.x, gy, self.kernel.shape, *args) \
-            if _needs_grad(self, 1) else None
+            if self.needs_grad(1) else None
         return gx, gk
 
 

@@ -237,7 +237,7 @@ class _Einsum(Function):
                 "supported; spell the axes out with letters.")
         grads = []
         for i, (s, op) in enumerate(zip(self.ins, self.ops)):
-            if op.dtype.kind not in "fc":
+            if op.dtype.kind not in "fc" or not self.needs_grad(i):
                 grads.append(None)
                 continue
             others = [(t, o) for j, (t, o) in enumerate(zip(self.ins,

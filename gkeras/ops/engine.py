@@ -205,6 +205,18 @@ class Function:
         raise NotImplementedError(
             f"{type(self).__name__} has no gradient defined.")
 
+    def needs_grad(self, i):
+        """Whether input `i` needs a gradient (valid inside `backward`).
+
+        Lets a backward skip work nobody uses, such as the data gradient
+        of a model's first layer, whose input is the batch itself.
+        """
+        inputs = getattr(self, "inputs", None)
+        if inputs is None:
+            return True
+        x = inputs[i]
+        return isinstance(x, Tensor) and x.requires_grad
+
 
 def _leaf_key(t):
     if t._id == 0:

@@ -61,3 +61,32 @@ def test_wheel_ships_kernels_and_installed_copy_loads_them(tmp_path):
                          cwd=str(tmp_path))
     assert res.returncode == 0, res.stderr
     assert eval(res.stdout.strip()) == sources
+
+
+def test_only_the_backend_imports_cupy():
+    """DESIGN.md: nothing above gkeras/backend knows NumPy from CuPy; only
+    the GPU side (and the backend switch itself) imports CuPy."""
+    import re
+    allowed = {os.path.join("gkeras", "backend", "__init__.py")}
+    pattern = re.compile(r"^\s*(import cupy|import cupyx|from cupy)",
+                         re.MULTILINE)
+    offenders = []
+    for dirpath, _, filenames in os.walk(os.path.join(ROOT, "gkeras")):
+        for f in filenames:
+            if not f.endswith(".py"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, f), ROOT)
+            if rel in allowed or rel.startswith(
+                    os.path.join("gkeras", "backend", "gpu")):
+                continue
+            with open(os.path.join(dirpath, f), encoding="utf-8") as fh:
+                if pattern.search(fh.read()):
+                    offenders.append(rel)
+    assert not offenders, f"CuPy imported outside the GPU backend: {offenders}"
+
+
+def test_cpu_and_gpu_backends_export_the_same_names():
+    from gkeras.backend import cpu, gpu
+    assert sorted(cpu.__all__) == sorted(gpu.__all__)
+    for name in cpu.__all__:
+        assert callable(getattr(cpu, name)) == callable(getattr(gpu, name))

@@ -15,8 +15,7 @@ def xp_of(*xs):
         if t is np.ndarray or t in (int, float, bool):
             continue
         if backend.is_cupy_array(x):
-            import cupy
-            return cupy
+            return backend.get_array_module(x)
     return np
 
 

@@ -416,11 +416,7 @@ def scatter(indices, values, shape):
     xp = xp_of(v)
     out = xp.zeros(tuple(shape), dtype=v.dtype)
     idx = tuple(backend.to_numpy(arr(indices)).T)
-    if xp is np:
-        np.add.at(out, idx, v)
-    else:
-        import cupyx
-        cupyx.scatter_add(out, idx, v)
+    backend.kernels_for(out).scatter_add(out, idx, v)
     return wrap(out)
 
 

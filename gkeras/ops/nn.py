@@ -127,14 +127,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def _erf(x, xp):
-    if xp is np:
-        try:
-            from scipy.special import erf
-            return erf(x).astype(x.dtype, copy=False)
-        except ImportError:
-            return np.vectorize(math.erf, otypes=[x.dtype])(x)
-    import cupyx.scipy.special
-    return cupyx.scipy.special.erf(x)
+    return backend.kernels_for(x).erf(x)
 
 
 @keras_op
@@ -337,15 +330,13 @@ class _SparseCE(Function):
             go = xp.exp(self.logp)
             go = go * g
             onehot_g = xp.zeros_like(go)
-            xp.put_along_axis(onehot_g, self.idx, g, axis=-1) if xp is np \
-                else _put_along(onehot_g, self.idx, g)
+            _put_along(onehot_g, self.idx, g)
             go = go - onehot_g
         else:
             # dL/dp_j = -1/q_t at the target entry (inside the clip range).
             dpt = -g / self.qt * self.inside_t
             dp = xp.zeros_like(self.p)
-            xp.put_along_axis(dp, self.idx, dpt, axis=-1) if xp is np \
-                else _put_along(dp, self.idx, dpt)
+            _put_along(dp, self.idx, dpt)
             go = (dp - dpt * xp.take_along_axis(self.p, self.idx, axis=-1)) \
                 / self.s
         if self.axis not in (-1, go.ndim - 1):
@@ -354,10 +345,11 @@ class _SparseCE(Function):
 
 
 def _put_along(dst, idx, vals):
-    import cupy
+    """`dst[..., idx] = vals` along the last axis (one index per row), on
+    any array module: a flat fancy-index assignment works for both."""
     n = dst.shape[-1]
     flat = dst.reshape(-1, n)
-    rows = cupy.arange(flat.shape[0])
+    rows = xp_of(dst).arange(flat.shape[0])
     flat[rows, idx.reshape(-1)] = vals.reshape(-1)
 
 

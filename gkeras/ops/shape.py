@@ -3,6 +3,7 @@ concatenate, stack, split, take, pad, tile, repeat, getitem..."""
 
 import numpy as np
 
+from gkeras import backend
 from gkeras.ops._base import arr, keras_op, t_or_a, to_array, wrap, xp_of
 from gkeras.ops.engine import Function, Tensor
 
@@ -176,16 +177,10 @@ class _GetItem(Function):
         g = xp.zeros(self.shape, dtype=gy.dtype)
         key = self.key
         if _has_advanced(key):
-            xp.add.at(g, key, gy) if xp is np else \
-                _cupy_add_at(xp, g, key, gy)
+            backend.kernels_for(g).scatter_add(g, key, gy)
         else:
             g[key] = gy
         return g
-
-
-def _cupy_add_at(xp, g, key, gy):
-    import cupyx
-    cupyx.scatter_add(g, key, gy)
 
 
 def _has_advanced(key):
@@ -246,8 +241,7 @@ class _Take(Function):
         if xp is np:
             _scatter_add_rows(gm, flat, gym)
         else:
-            import cupyx
-            cupyx.scatter_add(gm, flat, gym)
+            backend.kernels_for(gm).scatter_add(gm, flat, gym)
         return g.reshape(self.shape), None
 
 
@@ -293,14 +287,8 @@ class _TakeAlong(Function):
     def backward(self, gy):
         xp = xp_of(gy)
         g = xp.zeros(self.shape, dtype=gy.dtype)
-        if xp is np:
-            np.put_along_axis  # noqa: B018  (exists; add-at form below)
-            idx = _full_index(self.idx, self.axis, self.shape)
-            np.add.at(g, idx, gy)
-        else:
-            import cupyx
-            cupyx.scatter_add(g, _full_index(self.idx, self.axis,
-                                             self.shape, xp), gy)
+        backend.kernels_for(g).scatter_add(
+            g, _full_index(self.idx, self.axis, self.shape, xp), gy)
         return g, None
 
 
@@ -424,11 +412,7 @@ class _Repeat(Function):
         ax = 0 if self.axis is None else self.axis % len(self.shape)
         gm = xp.moveaxis(g, ax, 0)
         gym = xp.moveaxis(gy.reshape(-1) if self.axis is None else gy, ax, 0)
-        if xp is np:
-            np.add.at(gm, idx, gym)
-        else:
-            import cupyx
-            cupyx.scatter_add(gm, xp.asarray(idx), gym)
+        backend.kernels_for(gm).scatter_add(gm, xp.asarray(idx), gym)
         return g.reshape(self.shape)
 
 

@@ -44,9 +44,8 @@ class SeedGenerator:
     def cupy_rng(self):
         """A CuPy `Generator` seeded from this stream (created lazily)."""
         if self._cp is None:
-            import cupy
-            self._cp = cupy.random.default_rng(
-                int(self._np.integers(0, 2 ** 63 - 1)))
+            from gkeras.backend import gpu
+            self._cp = gpu.default_rng(int(self._np.integers(0, 2 ** 63 - 1)))
         return self._cp
 
     def get_config(self):
@@ -60,12 +59,12 @@ def _rng(seed, xp=np):
         gen = random_utils.global_rng()
         if xp is np:
             return gen
-        import cupy
-        return cupy.random.default_rng(int(gen.integers(0, 2 ** 63 - 1)))
+        from gkeras.backend import gpu
+        return gpu.default_rng(int(gen.integers(0, 2 ** 63 - 1)))
     if xp is np:
         return np.random.default_rng(int(seed))
-    import cupy
-    return cupy.random.default_rng(int(seed))
+    from gkeras.backend import gpu
+    return gpu.default_rng(int(seed))
 
 
 def uniform_array(shape, seed, xp, dtype="float32"):

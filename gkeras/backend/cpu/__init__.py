@@ -16,11 +16,13 @@ from gkeras.backend.cpu.attention import *  # noqa: F401,F403
 from gkeras.backend.cpu.layernorm import *  # noqa: F401,F403
 from gkeras.backend.cpu.image import *  # noqa: F401,F403
 from gkeras.backend.cpu.collectives import *  # noqa: F401,F403
+from gkeras.backend.cpu.array_ops import *  # noqa: F401,F403
 from gkeras.backend.cpu import (conv, pool, batchnorm, rnn, attention,
                                 layernorm)
 from gkeras.backend.cpu import image
 from gkeras.backend.cpu import collectives
+from gkeras.backend.cpu import array_ops
 
 FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm, image,
-            collectives)
+            collectives, array_ops)
 __all__ = [n for fam in FAMILIES for n in fam.__all__]

@@ -18,11 +18,13 @@ from gkeras.backend.gpu.attention import *  # noqa: F401,F403
 from gkeras.backend.gpu.layernorm import *  # noqa: F401,F403
 from gkeras.backend.gpu.image import *  # noqa: F401,F403
 from gkeras.backend.gpu.collectives import *  # noqa: F401,F403
+from gkeras.backend.gpu.array_ops import *  # noqa: F401,F403
 from gkeras.backend.gpu import (conv, pool, batchnorm, rnn, attention,
                                 layernorm)
 from gkeras.backend.gpu import image
 from gkeras.backend.gpu import collectives
+from gkeras.backend.gpu import array_ops
 
 FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm, image,
-            collectives)
+            collectives, array_ops)
 __all__ = [n for fam in FAMILIES for n in fam.__all__]

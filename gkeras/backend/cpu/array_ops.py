@@ -1,0 +1,33 @@
+"""Small array helpers whose NumPy and CuPy spellings differ (scatter-add,
+erf, random generators). `backend.gpu.array_ops` has the same names."""
+
+import math
+
+import numpy as np
+
+__all__ = ["scatter_add", "erf", "default_rng"]
+
+
+def scatter_add(dst, index, values):
+    """`dst[index] += values` with repeated indices accumulated, in place.
+
+    Args:
+        dst: the array to add into.
+        index: an index expression (array or tuple of arrays).
+        values: values broadcastable to `dst[index]`.
+    """
+    np.add.at(dst, index, values)
+
+
+def erf(x):
+    """The error function, element-wise (SciPy when installed)."""
+    try:
+        from scipy.special import erf as _erf
+    except ImportError:
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    return _erf(x).astype(x.dtype, copy=False)
+
+
+def default_rng(seed):
+    """A random `Generator` on the CPU, seeded with an int."""
+    return np.random.default_rng(int(seed))

@@ -1,0 +1,28 @@
+"""Small array helpers whose NumPy and CuPy spellings differ (scatter-add,
+erf, random generators). `backend.cpu.array_ops` has the same names."""
+
+__all__ = ["scatter_add", "erf", "default_rng"]
+
+
+def scatter_add(dst, index, values):
+    """`dst[index] += values` with repeated indices accumulated, in place.
+
+    Args:
+        dst: the CuPy array to add into.
+        index: an index expression (array or tuple of arrays).
+        values: values broadcastable to `dst[index]`.
+    """
+    import cupyx
+    cupyx.scatter_add(dst, index, values)
+
+
+def erf(x):
+    """The error function, element-wise, on the GPU."""
+    import cupyx.scipy.special
+    return cupyx.scipy.special.erf(x)
+
+
+def default_rng(seed):
+    """A CuPy random `Generator` on the GPU, seeded with an int."""
+    import cupy
+    return cupy.random.default_rng(int(seed))

@@ -213,3 +213,23 @@ def test_lazy_build_from_first_call():
     out = layer(np.ones((2, 7), "float32"))
     assert layer.built and out.shape == (2, 4)
     assert [tuple(w.shape) for w in layer.weights] == [(7, 4), (4,)]
+
+
+def test_explicit_training_reaches_sublayers_of_a_call_without_training():
+    """Keras 3: `layer(x, training=True)` sets the call context even when
+    the layer's own `call` takes no `training` argument."""
+    import gkeras as keras
+
+    class Wrapper(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.drop = keras.layers.Dropout(0.5, seed=3)
+
+        def call(self, inputs):
+            return self.drop(inputs)
+
+    x = np.ones((64, 64), "float32")
+    layer = Wrapper()
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)
+    out = np.asarray(layer(x, training=True))
+    assert set(np.unique(out)) <= {0.0, 2.0} and (out == 0).any()

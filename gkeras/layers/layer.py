@@ -561,22 +561,18 @@ class Layer:
         inputs = _to_tensor(inputs, _cast_dtype(self) if self.autocast
                             else None)
         args = (inputs,) + tuple(_to_tensor(a, None) for a in args[1:])
-        has_training, has_mask, _, _ = _signature_flags(type(self))
+        has_training, has_mask, _, has_var_kw = _signature_flags(type(self))
         ctx = _CTX
         outer_training = ctx.training
+        training = kwargs.get("training")
+        training = outer_training if training is None else bool(training)
         if has_training:
-            training = kwargs.get("training")
-            if training is None:
-                training = outer_training
-                if training is not None:
-                    kwargs["training"] = training
-            else:
-                training = bool(training)
+            if training is not None:
                 kwargs["training"] = training
-        else:
-            training = outer_training
-            kwargs.pop("training", None) if "training" in kwargs and \
-                not _signature_flags(type(self))[3] else None
+        elif not has_var_kw:
+            # call() does not take it, but sub-layers see it through the
+            # call context, as in Keras 3.
+            kwargs.pop("training", None)
         mask = None
         if has_mask and kwargs.get("mask") is None:
             mask = _mask_of(inputs)

@@ -14,13 +14,6 @@ from gkeras import backend
 from gkeras.ops.engine import Tensor
 
 
-def _is_array(x):
-    return isinstance(x, (np.ndarray, Tensor)) or backend.is_cupy_array(x) \
-        or (hasattr(x, "__array__") and hasattr(x, "shape")
-            and not hasattr(x, "__getitem__") is False and
-            not isinstance(x, (list, tuple, dict)))
-
-
 def _to_host_array(x):
     if isinstance(x, Tensor):
         x = x.data

@@ -7,7 +7,7 @@ from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
                                    check_units, check_use_cudnn,
                                    fused_activation_name, project_inputs,
                                    recurrent_layer_config, set_weight_args,
-                                   weight_config)
+                                   weight_config, zero_states)
 from gkeras.ops.rnn import gru_sequence
 from gkeras.random import SeedGenerator
 
@@ -145,8 +145,7 @@ class GRUCell(Layer, DropoutRNNCell):
 
     def get_initial_state(self, batch_size=None):
         """Zero state `[(batch_size, units)]`."""
-        return [ops.zeros((batch_size, self.state_size),
-                          dtype=self.compute_dtype)]
+        return zero_states(self, batch_size)
 
     def get_config(self):
         config = {

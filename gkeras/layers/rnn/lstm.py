@@ -10,7 +10,7 @@ from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
                                    check_units, check_use_cudnn,
                                    fused_activation_name, project_inputs,
                                    recurrent_layer_config, set_weight_args,
-                                   weight_config)
+                                   weight_config, zero_states)
 from gkeras.ops.rnn import lstm_sequence
 from gkeras.random import SeedGenerator
 
@@ -147,8 +147,7 @@ class LSTMCell(Layer, DropoutRNNCell):
 
     def get_initial_state(self, batch_size=None):
         """Zero `[h, c]` states of shape `(batch_size, units)`."""
-        return [ops.zeros((batch_size, d), dtype=self.compute_dtype)
-                for d in self.state_size]
+        return zero_states(self, batch_size)
 
     def get_config(self):
         config = {

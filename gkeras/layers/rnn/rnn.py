@@ -540,3 +540,12 @@ def recurrent_layer_config(layer, extra):
               "recurrent_dropout": layer.cell.recurrent_dropout,
               "seed": layer.cell.seed}
     return {**base, **config}
+
+
+def zero_states(cell, batch_size):
+    """Zero initial states `[(batch_size, size), ...]` for a cell whose
+    `state_size` is an int or a list of ints."""
+    sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
+        else [cell.state_size]
+    return [ops.zeros((batch_size, d), dtype=cell.compute_dtype)
+            for d in sizes]

@@ -248,6 +248,62 @@ def test_pool_gradients_finite_difference(case):
                                    * proj).sum()), x), rtol=1e-6, atol=1e-8)
 
 
+def ref_max_pool_winners(x, pool, strides, padding):
+    """Loop reference: flat index of each window's first maximal real cell
+    (row-major window order), and the gradient it routes."""
+    rank = x.ndim - 2
+    sp = x.shape[1:-1]
+    out = [(sp[i] + sum(padding[i]) - pool[i]) // strides[i] + 1
+           for i in range(rank)]
+    arg = np.zeros((x.shape[0], *out, x.shape[-1]), np.int64)
+    for n in range(x.shape[0]):
+        for ch in range(x.shape[-1]):
+            for o in np.ndindex(*out):
+                best = None
+                for t in np.ndindex(*pool):
+                    pos = [o[i] * strides[i] - padding[i][0] + t[i]
+                           for i in range(rank)]
+                    if not all(0 <= q < sp[i] for i, q in enumerate(pos)):
+                        continue
+                    v = x[(n, *pos, ch)]
+                    if best is None or v > best[0]:
+                        best = (v, np.ravel_multi_index(pos, sp))
+                arg[(n, *o, ch)] = best[1]
+    return arg
+
+
+# pool/stride pairs of each backward path: tiled windows, windows with gaps,
+# overlapping, 'same' padding, 9 taps (16-bit codes), 25 taps (> 16)
+TIE_CASES = [
+    ((2, 6, 8, 3), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((2, 7, 9, 3), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    ((2, 9, 9, 2), (2, 3), (3, 4), ((0, 0), (0, 0))),
+    ((1, 7, 6, 2), (3, 3), (1, 2), ((1, 1), (1, 1))),
+    ((2, 7, 5, 3), (2, 2), (2, 2), ((0, 1), (0, 1))),
+    ((1, 9, 9, 2), (3, 3), (3, 3), ((0, 0), (0, 0))),
+    ((1, 10, 10, 2), (5, 5), (5, 5), ((0, 0), (0, 0))),
+    ((2, 11, 3), (2,), (2,), ((0, 0),)),
+]
+
+
+@pytest.mark.parametrize("case", TIE_CASES, ids=range(len(TIE_CASES)))
+def test_max_pool_ties_go_to_the_first_cell(case):
+    xs, p, s, pad = case
+    # few distinct values: most windows hold ties
+    x = rng(8).integers(0, 3, xs).astype(np.float32)
+    y, arg = cpu.max_pool_forward(x, p, s, pad)
+    ref = ref_max_pool_winners(x, p, s, pad)
+    np.testing.assert_array_equal(arg, ref)
+    np.testing.assert_array_equal(y, ref_pool(x, p, s, pad, "max"))
+    dy = rng(9).standard_normal(y.shape).astype(np.float32)
+    expect = np.zeros(x.size)
+    n_idx = np.arange(xs[0]).reshape((-1,) + (1,) * (len(xs) - 1))
+    np.add.at(expect, ((n_idx * int(np.prod(xs[1:-1])) + ref) * xs[-1]
+                       + np.arange(xs[-1])).ravel(), dy.ravel())
+    np.testing.assert_allclose(cpu.max_pool_backward(dy, x, arg, p, s, pad),
+                               expect.reshape(xs), rtol=1e-6)
+
+
 def test_global_pools():
     r = rng(6)
     x = r.standard_normal((2, 5, 3, 4))

@@ -2,8 +2,10 @@
 
 Channels-last, 1 to 3 spatial dims, explicit `(before, after)` padding.
 Windows are strided views of the padded input (no loop over pixels or the
-batch); gradients are scattered with one `bincount` (max, deterministic) or
-one slice-add per window tap (average).
+batch), taken one window tap at a time so that every pass is an elementwise
+one over output-sized arrays. Max-pool gradients are written tap by tap
+when windows neither overlap nor pad, else scattered with one `bincount`
+(deterministic); average-pool gradients are one slice-add per tap.
 
 `argmax` (returned by `max_pool_forward`, consumed by `max_pool_backward`)
 is an int32 array shaped like `y`: for each output cell, the flat index
@@ -119,25 +121,84 @@ def max_pool_forward(x, pool_size, strides, padding):
     out_shape, pool, strides, pad = _pool_args(x.shape, pool_size,
                                                       strides, padding)
     rank = x.ndim - 2
-    out = out_shape[1:-1]
-    taps = int(np.prod(pool))
-    # Padding with -inf, and NaN-free comparisons below, keep padded cells
-    # from winning unless the whole window is -inf (then the first real
-    # cell is chosen by the clamp further down).
-    xp_ = _pad(x, pad, -np.inf)
-    v = _windows(xp_, pool, strides, out)
-    v = np.ascontiguousarray(v).reshape(x.shape[0], *out, taps, x.shape[-1])
-    arg = np.argmax(v, axis=-2)                  # (N, *out, C)
-    y = np.take_along_axis(v, arg[..., None, :], axis=-2)[..., 0, :]
-    tap = np.unravel_index(arg, pool)
-    flat = np.zeros(arg.shape, np.int64)
+    out, sp = out_shape[1:-1], x.shape[1:-1]
+    # Padding with -inf keeps padded cells from winning unless the whole
+    # window is -inf (then the position is clamped to a real cell below).
+    v = _windows(_pad(x, pad, -np.inf), pool, strides, out)
+    lead = (slice(None),) * (1 + rank)
+    taps = list(np.ndindex(*pool))
+    # One (N, *out, C) strided view per window tap: the max and the winner
+    # are elementwise passes over output-sized arrays, where a reduction
+    # over a window axis would first copy every window out.
+    views = [v[lead + t] for t in taps]
+    y = views[0].copy()
+    for view in views[1:]:
+        np.maximum(y, view, out=y)
+    itype = np.int32 if int(np.prod(x.shape)) < 2 ** 31 else np.int64
+    code, first = _winner_codes(views, y)
+    step = [int(np.prod(sp[i + 1:])) for i in range(rank)]
+    corner = np.zeros((1,) * (rank + 2), itype)
     for i in range(rank):
-        o = np.arange(out[i]).reshape((1,) + (1,) * i + (-1,)
-                                      + (1,) * (rank - i))
-        pos = o * strides[i] + tap[i] - pad[i][0]
-        pos = np.clip(pos, 0, x.shape[1 + i] - 1)
-        flat = flat * x.shape[1 + i] + pos
-    return y, flat.astype(np.int32)
+        corner = corner + (np.arange(out[i], dtype=itype).reshape(
+            (1,) + (1,) * i + (-1,) + (1,) * (rank - i))
+            * (strides[i] * step[i]))
+    if not any(a or b for a, b in pad):
+        # A winner is one flat offset from its window's corner.
+        offset = np.asarray([sum(a * m for a, m in zip(taps[k], step))
+                             for k in first], itype)
+        flat = offset.take(code)
+        flat += corner
+        return y, flat.astype(np.int32, copy=False)
+    # Padded windows: clamp each axis's position to a real cell (a padded
+    # cell wins only when its whole window is -inf).
+    flat = np.zeros((1,) * (rank + 2), itype)
+    for i in range(rank):
+        o = np.arange(out[i], dtype=itype).reshape(
+            (1,) + (1,) * i + (-1,) + (1,) * (rank - i)) * strides[i]
+        tap = np.asarray([taps[k][i] for k in first], itype).take(code)
+        pos = np.clip(o + tap - pad[i][0], 0, sp[i] - 1)
+        flat = flat + pos * step[i]
+    return y, flat.astype(np.int32, copy=False)
+
+
+def _winner_codes(views, y):
+    """Which tap of each window holds its maximum, first one on ties.
+
+    Args:
+        views: one `(N, *out, C)` view per window tap, in row-major window
+            order.
+        y: the window maxima.
+
+    Returns:
+        `(code, first)`: an integer array shaped like `y` and a table such
+        that `first[code]` is the index of the winning tap. Ties go to the
+        first tap in row-major window order (as `np.argmax` and the GPU
+        kernel); a NaN window (no tap equals its max) to tap 0.
+    """
+    taps = len(views)
+    eq = np.empty(y.shape, bool)
+    if taps > 16:
+        code = np.zeros(y.shape, np.int32)
+        for k in range(taps - 1, -1, -1):
+            np.equal(views[k], y, out=eq)
+            np.copyto(code, k, where=eq)
+        return code, np.arange(taps)
+    # Branch-free: bit k of `code` says tap k equals the max, and a table
+    # gives each code's lowest set bit. Masked writes (copyto where=,
+    # np.where) mispredict on random winners and cost several times more.
+    ctype = np.uint8 if taps <= 8 else np.uint16
+    code = np.zeros(y.shape, ctype)
+    bit = np.empty(y.shape, ctype)
+    for k, view in enumerate(views):
+        np.equal(view, y, out=eq)
+        np.left_shift(eq.view(np.uint8), ctype(k), out=bit, dtype=ctype,
+                      casting="unsafe")
+        code |= bit
+    codes = np.arange(1 << taps)
+    first = np.zeros(codes.shape, np.int64)
+    for k in range(taps - 1, -1, -1):
+        first[(codes >> k) & 1 == 1] = k
+    return code, first
 
 
 def max_pool_backward(dy, x, argmax, pool_size, strides, padding):
@@ -155,11 +216,16 @@ def max_pool_backward(dy, x, argmax, pool_size, strides, padding):
     """
     dy = np.asarray(dy)
     x_shape = tuple(np.shape(x))
-    out_shape, *_ = _pool_args(x_shape, pool_size, strides, padding)
+    out_shape, pool, strides, pad = _pool_args(x_shape, pool_size, strides,
+                                               padding)
     if tuple(dy.shape) != out_shape or tuple(np.shape(argmax)) != out_shape:
         raise ValueError(f"max_pool_backward: `dy` and `argmax` must have "
                          f"shape {out_shape}, received {tuple(dy.shape)} and "
                          f"{tuple(np.shape(argmax))}")
+    if (not any(a or b for a, b in pad)
+            and all(s >= p for s, p in zip(strides, pool))):
+        return _max_pool_backward_tiled(dy, x_shape, argmax, pool, strides,
+                                        out_shape[1:-1])
     n, c = x_shape[0], x_shape[-1]
     sp = int(np.prod(x_shape[1:-1]))
     idx = (np.arange(n).reshape((n,) + (1,) * (dy.ndim - 1)) * sp
@@ -167,6 +233,36 @@ def max_pool_backward(dy, x, argmax, pool_size, strides, padding):
     dx = np.bincount(idx.ravel(), weights=dy.ravel(),
                      minlength=int(np.prod(x_shape)))
     return dx.astype(dy.dtype).reshape(x_shape)
+
+
+def _max_pool_backward_tiled(dy, x_shape, argmax, pool, strides, out):
+    """`max_pool_backward` for unpadded windows that do not overlap.
+
+    Each input cell then belongs to at most one window, so every tap's
+    gradient is written once through a strided view of `dx`: `dy` where the
+    winner's offset from its window corner is that tap, else 0 (a scatter
+    or a bincount over the whole input costs several times more).
+    """
+    rank = len(pool)
+    sp = x_shape[1:-1]
+    step = [int(np.prod(sp[i + 1:])) for i in range(rank)]
+    offset = np.array(argmax, dtype=np.int32 if argmax.dtype.itemsize <= 4
+                      else argmax.dtype)
+    for i in range(rank):
+        offset -= (np.arange(out[i], dtype=offset.dtype).reshape(
+            (1,) + (1,) * i + (-1,) + (1,) * (rank - i))
+            * (strides[i] * step[i]))
+    tiled = all(s == p and o * s == n
+                for s, p, o, n in zip(strides, pool, out, sp))
+    dx = (np.empty if tiled else np.zeros)(x_shape, dy.dtype)
+    w = _windows(dx, pool, strides, out)
+    w = as_strided(dx, w.shape, w.strides)       # writeable
+    eq = np.empty(dy.shape, bool)
+    lead = (slice(None),) * (1 + rank)
+    for t in np.ndindex(*pool):
+        np.equal(offset, sum(a * m for a, m in zip(t, step)), out=eq)
+        np.multiply(dy, eq, out=w[lead + t])
+    return dx
 
 
 def _counts(x_shape, pool, strides, pad, out, dtype):

@@ -30,6 +30,37 @@ def _check_x(x, where):
     return x
 
 
+def _rows_per_line(m, c, target=8192):
+    """How many (C,) rows to lay side by side, so that per-channel
+    broadcasts run over long lines: the largest divisor k of M with
+    k * C <= target. NumPy's inner loops over a channel axis of 32 cost
+    about 2.5x those over lines of thousands."""
+    k = max(1, min(m, target // max(c, 1)))
+    while m % k:
+        k -= 1
+    return k
+
+
+def _wide(a, k):
+    return a.reshape(a.shape[0] // k, k * a.shape[1])
+
+
+def _tile(v, k):
+    return np.tile(v, k)
+
+
+def _fold(v, k, c):
+    """Per-channel totals of a (k * C,) line of partial sums."""
+    return v.reshape(k, c).sum(axis=0)
+
+
+def _column_sums(x, k):
+    """Sums of an (M, C) array over M, as a GEMV over the wide view:
+    several times faster than `x.sum(axis=0)`."""
+    w = _wide(x, k)
+    return _fold(np.ones(w.shape[0], x.dtype) @ w, k, x.shape[1])
+
+
 def batchnorm_forward_train(x, gamma, beta, epsilon):
     """Normalizes `x` with its batch statistics, then scales and shifts.
 
@@ -48,14 +79,16 @@ def batchnorm_forward_train(x, gamma, beta, epsilon):
     x = _check_x(x, where)
     gamma, beta = _check(x, gamma, "gamma", where), _check(x, beta, "beta",
                                                            where)
-    mean = x.mean(axis=0)
-    xc = x - mean
-    var = np.einsum("mc,mc->c", xc, xc) / x.dtype.type(x.shape[0])
+    m, c = x.dtype.type(x.shape[0]), x.shape[1]
+    k = _rows_per_line(x.shape[0], c)
+    mean = _column_sums(x, k) / m
+    y = _wide(x, k) - _tile(mean, k)
+    var = _fold(np.einsum("mc,mc->c", y, y), k, c) / m
     inv_std = (1.0 / np.sqrt(var + epsilon)).astype(x.dtype)
-    scale = inv_std if gamma is None else inv_std * gamma
-    y = xc * scale
+    y *= _tile(inv_std if gamma is None else inv_std * gamma, k)
     if beta is not None:
-        y += beta
+        y += _tile(beta, k)
+    y = y.reshape(x.shape)
     return y, mean, var.astype(x.dtype, copy=False), inv_std
 
 
@@ -83,10 +116,21 @@ def batchnorm_backward(dy, x, gamma, mean, inv_std):
     mean, inv_std = _check(x, mean, "mean", where), _check(x, inv_std,
                                                            "inv_std", where)
     m = x.dtype.type(x.shape[0])
-    xhat = (x - mean) * inv_std
-    dbeta = dy.sum(axis=0)
-    dgamma_full = np.einsum("mc,mc->c", dy, xhat)
+    # dx = scale * (dy - dbeta / m - xhat * dgamma / m), with xhat =
+    # (x - mean) * inv_std, written as dy * scale + xc * a + b on the one
+    # centred temporary (in place): each pass over (M, C) costs as much as
+    # the whole arithmetic of that pass.
+    c = x.shape[1]
+    k = _rows_per_line(x.shape[0], c)
+    xc = _wide(x, k) - _tile(mean, k)
+    dyw = _wide(dy, k)
+    dbeta = _column_sums(dy, k)
+    dgamma_full = _fold(np.einsum("mc,mc->c", dyw, xc), k, c) * inv_std
     scale = inv_std if gamma is None else gamma * inv_std
-    dx = (scale / m) * (m * dy - dbeta - xhat * dgamma_full)
+    dx = xc
+    dx *= _tile(-(scale * inv_std * dgamma_full / m), k)
+    dx -= _tile(scale * dbeta / m, k)
+    dx += dyw * _tile(scale, k)
+    dx = dx.reshape(x.shape)
     return (dx.astype(x.dtype, copy=False),
             None if gamma is None else dgamma_full, dbeta)

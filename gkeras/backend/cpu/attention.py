@@ -245,15 +245,18 @@ def masked_softmax_forward(scores, mask=None, scale=1.0, is_causal=False,
 
 
 def _masked_softmax_inplace(s, mask, is_causal, dropout_rate, seed,
-                            fully_masked, keep=None):
-    """`masked_softmax_forward` on already scaled scores, overwriting them."""
+                            fully_masked, keep=None, out=None):
+    """`masked_softmax_forward` on already scaled scores, overwriting them
+    (the dropped-out probabilities go to `out` when given)."""
     B, H, Tq, Tk = s.shape
     valid = _valid(mask, is_causal, Tq, Tk)
     if valid is not None:
         np.copyto(s, s.dtype.type(MASKED_LOGIT), where=~valid)
     s -= np.max(s, axis=-1, keepdims=True)
     np.exp(s, out=s)
-    s /= np.sum(s, axis=-1, keepdims=True)
+    # einsum's row sums beat np.sum over short rows; one reciprocal per row
+    # then a multiply beats dividing every entry.
+    s *= (1.0 / np.einsum("...j->...", s)).astype(s.dtype)[..., None]
     p = s
     if valid is not None and fully_masked == "zero":
         p *= valid
@@ -261,7 +264,7 @@ def _masked_softmax_inplace(s, mask, is_causal, dropout_rate, seed,
     if dropout_rate > 0.0:
         if keep is None:
             keep = dropout_keep_mask(seed, (B, H, Tq, Tk), dropout_rate)
-        pd = np.multiply(p, keep)
+        pd = np.multiply(p, keep, out=out)
         pd *= p.dtype.type(1.0 / (1.0 - dropout_rate))
     return p, pd
 
@@ -312,6 +315,29 @@ def _masked_softmax_backward_inplace(dp, probs, mask, is_causal,
 # attention
 # --------------------------------------------------------------------------
 
+# Score entries per block of the blocked attention loops: 256 KiB of
+# float32, about a core's share of L2, so a block's scores are read back
+# from cache by the softmax and the products that follow.
+_BLOCK_ENTRIES = 1 << 16
+
+
+def _sample_blocks(B, per_sample):
+    """Slices of the batch axis, each about `_BLOCK_ENTRIES` score entries
+    (at least one sample)."""
+    g = max(1, _BLOCK_ENTRIES // max(per_sample, 1))
+    return [slice(i, min(B, i + g)) for i in range(0, B, g)]
+
+
+def _mask_rows(mask, rows, B):
+    """The rows of a broadcastable mask that go with batch slice `rows`."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.ndim == 4 and mask.shape[0] == B and B > 1:
+        return mask[rows]
+    return mask
+
+
 def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
                       dropout_rate=0.0, seed=0, return_scores=False,
                       fully_masked="uniform", implementation=None):
@@ -361,14 +387,24 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
                          f"implementation={implementation!r}")
     if scale is None:
         scale = 1.0 / float(np.sqrt(D))
-    scores = np.matmul(q, np.swapaxes(k, -1, -2))
-    scores *= scores.dtype.type(scale)
+    dtype = np.result_type(q, k, v)
     keep = None
     if dropout_rate > 0.0:  # kept for backward: hashing twice costs more
         keep = dropout_keep_mask(seed, (B, H, Tq, Tk), dropout_rate)
-    p, pd = _masked_softmax_inplace(scores, mask, is_causal, dropout_rate,
-                                    seed, fully_masked, keep)
-    out = np.matmul(pd, v)
+    p = np.empty((B, H, Tq, Tk), dtype)
+    pd = p if keep is None else np.empty_like(p)
+    out = np.empty((B, H, Tq, Dv), dtype)
+    kt = np.swapaxes(k, -1, -2)
+    # A few samples at a time, so that each block's scores stay in cache
+    # from the QK^T product through the softmax to the product with V.
+    for r in _sample_blocks(B, H * Tq * Tk):
+        s = np.matmul(q[r], kt[r], out=p[r])
+        s *= s.dtype.type(scale)
+        _masked_softmax_inplace(s, _mask_rows(mask, r, B), is_causal,
+                                dropout_rate, seed, fully_masked,
+                                None if keep is None else keep[r],
+                                out=None if keep is None else pd[r])
+        np.matmul(pd[r], v[r], out=out[r])
     cache = {
         "q": q, "k": k, "v": v, "probs": p, "probs_dropped": pd,
         "keep": keep,
@@ -398,15 +434,18 @@ def attention_backward(dout, cache):
                          f"the attention output {tuple(expected)}. "
                          f"Received: dout.shape={tuple(dout.shape)}")
     p, pd = cache["probs"], cache["probs_dropped"]
-    dv = np.matmul(np.swapaxes(pd, -1, -2), dout)
-    dpd = np.matmul(dout, np.swapaxes(v, -1, -2))
-    ds = _masked_softmax_backward_inplace(dpd, p, cache["mask"],
-                                          cache["is_causal"],
-                                          cache["dropout_rate"],
-                                          cache["seed"], cache["keep"])
-    scale = ds.dtype.type(cache["scale"])  # applied to the smaller arrays
-    dq = np.matmul(ds, k)
-    dq *= scale
-    dk = np.matmul(np.swapaxes(ds, -1, -2), q)
-    dk *= scale
+    B, H, Tq, Tk = p.shape
+    dq, dk = np.empty(q.shape, q.dtype), np.empty(k.shape, k.dtype)
+    dv = np.empty(v.shape, v.dtype)
+    keep, scale = cache["keep"], cache["scale"]
+    vt = np.swapaxes(v, -1, -2)
+    for r in _sample_blocks(B, H * Tq * Tk):
+        np.matmul(np.swapaxes(pd[r], -1, -2), dout[r], out=dv[r])
+        ds = _masked_softmax_backward_inplace(
+            np.matmul(dout[r], vt[r]), p[r], _mask_rows(cache["mask"], r, B),
+            cache["is_causal"], cache["dropout_rate"], cache["seed"],
+            None if keep is None else keep[r])
+        ds *= ds.dtype.type(scale)
+        np.matmul(ds, k[r], out=dq[r])
+        np.matmul(np.swapaxes(ds, -1, -2), q[r], out=dk[r])
     return dq, dk, dv

@@ -2,6 +2,8 @@
 
 import functools
 
+import math
+
 import numpy as np
 
 from gkeras import backend
@@ -50,6 +52,12 @@ def unbroadcast(g, shape):
         return g
     lead = g.ndim - len(shape)
     if lead > 0:
+        if (g.shape[lead:] == tuple(shape) and g.flags.c_contiguous
+                and g.size):
+            # A bias gradient: the leading-axes sum as one GEMV, several
+            # times faster than NumPy's reduction over the leading axes.
+            g2 = g.reshape(-1, int(math.prod(shape)))
+            return (xp_of(g).ones(g2.shape[0], g.dtype) @ g2).reshape(shape)
         g = g.sum(axis=tuple(range(lead)))
     axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
     if axes:

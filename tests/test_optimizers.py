@@ -161,6 +161,26 @@ def test_update_rules_match_reference(make, ref, lr):
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize("make,ref,lr", CASES + [
+    (lambda: optimizers.Nadam(0.01), ref_nadam(), 0.01)])
+def test_large_variables_update_in_blocks_like_small_ones(make, ref, lr):
+    # 333 x 211 = 70,263 entries: above the CPU block size twice over, with
+    # a partial last block; the gradient arrives transposed
+    # (non-contiguous) as a matmul's gradient can.
+    r = np.random.default_rng(3)
+    w0 = r.standard_normal((333, 211)).astype(np.float32)
+    grads = [r.standard_normal((211, 333)).astype(np.float32).T
+             for _ in range(3)]
+    v = Variable(w0.copy())
+    opt = make()
+    for g in grads:
+        opt.apply([g], [v])
+    w, state = w0.astype(np.float64), {}
+    for t, g in enumerate(grads, 1):
+        w = ref(w, g.astype(np.float64), state, t, lr)
+    np.testing.assert_allclose(v.numpy(), w, rtol=2e-5, atol=2e-6)
+
+
 def test_nadam_matches_reference():
     got = _run(optimizers.Nadam(0.01))
     # the u_product schedule is global: replay it per variable separately

@@ -61,26 +61,26 @@ class Adadelta(Optimizer):
         w = variable.data
         xp = xp_of(w)
         rho, eps = self.rho, self.epsilon
-        acc_g = self._accumulated_grads[i].data
-        acc_d = self._accumulated_delta_vars[i].data
-        tmp = self._tmp(i, w)
-        acc_g *= rho
-        xp.multiply(gradient, gradient, out=tmp)
-        tmp *= 1.0 - rho
-        acc_g += tmp
-        # delta = -sqrt(acc_d + eps) * g / sqrt(acc_g + eps)
-        delta = xp.sqrt(acc_d + eps)
-        delta *= gradient
-        xp.add(acc_g, eps, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        delta /= tmp
-        xp.negative(delta, out=delta)
-        acc_d *= rho
-        xp.multiply(delta, delta, out=tmp)
-        tmp *= 1.0 - rho
-        acc_d += tmp
-        delta *= learning_rate
-        w += delta
+        for g, w, acc_g, acc_d, tmp in self._blocks(
+                i, gradient, w, self._accumulated_grads[i].data,
+                self._accumulated_delta_vars[i].data):
+            acc_g *= rho
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1.0 - rho
+            acc_g += tmp
+            # delta = -sqrt(acc_d + eps) * g / sqrt(acc_g + eps)
+            delta = xp.sqrt(acc_d + eps)
+            delta *= g
+            xp.add(acc_g, eps, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+            delta /= tmp
+            xp.negative(delta, out=delta)
+            acc_d *= rho
+            xp.multiply(delta, delta, out=tmp)
+            tmp *= 1.0 - rho
+            acc_d += tmp
+            delta *= learning_rate
+            w += delta
 
     def get_config(self):
         config = super().get_config()

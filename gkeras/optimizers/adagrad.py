@@ -54,15 +54,15 @@ class Adagrad(Optimizer):
         i = self._trainable_variables_indices[id(variable)]
         w = variable.data
         xp = xp_of(w)
-        acc = self._accumulators[i].data
-        tmp = self._tmp(i, w)
-        xp.multiply(gradient, gradient, out=tmp)
-        acc += tmp
-        xp.add(acc, self.epsilon, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(gradient, tmp, out=tmp)
-        tmp *= learning_rate
-        w -= tmp
+        for g, w, acc, tmp in self._blocks(i, gradient, w,
+                                           self._accumulators[i].data):
+            xp.multiply(g, g, out=tmp)
+            acc += tmp
+            xp.add(acc, self.epsilon, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+            xp.divide(g, tmp, out=tmp)
+            tmp *= learning_rate
+            w -= tmp
 
     def get_config(self):
         config = super().get_config()

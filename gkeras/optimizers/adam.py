@@ -79,25 +79,25 @@ class Adam(Optimizer):
         alpha = learning_rate * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
         w = variable.data
         xp = xp_of(w)
-        m = self._momentums[i].data
-        v = self._velocities[i].data
-        tmp = self._tmp(i, w)
-        xp.subtract(gradient, m, out=tmp)
-        tmp *= 1.0 - b1
-        m += tmp
-        xp.multiply(gradient, gradient, out=tmp)
-        tmp -= v
-        tmp *= 1.0 - b2
-        v += tmp
+        slots = [self._momentums[i].data, self._velocities[i].data]
         if self.amsgrad:
-            v_hat = self._velocity_hats[i].data
-            xp.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        w -= tmp
+            slots.append(self._velocity_hats[i].data)
+        for g, w, m, v, *v_hat, tmp in self._blocks(i, gradient, w, *slots):
+            xp.subtract(g, m, out=tmp)
+            tmp *= 1.0 - b1
+            m += tmp
+            xp.multiply(g, g, out=tmp)
+            tmp -= v
+            tmp *= 1.0 - b2
+            v += tmp
+            if v_hat:
+                xp.maximum(v_hat[0], v, out=v_hat[0])
+                v = v_hat[0]
+            xp.sqrt(v, out=tmp)
+            tmp += self.epsilon
+            xp.divide(m, tmp, out=tmp)
+            tmp *= alpha
+            w -= tmp
 
     def get_config(self):
         config = super().get_config()

@@ -60,19 +60,18 @@ class Adamax(Optimizer):
         t = self._local_step + 1
         w = variable.data
         xp = xp_of(w)
-        m = self._m[i].data
-        u = self._u[i].data
-        tmp = self._tmp(i, w)
-        xp.subtract(gradient, m, out=tmp)
-        tmp *= 1.0 - self.beta_1
-        m += tmp
-        u *= self.beta_2
-        xp.abs(gradient, out=tmp)
-        xp.maximum(u, tmp, out=u)
-        xp.add(u, self.epsilon, out=tmp)
-        xp.divide(m, tmp, out=tmp)
-        tmp *= learning_rate / (1.0 - self.beta_1 ** t)
-        w -= tmp
+        for g, w, m, u, tmp in self._blocks(i, gradient, w, self._m[i].data,
+                                            self._u[i].data):
+            xp.subtract(g, m, out=tmp)
+            tmp *= 1.0 - self.beta_1
+            m += tmp
+            u *= self.beta_2
+            xp.abs(g, out=tmp)
+            xp.maximum(u, tmp, out=u)
+            xp.add(u, self.epsilon, out=tmp)
+            xp.divide(m, tmp, out=tmp)
+            tmp *= learning_rate / (1.0 - self.beta_1 ** t)
+            w -= tmp
 
     def get_config(self):
         config = super().get_config()

@@ -25,6 +25,10 @@ from gkeras.ops.variable import Variable
 from gkeras.optimizers.schedules import learning_rate_schedule as lrs
 from gkeras.utils.naming import auto_name
 
+# Elements per block of an update on the CPU (`_blocks`): at 128 KiB of
+# float32 each, the five or so arrays of an update fit in a core's L2.
+_UPDATE_BLOCK = 1 << 15
+
 
 class _MirroredVariable(Variable):
     """A Variable whose assignments also refresh a host-side mirror."""
@@ -399,6 +403,38 @@ class Optimizer:
             buf = backend.get_array_module(like).empty_like(like)
             self._scratch[index] = buf
         return buf
+
+    def _blocks(self, index, gradient, variable, *slots):
+        """Pieces of an update: yields `(gradient, variable, *slots,
+        scratch)` over blocks of the flattened arrays.
+
+        An update is ten-odd in-place passes over the gradient, the
+        variable and its slots. Over a large variable on the CPU (an
+        embedding table) each whole-array pass streams every array from
+        memory again; over blocks of `_UPDATE_BLOCK` elements they stay in
+        cache across all the passes of a block. Small variables, GPU arrays
+        and non-contiguous buffers get one piece: the arrays themselves.
+
+        Args:
+            index: the variable's index (its scratch buffer).
+            gradient: the gradient, shaped like the variable.
+            variable: the variable's buffer (updated in place).
+            *slots: the optimizer's buffers for this variable, same shape.
+        """
+        arrays = (variable,) + slots
+        if (type(variable) is not np.ndarray
+                or variable.size <= 2 * _UPDATE_BLOCK
+                or not all(a.flags.c_contiguous for a in arrays)):
+            yield (gradient,) + arrays + (self._tmp(index, variable),)
+            return
+        flat = [a.reshape(-1) for a in arrays]
+        g = np.ascontiguousarray(gradient).reshape(-1)
+        tmp = self._tmp(index, flat[0][:_UPDATE_BLOCK])
+        n = flat[0].size
+        for start in range(0, n, _UPDATE_BLOCK):
+            end = min(n, start + _UPDATE_BLOCK)
+            yield ((g[start:end],) + tuple(a[start:end] for a in flat)
+                   + (tmp[:end - start],))
 
     # --------------------------------------------------------------- apply
     def apply_gradients(self, grads_and_vars):

@@ -83,20 +83,21 @@ class Ftrl(Optimizer):
         i = self._trainable_variables_indices[id(variable)]
         w = variable.data
         xp = xp_of(w)
-        accum = self._accumulators[i].data
-        linear = self._linears[i].data
         lr = learning_rate
         p = -self.learning_rate_power
         l2_reg = self.l2_regularization_strength + self.beta / (2.0 * lr)
-        grad_to_use = gradient + (
-            2 * self.l2_shrinkage_regularization_strength) * w
-        new_accum = accum + gradient * gradient
-        new_pow = new_accum ** p
-        linear += grad_to_use - (new_pow - accum ** p) / lr * w
-        quadratic = new_pow / lr + 2 * l2_reg
         l1 = self.l1_regularization_strength
-        w[...] = (xp.clip(linear, -l1, l1) - linear) / quadratic
-        accum[...] = new_accum
+        for g, w, accum, linear, _ in self._blocks(
+                i, gradient, w, self._accumulators[i].data,
+                self._linears[i].data):
+            grad_to_use = g + (
+                2 * self.l2_shrinkage_regularization_strength) * w
+            new_accum = accum + g * g
+            new_pow = new_accum ** p
+            linear += grad_to_use - (new_pow - accum ** p) / lr * w
+            quadratic = new_pow / lr + 2 * l2_reg
+            w[...] = (xp.clip(linear, -l1, l1) - linear) / quadratic
+            accum[...] = new_accum
 
     def get_config(self):
         config = super().get_config()

@@ -55,16 +55,16 @@ class Lion(Optimizer):
         i = self._trainable_variables_indices[id(variable)]
         w = variable.data
         xp = xp_of(w)
-        m = self._momentums[i].data
-        tmp = self._tmp(i, w)
-        xp.multiply(m, self.beta_1, out=tmp)
-        tmp += (1.0 - self.beta_1) * gradient
-        xp.sign(tmp, out=tmp)
-        tmp *= learning_rate
-        w -= tmp
-        m *= self.beta_2
-        xp.multiply(gradient, 1.0 - self.beta_2, out=tmp)
-        m += tmp
+        for g, w, m, tmp in self._blocks(i, gradient, w,
+                                         self._momentums[i].data):
+            xp.multiply(m, self.beta_1, out=tmp)
+            tmp += (1.0 - self.beta_1) * g
+            xp.sign(tmp, out=tmp)
+            tmp *= learning_rate
+            w -= tmp
+            m *= self.beta_2
+            xp.multiply(g, 1.0 - self.beta_2, out=tmp)
+            m += tmp
 
     def get_config(self):
         config = super().get_config()

@@ -79,28 +79,28 @@ class Nadam(Optimizer):
         beta_2_power = b2 ** t
         w = variable.data
         xp = xp_of(w)
-        m = self._momentums[i].data
-        v = self._velocities[i].data
-        tmp = self._tmp(i, w)
-        xp.subtract(gradient, m, out=tmp)
-        tmp *= 1.0 - b1
-        m += tmp
-        xp.multiply(gradient, gradient, out=tmp)
-        tmp -= v
-        tmp *= 1.0 - b2
-        v += tmp
-        # m_hat = u_t_1 * m / (1 - u_product_t_1)
-        #         + (1 - u_t) * g / (1 - u_product_t)
-        m_hat = xp.multiply(m, u_t_1 / (1.0 - u_product_t_1))
-        xp.multiply(gradient, (1.0 - u_t) / (1.0 - u_product_t), out=tmp)
-        m_hat += tmp
-        # v_hat = v / (1 - beta_2_power)
-        xp.multiply(v, 1.0 / (1.0 - beta_2_power), out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        tmp += self.epsilon
-        m_hat /= tmp
-        m_hat *= learning_rate
-        w -= m_hat
+        for g, w, m, v, tmp in self._blocks(i, gradient, w,
+                                            self._momentums[i].data,
+                                            self._velocities[i].data):
+            xp.subtract(g, m, out=tmp)
+            tmp *= 1.0 - b1
+            m += tmp
+            xp.multiply(g, g, out=tmp)
+            tmp -= v
+            tmp *= 1.0 - b2
+            v += tmp
+            # m_hat = u_t_1 * m / (1 - u_product_t_1)
+            #         + (1 - u_t) * g / (1 - u_product_t)
+            m_hat = xp.multiply(m, u_t_1 / (1.0 - u_product_t_1))
+            xp.multiply(g, (1.0 - u_t) / (1.0 - u_product_t), out=tmp)
+            m_hat += tmp
+            # v_hat = v / (1 - beta_2_power)
+            xp.multiply(v, 1.0 / (1.0 - beta_2_power), out=tmp)
+            xp.sqrt(tmp, out=tmp)
+            tmp += self.epsilon
+            m_hat /= tmp
+            m_hat *= learning_rate
+            w -= m_hat
 
     def get_config(self):
         config = super().get_config()

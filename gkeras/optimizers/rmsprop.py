@@ -73,32 +73,36 @@ class RMSprop(Optimizer):
         w = variable.data
         xp = xp_of(w)
         rho = self.rho
-        vel = self._velocities[i].data
-        tmp = self._tmp(i, w)
-        vel *= rho
-        xp.multiply(gradient, gradient, out=tmp)
-        tmp *= 1.0 - rho
-        vel += tmp
+        slots = [self._velocities[i].data]
         if self.centered:
-            ag = self._average_gradients[i].data
-            ag *= rho
-            xp.multiply(gradient, 1.0 - rho, out=tmp)
-            ag += tmp
-            xp.multiply(ag, ag, out=tmp)
-            xp.subtract(vel, tmp, out=tmp)
-            tmp += self.epsilon
-        else:
-            xp.add(vel, self.epsilon, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(gradient, tmp, out=tmp)
-        tmp *= learning_rate
+            slots.append(self._average_gradients[i].data)
         if self.momentum > 0:
-            mom = self._momentums[i].data
-            mom *= self.momentum
-            mom += tmp
-            w -= mom
-        else:
-            w -= tmp
+            slots.append(self._momentums[i].data)
+        for g, w, vel, *rest, tmp in self._blocks(i, gradient, w, *slots):
+            ag = rest.pop(0) if self.centered else None
+            mom = rest.pop(0) if self.momentum > 0 else None
+            vel *= rho
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1.0 - rho
+            vel += tmp
+            if ag is not None:
+                ag *= rho
+                xp.multiply(g, 1.0 - rho, out=tmp)
+                ag += tmp
+                xp.multiply(ag, ag, out=tmp)
+                xp.subtract(vel, tmp, out=tmp)
+                tmp += self.epsilon
+            else:
+                xp.add(vel, self.epsilon, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+            xp.divide(g, tmp, out=tmp)
+            tmp *= learning_rate
+            if mom is not None:
+                mom *= self.momentum
+                mom += tmp
+                w -= mom
+            else:
+                w -= tmp
 
     def get_config(self):
         config = super().get_config()

@@ -66,21 +66,22 @@ class SGD(Optimizer):
         i = self._trainable_variables_indices[id(variable)]
         w = variable.data
         xp = xp_of(w)
-        tmp = self._tmp(i, w)
-        xp.multiply(gradient, learning_rate, out=tmp)
-        if self.momentum != 0:
-            m = self.momentums[i].data
-            mom = self.momentum
-            m *= mom
-            m -= tmp
-            if self.nesterov:
-                w -= tmp
-                xp.multiply(m, mom, out=tmp)
-                w += tmp
+        slots = [self.momentums[i].data] if self.momentum != 0 else []
+        mom = self.momentum
+        for g, w, *m, tmp in self._blocks(i, gradient, w, *slots):
+            xp.multiply(g, learning_rate, out=tmp)
+            if m:
+                m = m[0]
+                m *= mom
+                m -= tmp
+                if self.nesterov:
+                    w -= tmp
+                    xp.multiply(m, mom, out=tmp)
+                    w += tmp
+                else:
+                    w += m
             else:
-                w += m
-        else:
-            w -= tmp
+                w -= tmp
 
     def get_config(self):
         config = super().get_config()

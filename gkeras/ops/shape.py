@@ -256,9 +256,21 @@ def _scatter_add_rows(dst, rows, values):
         return
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
-    starts = np.flatnonzero(np.concatenate(
-        ([True], sorted_rows[1:] != sorted_rows[:-1])))
-    sums = np.add.reduceat(values[order], starts, axis=0)
+    first = np.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1]))
+    starts = np.flatnonzero(first)
+    sorted_values = values[order]
+    # Each id's k-th occurrence: the rows of one rank are distinct, so a
+    # fancy-indexed `+=` per rank is exact. With few repeats (ids drawn
+    # from a large vocabulary) these rounds beat `add.reduceat`, whose
+    # per-segment cost dominates when most segments hold one row.
+    rank = np.arange(rows.size) - starts[np.cumsum(first) - 1]
+    repeats = int(rank.max()) + 1
+    if repeats <= 8:
+        for k in range(repeats):
+            sel = rank == k
+            dst[sorted_rows[sel]] += sorted_values[sel]
+        return
+    sums = np.add.reduceat(sorted_values, starts, axis=0)
     dst[sorted_rows[starts]] += sums
 
 

@@ -37,6 +37,8 @@ those kernels are tested against.
 
 import numpy as np
 
+from gkeras.backend.cpu import lstm_time_major
+
 __all__ = [
     "rnn_activation_supported",
     "lstm_forward",
@@ -986,6 +988,12 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
     """
     fast = _tanh_gate_fast_path(xw, recurrent_kernel, recurrent_dropout_mask,
                                 activation, recurrent_activation)
+    if lstm_time_major.applies(xw, mask, recurrent_dropout_mask,
+                               fast is not None):
+        _, _, _, (h0, c0), R, _, _ = _check_inputs(
+            "lstm_forward", np, xw, (h0, c0), recurrent_kernel, 4, None,
+            None, ("h0", "c0"))
+        return lstm_time_major.lstm_forward(xw, h0, c0, R, go_backwards)
     if fast is None:
         return _lstm_forward(_NumpySteps, xw, h0, c0, recurrent_kernel,
                              mask, recurrent_dropout_mask, go_backwards,
@@ -1016,6 +1024,14 @@ def lstm_backward(dhs, dh_T, dc_T, cache):
         `(dxw, dh0, dc0, drecurrent_kernel)`; `dxw` is in input time order,
         like `xw`.
     """
+    if cache.get("time_major"):
+        N, U = cache["h0"].shape
+        T, dtype = cache["gates"].shape[0], cache["gates"].dtype
+        op = "lstm_backward"
+        return lstm_time_major.lstm_backward(
+            _check_grad(op, np, "dhs", dhs, (N, T, U), dtype),
+            _check_grad(op, np, "dh_T", dh_T, (N, U), dtype),
+            _check_grad(op, np, "dc_T", dc_T, (N, U), dtype), cache)
     return _lstm_backward(_NumpySteps, dhs, dh_T, dc_T, cache)
 
 

@@ -260,3 +260,28 @@ def test_take_gradient_scatter_matches_add_at():
         got = start.copy()
         _scatter_add_rows(got, rows, vals)
         np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("x_shape", [(5, 4), (2, 3, 4)])
+def test_affine_matches_matmul_add_relu(x_shape, bias, relu):
+    from gkeras.ops.affine import affine
+    x, k, b = r(*x_shape), r(4, 3), r(3)
+    want = x @ k + (b if bias else 0)
+    if relu:
+        want = np.maximum(want, 0)
+    got = affine(x, k, b if bias else None, relu=relu)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+    if bias:
+        check_grad(lambda x, k, b: affine(x, k, b, relu=relu), x, k, b)
+    else:
+        check_grad(lambda x, k: affine(x, k, relu=relu), x, k)
+
+
+def test_affine_other_dtypes_fall_back_to_the_composition():
+    from gkeras.ops.affine import affine
+    x = np.arange(6, dtype=np.int32).reshape(2, 3)
+    k = r(3, 2).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(affine(x, k, relu=True)),
+                               np.maximum(x @ k, 0), rtol=1e-6)

@@ -117,50 +117,59 @@ class Matmul(Function):
     def forward(self, a, b):
         a, b = _coerce_pair(a, b)
         self.a, self.b = a, b
-        if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:
-            # (..., k) x (k, n) as ONE 2-D GEMM: NumPy's stacked matmul
-            # with a broadcast 2-D operand is many times slower.
-            return xp_of(a, b).matmul(a.reshape(-1, a.shape[-1]), b).reshape(
-                a.shape[:-1] + (b.shape[-1],))
-        return xp_of(a, b).matmul(a, b)
+        return matmul_forward(a, b)
 
     def backward(self, gy):
         a, b = self.a, self.b
-        xp = xp_of(a, b)
         # Skip products nobody uses: the first layer's input is the batch.
-        want_a = is_float(a) and self.needs_grad(0)
-        want_b = is_float(b) and self.needs_grad(1)
-        if a.ndim == 1 and b.ndim == 1:
-            return (gy * b if want_a else None), (gy * a if want_b else None)
-        if a.ndim == 1:
-            ga = xp.matmul(gy[..., None, :], xp.swapaxes(b, -1, -2))[
-                ..., 0, :] if want_a else None
-            gb = a[:, None] * gy[..., None, :] if want_b else None
-            return (unbroadcast(ga, a.shape) if want_a else None,
-                    unbroadcast(gb, b.shape) if want_b else None)
-        if b.ndim == 1:
-            ga = gy[..., :, None] * b if want_a else None
-            gb = xp.matmul(xp.swapaxes(a, -1, -2), gy[..., :, None])[
-                ..., 0] if want_b else None
-            return (unbroadcast(ga, a.shape) if want_a else None,
-                    unbroadcast(gb, b.shape) if want_b else None)
-        ga = gb = None
-        if want_a:
-            if b.ndim == 2 and a.ndim > 2:
-                # (..., k) x (k, n): one 2-D GEMM over the flattened batch.
-                ga = xp.matmul(gy.reshape(-1, gy.shape[-1]), b.T).reshape(
-                    gy.shape[:-1] + (b.shape[0],))
-            else:
-                ga = unbroadcast(xp.matmul(gy, xp.swapaxes(b, -1, -2)),
-                                 a.shape)
-        if want_b:
-            if b.ndim == 2 and a.ndim > 2:
-                gb = xp.matmul(a.reshape(-1, a.shape[-1]).T,
-                               gy.reshape(-1, gy.shape[-1]))
-            else:
-                gb = unbroadcast(xp.matmul(xp.swapaxes(a, -1, -2), gy),
-                                 b.shape)
-        return ga, gb
+        return matmul_grads(a, b, gy, is_float(a) and self.needs_grad(0),
+                            is_float(b) and self.needs_grad(1))
+
+
+def matmul_forward(a, b):
+    """`a @ b` for arrays, (..., k) x (k, n) as ONE 2-D GEMM (NumPy's
+    stacked matmul with a broadcast 2-D operand is many times slower)."""
+    if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:
+        return xp_of(a, b).matmul(a.reshape(-1, a.shape[-1]), b).reshape(
+            a.shape[:-1] + (b.shape[-1],))
+    return xp_of(a, b).matmul(a, b)
+
+
+def matmul_grads(a, b, gy, want_a, want_b):
+    """Gradients of `a @ b` given that of the product (None where not
+    wanted)."""
+    xp = xp_of(a, b)
+    if a.ndim == 1 and b.ndim == 1:
+        return (gy * b if want_a else None), (gy * a if want_b else None)
+    if a.ndim == 1:
+        ga = xp.matmul(gy[..., None, :], xp.swapaxes(b, -1, -2))[
+            ..., 0, :] if want_a else None
+        gb = a[:, None] * gy[..., None, :] if want_b else None
+        return (unbroadcast(ga, a.shape) if want_a else None,
+                unbroadcast(gb, b.shape) if want_b else None)
+    if b.ndim == 1:
+        ga = gy[..., :, None] * b if want_a else None
+        gb = xp.matmul(xp.swapaxes(a, -1, -2), gy[..., :, None])[
+            ..., 0] if want_b else None
+        return (unbroadcast(ga, a.shape) if want_a else None,
+                unbroadcast(gb, b.shape) if want_b else None)
+    ga = gb = None
+    if want_a:
+        if b.ndim == 2 and a.ndim > 2:
+            # (..., k) x (k, n): one 2-D GEMM over the flattened batch.
+            ga = xp.matmul(gy.reshape(-1, gy.shape[-1]), b.T).reshape(
+                gy.shape[:-1] + (b.shape[0],))
+        else:
+            ga = unbroadcast(xp.matmul(gy, xp.swapaxes(b, -1, -2)),
+                             a.shape)
+    if want_b:
+        if b.ndim == 2 and a.ndim > 2:
+            gb = xp.matmul(a.reshape(-1, a.shape[-1]).T,
+                           gy.reshape(-1, gy.shape[-1]))
+        else:
+            gb = unbroadcast(xp.matmul(xp.swapaxes(a, -1, -2), gy),
+                             b.shape)
+    return ga, gb
 
 
 @keras_op

@@ -247,6 +247,7 @@ def backward(loss, sources, output_grad=None):
     seen = {id(loss.creator)}
     wanted = set(keys)
     result = {}
+    owned = set()
     while heap:
         _, _, f = heapq.heappop(heap)
         for i in f.output_ids:
@@ -274,7 +275,18 @@ def backward(loss, sources, output_grad=None):
                 continue
             k = x._id
             prev = grads.get(k)
-            grads[k] = gx if prev is None else prev + gx
+            if prev is None:
+                grads[k] = gx
+            elif k in owned and prev.shape == gx.shape and \
+                    prev.dtype == gx.dtype:
+                prev += gx
+            else:
+                # A fresh sum: later contributions (a tensor feeding the
+                # query, key, value and the residual of a block) add into
+                # it in place. The first `gx` may be shared (Add hands the
+                # same array to both inputs) and is never written.
+                grads[k] = prev + gx
+                owned.add(k)
             c = x.creator
             if id(c) not in seen:
                 seen.add(id(c))

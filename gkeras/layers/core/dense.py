@@ -2,6 +2,7 @@
 
 from gkeras import activations, constraints, initializers, ops, regularizers
 from gkeras.layers.input_spec import InputSpec
+from gkeras.ops.affine import affine
 from gkeras.layers.layer import Layer
 
 
@@ -99,10 +100,9 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        x = ops.matmul(inputs, self.kernel)
-        if self.bias is not None:
-            x = ops.add(x, self.bias)
-        if self.activation is not activations.linear:
+        relu = self.activation is activations.relu
+        x = affine(inputs, self.kernel, self.bias, relu=relu)
+        if not relu and self.activation is not activations.linear:
             x = self.activation(x)
         return x
 

@@ -7,6 +7,7 @@ import numpy as np
 from gkeras import activations, constraints, initializers, ops, regularizers
 from gkeras.layers.input_spec import InputSpec
 from gkeras.layers.layer import Layer
+from gkeras.ops.affine import affine
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -113,11 +114,20 @@ class EinsumDense(Layer):
             lead = tuple(inputs.shape[:n_free])
             x = ops.reshape(inputs, (-1, k_size))
             w = ops.reshape(self.kernel, (k_size, -1))
-            x = ops.reshape(ops.matmul(x, w), lead + out_dims)
+            bias = self.bias
+            if bias is not None and tuple(bias.shape) == tuple(out_dims):
+                # The bias spans every output axis: add it in the GEMM's
+                # node, on the flat product.
+                x = affine(x, w, ops.reshape(bias, (-1,)))
+                bias = None
+            else:
+                x = ops.matmul(x, w)
+            x = ops.reshape(x, lead + out_dims)
         else:
             x = ops.einsum(self._explicit_eq, inputs, self.kernel)
-        if self.bias is not None:
-            x = ops.add(x, self.bias)
+            bias = self.bias
+        if bias is not None:
+            x = ops.add(x, bias)
         if self.activation is not activations.linear:
             x = self.activation(x)
         return x

@@ -1,0 +1,75 @@
+"""`x @ kernel + bias`, optionally followed by ReLU, as one autograd node.
+
+What a Dense layer computes. As three ops (matmul, add, relu) every step
+allocates and walks two more output-sized arrays and keeps a ReLU mask;
+here the bias and the ReLU are applied in place on the fresh product, and
+the backward derives the ReLU mask from the output. Same values and
+gradients as the composition (tests/test_ops_gradients.py).
+"""
+
+from gkeras.ops._base import arr, is_float, keras_op, t_or_a, unbroadcast, \
+    xp_of
+from gkeras.ops.elementwise import add, matmul, matmul_forward, \
+    matmul_grads
+from gkeras.ops.engine import Function
+from gkeras.ops.nn import relu as relu_op
+
+__all__ = ["affine"]
+
+
+class _Affine(Function):
+    def __init__(self, relu, has_bias):
+        self.relu, self.has_bias = relu, has_bias
+
+    def forward(self, x, kernel, bias=None):
+        self.x, self.kernel = x, kernel
+        y = matmul_forward(x, kernel)            # a fresh array
+        if bias is not None:
+            self.bias_shape = bias.shape
+            y += bias
+        if self.relu:
+            xp_of(y).maximum(y, 0, out=y)
+            self.y = y
+        return y
+
+    def backward(self, gy):
+        if self.relu:
+            gy = gy * (self.y > 0)
+        gx, gk = matmul_grads(self.x, self.kernel, gy, self.needs_grad(0),
+                              self.needs_grad(1))
+        if not self.has_bias:
+            return gx, gk
+        gb = unbroadcast(gy, self.bias_shape) if self.needs_grad(2) else None
+        return gx, gk, gb
+
+
+@keras_op
+def affine(x, kernel, bias=None, relu=False):
+    """`relu(x @ kernel + bias)` (or without the ReLU / the bias).
+
+    Args:
+        x: `(..., k)` float tensor.
+        kernel: `(k, n)`, of `x`'s dtype.
+        bias: optional `(n,)`, of `x`'s dtype.
+        relu: apply `max(., 0)` (gradient 0 at 0, as `ops.relu`).
+
+    Returns:
+        `(..., n)`. Inputs of other dtypes or ranks are computed as
+        `matmul`, `add` and `relu` ops.
+    """
+    a, k = arr(x), arr(kernel)
+    b = None if bias is None else arr(bias)
+    fused = (is_float(a) and getattr(a, "ndim", 0) >= 2
+             and getattr(k, "ndim", 0) == 2 and a.dtype == k.dtype
+             and a.shape[-1] == k.shape[0] and type(a) is type(k)
+             and (b is None or (b.dtype == a.dtype and b.shape == k.shape[1:]
+                                and type(b) is type(a))))
+    if not fused:
+        y = matmul(x, kernel)
+        if bias is not None:
+            y = add(y, bias)
+        return relu_op(y) if relu else y
+    fn = _Affine(bool(relu), bias is not None)
+    if bias is None:
+        return fn(t_or_a(x), t_or_a(kernel))
+    return fn(t_or_a(x), t_or_a(kernel), t_or_a(bias))

@@ -281,3 +281,22 @@ def test_sequence_mask_reaches_loss_and_metrics():
     loss, mae = model.evaluate(xi, y, verbose=0)
     np.testing.assert_allclose(loss, ((p - 1) ** 2)[keep].mean(), rtol=1e-5)
     np.testing.assert_allclose(mae, np.abs(p - 1)[keep].mean(), rtol=1e-5)
+
+
+def test_training_steps_do_not_rewalk_the_layer_tree():
+    # The trainable variables are cached behind the layer-structure
+    # version; nothing a step does may move it, or every step walks the
+    # whole layer tree again.
+    from gkeras.layers import layer as layer_module
+    model = keras.Sequential([keras.Input((4,)),
+                               Dense(3, activation="relu"), Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(0).random((16, 4), dtype=np.float32)
+    y = x.sum(1, keepdims=True)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    before = layer_module.STRUCTURE_VERSION[0]
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0,
+              validation_split=0.25)
+    model.train_on_batch(x, y)
+    model.evaluate(x, y, verbose=0)
+    assert layer_module.STRUCTURE_VERSION[0] == before

@@ -264,7 +264,9 @@ class Trainer:
         version = _layer_module().STRUCTURE_VERSION[0]
         if self.__dict__.get("_vars_version") == version:
             return self._step_vars, False
-        self._step_vars = self.trainable_weights
+        # Through __dict__: assigning a list attribute on a layer bumps the
+        # structure version, which would make every step walk again.
+        self.__dict__["_step_vars"] = self.trainable_weights
         self.__dict__["_vars_version"] = version
         self.__dict__["_reg_cache"] = None
         return self._step_vars, True

@@ -163,10 +163,15 @@ def test_update_rules_match_reference(make, ref, lr):
 
 @pytest.mark.parametrize("make,ref,lr", CASES + [
     (lambda: optimizers.Nadam(0.01), ref_nadam(), 0.01)])
-def test_large_variables_update_in_blocks_like_small_ones(make, ref, lr):
-    # 333 x 211 = 70,263 entries: above the CPU block size twice over, with
-    # a partial last block; the gradient arrives transposed
-    # (non-contiguous) as a matmul's gradient can.
+def test_large_variables_update_in_blocks_like_small_ones(make, ref, lr,
+                                                         monkeypatch):
+    # 333 x 211 = 70,263 entries: blocked once the threshold is lowered
+    # (the real one is ~1M entries), over two full blocks and a partial
+    # last one; the gradient arrives transposed (non-contiguous) as a
+    # matmul's gradient can.
+    from gkeras.optimizers import base_optimizer
+    monkeypatch.setattr(base_optimizer, "_BLOCKED_ABOVE",
+                        2 * base_optimizer._UPDATE_BLOCK)
     r = np.random.default_rng(3)
     w0 = r.standard_normal((333, 211)).astype(np.float32)
     grads = [r.standard_normal((211, 333)).astype(np.float32).T

@@ -521,3 +521,24 @@ def test_every_entry_point_is_covered():
     }
     for fname, names in covered.items():
         assert set(emu.load(fname).names) == names, fname
+
+
+@pytest.mark.parametrize("magnitude", [0.5, 40.0])
+def test_attention_forward_small_and_huge_scores(magnitude):
+    # Small scores skip the row-max shift (bounded by |q| |k|); huge ones
+    # (logits in the thousands) must take it: both match float64 and stay
+    # finite, over several sample blocks.
+    r = np.random.default_rng(11)
+    q, k, v = (r.standard_normal((9, 3, 37, 8)).astype(np.float32)
+               for _ in range(3))
+    q, k = q * magnitude, k * magnitude
+    out, cache, p = cpu_attn.attention_forward(q, k, v, return_scores=True)
+    want, want_p = ref_attention(q, k, v)
+    assert np.isfinite(out).all()
+    # float32 logits in the thousands carry ~1e-4 absolute rounding, which
+    # the softmax turns into relative error of the same order
+    tol = 2e-4 if magnitude < 1 else 2e-3
+    np.testing.assert_allclose(p, want_p, rtol=tol, atol=tol * 1e-2)
+    np.testing.assert_allclose(out, want, rtol=tol, atol=tol * 0.1)
+    assert cpu_attn._scores_below(q / np.sqrt(8), k, 80.0) == (
+        magnitude < 1)

@@ -462,7 +462,9 @@ def attention_backward(dout, cache):
             np.matmul(dout[r], vt[r]), p[r], _mask_rows(cache["mask"], r, B),
             cache["is_causal"], cache["dropout_rate"], cache["seed"],
             None if keep is None else keep[r])
-        ds *= ds.dtype.type(scale)
-        np.matmul(ds, k[r], out=dq[r])
-        np.matmul(np.swapaxes(ds, -1, -2), q[r], out=dk[r])
+        # The score scale, applied to the (smaller) query and key
+        # gradients rather than to the block's scores.
+        dq[r] = np.matmul(ds, k[r]) * dq.dtype.type(scale)
+        dk[r] = np.matmul(np.swapaxes(ds, -1, -2), q[r]) * dk.dtype.type(
+            scale)
     return dq, dk, dv

@@ -331,6 +331,18 @@ def _sample_blocks(B, per_sample):
     return [slice(i, min(B, i + g)) for i in range(0, B, g)]
 
 
+def _empty_like_layout(a, shape, dtype):
+    """An empty `(B, H, T, D)` array laid out as `a` is: `(B, T, H, D)` in
+    memory when `a` is that transposed (as MultiHeadAttention's heads
+    are), so that the layer's transposes back are views and the output
+    projection reads it without a copy."""
+    if a.ndim == 4 and not a.flags.c_contiguous and \
+            a.transpose(0, 2, 1, 3).flags.c_contiguous:
+        B, H, T, D = shape
+        return np.empty((B, T, H, D), dtype).transpose(0, 2, 1, 3)
+    return np.empty(shape, dtype)
+
+
 def _scores_below(q, k, bound):
     """Whether every score `q_i . k_j` lies in (-bound, bound): the largest
     query norm times the largest key norm (Cauchy-Schwarz) is below it."""
@@ -404,7 +416,7 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
         keep = dropout_keep_mask(seed, (B, H, Tq, Tk), dropout_rate)
     p = np.empty((B, H, Tq, Tk), dtype)
     pd = p if keep is None else np.empty_like(p)
-    out = np.empty((B, H, Tq, Dv), dtype)
+    out = _empty_like_layout(q, (B, H, Tq, Dv), dtype)
     kt = np.swapaxes(k, -1, -2)
     # A few samples at a time, so that each block's scores stay in cache
     # from the QK^T product through the softmax to the product with V.
@@ -452,8 +464,9 @@ def attention_backward(dout, cache):
                          f"Received: dout.shape={tuple(dout.shape)}")
     p, pd = cache["probs"], cache["probs_dropped"]
     B, H, Tq, Tk = p.shape
-    dq, dk = np.empty(q.shape, q.dtype), np.empty(k.shape, k.dtype)
-    dv = np.empty(v.shape, v.dtype)
+    dq = _empty_like_layout(q, q.shape, q.dtype)
+    dk = _empty_like_layout(k, k.shape, k.dtype)
+    dv = _empty_like_layout(v, v.shape, v.dtype)
     keep, scale = cache["keep"], cache["scale"]
     vt = np.swapaxes(v, -1, -2)
     for r in _sample_blocks(B, H * Tq * Tk):

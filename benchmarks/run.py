@@ -3,12 +3,19 @@ peer (Keras 3 on JAX and PyTorch), one subprocess each, and prints per-step
 times and gkeras/peer ratios; `--json PATH` writes the results.
 
 Usage: python benchmarks/run.py [--models mlp cnn] [--steps 50]
+                                [--repeats 3]
+
+With `--repeats N` every framework runs N times per model, interleaved
+(gkeras, peer, gkeras, peer, ...), and each time is the median of its N
+runs: on a shared machine whose speed drifts by tens of percent over a
+minute, one back-to-back pair of runs can land in different phases.
 """
 
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -31,11 +38,34 @@ def run_case(framework, model, batch, steps):
     return json.loads(lines[-1])
 
 
+def run_interleaved(frameworks, model, batch, steps, repeats):
+    """Each framework `repeats` times, interleaved; one row per framework
+    with the median of each time (and every run's times under `runs`)."""
+    runs = {f: [] for f in frameworks}
+    for _ in range(repeats):
+        for f in frameworks:
+            runs[f].append(run_case(f, model, batch, steps))
+    rows = []
+    for f in frameworks:
+        ok = [r for r in runs[f] if "error" not in r]
+        if not ok:
+            rows.append(runs[f][-1])
+            continue
+        row = dict(ok[-1])
+        for key in ("train_ms", "fit_ms", "predict_ms"):
+            row[key] = statistics.median(r[key] for r in ok)
+        row["runs"] = [{k: r[k] for k in ("train_ms", "fit_ms",
+                                           "predict_ms")} for r in ok]
+        rows.append(row)
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--models", nargs="*", default=None)
     p.add_argument("--frameworks", nargs="*", default=FRAMEWORKS)
     p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--json", default=None)
     a = p.parse_args()
     cases = [c for c in CASES if a.models is None or c[0] in a.models]
@@ -43,13 +73,14 @@ def main():
             "machine": platform.machine(), "cpus": os.cpu_count(),
             "threads": {k: os.environ.get(k) for k in (
                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                "MKL_NUM_THREADS")}}
+                "MKL_NUM_THREADS")}, "repeats": max(1, a.repeats)}
     results = []
     print(f"{'model':12s} {'batch':>5s} {'framework':12s} {'train ms':>9s} "
           f"{'fit ms':>8s} {'predict ms':>10s} {'train ratio':>11s} "
           f"{'fit ratio':>9s}")
     for model, batch in cases:
-        rows = [run_case(f, model, batch, a.steps) for f in a.frameworks]
+        rows = run_interleaved(a.frameworks, model, batch, a.steps,
+                               max(1, a.repeats))
         base = next((r for r in rows if r["framework"] == "gkeras"
                      and "train_ms" in r), None)
         for r in rows:

@@ -217,7 +217,9 @@ def render(data):
            f"- command: `{data['command']}`",
            f"- suite: `{data['suite_command']}` (medians of "
            f"{data['steps']} steps after 5 warm-up steps; fit: median of 3 "
-           "epochs after a warm-up epoch)", ""]
+           "epochs after a warm-up epoch; each framework run "
+           f"{info.get('repeats', 1)} time(s) per model, interleaved with "
+           "the peers, and the median run reported)", ""]
 
     out += ["## Per-step times", "",
             "train = `train_on_batch`, fit = one step inside `fit()`, "
@@ -226,9 +228,12 @@ def render(data):
             "FLOPs (GEMMs and convolutions, forward + backward; "
             "`train_step_flops` in the script) / train time; share = that "
             f"over the GEMM ceiling ({ceiling:.1f} GFLOP/s).", "",
+            "fit ratio range = the lowest and highest fit ratio of the "
+            "interleaved run pairs (gkeras run i against peer run i).", "",
             "| model | batch | framework | train ms | fit ms | predict ms "
-            "| train ratio | fit ratio | GFLOP/s | share of ceiling |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "| train ratio | fit ratio | fit ratio range | GFLOP/s "
+            "| share of ceiling |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by_case = {}
     for r in results:
         by_case.setdefault((r["model"], r["batch"]), []).append(r)
@@ -240,7 +245,7 @@ def render(data):
             label = r.get("label", r["framework"])
             if "error" in r:
                 out.append(f"| {model} | {batch} | {label} | - | - | - | - "
-                           f"| - | - | failed: {r['error'][:80]} |")
+                           f"| - | - | - | failed: {r['error'][:80]} |")
                 continue
             ratio = base["train_ms"] / r["train_ms"] if base else None
             fratio = base["fit_ms"] / r["fit_ms"] if base else None
@@ -248,7 +253,8 @@ def render(data):
             out.append(
                 f"| {model} | {batch} | {label} | {_fmt(r['train_ms'])} | "
                 f"{_fmt(r['fit_ms'])} | {_fmt(r['predict_ms'])} | "
-                f"{_fmt(ratio)} | {_fmt(fratio)} | {gflops:.1f} | "
+                f"{_fmt(ratio)} | {_fmt(fratio)} | "
+                f"{_ratio_range(base, r)} | {gflops:.1f} | "
                 f"{100 * gflops / ceiling:.1f}% |")
 
     out += ["", "## Import time", "",
@@ -269,10 +275,22 @@ def render(data):
     return "\n".join(out)
 
 
+def _ratio_range(base, row):
+    """`lowest-highest` fit ratio over paired interleaved runs, or `-`."""
+    if not base or "runs" not in base or "runs" not in row:
+        return "-"
+    pairs = [b["fit_ms"] / r["fit_ms"]
+             for b, r in zip(base["runs"], row["runs"])]
+    return f"{_fmt(min(pairs))}-{_fmt(max(pairs))}"
+
+
 def main(argv=None):
     """Runs the measurements and writes the markdown file."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--repeats", type=int, default=3,
+                   help="interleaved runs per framework and model; each "
+                        "time is their median")
     p.add_argument("--models", nargs="*", default=None)
     p.add_argument("--frameworks", nargs="*", default=None)
     p.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
@@ -285,6 +303,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.dry_run:
         a.steps, a.models, a.frameworks = 3, ["mlp"], ["gkeras"]
+        a.repeats = 1
 
     import gkeras
     backend = gkeras.backend.backend()
@@ -293,7 +312,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         json_path = os.path.join(tmp, "results.json")
         suite = [sys.executable, os.path.join(HERE, "run.py"), "--steps",
-                 str(a.steps), "--json", json_path]
+                 str(a.steps), "--repeats", str(a.repeats), "--json",
+                 json_path]
         if a.models:
             suite += ["--models", *a.models]
         if a.frameworks:

@@ -74,10 +74,14 @@ def test_render_computes_ratios_and_shares():
                                                         None}},
         "results": [
             {"framework": "gkeras", "label": "gkeras", "model": "mlp",
-             "batch": 32, "train_ms": 2.0, "fit_ms": 1.0, "predict_ms": 0.5},
+             "batch": 32, "train_ms": 2.0, "fit_ms": 1.0, "predict_ms": 0.5,
+             "runs": [{"train_ms": 2.0, "fit_ms": 1.0, "predict_ms": 0.5},
+                      {"train_ms": 2.0, "fit_ms": 1.2, "predict_ms": 0.5}]},
             {"framework": "keras-jax", "label": "keras (jax)",
              "model": "mlp", "batch": 32, "train_ms": 4.0, "fit_ms": 0.5,
-             "predict_ms": 1.0},
+             "predict_ms": 1.0,
+             "runs": [{"train_ms": 4.0, "fit_ms": 0.5, "predict_ms": 1.0},
+                      {"train_ms": 4.0, "fit_ms": 0.8, "predict_ms": 1.0}]},
             {"framework": "keras-torch", "model": "mlp", "batch": 32,
              "error": "not installed: torch"}],
         "imports": {"gkeras": (0.25, None), "keras": (None, "boom")},
@@ -89,9 +93,11 @@ def test_render_computes_ratios_and_shares():
     cells = [c.strip() for c in rows[1].strip("|").split("|")]
     # gkeras 2.0 ms vs 4.0 ms: ratio 0.50; fit 1.0 vs 0.5: 2.00.
     assert cells[6:8] == ["0.50", "2.00"]
+    # paired runs: 1.0 / 0.5 = 2.00 and 1.2 / 0.8 = 1.50
+    assert cells[8] == "1.50-2.00"
     gflops = 3 * 32 * 2 * (784 * 128 + 128 * 64 + 64 * 10) / 4e-3 / 1e9
-    assert cells[8] == f"{gflops:.1f}"
-    assert cells[9] == f"{100 * gflops / 10.0:.1f}%"
+    assert cells[9] == f"{gflops:.1f}"
+    assert cells[10] == f"{100 * gflops / 10.0:.1f}%"
     assert "failed: not installed: torch" in rows[2]
     assert "| `gkeras` | 0.250 |" in text
     assert "| `keras` | failed: boom |" in text
@@ -110,3 +116,25 @@ def test_gpu_bench_script_is_valid_bash():
     out = subprocess.run([bash, path, "--bogus"], capture_output=True,
                          text=True)
     assert out.returncode == 2 and "unknown argument --bogus" in out.stderr
+
+
+def test_run_interleaves_frameworks_and_reports_medians(monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        "bench_run", os.path.join(BENCH, "run.py"))
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    calls, times = [], {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 7.0,
+                                                               6.0])}
+
+    def fake(framework, model, batch, steps):
+        calls.append(framework)
+        t = next(times[framework])
+        return {"framework": framework, "model": model, "batch": batch,
+                "train_ms": t, "fit_ms": 2 * t, "predict_ms": t / 2}
+
+    monkeypatch.setattr(run, "run_case", fake)
+    rows = run.run_interleaved(["a", "b"], "mlp", 32, 5, 3)
+    assert calls == ["a", "b", "a", "b", "a", "b"]
+    assert [r["train_ms"] for r in rows] == [2.0, 6.0]
+    assert [r["fit_ms"] for r in rows] == [4.0, 12.0]
+    assert [x["train_ms"] for x in rows[0]["runs"]] == [3.0, 1.0, 2.0]

@@ -2,7 +2,7 @@
 
 import math
 
-from gkeras.optimizers._common import xp_of
+from gkeras.optimizers._common import update_moments, xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
 
@@ -83,13 +83,7 @@ class Adam(Optimizer):
         if self.amsgrad:
             slots.append(self._velocity_hats[i].data)
         for g, w, m, v, *v_hat, tmp in self._blocks(i, gradient, w, *slots):
-            xp.subtract(g, m, out=tmp)
-            tmp *= 1.0 - b1
-            m += tmp
-            xp.multiply(g, g, out=tmp)
-            tmp -= v
-            tmp *= 1.0 - b2
-            v += tmp
+            update_moments(xp, g, m, v, tmp, b1, b2)
             if v_hat:
                 xp.maximum(v_hat[0], v, out=v_hat[0])
                 v = v_hat[0]

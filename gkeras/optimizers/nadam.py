@@ -1,7 +1,7 @@
 """The Nadam optimizer (`keras.optimizers.Nadam`)."""
 
 from gkeras.ops.variable import Variable
-from gkeras.optimizers._common import xp_of
+from gkeras.optimizers._common import update_moments, xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
 
@@ -82,13 +82,7 @@ class Nadam(Optimizer):
         for g, w, m, v, tmp in self._blocks(i, gradient, w,
                                             self._momentums[i].data,
                                             self._velocities[i].data):
-            xp.subtract(g, m, out=tmp)
-            tmp *= 1.0 - b1
-            m += tmp
-            xp.multiply(g, g, out=tmp)
-            tmp -= v
-            tmp *= 1.0 - b2
-            v += tmp
+            update_moments(xp, g, m, v, tmp, b1, b2)
             # m_hat = u_t_1 * m / (1 - u_product_t_1)
             #         + (1 - u_t) * g / (1 - u_product_t)
             m_hat = xp.multiply(m, u_t_1 / (1.0 - u_product_t_1))

@@ -12,6 +12,7 @@ from gkeras import constraints, initializers, ops, regularizers
 from gkeras.layers.layer import Layer, _signature_flags
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
+from gkeras.ops.affine import affine
 from gkeras.ops._base import xp_of
 from gkeras.ops.engine import Tensor
 from gkeras.ops.variable import Variable
@@ -412,16 +413,16 @@ def project_inputs(x, kernel, bias, dp_mask, gates):
     if dp_mask is None or dp_mask.ndim == 2:
         if dp_mask is not None:
             x = ops.multiply(x, dp_mask[:, None, :] if seq else dp_mask)
-        xw = ops.matmul(x, kernel)
-    else:
-        lead, f = tuple(x.shape[:-1]), x.shape[-1]
-        u = kernel.shape[1] // gates
-        rows = int(np.prod(lead))
-        m = dp_mask[:, :, None, :] if seq else dp_mask
-        xg = ops.multiply(ops.expand_dims(x, 0), m)       # (G, ..., F)
-        kg = ops.transpose(ops.reshape(kernel, (f, gates, u)), (1, 0, 2))
-        xw = ops.matmul(ops.reshape(xg, (gates, rows, f)), kg)
-        xw = ops.reshape(ops.transpose(xw, (1, 0, 2)), lead + (gates * u,))
+        # One node: the bias added in place on the fresh product.
+        return affine(x, kernel, bias)
+    lead, f = tuple(x.shape[:-1]), x.shape[-1]
+    u = kernel.shape[1] // gates
+    rows = int(np.prod(lead))
+    m = dp_mask[:, :, None, :] if seq else dp_mask
+    xg = ops.multiply(ops.expand_dims(x, 0), m)       # (G, ..., F)
+    kg = ops.transpose(ops.reshape(kernel, (f, gates, u)), (1, 0, 2))
+    xw = ops.matmul(ops.reshape(xg, (gates, rows, f)), kg)
+    xw = ops.reshape(ops.transpose(xw, (1, 0, 2)), lead + (gates * u,))
     if bias is not None:
         xw = ops.add(xw, bias)
     return xw

@@ -72,6 +72,12 @@ from gkeras.layers.attention.additive_attention import AdditiveAttention  # noqa
 from gkeras.layers.activations.activation_layers import (  # noqa: F401
     ELU, LeakyReLU, PReLU, ReLU, Softmax,
 )
+from gkeras.layers.preprocessing import (  # noqa: F401
+    CategoryEncoding, CenterCrop, Discretization, IntegerLookup, Normalization,
+    RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+    RandomTranslation, RandomZoom, Rescaling, Resizing, StringLookup,
+    TextVectorization,
+)
 
 
 def serialize(layer):

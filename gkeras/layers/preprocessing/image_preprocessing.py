@@ -1,0 +1,406 @@
+"""Deterministic image preprocessing layers: `Rescaling`, `Resizing`,
+`CenterCrop`.
+
+The resampling helpers here (`resize_images`, `affine_images`) are shared
+with the random augmentation layers of `image_augmentation`.
+"""
+
+import numpy as np
+
+from gkeras import backend, ops
+from gkeras.backend.config import (image_data_format,
+                                   standardize_data_format)
+from gkeras.layers.layer import Layer
+from gkeras.layers.reshaping.up_sampling import _Resize2D
+from gkeras.ops._base import arr, xp_of
+from gkeras.ops.engine import Tensor
+
+__all__ = ["Rescaling", "Resizing", "CenterCrop"]
+
+_UNSUPPORTED_INTERPOLATIONS = ("bicubic", "lanczos3", "lanczos5", "area",
+                               "gaussian", "mitchellcubic", "lanczos")
+# Keras fill mode -> scipy.ndimage mode. Keras (jax.scipy map_coordinates)
+# interpolates against the fill beyond the border and wraps with period n:
+# scipy's "grid-" modes, not its legacy "constant"/"wrap".
+_SCIPY_FILL_MODES = {"reflect": "reflect", "wrap": "grid-wrap",
+                     "constant": "grid-constant", "nearest": "nearest"}
+
+
+def check_interpolation(layer, interpolation, allowed=("bilinear",
+                                                       "nearest")):
+    """Validates `interpolation` for `layer`, raising NotImplementedError
+    for Keras modes gkeras does not implement."""
+    if interpolation in _UNSUPPORTED_INTERPOLATIONS:
+        raise NotImplementedError(
+            f"{type(layer).__name__} layer {layer.name!r}: interpolation="
+            f"{interpolation!r} is not supported by gkeras; use one of "
+            f"{list(allowed)}.")
+    if interpolation not in allowed:
+        raise ValueError(
+            f"{type(layer).__name__} layer {layer.name!r}: invalid value for "
+            f"argument `interpolation`. Expected one of {list(allowed)}. "
+            f"Received: interpolation={interpolation!r}")
+    return interpolation
+
+
+def check_size(layer, value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or value < 1:
+        raise ValueError(
+            f"{type(layer).__name__} layer {layer.name!r}: `{name}` must be "
+            f"a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def hw_axes(ndim, data_format, layer=None):
+    """(height_axis, width_axis) of a rank-3 or rank-4 image tensor."""
+    if ndim not in (3, 4):
+        who = f"{type(layer).__name__} layer {layer.name!r}: " if layer \
+            else ""
+        raise ValueError(
+            f"{who}expected the input image to be rank 3 (single image) or "
+            f"rank 4 (batch of images). Received input of rank {ndim}")
+    return (ndim - 2, ndim - 1) if data_format == "channels_first" \
+        else (ndim - 3, ndim - 2)
+
+
+def _to_nhwc(x, data_format):
+    """Rank-3/4 tensor -> rank-4 channels_last, with the inverse map."""
+    unbatched = len(x.shape) == 3
+    if unbatched:
+        x = ops.expand_dims(x, 0)
+    first = data_format == "channels_first"
+    if first:
+        x = ops.transpose(x, (0, 2, 3, 1))
+
+    def back(y):
+        if first:
+            y = ops.transpose(y, (0, 3, 1, 2))
+        return ops.squeeze(y, 0) if unbatched else y
+    return x, back
+
+
+def _resize_matrix(n, out, interpolation, dtype):
+    """(out, n) 1-D resampling matrix with half-pixel centres: linear with
+    clamped edges, or nearest (jax.image.resize without antialiasing)."""
+    scale = n / out
+    w = np.zeros((out, n), np.float64)
+    rows = np.arange(out)
+    if interpolation == "nearest":
+        idx = np.clip(np.floor((rows + 0.5) * scale).astype(np.int64), 0,
+                      n - 1)
+        w[rows, idx] = 1.0
+    else:
+        pos = np.clip((rows + 0.5) * scale - 0.5, 0, n - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = pos - lo
+        w[rows, lo] += 1 - frac
+        w[rows, hi] += frac
+    return w.astype(dtype)
+
+
+def resize_images(x, height, width, interpolation="bilinear",
+                  data_format="channels_last"):
+    """Resizes a rank-3/4 float tensor to `(height, width)`
+    (differentiable: one einsum node per call)."""
+    x4, back = _to_nhwc(x, data_format)
+    h, w = x4.shape[1], x4.shape[2]
+    if (h, w) == (height, width):
+        return x
+    dt = x4.dtype
+    wh = _resize_matrix(h, height, interpolation, dt)
+    ww = _resize_matrix(w, width, interpolation, dt)
+    if xp_of(arr(x4)) is not np:
+        wh, ww = backend.to_device(wh), backend.to_device(ww)
+    return back(_Resize2D(wh, ww)(x4))
+
+
+def affine_images(x, matrices, offsets, interpolation, fill_mode,
+                  fill_value, data_format):
+    """Resamples each image of a rank-3/4 float tensor with its own affine
+    map from output to input `(row, col)` coordinates.
+
+    Args:
+        x: Tensor, one image or a batch.
+        matrices: `(batch, 2, 2)` float64 NumPy array.
+        offsets: `(batch, 2)` float64 NumPy array.
+        interpolation: `"bilinear"` or `"nearest"`.
+        fill_mode: `"reflect"`, `"wrap"`, `"constant"` or `"nearest"`.
+        fill_value: the fill for `"constant"`.
+        data_format: layout of `x`.
+
+    Returns:
+        A Tensor like `x` (no gradient flows through the resampling).
+    """
+    a = arr(x)
+    xp = xp_of(a)
+    unbatched = a.ndim == 3
+    if unbatched:
+        a = a[None]
+    # The kernel takes (channels, rows, cols) per image.
+    chw = a if data_format == "channels_first" else xp.moveaxis(a, 3, 1)
+    kern = backend.kernels_for(chw)
+    order = 0 if interpolation == "nearest" else 1
+    out = xp.stack([
+        kern.affine_transform_channels(
+            xp.ascontiguousarray(chw[i]), matrices[i], offsets[i],
+            order=order, mode=_SCIPY_FILL_MODES[fill_mode],
+            cval=float(fill_value))
+        for i in range(chw.shape[0])])
+    if data_format != "channels_first":
+        out = xp.moveaxis(out, 1, 3)
+    out = xp.ascontiguousarray(out[0] if unbatched else out)
+    return Tensor(out)
+
+
+def cast_back(y, dtype):
+    """Rounds and saturates a float result into the integer `dtype` of the
+    original input, as Keras's Resizing does; floats pass through."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        y = ops.clip(ops.round(y), float(info.min), float(info.max))
+    elif dtype.kind == "b":
+        return ops.cast(y, dtype)
+    return ops.cast(y, dtype) if y.dtype != dtype else y
+
+
+def _float_dtype(layer, x):
+    dt = np.dtype(x.dtype)
+    return dt if dt.kind == "f" else np.dtype(layer.compute_dtype)
+
+
+class Rescaling(Layer):
+    """A preprocessing layer which rescales input values to a new range.
+
+    Computes `inputs * scale + offset` in the layer's compute dtype; e.g.
+    `scale=1/255` maps `[0, 255]` to `[0, 1]`, and `scale=1/127.5,
+    offset=-1` maps it to `[-1, 1]`.
+
+    Args:
+        scale: float, or a list of per-channel floats.
+        offset: float, or a list of per-channel floats.
+        **kwargs: base layer keyword arguments (`name`, `dtype`).
+
+    Returns:
+        A tensor of the input's shape in the compute dtype.
+
+    Example:
+    >>> gkeras.layers.Rescaling(1 / 255)(np.array([[0, 255]])).numpy()
+    array([[0., 1.]], dtype=float32)
+    """
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        for name, v in (("scale", scale), ("offset", offset)):
+            try:
+                np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"Rescaling layer {self.name!r}: `{name}` must be a "
+                    f"number or a list of numbers. Received: {name}={v!r}"
+                ) from None
+        self.scale = scale
+        self.offset = offset
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        dtype = self.compute_dtype
+        scale = np.asarray(self.scale, dtype=dtype)
+        offset = np.asarray(self.offset, dtype=dtype)
+        # Per-channel constants broadcast over the trailing axes; with
+        # channels_first they must sit on axis -3 instead.
+        if scale.ndim > 0 and image_data_format() == "channels_first":
+            scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
+        x = ops.cast(inputs, dtype)
+        return ops.add(ops.multiply(x, scale), offset)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale,
+                "offset": self.offset}
+
+
+class Resizing(Layer):
+    """A preprocessing layer which resizes images to `(height, width)`.
+
+    Bilinear and nearest interpolation use half-pixel centres (as
+    `jax.image.resize` / `tf.image.resize` without antialiasing). Integer
+    inputs are rounded and saturated back to their dtype.
+
+    Args:
+        height: int, output height.
+        width: int, output width.
+        interpolation: `"bilinear"` (default) or `"nearest"`. `"bicubic"`,
+            `"lanczos3"`, `"lanczos5"` and `"area"` raise
+            NotImplementedError.
+        crop_to_aspect_ratio: if True, first crop the largest centred
+            window with the target aspect ratio.
+        pad_to_aspect_ratio: if True, first pad the image evenly on both
+            sides (with `fill_value`) to the target aspect ratio.
+        fill_mode: padding mode for `pad_to_aspect_ratio`; only
+            `"constant"`.
+        fill_value: padding value for `pad_to_aspect_ratio`.
+        antialias: must be False (antialiased downsampling raises
+            NotImplementedError).
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+
+    Input shape:
+        3D `(height, width, channels)` or 4D `(batch, height, width,
+        channels)` (channels_last).
+
+    Output shape:
+        The same rank with `height` and `width` replaced.
+
+    Example:
+    >>> gkeras.layers.Resizing(4, 4)(np.zeros((2, 8, 8, 3))).shape
+    (2, 4, 4, 3)
+    """
+
+    def __init__(self, height, width, interpolation="bilinear",
+                 crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
+                 fill_mode="constant", fill_value=0.0, antialias=False,
+                 data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height = check_size(self, height, "height")
+        self.width = check_size(self, width, "width")
+        self.interpolation = check_interpolation(self, interpolation)
+        self.data_format = standardize_data_format(data_format)
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise ValueError(
+                f"Resizing layer {self.name!r}: only one of "
+                "`pad_to_aspect_ratio` and `crop_to_aspect_ratio` can be "
+                "True. Received: crop_to_aspect_ratio=True, "
+                "pad_to_aspect_ratio=True")
+        if fill_mode != "constant":
+            raise ValueError(
+                f"Resizing layer {self.name!r}: invalid value for argument "
+                "`fill_mode`. Only 'constant' is supported. Received: "
+                f"fill_mode={fill_mode!r}")
+        if antialias:
+            raise NotImplementedError(
+                f"Resizing layer {self.name!r}: antialias=True is not "
+                "supported by gkeras.")
+        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
+        self.fill_mode = fill_mode
+        self.fill_value = fill_value
+        self.antialias = bool(antialias)
+        self.built = True
+
+    def call(self, inputs):
+        in_dtype = inputs.dtype
+        x = ops.cast(inputs, _float_dtype(self, inputs))
+        ha, wa = hw_axes(len(x.shape), self.data_format, self)
+        h, w = x.shape[ha], x.shape[wa]
+        th, tw = self.height, self.width
+        if self.crop_to_aspect_ratio:
+            ch = max(min(h, int(float(w * th) / tw)), 1)
+            cw = max(min(w, int(float(h * tw) / th)), 1)
+            x = _crop(x, ha, wa, int(float(h - ch) / 2),
+                      int(float(w - cw) / 2), ch, cw)
+        elif self.pad_to_aspect_ratio:
+            ph = max(h, int(float(w * th) / tw))
+            pw = max(w, int(float(h * tw) / th))
+            # Keras pads the same amount on both sides (the rounding may
+            # leave the padded ratio one pixel off the target).
+            hs, ws = int(float(ph - h) / 2), int(float(pw - w) / 2)
+            pad = [(0, 0)] * len(x.shape)
+            if hs > 0:
+                pad[ha] = (hs, hs)
+            elif ws > 0:
+                pad[wa] = (ws, ws)
+            if hs > 0 or ws > 0:
+                x = ops.pad(x, pad, constant_values=self.fill_value)
+        y = resize_images(x, th, tw, self.interpolation, self.data_format)
+        return cast_back(y, in_dtype)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        ha, wa = hw_axes(len(shape), self.data_format, self)
+        shape[ha], shape[wa] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format,
+                "height": self.height, "width": self.width,
+                "interpolation": self.interpolation,
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio,
+                "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                "antialias": self.antialias}
+
+
+def _crop(x, ha, wa, top, left, height, width):
+    idx = [slice(None)] * len(x.shape)
+    idx[ha] = slice(top, top + height)
+    idx[wa] = slice(left, left + width)
+    return x[tuple(idx)]
+
+
+def smart_resize(x, height, width, data_format):
+    """Centre crop to the target aspect ratio, then bilinear resize (as
+    Keras's `image_utils.smart_resize`)."""
+    ha, wa = hw_axes(len(x.shape), data_format)
+    h, w = x.shape[ha], x.shape[wa]
+    ch = max(min(h, int(float(w * height) / width)), 1)
+    cw = max(min(w, int(float(h * width) / height)), 1)
+    x = _crop(x, ha, wa, int(float(h - ch) / 2), int(float(w - cw) / 2),
+              ch, cw)
+    return resize_images(x, height, width, "bilinear", data_format)
+
+
+class CenterCrop(Layer):
+    """A preprocessing layer which crops the centre of images.
+
+    Images at least as large as the target are cropped to a centred
+    `(height, width)` window; smaller ones are cropped to the target
+    aspect ratio and resized (bilinear), as Keras does. Output is in the
+    compute dtype.
+
+    Args:
+        height: int, output height.
+        width: int, output width.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+
+    Input shape:
+        3D `(height, width, channels)` or 4D `(batch, height, width,
+        channels)` (channels_last).
+
+    Output shape:
+        The same rank with `height` and `width` replaced.
+
+    Example:
+    >>> gkeras.layers.CenterCrop(2, 2)(np.zeros((1, 4, 4, 3))).shape
+    (1, 2, 2, 3)
+    """
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.height = check_size(self, height, "height")
+        self.width = check_size(self, width, "width")
+        self.data_format = standardize_data_format(data_format)
+        self.built = True
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        ha, wa = hw_axes(len(x.shape), self.data_format, self)
+        h, w = x.shape[ha], x.shape[wa]
+        if h >= self.height and w >= self.width:
+            return _crop(x, ha, wa, (h - self.height) // 2,
+                         (w - self.width) // 2, self.height, self.width)
+        return smart_resize(x, self.height, self.width, self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        ha, wa = hw_axes(len(shape), self.data_format, self)
+        shape[ha], shape[wa] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format,
+                "height": self.height, "width": self.width}

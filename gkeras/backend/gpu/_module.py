@@ -4,9 +4,13 @@ import functools
 
 from gkeras.backend.kernel_source import read_kernel
 
+# NVRTC options for every kernel file; tests/test_kernels_compile.py compiles
+# each file with exactly these for sm_70/80/90.
+NVRTC_OPTIONS = ("-std=c++17",)
+
 
 @functools.lru_cache(maxsize=None)
-def raw_module(filename, options=("-std=c++17",), name_expressions=None):
+def raw_module(filename, options=NVRTC_OPTIONS, name_expressions=None):
     """Returns the compiled `cupy.RawModule` for `kernels/<filename>`.
 
     Compiled with NVRTC on first use and cached for the process (CuPy also
@@ -23,6 +27,6 @@ def raw_module(filename, options=("-std=c++17",), name_expressions=None):
                           name_expressions=name_expressions)
 
 
-def get_kernel(filename, name, options=("-std=c++17",)):
+def get_kernel(filename, name, options=NVRTC_OPTIONS):
     """Returns the `cupy.RawKernel` entry point `name` of `kernels/<filename>`."""
     return raw_module(filename, tuple(options)).get_function(name)

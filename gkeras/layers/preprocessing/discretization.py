@@ -3,14 +3,13 @@ indices, with boundaries given or learned by `adapt()` (approximate
 quantiles, merged summaries as Keras does).
 """
 
-import itertools
-
 import numpy as np
 
 from gkeras.layers.layer import Layer
 from gkeras.layers.preprocessing.preprocessing_utils import (
     check_no_sparse, check_output_mode, encode_indices, encoded_shape,
-    first_of_pair, is_batch_iterable, list_of_arrays, to_host, to_output)
+    first_of_pair, is_batch_iterable, list_of_arrays, take_batches, to_host,
+    to_output)
 from gkeras.ops.symbolic import KerasTensor
 
 __all__ = ["Discretization"]
@@ -113,8 +112,7 @@ class Discretization(Layer):
                 "initialized with `bin_boundaries`, use `num_bins` instead.")
         self.summary = np.array([[], []], dtype="float32")
         if list_of_arrays(data) or is_batch_iterable(data):
-            batches = iter(data) if steps is None else \
-                itertools.islice(iter(data), int(steps))
+            batches = take_batches(data, steps)
         else:
             batches = [data]
         for batch in batches:

@@ -14,7 +14,7 @@ from gkeras.backend.config import standardize_data_format
 from gkeras.layers.layer import Layer
 from gkeras.layers.preprocessing.image_preprocessing import (
     affine_images, check_interpolation, check_size, hw_axes, resize_images,
-    _crop)
+    sized_image_shape, _crop)
 from gkeras.random import SeedGenerator
 from gkeras.utils import random_utils
 
@@ -109,7 +109,9 @@ class _AffineLayer(Layer):
         self.built = True
 
     def _sample(self, batch, h, w):
-        raise NotImplementedError
+        """Per-image `(matrices, offsets)` for `affine_images`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement _sample(batch, h, w)")
 
     def call(self, inputs, training=False):
         x = ops.cast(inputs, self.compute_dtype)
@@ -230,10 +232,8 @@ class RandomRotation(_AffineLayer):
         return rotation_transform(np.deg2rad(angle), h, w)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "factor": self.factor, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value,
-                "interpolation": self.interpolation, "seed": self.seed}
+        return {**super().get_config(), "factor": self.factor,
+                **self._affine_config()}
 
 
 def rotation_transform(theta, h, w):
@@ -551,10 +551,8 @@ class RandomCrop(Layer):
                              self.data_format)
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        ha, wa = hw_axes(len(shape), self.data_format, self)
-        shape[ha], shape[wa] = self.height, self.width
-        return tuple(shape)
+        return sized_image_shape(input_shape, self.height, self.width,
+                                 self.data_format, self)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,

@@ -64,6 +64,15 @@ def hw_axes(ndim, data_format, layer=None):
         else (ndim - 3, ndim - 2)
 
 
+def sized_image_shape(input_shape, height, width, data_format, layer=None):
+    """`input_shape` with its height and width axes set to `height`,
+    `width` (the output shape of the resizing and cropping layers)."""
+    shape = list(input_shape)
+    ha, wa = hw_axes(len(shape), data_format, layer)
+    shape[ha], shape[wa] = height, width
+    return tuple(shape)
+
+
 def _to_nhwc(x, data_format):
     """Rank-3/4 tensor -> rank-4 channels_last, with the inverse map."""
     unbatched = len(x.shape) == 3
@@ -320,10 +329,8 @@ class Resizing(Layer):
         return cast_back(y, in_dtype)
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        ha, wa = hw_axes(len(shape), self.data_format, self)
-        shape[ha], shape[wa] = self.height, self.width
-        return tuple(shape)
+        return sized_image_shape(input_shape, self.height, self.width,
+                                 self.data_format, self)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,
@@ -396,10 +403,8 @@ class CenterCrop(Layer):
         return smart_resize(x, self.height, self.width, self.data_format)
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        ha, wa = hw_axes(len(shape), self.data_format, self)
-        shape[ha], shape[wa] = self.height, self.width
-        return tuple(shape)
+        return sized_image_shape(input_shape, self.height, self.width,
+                                 self.data_format, self)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format,

@@ -4,7 +4,6 @@
 Strings stay NumPy arrays: gkeras tensors are numeric.
 """
 
-import itertools
 import json
 import zlib
 
@@ -13,7 +12,7 @@ import numpy as np
 from gkeras.layers.layer import Layer
 from gkeras.layers.preprocessing.preprocessing_utils import (
     as_array, check_no_sparse, check_output_mode, encode_indices,
-    encoded_shape, is_batch_iterable, to_host, to_output)
+    encoded_shape, is_batch_iterable, take_batches, to_host, to_output)
 from gkeras.ops.symbolic import KerasTensor
 
 __all__ = ["IntegerLookup", "StringLookup"]
@@ -266,8 +265,7 @@ class _IndexLookup(Layer):
         """
         self.reset_state()
         if is_batch_iterable(data):
-            batches = iter(data) if steps is None else \
-                itertools.islice(iter(data), int(steps))
+            batches = take_batches(data, steps)
             for batch in batches:
                 self.update_state(batch)
         else:

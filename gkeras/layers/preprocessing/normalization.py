@@ -9,7 +9,7 @@ import numpy as np
 from gkeras import backend
 from gkeras.layers.layer import Layer
 from gkeras.layers.preprocessing.preprocessing_utils import (
-    first_of_pair, is_batch_iterable, list_of_arrays, to_host)
+    first_of_pair, is_batch_iterable, list_of_arrays, take_batches, to_host)
 
 __all__ = ["Normalization"]
 
@@ -150,9 +150,7 @@ class Normalization(Layer):
                 "Normalization: cannot `adapt()` a layer constructed with "
                 "`mean` and `variance`; create it without them to adapt.")
         if list_of_arrays(data) or is_batch_iterable(data):
-            it = iter(data)
-            if steps is not None:
-                it = itertools.islice(it, int(steps))
+            it = take_batches(data, steps)
             first = next(it, None)
             if first is None:
                 raise ValueError(

@@ -4,6 +4,8 @@
 of batches (gkeras has no tf.data); the statistics are computed on the host.
 """
 
+import itertools
+
 import numpy as np
 
 from gkeras import backend
@@ -122,3 +124,10 @@ def encoded_shape(input_shape, output_mode, depth):
     if len(input_shape) == 1:
         return (depth,)
     return (input_shape[0],) + input_shape[2:] + (depth,)
+
+
+def take_batches(data, steps=None):
+    """An iterator over the batches of `data` (an iterable of batches),
+    the first `steps` of them when `steps` is given (as `adapt(steps=)`)."""
+    it = iter(data)
+    return it if steps is None else itertools.islice(it, int(steps))

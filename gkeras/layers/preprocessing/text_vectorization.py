@@ -5,7 +5,6 @@ string operations; the vocabulary lookup is an internal `StringLookup`
 (mask token `""` at index 0, one OOV index `[UNK]` at index 1).
 """
 
-import itertools
 import re
 
 import numpy as np
@@ -13,7 +12,7 @@ import numpy as np
 from gkeras.layers.layer import Layer
 from gkeras.layers.preprocessing.index_lookup import StringLookup
 from gkeras.layers.preprocessing.preprocessing_utils import (
-    check_no_sparse, is_batch_iterable, to_host)
+    check_no_sparse, is_batch_iterable, take_batches, to_host)
 from gkeras.ops.symbolic import KerasTensor
 
 __all__ = ["TextVectorization"]
@@ -237,8 +236,7 @@ class TextVectorization(Layer):
         """
         self.reset_state()
         if is_batch_iterable(data):
-            batches = iter(data) if steps is None else \
-                itertools.islice(iter(data), int(steps))
+            batches = take_batches(data, steps)
             for batch in batches:
                 self.update_state(batch)
         else:

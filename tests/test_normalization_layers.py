@@ -28,18 +28,19 @@ def _ln_ref(x, axes, gamma=None, beta=None, eps=1e-3, rms=False):
                                         ([1], (2, 5, 3)), (1, (2, 5, 3, 2))])
 @pytest.mark.parametrize("rms", [False, True])
 def test_layer_normalization_matches_numpy(axis, shape, rms):
+    # Keras 3.15: rms_scaling (deprecated, warns) has gamma and no beta.
     layer = run_layer_test(
         layers.LayerNormalization, {"axis": axis, "rms_scaling": rms,
                                     "epsilon": 1e-3},
         input_shape=shape, expected_output_shape=shape,
-        expected_num_trainable_weights=2)
+        expected_num_trainable_weights=1 if rms else 2)
     axes = sorted(a % len(shape) for a in (axis if isinstance(axis, list)
                                            else [axis]))
     for w in layer.weights:
         w.assign(RNG.standard_normal(w.shape).astype("float32"))
     x = RNG.standard_normal(shape).astype("float32") * 3 + 1
-    want = _ln_ref(x, tuple(axes), layer.gamma.numpy(), layer.beta.numpy(),
-                   rms=rms)
+    want = _ln_ref(x, tuple(axes), layer.gamma.numpy(),
+                   None if rms else layer.beta.numpy(), rms=rms)
     np.testing.assert_allclose(np.asarray(layer(x)), want, atol=1e-5)
     assert tuple(layer.gamma.shape) == tuple(shape[a] for a in axes)
 
@@ -50,8 +51,17 @@ def test_layer_normalization_options_and_config():
     np.testing.assert_allclose(np.asarray(layer(x)),
                                _ln_ref(x, (1,), eps=1e-6), atol=1e-5)
     assert layer.weights == []
-    cfg = layers.LayerNormalization(axis=-1).get_config()
-    assert cfg["axis"] == [-1] and cfg["epsilon"] == 1e-3
+    # As Keras: the axis as given until built, then a sorted list.
+    unbuilt = layers.LayerNormalization(axis=-1)
+    cfg = unbuilt.get_config()
+    assert cfg["axis"] == -1 and cfg["epsilon"] == 1e-3
+    unbuilt(x)
+    assert unbuilt.get_config()["axis"] == [-1]
+    built = layers.LayerNormalization(axis=[2, 1])
+    built.build((2, 3, 4))
+    assert built.get_config()["axis"] == [1, 2]
+    with pytest.warns(UserWarning, match="rms_scaling=True"):
+        layers.LayerNormalization(rms_scaling=True)
     with pytest.raises(ValueError, match="invalid axis 3"):
         layers.LayerNormalization(axis=3)(x)
 
@@ -125,3 +135,54 @@ def test_layer_norm_in_a_trained_model():
     before = model.evaluate(xv, yv, verbose=0)
     model.fit(xv, yv, epochs=10, verbose=0)
     assert model.evaluate(xv, yv, verbose=0) < before
+
+
+def _rms_ref(x, axes, scale=None, eps=1e-6):
+    x = np.asarray(x, np.float64)
+    y = x / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + eps)
+    if scale is not None:
+        shape = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
+        y = y * np.reshape(scale, shape)
+    return y
+
+
+@pytest.mark.parametrize("axis,shape", [(-1, (3, 4, 6)), ([1, 2], (3, 4, 6)),
+                                        ([1], (2, 5, 3))])
+def test_rms_normalization_matches_numpy(axis, shape):
+    layer = run_layer_test(layers.RMSNormalization, {"axis": axis},
+                           input_shape=shape, expected_output_shape=shape,
+                           expected_num_trainable_weights=1)
+    axes = tuple(sorted(a % len(shape) for a in (
+        axis if isinstance(axis, list) else [axis])))
+    assert layer.weights[0].path.endswith("/scale")
+    assert tuple(layer.scale.shape) == tuple(shape[a] for a in axes)
+    layer.scale.assign(RNG.standard_normal(layer.scale.shape)
+                       .astype("float32"))
+    x = RNG.standard_normal(shape).astype("float32") * 3 + 1
+    np.testing.assert_allclose(np.asarray(layer(x)),
+                               _rms_ref(x, axes, layer.scale.numpy()),
+                               rtol=1e-5, atol=1e-5)
+    layer64 = layers.RMSNormalization(axis=axis, dtype="float64")
+    x64 = RNG.standard_normal(shape)
+    layer64(x64)
+    layer64.scale.assign(RNG.standard_normal(layer64.scale.shape))
+    check_grad(lambda x: layer64(x), x64, atol=1e-5)
+
+
+def test_rms_normalization_op_dtype_gradient_and_errors():
+    x = RNG.standard_normal((3, 5))
+    s = RNG.standard_normal((5,))
+    np.testing.assert_allclose(
+        np.asarray(ops.rms_normalization(x, s, epsilon=1e-3)),
+        _rms_ref(x, (1,), s, eps=1e-3), rtol=1e-10)
+    check_grad(lambda x, s: ops.rms_normalization(x, s, epsilon=1e-3), x, s,
+               atol=1e-6)
+    half = ops.rms_normalization(x.astype("float16"))
+    assert half.dtype == "float16"
+    np.testing.assert_allclose(np.asarray(half, np.float64),
+                               _rms_ref(x, (1,), eps=1e-7), rtol=2e-3)
+    cfg = layers.RMSNormalization(epsilon=1e-5).get_config()
+    assert cfg["axis"] == -1 and cfg["epsilon"] == 1e-5
+    assert layers.RMSNormalization.from_config(cfg).epsilon == 1e-5
+    with pytest.raises(ValueError, match="axis 3 is out of bounds"):
+        layers.RMSNormalization(axis=3)(np.zeros((2, 3), "float32"))

@@ -42,7 +42,9 @@ from gkeras.ops.nn import (  # noqa: F401
     sparse_plus, swish, top_k,
 )
 from gkeras.ops.attention import dot_product_attention  # noqa: F401
-from gkeras.ops.layer_norm import layer_normalization  # noqa: F401
+from gkeras.ops.layer_norm import (  # noqa: F401
+    layer_normalization, rms_normalization,
+)
 from gkeras.ops.conv import (  # noqa: F401
     average_pool, conv, conv_transpose, depthwise_conv, max_pool,
     separable_conv,

@@ -115,4 +115,44 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None,
     return y
 
 
-__all__ = ["LayerNorm", "layer_normalization"]
+@keras_op
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """Root-mean-square normalization (Keras 3 `ops.rms_normalization`).
+
+    `x * rsqrt(mean(square(x), axis) + epsilon) * scale`, computed in at
+    least float32 and cast back to `x`'s dtype (Zhang and Sennrich, 2019).
+
+    Args:
+        x: input tensor.
+        scale: optional scale, broadcastable against `x` (shaped like the
+            normalized axes when they are the last ones).
+        axis: int or list of ints, the normalized axes.
+        epsilon: added to the mean square (default `backend.epsilon()`).
+
+    Returns:
+        A tensor shaped like `x`, of `x`'s dtype.
+
+    Example:
+    >>> gkeras.ops.rms_normalization(np.array([[3.0, 4.0]]))
+    ... # [[3, 4] / sqrt(12.5)] = [[0.8485, 1.1314]]
+    """
+    from gkeras.ops import elementwise as E
+    from gkeras.ops.core import cast
+    from gkeras.ops.reduction import mean
+    xt = t_or_a(x)
+    dtype = backend.standardize_dtype(xt.dtype)
+    compute = "float64" if dtype == "float64" else "float32"
+    if epsilon is None:
+        epsilon = backend.epsilon()
+    ndim = len(xt.shape)
+    axes = normalize_axis(axis if isinstance(axis, (list, tuple))
+                          else [axis], ndim)
+    xc = cast(x, compute) if dtype != compute else x
+    ms = mean(E.square(xc), axis=tuple(sorted(axes)), keepdims=True)
+    y = E.multiply(xc, E.rsqrt(E.add(ms, epsilon)))
+    if scale is not None:
+        y = E.multiply(y, cast(scale, compute))
+    return cast(y, dtype) if dtype != compute else y
+
+
+__all__ = ["LayerNorm", "layer_normalization", "rms_normalization"]

@@ -1,5 +1,7 @@
 """`LayerNormalization`: per-sample normalization over feature axes."""
 
+import warnings
+
 import numpy as np
 
 from gkeras import constraints, initializers, regularizers
@@ -20,8 +22,10 @@ class LayerNormalization(Layer):
         epsilon: small float added to the variance (default 1e-3).
         center: add the learned offset `beta`.
         scale: multiply by the learned scale `gamma`.
-        rms_scaling: if True, `beta` is ignored and the (uncentred) inputs
-            are scaled by `gamma` and the inverse standard deviation.
+        rms_scaling: deprecated (as in Keras, which warns): if True, only
+            `gamma` is created, and the (uncentred) inputs are scaled by it
+            and the inverse standard deviation. `RMSNormalization` is the
+            real RMS norm.
         beta_initializer, gamma_initializer: initializers.
         beta_regularizer, gamma_regularizer: optional regularizers.
         beta_constraint, gamma_constraint: optional constraints.
@@ -59,6 +63,13 @@ class LayerNormalization(Layer):
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
+        if self.rms_scaling:
+            warnings.warn(
+                "You passed `rms_scaling=True`, which is deprecated. This "
+                "argument incorrectly scales the input by the variance, not "
+                "the root mean square. To correctly use RMS Normalization, "
+                "please use `gkeras.layers.RMSNormalization` instead.",
+                UserWarning, stacklevel=2)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
@@ -92,25 +103,26 @@ class LayerNormalization(Layer):
                 f"LayerNormalization {self.name!r}: the normalized axes "
                 f"{axes} must have known sizes; received input shape "
                 f"{tuple(input_shape)}.")
-        # Keras creates both weights from `scale`/`center` even with
-        # `rms_scaling` (which then ignores beta): the files stay loadable.
-        if self.scale:
+        # As Keras 3: `rms_scaling` always has gamma and never beta.
+        if self.scale or self.rms_scaling:
             self.gamma = self.add_weight(
                 name="gamma", shape=shape, initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint)
-        if self.center:
+        if self.center and not self.rms_scaling:
             self.beta = self.add_weight(
                 name="beta", shape=shape, initializer=self.beta_initializer,
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint)
+        # Keras keeps the axes as given until built, then a sorted list.
+        self.axis = sorted(self.axis) if isinstance(self.axis, list) \
+            else [self.axis]
         self._norm_axes = axes
         self.built = True
 
     def call(self, inputs):
         axes = self._axes(inputs.ndim)
-        beta = None if self.rms_scaling else self.beta
-        return layer_normalization(inputs, self.gamma, beta, axis=axes,
+        return layer_normalization(inputs, self.gamma, self.beta, axis=axes,
                                    epsilon=self.epsilon,
                                    rms_scaling=self.rms_scaling)
 
@@ -120,7 +132,7 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         config = {
-            "axis": self.axis if isinstance(self.axis, list) else [self.axis],
+            "axis": self.axis,
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,

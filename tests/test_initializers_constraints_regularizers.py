@@ -89,6 +89,11 @@ def test_constant_and_identity_orthogonal():
                                        atol=1e-5)
     g = initializers.Orthogonal(gain=2.0, seed=1)((5, 5))
     np.testing.assert_allclose(g.T @ g, 4 * np.eye(5), atol=1e-4)
+    # Keras 3 writes the class as "Orthogonal"; the long name still loads.
+    assert initializers.serialize(initializers.OrthogonalInitializer())[
+        "class_name"] == "Orthogonal"
+    for name in ("Orthogonal", "OrthogonalInitializer", "orthogonal"):
+        assert isinstance(initializers.get(name), initializers.Orthogonal)
 
 
 def test_initializer_get_and_config():

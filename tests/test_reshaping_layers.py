@@ -21,6 +21,11 @@ def test_zero_padding():
     x1 = x[..., 0]
     np.testing.assert_array_equal(np.asarray(layers.ZeroPadding1D((2, 1))(x1)),
                                   np.pad(x1, ((0, 0), (2, 1), (0, 0))))
+    # Keras 3.15: ZeroPadding1D takes data_format too (and saves it).
+    first = layers.ZeroPadding1D((2, 1), data_format="channels_first")
+    np.testing.assert_array_equal(np.asarray(first(x1)),
+                                  np.pad(x1, ((0, 0), (0, 0), (2, 1))))
+    assert first.get_config()["data_format"] == "channels_first"
     x3 = x[:, None]
     np.testing.assert_array_equal(
         np.asarray(layers.ZeroPadding3D((1, 0, 2))(x3)),

@@ -35,15 +35,15 @@ ALL_OBJECTS = (
     Initializer, Constant, Identity, Ones, Zeros, GlorotNormal,
     GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
     RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling,
-    OrthogonalInitializer,
+    Orthogonal,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(c.__name__): c for c in ALL_OBJECTS})
 ALL_OBJECTS_DICT.update({
     "uniform": RandomUniform,
     "normal": RandomNormal,
-    "orthogonal": OrthogonalInitializer,
-    "Orthogonal": OrthogonalInitializer,
+    "OrthogonalInitializer": Orthogonal,
+    "orthogonal_initializer": Orthogonal,
     "IdentityInitializer": Identity,
     "identity_initializer": Identity,
     "one": Ones,
@@ -65,7 +65,7 @@ random_normal = RandomNormal
 random_uniform = RandomUniform
 truncated_normal = TruncatedNormal
 variance_scaling = VarianceScaling
-orthogonal = OrthogonalInitializer
+orthogonal = Orthogonal
 
 
 def serialize(initializer):

@@ -474,13 +474,15 @@ class HeUniform(_FixedVarianceScaling):
     _args = dict(scale=2.0, mode="fan_in", distribution="uniform")
 
 
-class OrthogonalInitializer(RandomInitializer):
+class Orthogonal(RandomInitializer):
     """Initializer that generates an orthogonal matrix.
 
     For a shape of rank > 2, the matrix is of shape
     `(prod(shape[:-1]), shape[-1])`, reshaped back. It is the Q factor of
     the QR decomposition of a normal random matrix, with signs fixed by the
-    diagonal of R (as Keras does). Also exported as `Orthogonal`.
+    diagonal of R (as Keras does). Also exported as
+    `OrthogonalInitializer`; configs name it `"Orthogonal"`, as Keras 3
+    writes it.
 
     Args:
         gain: Multiplicative factor to apply to the orthogonal matrix.
@@ -513,5 +515,5 @@ class OrthogonalInitializer(RandomInitializer):
         return {**super().get_config(), "gain": self.gain}
 
 
-Orthogonal = OrthogonalInitializer
+OrthogonalInitializer = Orthogonal
 IdentityInitializer = Identity

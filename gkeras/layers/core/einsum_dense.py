@@ -159,6 +159,7 @@ class EinsumDense(Layer):
             "kernel_constraint": constraints.serialize(
                 self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }
         return {**super().get_config(), **config}
 

@@ -63,4 +63,4 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(),
-                "target_shape": list(self.target_shape)}
+                "target_shape": tuple(self.target_shape)}

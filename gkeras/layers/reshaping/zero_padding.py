@@ -84,9 +84,11 @@ class ZeroPadding1D(_BaseZeroPadding):
 
     Args:
         padding: int (both sides), or `(before, after)`.
+        data_format: `"channels_last"` (default: the steps are axis 1) or
+            `"channels_first"` (`(batch, features, steps)`).
 
     Input shape:
-        3D tensor `(batch_size, axis_to_pad, features)`.
+        3D tensor `(batch_size, axis_to_pad, features)` (channels_last).
 
     Output shape:
         3D tensor `(batch_size, padded_axis, features)`.
@@ -98,12 +100,11 @@ class ZeroPadding1D(_BaseZeroPadding):
 
     rank = 1
 
-    def __init__(self, padding=1, **kwargs):
-        super().__init__(padding, "channels_last", **kwargs)
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.pop("data_format")
         cfg["padding"] = self.padding[0]
         return cfg
 

@@ -349,7 +349,9 @@ def main(argv=None):
         "title": a.title,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M UTC"),
-        "info": machine_info(), "device": device, "backend": backend,
+        # The suite's own record (its repeat count) plus this machine's.
+        "info": {**suite_data.get("info", {}), **machine_info()},
+        "device": device, "backend": backend,
         "command": command,
         "suite_command": rel_suite, "steps": a.steps,
         "results": suite_data["results"], "imports": imports,

@@ -8,6 +8,10 @@ from gkeras.layers.core.activation import Activation  # noqa: F401
 from gkeras.layers.core.identity import Identity  # noqa: F401
 from gkeras.layers.core.lambda_layer import Lambda  # noqa: F401
 from gkeras.layers.regularization.dropout import Dropout  # noqa: F401
+from gkeras.layers.regularization.alpha_dropout import AlphaDropout  # noqa: F401,E501
+from gkeras.layers.regularization.activity_regularization import (  # noqa: F401,E501
+    ActivityRegularization,
+)
 from gkeras.layers.reshaping.flatten import Flatten  # noqa: F401
 from gkeras.layers.reshaping.reshape import Reshape  # noqa: F401
 from gkeras.layers.reshaping.permute import Permute  # noqa: F401

@@ -431,9 +431,11 @@ class Layer:
         self._losses.append(loss)
 
     def _clear_losses(self):
-        self._losses = []
+        # In place: assigning a fresh list would bump STRUCTURE_VERSION on
+        # every call and make each training step re-walk the layer tree.
+        self._losses.clear()
         for layer in self._flatten_layers():
-            layer._losses = []
+            layer._losses.clear()
 
     @property
     def losses(self):
@@ -601,7 +603,14 @@ class Layer:
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 if isinstance(out, Tensor):
-                    self.add_loss(self.activity_regularizer(out))
+                    penalty = self.activity_regularizer(out)
+                    # Keras 3 divides by the batch size, so the strength
+                    # does not depend on it (an empty batch adds 0).
+                    if out.ndim > 0:
+                        from gkeras.ops.elementwise import multiply
+                        n = out.shape[0]
+                        penalty = multiply(penalty, 1.0 / n if n else 0.0)
+                    self.add_loss(penalty)
         if mask is not None or type(self).compute_mask is not \
                 Layer.compute_mask:
             try:

@@ -45,8 +45,12 @@ def _models():
     inp = keras.Input((4, 8))
     att = layers.MultiHeadAttention(num_heads=2, key_dim=3)(inp, inp)
     mha = keras.Model(inp, layers.LayerNormalization()(layers.Add()([inp, att])))
+    convlstm = keras.Sequential([keras.Input((3, 5, 5, 1)),
+                                 layers.ConvLSTM2D(2, 3, padding="same"),
+                                 layers.Flatten(), layers.Dense(2)])
     return [("dense", dense, rng.random((4, 6))), ("cnn", cnn, rng.random((3, 8, 8, 2))),
-            ("rnn", rnn, rng.random((3, 5, 3))), ("mha", mha, rng.random((2, 4, 8)))]
+            ("rnn", rnn, rng.random((3, 5, 3))), ("mha", mha, rng.random((2, 4, 8))),
+            ("convlstm", convlstm, rng.random((2, 3, 5, 5, 1)))]
 
 
 @pytest.mark.parametrize("fmt", [".keras", ".h5", ".weights.h5"])

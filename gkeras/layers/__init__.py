@@ -67,6 +67,9 @@ from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: F401
 from gkeras.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell  # noqa: F401
 from gkeras.layers.rnn.lstm import LSTM, LSTMCell  # noqa: F401
 from gkeras.layers.rnn.gru import GRU, GRUCell  # noqa: F401
+from gkeras.layers.rnn.conv_lstm import (  # noqa: F401
+    ConvLSTM1D, ConvLSTM2D, ConvLSTM3D,
+)
 from gkeras.layers.rnn.bidirectional import Bidirectional  # noqa: F401
 from gkeras.layers.rnn.time_distributed import TimeDistributed  # noqa: F401
 from gkeras.layers.normalization.group_normalization import GroupNormalization  # noqa: F401,E501

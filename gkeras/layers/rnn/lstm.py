@@ -1,15 +1,13 @@
 """`LSTMCell` and `LSTM` (Hochreiter & Schmidhuber, 1997), Keras 3 layout."""
 
-import numpy as np
-
 from gkeras import activations, ops
-from gkeras.backend import to_numpy
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
                                    check_units, check_use_cudnn,
                                    fused_activation_name, project_inputs,
                                    recurrent_layer_config, set_weight_args,
+                                   unit_forget_bias_initializer,
                                    weight_config, zero_states)
 from gkeras.ops.rnn import lstm_sequence
 from gkeras.random import SeedGenerator
@@ -105,16 +103,9 @@ class LSTMCell(Layer, DropoutRNNCell):
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint)
         if self.use_bias:
-            if self.unit_forget_bias:
-                base = self.bias_initializer
-
-                def bias_initializer(shape, dtype=None):
-                    return np.concatenate([
-                        to_numpy(base((u,), dtype=dtype)),
-                        np.ones((u,), dtype=dtype or "float32"),
-                        to_numpy(base((2 * u,), dtype=dtype))])
-            else:
-                bias_initializer = self.bias_initializer
+            bias_initializer = unit_forget_bias_initializer(
+                self.bias_initializer, u) if self.unit_forget_bias \
+                else self.bias_initializer
             self.bias = self.add_weight(
                 shape=(4 * u,), name="bias", initializer=bias_initializer,
                 regularizer=self.bias_regularizer,

@@ -9,6 +9,7 @@ runs through the generic per-step loop below, differentiable op by op.
 import numpy as np
 
 from gkeras import constraints, initializers, ops, regularizers
+from gkeras.backend import to_numpy
 from gkeras.layers.layer import Layer, _signature_flags
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
@@ -36,6 +37,11 @@ def _pack(template, flat):
             return [rec(v) for v in t]
         return next(it)
     return rec(template)
+
+
+def _batch_mask(m, like):
+    """A `(batch,)` step mask reshaped to broadcast against `like`."""
+    return m.reshape((m.shape[0],) + (1,) * (len(like.shape) - 1))
 
 
 def _arr(x):
@@ -339,9 +345,12 @@ class RNN(Layer):
             out, new = call(x_t, cur, **kwargs)
             new_flat = _flat(_as_list(new))
             if mask is not None:
-                m = mask[:, t:t + 1]
-                new_flat = [ops.where(m, n, o)
+                # (batch, 1, ...) so it broadcasts over states of any rank
+                # (feature maps for ConvLSTM).
+                m_t = mask[:, t]
+                new_flat = [ops.where(_batch_mask(m_t, n), n, o)
                             for n, o in zip(new_flat, flat_states)]
+                m = _batch_mask(m_t, out)
                 if self.zero_output_for_mask:
                     out = ops.where(m, out, 0.0)
                 else:
@@ -467,6 +476,17 @@ def set_weight_args(obj, kernel_initializer, recurrent_initializer,
     obj.kernel_constraint = constraints.get(kernel_constraint)
     obj.recurrent_constraint = constraints.get(recurrent_constraint)
     obj.bias_constraint = constraints.get(bias_constraint)
+
+
+def unit_forget_bias_initializer(base, units):
+    """The LSTM bias initializer with `unit_forget_bias`: `base` for the
+    i, c, o gates and ones for the forget gate (Keras's gate order)."""
+    def initializer(shape, dtype=None):
+        return np.concatenate([
+            to_numpy(base((units,), dtype=dtype)),
+            np.ones((units,), dtype=dtype or "float32"),
+            to_numpy(base((2 * units,), dtype=dtype))])
+    return initializer
 
 
 def check_use_cudnn(use_cudnn):

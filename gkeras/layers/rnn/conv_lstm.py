@@ -16,7 +16,8 @@ from gkeras.layers.convolutional.base_conv import (standardize_padding,
                                                    standardize_tuple)
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from gkeras.layers.rnn.rnn import (RNN, _CellProperties, check_rate,
+from gkeras.layers.rnn.rnn import (RNN, _CellProperties, add_cell_weights,
+                                   check_rate,
                                    recurrent_layer_config, set_weight_args,
                                    unit_forget_bias_initializer,
                                    weight_config)
@@ -135,26 +136,11 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
         self.input_filters = int(channels)
         self.spatial_dims = self._spatial(input_shape)
         f = self.filters
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (self.input_filters, 4 * f),
-            name="kernel", initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=self.kernel_size + (f, 4 * f), name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            bias_initializer = unit_forget_bias_initializer(
-                self.bias_initializer, f) if self.unit_forget_bias \
-                else self.bias_initializer
-            self.bias = self.add_weight(
-                shape=(4 * f,), name="bias", initializer=bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        add_cell_weights(
+            self, self.kernel_size + (self.input_filters, 4 * f),
+            self.kernel_size + (f, 4 * f), (4 * f,),
+            unit_forget_bias_initializer(self.bias_initializer, f)
+            if self.unit_forget_bias else None)
         self.built = True
 
     def _split(self, z):

@@ -3,7 +3,8 @@
 from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
+from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties,
+                                   add_cell_weights, check_rate,
                                    check_units, check_use_cudnn,
                                    fused_activation_name, project_inputs,
                                    recurrent_layer_config, set_weight_args,
@@ -89,24 +90,8 @@ class GRUCell(Layer, DropoutRNNCell):
 
     def build(self, input_shape):
         u = self.units
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 3 * u), name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=(u, 3 * u), name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            shape = (2, 3 * u) if self.reset_after else (3 * u,)
-            self.bias = self.add_weight(
-                shape=shape, name="bias", initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        add_cell_weights(self, (input_shape[-1], 3 * u), (u, 3 * u),
+                         (2, 3 * u) if self.reset_after else (3 * u,))
         self.built = True
 
     def _biases(self):

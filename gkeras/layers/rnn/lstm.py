@@ -3,7 +3,8 @@
 from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
+from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties,
+                                   add_cell_weights, check_rate,
                                    check_units, check_use_cudnn,
                                    fused_activation_name, project_inputs,
                                    recurrent_layer_config, set_weight_args,
@@ -90,28 +91,11 @@ class LSTMCell(Layer, DropoutRNNCell):
         self.output_size = self.units
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
         u = self.units
-        self.kernel = self.add_weight(
-            shape=(input_dim, 4 * u), name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=(u, 4 * u), name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            bias_initializer = unit_forget_bias_initializer(
-                self.bias_initializer, u) if self.unit_forget_bias \
-                else self.bias_initializer
-            self.bias = self.add_weight(
-                shape=(4 * u,), name="bias", initializer=bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        add_cell_weights(
+            self, (input_shape[-1], 4 * u), (u, 4 * u), (4 * u,),
+            unit_forget_bias_initializer(self.bias_initializer, u)
+            if self.unit_forget_bias else None)
         self.built = True
 
     def call(self, inputs, states, training=False):

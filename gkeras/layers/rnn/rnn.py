@@ -478,6 +478,35 @@ def set_weight_args(obj, kernel_initializer, recurrent_initializer,
     obj.bias_constraint = constraints.get(bias_constraint)
 
 
+def add_cell_weights(cell, kernel_shape, recurrent_shape, bias_shape,
+                     bias_initializer=None):
+    """Creates a recurrent cell's `kernel`, `recurrent_kernel` and (with
+    `use_bias`) `bias` from its initializer/regularizer/constraint
+    attributes, in Keras's order; `bias` is None without `use_bias`.
+
+    Args:
+        cell: the cell (see `set_weight_args`).
+        kernel_shape, recurrent_shape, bias_shape: the weight shapes.
+        bias_initializer: overrides `cell.bias_initializer` (LSTM's
+            `unit_forget_bias`).
+    """
+    cell.kernel = cell.add_weight(
+        shape=kernel_shape, name="kernel",
+        initializer=cell.kernel_initializer,
+        regularizer=cell.kernel_regularizer,
+        constraint=cell.kernel_constraint)
+    cell.recurrent_kernel = cell.add_weight(
+        shape=recurrent_shape, name="recurrent_kernel",
+        initializer=cell.recurrent_initializer,
+        regularizer=cell.recurrent_regularizer,
+        constraint=cell.recurrent_constraint)
+    cell.bias = cell.add_weight(
+        shape=bias_shape, name="bias",
+        initializer=bias_initializer or cell.bias_initializer,
+        regularizer=cell.bias_regularizer,
+        constraint=cell.bias_constraint) if cell.use_bias else None
+
+
 def unit_forget_bias_initializer(base, units):
     """The LSTM bias initializer with `unit_forget_bias`: `base` for the
     i, c, o gates and ones for the forget gate (Keras's gate order)."""

@@ -3,7 +3,8 @@
 from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties, check_rate,
+from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties,
+                                   add_cell_weights, check_rate,
                                    check_units, fused_activation_name,
                                    project_inputs, recurrent_layer_config,
                                    set_weight_args, weight_config,
@@ -71,24 +72,8 @@ class SimpleRNNCell(Layer, DropoutRNNCell):
         self.output_size = self.units
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units), name="kernel",
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, self.units), name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,), name="bias",
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint)
-        else:
-            self.bias = None
+        u = self.units
+        add_cell_weights(self, (input_shape[-1], u), (u, u), (u,))
         self.built = True
 
     def call(self, sequence, states, training=False):

@@ -241,3 +241,27 @@ def test_config_roundtrip():
               metrics.CategoricalCrossentropy(from_logits=True)):
         m2 = metrics.deserialize(metrics.serialize(m))
         assert type(m2) is type(m) and m2.get_config() == m.get_config()
+
+
+def test_sparse_categorical_crossentropy_metric_ignore_class():
+    y = np.array([0, 1, 2, 1])
+    p = np.array([[.2, .3, .5], [.1, .8, .1], [.3, .3, .4], [.6, .2, .2]],
+                 "float32")
+    w = np.array([1.0, 2.0, 0.5, 1.0])
+    nll = -np.log(p[np.arange(4), y].astype(np.float64))
+    valid = y != 0
+    m = metrics.SparseCategoricalCrossentropy(ignore_class=0)
+    m.update_state(y, p)
+    # Keras 3: ignored entries contribute 0 but still count in the mean...
+    np.testing.assert_allclose(float(m.result()), (nll * valid).sum() / 4,
+                               rtol=1e-6)
+    m = metrics.SparseCategoricalCrossentropy(ignore_class=0)
+    m.update_state(y, p, sample_weight=w)
+    # ...and with sample weights, their weight is zeroed.
+    np.testing.assert_allclose(float(m.result()),
+                               (nll * w * valid).sum() / (w * valid).sum(),
+                               rtol=1e-6)
+    cfg = m.get_config()
+    assert cfg["ignore_class"] == 0
+    assert metrics.SparseCategoricalCrossentropy.from_config(
+        cfg).ignore_class == 0

@@ -98,12 +98,29 @@ CategoricalCrossentropy = _make(
     "categorical_crossentropy",
     "Computes the crossentropy between one-hot labels and predictions.",
     extra=(("from_logits", False), ("label_smoothing", 0), ("axis", -1)))
-SparseCategoricalCrossentropy = _make(
+_SparseCategoricalCrossentropy = _make(
     "SparseCategoricalCrossentropy",
     _m(losses.sparse_categorical_crossentropy),
     "sparse_categorical_crossentropy",
     "Computes the crossentropy between integer labels and predictions.",
-    extra=(("from_logits", False), ("axis", -1)))
+    extra=(("from_logits", False), ("ignore_class", None), ("axis", -1)))
+
+
+class SparseCategoricalCrossentropy(_SparseCategoricalCrossentropy):
+    __doc__ = _SparseCategoricalCrossentropy.__doc__ + (
+        "        ignore_class: a label whose entries get no loss. As in "
+        "Keras, they\n            still count in the mean without "
+        "`sample_weight`; with it,\n            their weight is zeroed.\n")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.ignore_class is not None and sample_weight is not None:
+            keep = to_array(y_true) != self.ignore_class
+            w = to_array(sample_weight, self.dtype)
+            if keep.ndim > w.ndim and keep.shape[-1] == 1:
+                keep = keep[..., 0]
+            sample_weight = w * keep.astype(w.dtype)
+        return super().update_state(y_true, y_pred,
+                                    sample_weight=sample_weight)
 Hinge = _make("Hinge", _m(losses.hinge), "hinge",
               "Computes the hinge metric between `y_true` and `y_pred`.")
 SquaredHinge = _make(

@@ -265,3 +265,38 @@ def test_sparse_categorical_crossentropy_metric_ignore_class():
     assert cfg["ignore_class"] == 0
     assert metrics.SparseCategoricalCrossentropy.from_config(
         cfg).ignore_class == 0
+
+
+@pytest.mark.parametrize("agg,multioutput", [
+    ("uniform_average", "uniform_average"), (None, "raw_values"),
+    ("variance_weighted_average", "variance_weighted")])
+def test_r2_score_matches_sklearn_over_batches(agg, multioutput):
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((12, 3))
+    p = y + 0.5 * rng.standard_normal((12, 3))
+    w = rng.random(12)
+    m = metrics.R2Score(class_aggregation=agg)
+    m.update_state(y[:5], p[:5], sample_weight=w[:5])
+    m.update_state(y[5:], p[5:], sample_weight=w[5:])
+    want = sk.r2_score(y, p, sample_weight=w, multioutput=multioutput)
+    np.testing.assert_allclose(np.asarray(m.result()), want, rtol=1e-5)
+    # Adjusted R2 from the plain score, n = 36 entries (Keras counts them).
+    adj = metrics.R2Score(class_aggregation=agg, num_regressors=2)
+    adj.update_state(y, p, sample_weight=w)
+    np.testing.assert_allclose(np.asarray(adj.result()),
+                               1 - (1 - want) * 35 / 33, rtol=1e-5)
+
+
+def test_r2_score_errors_config_and_compile():
+    with pytest.raises(ValueError, match="class_aggregation"):
+        metrics.R2Score(class_aggregation="mean")
+    with pytest.raises(ValueError, match="2D inputs"):
+        metrics.R2Score().update_state(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
+    cfg = metrics.R2Score(num_regressors=1).get_config()
+    assert metrics.R2Score.from_config(cfg).num_regressors == 1
+    assert isinstance(metrics.get("r2_score"), metrics.R2Score)
+    with pytest.warns(UserWarning, match="More independent predictors"):
+        m = metrics.R2Score(num_regressors=5)
+        m.update_state(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]))
+        m.result()

@@ -27,6 +27,7 @@ from gkeras.metrics.loss_based_metrics import (  # noqa: F401
     SparseCategoricalCrossentropy, SquaredHinge,
 )
 from gkeras.metrics.metric import Metric  # noqa: F401
+from gkeras.metrics.r2_score import R2Score  # noqa: F401
 from gkeras.metrics.reduction_metrics import (  # noqa: F401
     Mean, MeanMetricWrapper, Sum,
 )
@@ -49,7 +50,7 @@ ALL_OBJECTS = (
     Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy,
     CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, F1Score, FBetaScore,
+    SparseTopKCategoricalAccuracy, F1Score, FBetaScore, R2Score,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(c.__name__): c for c in ALL_OBJECTS})

@@ -6,10 +6,15 @@ function; `get("CategoricalCrossentropy")` returns an instance.
 
 import inspect
 
+from gkeras.losses.focal import (  # noqa: F401
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
 from gkeras.losses.loss import Loss, reduce_weighted_values  # noqa: F401
 from gkeras.losses.losses import (  # noqa: F401
     BinaryCrossentropy,
-    BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     CategoricalHinge,
     CosineSimilarity,
@@ -26,7 +31,6 @@ from gkeras.losses.losses import (  # noqa: F401
     SparseCategoricalCrossentropy,
     SquaredHinge,
     binary_crossentropy,
-    binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_hinge,
     cosine_similarity,
@@ -56,12 +60,12 @@ huber_loss = huber
 
 ALL_OBJECTS = (
     Loss, LossFunctionWrapper, KLDivergence, Poisson, BinaryCrossentropy,
-    BinaryFocalCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, CosineSimilarity, Hinge, SquaredHinge,
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, CosineSimilarity, Hinge, SquaredHinge,
     CategoricalHinge, Huber, LogCosh, MeanSquaredError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
     kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy,
-    categorical_crossentropy, sparse_categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
     cosine_similarity, hinge, squared_hinge, categorical_hinge, huber,
     log_cosh, mean_squared_error, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_logarithmic_error,

@@ -300,3 +300,67 @@ def test_r2_score_errors_config_and_compile():
         m = metrics.R2Score(num_regressors=5)
         m.update_state(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]))
         m.result()
+
+
+def _iou_ref(y_true, y_pred, n, targets, weights=None, ignore=None):
+    """Per-class TP / (TP + FP + FN) by counting, float64."""
+    t, p = np.ravel(y_true), np.ravel(y_pred)
+    w = np.ones(t.shape) if weights is None else np.ravel(weights) * 1.0
+    if ignore is not None:
+        w = np.where(t == ignore, 0.0, w)
+    ious = []
+    for c in targets:
+        tp = w[(t == c) & (p == c)].sum()
+        union = w[(t == c) | (p == c)].sum()
+        if union > 0:
+            ious.append(tp / union)
+    return np.mean(ious) if ious else 0.0
+
+
+def test_iou_metrics_match_counting_over_batches():
+    rng = np.random.default_rng(12)
+    yt = rng.integers(0, 4, (3, 5, 5))
+    yp = rng.integers(0, 4, (3, 5, 5))
+    w = rng.integers(0, 3, (3, 5, 5))
+    m = metrics.MeanIoU(num_classes=4)
+    m.update_state(yt[:2], yp[:2])
+    m.update_state(yt[2:], yp[2:], sample_weight=w[2:])
+    ww = np.concatenate([np.ones_like(w[:2]), w[2:]])
+    np.testing.assert_allclose(float(m.result()),
+                               _iou_ref(yt, yp, 4, range(4), ww), rtol=1e-5)
+    m = metrics.IoU(4, target_class_ids=[1, 3], ignore_class=0)
+    m.update_state(yt, yp)
+    np.testing.assert_allclose(float(m.result()),
+                               _iou_ref(yt, yp, 4, [1, 3], ignore=0),
+                               rtol=1e-5)
+    scores = rng.random((3, 5, 5, 4))
+    onehot = np.eye(4)[yt]
+    m = metrics.OneHotMeanIoU(num_classes=4)
+    m.update_state(onehot, scores)
+    np.testing.assert_allclose(
+        float(m.result()), _iou_ref(yt, scores.argmax(-1), 4, range(4)),
+        rtol=1e-5)
+    m = metrics.OneHotIoU(4, target_class_ids=[2])
+    m.update_state(onehot, scores)
+    np.testing.assert_allclose(
+        float(m.result()), _iou_ref(yt, scores.argmax(-1), 4, [2]),
+        rtol=1e-5)
+    bt, bp = rng.integers(0, 2, 30), rng.random(30)
+    m = metrics.BinaryIoU(threshold=0.3)
+    m.update_state(bt, bp)
+    np.testing.assert_allclose(float(m.result()),
+                               _iou_ref(bt, bp >= 0.3, 2, [0, 1]), rtol=1e-5)
+    m.reset_state()
+    assert float(np.asarray(m.total_cm.data).sum()) == 0
+
+
+def test_iou_metrics_config_errors_and_compile():
+    cfg = metrics.MeanIoU(3, ignore_class=0).get_config()
+    assert cfg["num_classes"] == 3 and cfg["dtype"] == "int32"
+    assert metrics.MeanIoU.from_config(cfg).ignore_class == 0
+    assert metrics.BinaryIoU.from_config(
+        metrics.BinaryIoU(threshold=0.7).get_config()).threshold == 0.7
+    with pytest.raises(ValueError, match="Target class id 3 is out of range"):
+        metrics.IoU(3, target_class_ids=[3])
+    m = metrics.get({"class_name": "MeanIoU", "config": {"num_classes": 2}})
+    assert isinstance(m, metrics.MeanIoU)

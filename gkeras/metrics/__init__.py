@@ -26,6 +26,9 @@ from gkeras.metrics.loss_based_metrics import (  # noqa: F401
     MeanSquaredLogarithmicError, Poisson, RootMeanSquaredError,
     SparseCategoricalCrossentropy, SquaredHinge,
 )
+from gkeras.metrics.iou_metrics import (  # noqa: F401
+    BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+)
 from gkeras.metrics.metric import Metric  # noqa: F401
 from gkeras.metrics.r2_score import R2Score  # noqa: F401
 from gkeras.metrics.reduction_metrics import (  # noqa: F401
@@ -50,7 +53,8 @@ ALL_OBJECTS = (
     Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy,
     CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, F1Score, FBetaScore, R2Score,
+    SparseTopKCategoricalAccuracy, F1Score, FBetaScore, R2Score, IoU,
+    BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(c.__name__): c for c in ALL_OBJECTS})

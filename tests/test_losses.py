@@ -284,3 +284,33 @@ def test_categorical_focal_crossentropy_matches_numpy(kw):
                                 kw.get("from_logits", False)).mean())
         np.testing.assert_allclose(g[i, j], num / (2 * eps), rtol=1e-4,
                                    atol=1e-8)
+
+
+def test_dice_and_tversky_match_numpy_and_differentiate():
+    rng = np.random.default_rng(9)
+    y = (rng.random((3, 4, 4, 1)) > 0.5).astype(np.float64)
+    p = rng.random((3, 4, 4, 1))
+    ax = (1, 2, 3)
+    inter = (y * p).sum(ax)
+    want_dice = 1 - 2 * inter / (y.sum(ax) + p.sum(ax) + 1e-7)
+    np.testing.assert_allclose(np.asarray(losses.dice(y, p, axis=ax)),
+                               want_dice, rtol=1e-6)
+    whole = 1 - 2 * (y * p).sum() / (y.sum() + p.sum() + 1e-7)
+    np.testing.assert_allclose(float(losses.Dice()(y, p)), whole, rtol=1e-6)
+    missed = ((1 - p) * y).sum(ax)
+    spurious = (p * (1 - y)).sum(ax)
+    want_tv = 1 - inter / (inter + 0.7 * missed + 0.3 * spurious + 1e-7)
+    loss = losses.Tversky(alpha=0.7, beta=0.3, axis=ax)
+    np.testing.assert_allclose(float(loss(y, p)), want_tv.mean(), rtol=1e-6)
+    # alpha = beta = 1/2 is the Dice loss.
+    np.testing.assert_allclose(float(losses.Tversky()(y, p)), whole,
+                               rtol=1e-6)
+    clone = losses.get({"class_name": "Tversky", "config": loss.get_config()})
+    assert (clone.alpha, clone.beta, tuple(clone.axis)) == (0.7, 0.3, ax)
+    v = Variable(p)
+    with GradientTape() as tape:
+        out = losses.Dice()(y, v)
+    g = np.asarray(tape.gradient(out, v))
+    s = y.sum() + p.sum() + 1e-7
+    want_g = -(2 * y * s - 2 * (y * p).sum()) / s ** 2
+    np.testing.assert_allclose(g, want_g, rtol=1e-5, atol=1e-9)

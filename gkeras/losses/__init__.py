@@ -13,6 +13,7 @@ from gkeras.losses.focal import (  # noqa: F401
     categorical_focal_crossentropy,
 )
 from gkeras.losses.loss import Loss, reduce_weighted_values  # noqa: F401
+from gkeras.losses.overlap import Dice, Tversky, dice, tversky  # noqa: F401
 from gkeras.losses.losses import (  # noqa: F401
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -69,6 +70,7 @@ ALL_OBJECTS = (
     cosine_similarity, hinge, squared_hinge, categorical_hinge, huber,
     log_cosh, mean_squared_error, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_logarithmic_error,
+    Dice, Tversky, dice, tversky,
 )
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({

@@ -186,3 +186,67 @@ def test_rms_normalization_op_dtype_gradient_and_errors():
     assert layers.RMSNormalization.from_config(cfg).epsilon == 1e-5
     with pytest.raises(ValueError, match="axis 3 is out of bounds"):
         layers.RMSNormalization(axis=3)(np.zeros((2, 3), "float32"))
+
+
+def test_spectral_normalization_power_iteration_and_training():
+    rng = np.random.default_rng(14)
+    sn = layers.SpectralNormalization(layers.Dense(4), power_iterations=1)
+    x = rng.standard_normal((5, 6)).astype("float32")
+    sn(x)
+    w0 = rng.standard_normal((6, 4)).astype("float32")
+    sn.layer.kernel.assign(w0)
+    # Inference leaves the kernel alone.
+    np.testing.assert_array_equal(np.asarray(sn(x)), x @ w0 + 0)
+    np.testing.assert_array_equal(sn.layer.kernel.numpy(), w0)
+    # One training call: one power step from vector_u, then kernel/sigma.
+    u = sn.vector_u.numpy().astype(np.float64)
+    v = u @ w0.T
+    v /= np.linalg.norm(v)
+    u = v @ w0
+    u /= np.linalg.norm(u)
+    sigma = float((v @ w0 @ u.T)[0, 0])
+    y = np.asarray(sn(x, training=True))
+    np.testing.assert_allclose(sn.layer.kernel.numpy(), w0 / sigma,
+                               rtol=1e-5)
+    np.testing.assert_allclose(sn.vector_u.numpy(), u, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(y, x @ (w0 / sigma), rtol=1e-4, atol=1e-5)
+    # Repeated training calls converge to spectral norm 1.
+    for _ in range(30):
+        sn(x, training=True)
+    top = np.linalg.svd(sn.layer.kernel.numpy(), compute_uv=False)[0]
+    np.testing.assert_allclose(top, 1.0, rtol=1e-3)
+    assert [w.path.split("/")[-1] for w in sn.weights] == [
+        "kernel", "vector_u", "bias"]
+    assert [w.path.split("/")[-1] for w in sn.non_trainable_weights] == [
+        "vector_u"]
+
+
+def test_spectral_normalization_fits_saves_and_checks_arguments(tmp_path):
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((16, 6, 6, 1)).astype("float32")
+    y = x.mean(axis=(1, 2, 3))[:, None]
+    model = gkeras.Sequential([
+        gkeras.Input((6, 6, 1)),
+        layers.SpectralNormalization(layers.Conv2D(3, 3)),
+        layers.Flatten(), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    hist = model.fit(x, y, epochs=10, batch_size=8, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    top = np.linalg.svd(model.layers[0].layer.kernel.numpy().reshape(-1, 3),
+                        compute_uv=False)[0]
+    assert top < 1.5
+    want = model.predict(x, verbose=0)
+    for name in ("sn.keras", "sn.h5"):
+        path = str(tmp_path / name)
+        model.save(path)
+        got = gkeras.models.load_model(path).predict(x, verbose=0)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    cfg = model.layers[0].get_config()
+    assert cfg["power_iterations"] == 1 and cfg["layer"]["class_name"] == \
+        "Conv2D"
+    with pytest.raises(ValueError, match="power_iterations"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+    with pytest.raises(ValueError, match="nor 'embeddings'"):
+        layers.SpectralNormalization(layers.Flatten())(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Layer` instance"):
+        layers.SpectralNormalization("dense")

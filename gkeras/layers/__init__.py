@@ -75,6 +75,10 @@ from gkeras.layers.rnn.time_distributed import TimeDistributed  # noqa: F401
 from gkeras.layers.normalization.group_normalization import GroupNormalization  # noqa: F401,E501
 from gkeras.layers.normalization.unit_normalization import UnitNormalization  # noqa: F401,E501
 from gkeras.layers.normalization.rms_normalization import RMSNormalization  # noqa: F401,E501
+from gkeras.layers.normalization.spectral_normalization import (  # noqa: F401,E501
+    SpectralNormalization,
+)
+from gkeras.layers.core.wrapper import Wrapper  # noqa: F401
 from gkeras.layers.attention.attention import Attention  # noqa: F401
 from gkeras.layers.attention.additive_attention import AdditiveAttention  # noqa: F401,E501
 from gkeras.layers.activations.activation_layers import (  # noqa: F401

@@ -1,10 +1,11 @@
 """`TimeDistributed`: applies a layer to every temporal slice."""
 
 from gkeras import ops
-from gkeras.layers.layer import Layer, _signature_flags
+from gkeras.layers.core.wrapper import Wrapper
+from gkeras.layers.layer import _signature_flags
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies a layer to every temporal slice of an input.
 
     The input `(batch, timesteps, ...)` is folded to
@@ -34,12 +35,7 @@ class TimeDistributed(Layer):
     """
 
     def __init__(self, layer, **kwargs):
-        if not isinstance(layer, Layer):
-            raise ValueError(
-                "Please initialize `TimeDistributed` layer with a "
-                f"`gkeras.layers.Layer` instance. Received: {layer!r}")
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _check(self, shape):
@@ -79,19 +75,3 @@ class TimeDistributed(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return mask
-
-    def get_config(self):
-        from gkeras.saving.serialization import serialize_keras_object
-        return {**super().get_config(),
-                "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from gkeras.layers.layer import _standardize_dtype_policy
-        from gkeras.saving.serialization import deserialize_keras_object
-        config = dict(config)
-        layer = deserialize_keras_object(config.pop("layer"),
-                                         custom_objects=custom_objects)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = _standardize_dtype_policy(config["dtype"])
-        return cls(layer, **config)

@@ -142,3 +142,22 @@ def run_layer_test(layer_cls, init_kwargs, input_shape=None,
         changed = [not np.allclose(a, b) for a, b in zip(before, after)]
         assert any(changed), "training did not change any weight"
     return layer
+
+
+def assert_save_load_roundtrip(model, x, tmp_path,
+                               formats=("keras", "h5", "weights.h5")):
+    """Saves `model` in each format, loads it back (for `.weights.h5`,
+    into a clone from the config) and checks the predictions are equal."""
+    import gkeras
+    want = model.predict(x, verbose=0)
+    for fmt in formats:
+        path = str(tmp_path / f"model.{fmt}")
+        if fmt == "weights.h5":
+            model.save_weights(path)
+            loaded = model.__class__.from_config(model.get_config())
+            loaded.load_weights(path)
+        else:
+            model.save(path)
+            loaded = gkeras.models.load_model(path)
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), want,
+                                   rtol=1e-6, atol=1e-6, err_msg=fmt)

@@ -7,7 +7,7 @@ import pytest
 
 import gkeras
 from gkeras import layers
-from harness import check_grad, run_layer_test
+from harness import assert_save_load_roundtrip, check_grad, run_layer_test
 
 RNG = np.random.default_rng(21)
 
@@ -201,12 +201,7 @@ def test_conv_lstm_trains_saves_and_loads(tmp_path):
     model.compile(optimizer="adam", loss="mse")
     hist = model.fit(x, y, epochs=15, batch_size=4, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
-    want = model.predict(x, verbose=0)
-    for name in ("m.keras", "m.h5"):
-        path = str(tmp_path / name)
-        model.save(path)
-        got = gkeras.models.load_model(path).predict(x, verbose=0)
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    assert_save_load_roundtrip(model, x, tmp_path)
 
 
 def test_conv_lstm_bad_input_is_named():

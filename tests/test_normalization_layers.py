@@ -3,7 +3,7 @@ layer-norm op against NumPy float64 references and finite differences."""
 
 import numpy as np
 import pytest
-from harness import check_grad, run_layer_test
+from harness import assert_save_load_roundtrip, check_grad, run_layer_test
 
 import gkeras
 from gkeras import layers, ops
@@ -235,12 +235,7 @@ def test_spectral_normalization_fits_saves_and_checks_arguments(tmp_path):
     top = np.linalg.svd(model.layers[0].layer.kernel.numpy().reshape(-1, 3),
                         compute_uv=False)[0]
     assert top < 1.5
-    want = model.predict(x, verbose=0)
-    for name in ("sn.keras", "sn.h5"):
-        path = str(tmp_path / name)
-        model.save(path)
-        got = gkeras.models.load_model(path).predict(x, verbose=0)
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    assert_save_load_roundtrip(model, x, tmp_path)
     cfg = model.layers[0].get_config()
     assert cfg["power_iterations"] == 1 and cfg["layer"]["class_name"] == \
         "Conv2D"

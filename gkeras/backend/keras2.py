@@ -20,6 +20,7 @@ from gkeras.backend.config import (  # noqa: F401  (Keras-2 names)
     epsilon, floatx, image_data_format, set_epsilon, set_floatx,
     set_image_data_format,
 )
+from gkeras.backend.keras2_ctc import ctc_batch_cost, ctc_decode  # noqa: F401,E501
 from gkeras.ops.engine import GradientTape, Tensor, backward as _backward
 from gkeras.ops.symbolic import KerasTensor, flatten as _flatten
 from gkeras.ops.variable import Variable
@@ -28,7 +29,8 @@ __all__ = [
     "abs", "all", "any", "arange", "argmax", "argmin", "batch_dot",
     "batch_flatten", "batch_get_value", "batch_set_value",
     "binary_crossentropy", "cast", "categorical_crossentropy", "clear_session",
-    "clip", "concatenate", "constant", "cos", "count_params", "cumsum",
+    "clip", "concatenate", "constant", "cos", "count_params",
+    "ctc_batch_cost", "ctc_decode", "cumsum",
     "dot", "dtype", "elu", "epsilon", "equal", "eval", "exp", "expand_dims",
     "eye", "flatten", "floatx", "function", "gather", "get_value",
     "gradients", "greater", "greater_equal", "hard_sigmoid",

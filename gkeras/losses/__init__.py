@@ -6,6 +6,7 @@ function; `get("CategoricalCrossentropy")` returns an instance.
 
 import inspect
 
+from gkeras.losses.ctc import CTC, ctc  # noqa: F401
 from gkeras.losses.focal import (  # noqa: F401
     BinaryFocalCrossentropy,
     CategoricalFocalCrossentropy,
@@ -70,7 +71,7 @@ ALL_OBJECTS = (
     cosine_similarity, hinge, squared_hinge, categorical_hinge, huber,
     log_cosh, mean_squared_error, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_logarithmic_error,
-    Dice, Tversky, dice, tversky,
+    Dice, Tversky, dice, tversky, CTC, ctc,
 )
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({

@@ -42,6 +42,7 @@ from gkeras.ops.nn import (  # noqa: F401
     sparse_plus, swish, top_k,
 )
 from gkeras.ops.attention import dot_product_attention  # noqa: F401
+from gkeras.ops.ctc import ctc_decode, ctc_loss  # noqa: F401
 from gkeras.ops.layer_norm import (  # noqa: F401
     layer_normalization, rms_normalization,
 )

@@ -149,6 +149,33 @@ def test_mha_weights_layout_and_names():
         _r(1, 2, 4), _r(1, 2, 4)).shape) == 3
 
 
+def test_mha_gate_and_sliding_window_match_numpy():
+    mha = layers.MultiHeadAttention(2, 3, use_gate=True, sliding_window=2,
+                                    name="g")
+    q, v = _r(2, 6, 8), _r(2, 6, 8)
+    out = np.asarray(mha(q, v))
+    names = [w.path for w in mha.weights]
+    assert names[4:6] == ["g/gate/kernel", "g/gate/bias"]  # Keras's order
+    wq, bq, wk, bk, wg, bg, wv, bv, wo, bo = [
+        np.asarray(w, np.float64) for w in mha.get_weights()]
+    Q = (np.einsum("btd,dhk->bthk", q, wq) + bq) / np.sqrt(3)
+    K = np.einsum("bsd,dhk->bshk", v, wk) + bk
+    V = np.einsum("bsd,dhk->bshk", v, wv) + bv
+    s = np.einsum("bshk,bthk->bhts", K, Q)
+    near = np.abs(np.arange(6)[:, None] - np.arange(6)[None, :]) < 2
+    p = _softmax(s, np.broadcast_to(near, s.shape))
+    ctx = np.einsum("bhts,bshv->bthv", p, V)
+    gate = 1 / (1 + np.exp(-(np.einsum("btd,dhv->bthv", q, wg) + bg)))
+    want = np.einsum("bthv,hvd->btd", ctx * gate, wo) + bo
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+    cfg = mha.get_config()
+    assert cfg["use_gate"] is True and cfg["sliding_window"] == 2
+    clone = layers.MultiHeadAttention.from_config(cfg)
+    clone(q, v)
+    clone.set_weights(mha.get_weights())
+    np.testing.assert_allclose(np.asarray(clone(q, v)), out, atol=1e-6)
+
+
 def test_mha_matches_numpy_with_masks():
     mha = layers.MultiHeadAttention(num_heads=2, key_dim=3)
     q, v = _r(3, 5, 8), _r(3, 6, 8)
@@ -264,8 +291,8 @@ def test_mha_errors_name_the_layer():
         mha(_r(2, 5, 8), _r(2, 5, 8), attention_mask=np.ones((2, 4, 5)))
     with pytest.raises(ValueError, match=r"'att'.*value_mask"):
         mha(_r(2, 5, 8), _r(2, 5, 8), value_mask=np.ones((2, 3), bool))
-    with pytest.raises(NotImplementedError, match="use_gate"):
-        layers.MultiHeadAttention(2, 3, use_gate=True)
+    with pytest.raises(ValueError, match="sliding_window"):
+        layers.MultiHeadAttention(2, 3, sliding_window=0)
     with pytest.raises(ValueError, match="key_dim"):
         layers.MultiHeadAttention(2, 0)
 

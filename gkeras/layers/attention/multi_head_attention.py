@@ -42,8 +42,11 @@ class MultiHeadAttention(Layer):
             optional regularizers of the projections.
         kernel_constraint, bias_constraint: optional constraints.
         seed: optional int seed of the attention dropout.
-        use_gate, sliding_window: Keras 3.15 options that gkeras does not
-            implement (must be False / None).
+        use_gate: multiply the attention output by a learned sigmoid gate
+            of the query (a `gate` projection, `(dim, heads, value_dim)`)
+            before the output projection.
+        sliding_window: optional positive int: query step `i` attends only
+            to key steps `j` with `|i - j| < sliding_window`.
 
     Call arguments:
         query: `(B, T, dim)`.
@@ -81,14 +84,15 @@ class MultiHeadAttention(Layer):
                  kernel_constraint=None, bias_constraint=None, seed=None,
                  use_gate=False, sliding_window=None, **kwargs):
         super().__init__(**kwargs)
-        if use_gate:
-            raise NotImplementedError(
-                f"MultiHeadAttention {self.name!r}: `use_gate=True` is not "
-                "supported by gkeras.")
-        if sliding_window is not None:
-            raise NotImplementedError(
-                f"MultiHeadAttention {self.name!r}: `sliding_window` is not "
-                "supported by gkeras; pass an `attention_mask` instead.")
+        if sliding_window is not None and (
+                not isinstance(sliding_window, (int, np.integer))
+                or isinstance(sliding_window, bool) or sliding_window <= 0):
+            raise ValueError(
+                "`sliding_window` must be `None` or a positive integer. "
+                f"Received: sliding_window={sliding_window}")
+        self._use_gate = bool(use_gate)
+        self._sliding_window = None if sliding_window is None else \
+            int(sliding_window)
         for arg, v in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) \
                     or v <= 0:
@@ -146,8 +150,10 @@ class MultiHeadAttention(Layer):
         self._seed_generator = SeedGenerator(seed) if self._dropout > 0 \
             else None
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
+        # Keras's weight order: query, key, gate, value, output.
         self._query_dense = None
         self._key_dense = None
+        self._gate_dense = None
         self._value_dense = None
         self._output_dense = None
 
@@ -170,10 +176,10 @@ class MultiHeadAttention(Layer):
             "value_dim": self._value_dim,
             "dropout": self._dropout,
             "use_bias": self._use_bias,
-            "use_gate": False,
+            "use_gate": self._use_gate,
             "output_shape": self._output_shape,
             "attention_axes": self._attention_axes,
-            "sliding_window": None,
+            "sliding_window": self._sliding_window,
             "kernel_initializer": initializers.serialize(
                 self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
@@ -216,12 +222,12 @@ class MultiHeadAttention(Layer):
             bias_initializer=type(self._bias_initializer).from_config(
                 self._bias_initializer.get_config()))
 
-    def _projection(self, in_rank, heads_dim, name):
+    def _projection(self, in_rank, heads_dim, name, activation=None):
         eq, bias_axes, out_rank = _proj_equation(in_rank - 1, 1, 2)
         return EinsumDense(
             eq, output_shape=[None] * (out_rank - 1 - 2) + list(heads_dim),
             bias_axes=bias_axes if self._use_bias else None, name=name,
-            **self._sublayer_kwargs())
+            activation=activation, **self._sublayer_kwargs())
 
     def build(self, query_shape, value_shape, key_shape=None):
         """Creates the four projections (query, key, value, output).
@@ -245,6 +251,12 @@ class MultiHeadAttention(Layer):
         self._query_dense.build(query_shape)
         self._key_dense = self._projection(len(key_shape), hk, "key")
         self._key_dense.build(key_shape)
+        if self._use_gate:
+            # sigmoid(query projection), one gate per head and value unit,
+            # multiplied into the attention output (Keras 3.11+).
+            self._gate_dense = self._projection(len(query_shape), hv,
+                                                "gate", "sigmoid")
+            self._gate_dense.build(query_shape)
         self._value_dense = self._projection(len(value_shape), hv, "value")
         self._value_dense.build(value_shape)
         rank = len(query_shape) + 1  # projected rank
@@ -306,7 +318,7 @@ class MultiHeadAttention(Layer):
             a in (1, b) for a, b in zip(ms[::-1], want[::-1]))
         if not ok:
             raise ValueError(
-                f"MultiHeadAttention {self.name!r}: `{name}` must have shape "
+                f"{type(self).__name__} {self.name!r}: `{name}` must have shape "
                 f"{want} (or broadcast to it); received {name}.shape={ms}.")
         return ops.cast(mask, "bool")
 
@@ -331,6 +343,12 @@ class MultiHeadAttention(Layer):
             T, S = query.shape[1], value.shape[1]
             causal = ops.convert_to_tensor(np.tri(T, S, 0, dtype=bool)[None])
             auto = causal if auto is None else ops.logical_and(auto, causal)
+        if self._sliding_window is not None:
+            T, S = query.shape[1], value.shape[1]
+            near = np.abs(np.arange(T)[:, None] - np.arange(S)[None, :]) < \
+                self._sliding_window
+            near = ops.convert_to_tensor(near[None])
+            auto = near if auto is None else ops.logical_and(auto, near)
         if attention_mask is not None:
             want = (query.shape[0],) + tuple(query.shape[1:-1]) + \
                 tuple(value.shape[1:-1])
@@ -425,11 +443,14 @@ class MultiHeadAttention(Layer):
             query, value, query_mask=query_mask, value_mask=value_mask,
             key_mask=key_mask, attention_mask=attention_mask,
             use_causal_mask=use_causal_mask)
+        gate = self._gate_dense(query) if self._use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
         v = self._value_dense(value)
         out, scores = self._compute_attention(
             q, k, v, attention_mask, training, return_attention_scores)
+        if gate is not None:
+            out = ops.multiply(out, gate)
         out = self._output_dense(out)
         if query_mask is not None:
             out._keras_mask = query_mask.data if isinstance(

@@ -422,3 +422,61 @@ def test_einsum_dense_errors():
         layers.EinsumDense("ab->b", 4)
     with pytest.raises(NotImplementedError, match="lora_rank"):
         layers.EinsumDense("ab,bc->ac", 4, lora_rank=2)
+
+
+def test_group_query_attention_shares_kv_heads_like_numpy():
+    gqa = layers.GroupQueryAttention(head_dim=3, num_query_heads=4,
+                                     num_key_value_heads=2)
+    q, v = _r(2, 5, 6), _r(2, 7, 6)
+    out, scores = gqa(q, v, return_attention_scores=True,
+                      use_causal_mask=True)
+    assert gqa.name.startswith("grouped_query_attention")
+    assert [(w.path.split("/", 1)[1], tuple(w.shape)) for w in gqa.weights] \
+        == [("query/kernel", (6, 4, 3)), ("query/bias", (4, 3)),
+            ("key/kernel", (6, 2, 3)), ("key/bias", (2, 3)),
+            ("value/kernel", (6, 2, 3)), ("value/bias", (2, 3)),
+            ("attention_output/kernel", (4, 3, 6)),
+            ("attention_output/bias", (6,))]
+    wq, bq, wk, bk, wv, bv, wo, bo = [np.asarray(w, np.float64)
+                                      for w in gqa.get_weights()]
+    Q = (np.einsum("bqm,muh->bquh", q, wq) + bq) / np.sqrt(3)
+    # Query heads 0, 1 read key/value head 0; heads 2, 3 read head 1.
+    K = np.repeat(np.einsum("bkm,mvh->bkvh", v, wk) + bk, 2, axis=2)
+    V = np.repeat(np.einsum("bkm,mvh->bkvh", v, wv) + bv, 2, axis=2)
+    s = np.einsum("bquh,bkuh->buqk", Q, K)
+    p = _softmax(s, np.broadcast_to(np.tri(5, 7, 0, dtype=bool), s.shape),
+                 "zero")
+    want = np.einsum("buqk,bkuh->bquh", p, V)
+    want = np.einsum("bquh,uhm->bqm", want, wo) + bo
+    np.testing.assert_allclose(np.asarray(out), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(scores), p, rtol=1e-4, atol=1e-6)
+    g64 = layers.GroupQueryAttention(3, 4, 2, dtype="float64")
+    g64(q.astype(np.float64), v.astype(np.float64))
+    g64.set_weights([w.astype(np.float64) for w in gqa.get_weights()])
+    check_grad(lambda x: g64(x, v.astype(np.float64)), q.astype(np.float64),
+               atol=1e-6)
+
+
+def test_group_query_attention_config_model_and_errors(tmp_path):
+    x = gkeras.Input((6, 8))
+    y = layers.GroupQueryAttention(4, 4, 1, use_gate=True, dropout=0.1,
+                                   sliding_window=3)(x, x)
+    model = gkeras.Model(x, layers.GlobalAveragePooling1D()(y))
+    model.compile(optimizer="adam", loss="mse")
+    xs = _r(8, 6, 8)
+    hist = model.fit(xs, _r(8, 8), epochs=3, verbose=0)
+    assert np.isfinite(hist.history["loss"]).all()
+    cfg = model.layers[1].get_config()
+    assert (cfg["head_dim"], cfg["num_query_heads"],
+            cfg["num_key_value_heads"], cfg["sliding_window"]) == (4, 4, 1, 3)
+    assert gkeras.saving.serialize_keras_object(model.layers[1])[
+        "class_name"] == "GroupQueryAttention"      # as Keras writes it
+    from harness import assert_save_load_roundtrip
+    assert_save_load_roundtrip(model, xs, tmp_path)
+    with pytest.raises(ValueError, match="divisible"):
+        layers.GroupQueryAttention(4, 6, 4)
+    with pytest.raises(ValueError, match="last dimension of `query_shape`"):
+        layers.GroupQueryAttention(4, 2, 1)(_r(1, 3, 8), _r(1, 3, 6))
+    with pytest.raises(ValueError, match="flash attention"):
+        layers.GroupQueryAttention(4, 2, 1, dropout=0.1,
+                                   flash_attention=True)

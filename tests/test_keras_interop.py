@@ -48,7 +48,11 @@ def _models():
     convlstm = keras.Sequential([keras.Input((3, 5, 5, 1)),
                                  layers.ConvLSTM2D(2, 3, padding="same"),
                                  layers.Flatten(), layers.Dense(2)])
-    return [("dense", dense, rng.random((4, 6))), ("cnn", cnn, rng.random((3, 8, 8, 2))),
+    ginp = keras.Input((5, 8))
+    gqa = keras.Model(ginp, layers.GroupQueryAttention(4, 4, 2, use_gate=True)(
+        ginp, ginp))
+    return [("gqa", gqa, rng.random((2, 5, 8))),
+            ("dense", dense, rng.random((4, 6))), ("cnn", cnn, rng.random((3, 8, 8, 2))),
             ("rnn", rnn, rng.random((3, 5, 3))), ("mha", mha, rng.random((2, 4, 8))),
             ("convlstm", convlstm, rng.random((2, 3, 5, 5, 1)))]
 

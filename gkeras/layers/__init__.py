@@ -80,6 +80,9 @@ from gkeras.layers.normalization.spectral_normalization import (  # noqa: F401,E
 )
 from gkeras.layers.core.wrapper import Wrapper  # noqa: F401
 from gkeras.layers.attention.attention import Attention  # noqa: F401
+from gkeras.layers.attention.grouped_query_attention import (  # noqa: F401,E501
+    GroupedQueryAttention, GroupQueryAttention,
+)
 from gkeras.layers.attention.additive_attention import AdditiveAttention  # noqa: F401,E501
 from gkeras.layers.activations.activation_layers import (  # noqa: F401
     ELU, LeakyReLU, PReLU, ReLU, Softmax,

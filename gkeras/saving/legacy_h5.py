@@ -90,6 +90,11 @@ def _str_attr(v):
 
 # -- configs --------------------------------------------------------------------
 
+# Keras's legacy serializer writes the Python class name where the `.keras`
+# format writes the exported one (see `_keras_class_name`).
+_LEGACY_CLASS_NAMES = {"GroupQueryAttention": "GroupedQueryAttention"}
+
+
 def _strip_layer_entries(model_cfg):
     """The legacy file's layer entries carry no `module`, `registered_name`
     or `build_config` (Keras's legacy serializer)."""
@@ -103,6 +108,9 @@ def _strip_layer_entries(model_cfg):
                 # Keras's legacy serializer names registered classes by
                 # their registered name ("Package>Class").
                 entry = {**entry, "class_name": registered}
+            if entry.get("class_name") in _LEGACY_CLASS_NAMES:
+                entry = {**entry, "class_name":
+                         _LEGACY_CLASS_NAMES[entry["class_name"]]}
             entry = {k: v for k, v in entry.items()
                      if k not in ("module", "registered_name",
                                   "build_config")}

@@ -60,8 +60,11 @@ def serialize_keras_object(obj):
         return {"module": "keras.src.models.functional",
                 "class_name": "Functional", "config": obj.get_config(),
                 "registered_name": "Functional"}
+    # A built-in class may be exported by Keras under another name than
+    # its class (GroupedQueryAttention is "GroupQueryAttention" in files).
+    class_name = cls.__dict__.get("_keras_class_name", cls.__name__)
     return {"module": _keras_module(obj) if is_builtin else cls.__module__,
-            "class_name": cls.__name__,
+            "class_name": class_name,
             "config": obj.get_config(),
             "registered_name": None if is_builtin else
             (registered or cls.__name__)}

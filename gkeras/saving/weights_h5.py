@@ -72,12 +72,15 @@ def _children(obj):
         yield "layers", [l for l in obj.layers if isinstance(l, Layer)]
     skip = _skiplist()
     names = set(obj.__dict__)
+    # Properties a class inherits but whose Keras counterpart lacks (so
+    # Keras files name those children by their private attributes).
+    hidden = set(type(obj).__dict__.get("_unsaved_properties", ()))
     for klass in type(obj).__mro__:
         if klass.__module__.startswith(("gkeras.layers.layer",
                                         "gkeras.models.", "builtins")):
             continue
         names.update(k for k, v in vars(klass).items()
-                     if isinstance(v, property))
+                     if isinstance(v, property) and k not in hidden)
     for attr in sorted(names, key=_name_key):
         if attr.startswith("__") or attr in skip:
             continue

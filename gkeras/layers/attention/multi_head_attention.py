@@ -180,6 +180,16 @@ class MultiHeadAttention(Layer):
             "output_shape": self._output_shape,
             "attention_axes": self._attention_axes,
             "sliding_window": self._sliding_window,
+            **self._projection_config(),
+        }
+        base = super().get_config()
+        base.pop("activity_regularizer", None)
+        return {**base, **config}
+
+    def _projection_config(self):
+        """The projections' initializers, regularizers, constraints and the
+        dropout seed, serialized (shared with GroupQueryAttention)."""
+        return {
             "kernel_initializer": initializers.serialize(
                 self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
@@ -193,9 +203,6 @@ class MultiHeadAttention(Layer):
             "bias_constraint": constraints.serialize(self._bias_constraint),
             "seed": self.seed,
         }
-        base = super().get_config()
-        base.pop("activity_regularizer", None)
-        return {**base, **config}
 
     @classmethod
     def from_config(cls, config):
@@ -303,7 +310,7 @@ class MultiHeadAttention(Layer):
             shape = tuple(x.shape)
             if len(shape) != rank or shape[-1] != dim:
                 raise ValueError(
-                    f"MultiHeadAttention {self.name!r} was built for `{n}` "
+                    f"{type(self).__name__} {self.name!r} was built for `{n}` "
                     f"of rank {rank} with last dimension {dim}, but received "
                     f"{n}.shape={shape}. Use a new layer for inputs of a "
                     "different size.")

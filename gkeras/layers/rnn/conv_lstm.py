@@ -17,10 +17,9 @@ from gkeras.layers.convolutional.base_conv import (standardize_padding,
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.rnn import (RNN, _CellProperties, add_cell_weights,
-                                   check_rate,
-                                   recurrent_layer_config, set_weight_args,
-                                   unit_forget_bias_initializer,
-                                   weight_config)
+                                   check_rate, recurrent_layer_config,
+                                   set_weight_args, lstm_cell_config,
+                                   unit_forget_bias_initializer)
 from gkeras.ops.conv import conv_output_length
 from gkeras.random import SeedGenerator
 
@@ -207,15 +206,7 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(
-                self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            **weight_config(self),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
+            **lstm_cell_config(self),
         }
         return {**super().get_config(), "rank": self.rank, **config}
 

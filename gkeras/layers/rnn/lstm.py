@@ -4,12 +4,11 @@ from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties,
-                                   add_cell_weights, check_rate,
-                                   check_units, check_use_cudnn,
-                                   fused_activation_name, project_inputs,
-                                   recurrent_layer_config, set_weight_args,
-                                   unit_forget_bias_initializer,
-                                   weight_config, zero_states)
+                                   add_cell_weights, check_rate, check_units,
+                                   check_use_cudnn, fused_activation_name,
+                                   project_inputs, recurrent_layer_config,
+                                   set_weight_args, lstm_cell_config,
+                                   unit_forget_bias_initializer, zero_states)
 from gkeras.ops.rnn import lstm_sequence
 from gkeras.random import SeedGenerator
 
@@ -127,15 +126,7 @@ class LSTMCell(Layer, DropoutRNNCell):
     def get_config(self):
         config = {
             "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(
-                self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            **weight_config(self),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
+            **lstm_cell_config(self),
         }
         return {**super().get_config(), **config}
 

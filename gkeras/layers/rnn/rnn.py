@@ -578,6 +578,23 @@ _CELL_ATTRS = frozenset({
     "seed"})
 
 
+def lstm_cell_config(cell):
+    """The config entries LSTM-style cells share (LSTMCell, ConvLSTMCell):
+    activations, bias options, weight arguments, dropout and seed."""
+    from gkeras import activations
+    return {
+        "activation": activations.serialize(cell.activation),
+        "recurrent_activation": activations.serialize(
+            cell.recurrent_activation),
+        "use_bias": cell.use_bias,
+        "unit_forget_bias": cell.unit_forget_bias,
+        **weight_config(cell),
+        "dropout": cell.dropout,
+        "recurrent_dropout": cell.recurrent_dropout,
+        "seed": cell.seed,
+    }
+
+
 def recurrent_layer_config(layer, extra):
     """Config of SimpleRNN/LSTM/GRU: the RNN base without `cell`, plus the
     cell's hyper-parameters."""

@@ -219,6 +219,14 @@ def test_spectral_normalization_power_iteration_and_training():
         "kernel", "vector_u", "bias"]
     assert [w.path.split("/")[-1] for w in sn.non_trainable_weights] == [
         "vector_u"]
+    # An all-zero kernel is left alone (and so is the estimate).
+    zero = layers.SpectralNormalization(
+        layers.Dense(2, kernel_initializer="zeros"))
+    zero(x[:, :3])
+    u_before = zero.vector_u.numpy().copy()
+    zero(x[:, :3], training=True)
+    assert not zero.layer.kernel.numpy().any()
+    np.testing.assert_array_equal(zero.vector_u.numpy(), u_before)
 
 
 def test_spectral_normalization_fits_saves_and_checks_arguments(tmp_path):

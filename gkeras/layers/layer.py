@@ -25,6 +25,7 @@ import numpy as np
 from gkeras import backend
 from gkeras.layers.input_spec import InputSpec, assert_input_compatibility
 from gkeras.ops._base import _has_symbolic
+from gkeras.ops.elementwise import multiply
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import (KerasTensor, Node,
                                  compute_output_spec_by_running, flatten,
@@ -607,7 +608,6 @@ class Layer:
                     # Keras 3 divides by the batch size, so the strength
                     # does not depend on it (an empty batch adds 0).
                     if out.ndim > 0:
-                        from gkeras.ops.elementwise import multiply
                         n = out.shape[0]
                         penalty = multiply(penalty, 1.0 / n if n else 0.0)
                     self.add_loss(penalty)

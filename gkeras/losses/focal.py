@@ -1,11 +1,10 @@
 """Focal crossentropies (Lin et al., 2018): the crossentropy scaled by
 `(1 - p_t) ** gamma`, which down-weights the well-classified examples."""
 
-import warnings
-
 from gkeras import backend, ops
 from gkeras.losses.loss import Loss
-from gkeras.losses.losses import LossFunctionWrapper, _mean, _prep
+from gkeras.losses.losses import (LossFunctionWrapper, _mean, _prep,
+                                  _prep_categorical)
 
 
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False,
@@ -75,21 +74,8 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
     >>> gkeras.losses.categorical_focal_crossentropy(y_true, y_pred)
     ... # [2.634e-04, 6.486e-01]
     """
-    if isinstance(axis, bool):
-        raise ValueError("`axis` must be of type `int`. "
-                         f"Received: axis={axis} of type {type(axis)}")
-    y_true, y_pred = _prep(y_true, y_pred)
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            "In loss categorical_focal_crossentropy, expected y_pred.shape "
-            "to be (batch_size, num_classes) with num_classes > 1. "
-            f"Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            "'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning, stacklevel=2)
-    if label_smoothing:
-        classes = y_true.shape[-1]
-        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing),
-                         label_smoothing / classes)
+    y_true, y_pred = _prep_categorical(y_true, y_pred, label_smoothing,
+                                       axis, "categorical_focal_crossentropy")
     if from_logits:
         y_pred = ops.softmax(y_pred, axis=axis)
     out = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))

@@ -30,6 +30,28 @@ def _prep(y_true, y_pred):
     return y_true, y_pred
 
 
+def _prep_categorical(y_true, y_pred, label_smoothing, axis, loss_name):
+    """The checks and label smoothing the categorical crossentropies share:
+    `axis` an int, a class axis of more than one class (a warning
+    otherwise, as Keras), targets smoothed towards `1 / classes`."""
+    if isinstance(axis, bool):
+        raise ValueError("`axis` must be of type `int`. "
+                         f"Received: axis={axis} of type {type(axis)}")
+    y_true, y_pred = _prep(y_true, y_pred)
+    if y_pred.shape[-1] == 1:
+        warnings.warn(
+            f"In loss {loss_name}, expected y_pred.shape to be (batch_size, "
+            "num_classes) with num_classes > 1. Received: "
+            f"y_pred.shape={tuple(y_pred.shape)}. Consider using "
+            "'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning, stacklevel=3)
+    if label_smoothing:
+        classes = y_true.shape[-1]
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing),
+                         label_smoothing / classes)
+    return y_true, y_pred
+
+
 # ------------------------------------------------------------- functions
 def mean_squared_error(y_true, y_pred):
     """Mean squared error: `mean(square(y_true - y_pred), axis=-1)`.
@@ -187,21 +209,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False,
     >>> categorical_crossentropy([[0, 1, 0]], [[0.05, 0.95, 0]])
     [0.0513]
     """
-    if isinstance(axis, bool):
-        raise ValueError("`axis` must be of type `int`. "
-                         f"Received: axis={axis} of type {type(axis)}")
-    y_true, y_pred = _prep(y_true, y_pred)
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            "In loss categorical_crossentropy, expected y_pred.shape to be "
-            "(batch_size, num_classes) with num_classes > 1. Received: "
-            f"y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            "'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning, stacklevel=2)
-    if label_smoothing:
-        num_classes = y_true.shape[-1]
-        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing),
-                         label_smoothing / num_classes)
+    y_true, y_pred = _prep_categorical(y_true, y_pred, label_smoothing,
+                                       axis, "categorical_crossentropy")
     return ops.categorical_crossentropy(y_true, y_pred,
                                         from_logits=from_logits, axis=axis)
 

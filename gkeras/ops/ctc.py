@@ -13,7 +13,7 @@ import numpy as np
 
 from gkeras import backend
 from gkeras.ops._base import arr, keras_op, t_or_a, wrap
-from gkeras.ops.core import einsum
+from gkeras.ops.core import cast, einsum
 from gkeras.ops.elementwise import add, logaddexp, multiply, negative
 from gkeras.ops.nn import log_softmax
 from gkeras.ops.reduction import sum as reduce_sum
@@ -82,7 +82,6 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     frames = _host_ints(output_length, "output_length", (B,))
     dtype = np.result_type(backend.standardize_dtype(out.dtype), np.float32)
     if dtype != np.dtype(backend.standardize_dtype(out.dtype)):
-        from gkeras.ops.core import cast
         output = cast(output, dtype.name)
     valid_labels = np.arange(N)[None, :] < label_len[:, None]
     if np.any(((labels < 0) | (labels >= K)) & valid_labels):
@@ -93,8 +92,6 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     onehot = np.zeros((B, N, K), dtype)
     safe = np.clip(labels, 0, K - 1)
     onehot[np.arange(B)[:, None], np.arange(N)[None, :], safe] = 1.0
-    emit = einsum("btk,bnk->btn", logprobs, onehot)        # (B, T, N)
-    blank = logprobs[:, :, mask_index:mask_index + 1]       # (B, T, 1)
     repeat = np.zeros((B, N), dtype)
     repeat[:, :-1] = labels[:, :-1] == labels[:, 1:]
     not_repeat_eps = (_LOG_EPSILON * (1.0 - repeat)).astype(dtype)
@@ -103,22 +100,32 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     phi = np.full((B, N + 1), _LOG_EPSILON, dtype)
     phi[:, 0] = 0.0
     em = np.full((B, N), _LOG_EPSILON, dtype)
+    pick = np.zeros((B, N + 1), dtype)
+    pick[np.arange(B), label_len] = 1.0
+    # The label-derived constants are built on the host once, then moved to
+    # the output's device in one go (the time loop never syncs: which
+    # frames are padding is known on the host).
+    xp = backend.get_array_module(arr(output))
+    if xp is not np:
+        onehot, repeat_eps, not_repeat_eps, phi, em, pick = (
+            xp.asarray(a) for a in (onehot, repeat_eps, not_repeat_eps,
+                                    phi, em, pick))
+    emit = einsum("btk,bnk->btn", logprobs, onehot)        # (B, T, N)
+    blank = logprobs[:, :, mask_index:mask_index + 1]       # (B, T, 1)
     for t in range(T):
         e_t, b_t = emit[:, t], blank[:, t]
-        pad = pads[:, t:t + 1]
         # emit -> blank epsilon move, except into a repeated label
         moved = _add_to_tail(phi, add(em, repeat_eps))
         next_em = logaddexp(add(moved[:, :-1], e_t), add(em, e_t))
         next_phi = _add_to_tail(add(moved, b_t),
                                 add(add(em, b_t), not_repeat_eps))
-        if pad.any():
+        if pads[:, t].any():
+            pad = xp.asarray(pads[:, t:t + 1])
             keep = 1.0 - pad
             next_em = add(multiply(em, pad), multiply(next_em, keep))
             next_phi = add(multiply(phi, pad), multiply(next_phi, keep))
         phi, em = next_phi, next_em
     last = _add_to_tail(phi, em)
-    pick = np.zeros((B, N + 1), dtype)
-    pick[np.arange(B), label_len] = 1.0
     return negative(reduce_sum(multiply(last, pick), axis=1))
 
 

@@ -9,11 +9,10 @@ from gkeras.ops._base import xp_of
 
 def _unit(xp, x):
     """`x / ||x||` over all entries, the inverse norm capped at
-    `1 / epsilon` (Keras's `normalize(axis=None)`)."""
-    square_sum = float(xp.sum(x * x))
-    cap = 1.0 / backend.epsilon()
-    inv = min(square_sum ** -0.5, cap) if square_sum > 0 else cap
-    return x * x.dtype.type(inv)
+    `1 / epsilon` (Keras's `normalize(axis=None)`), on the device: flooring
+    the square sum at `epsilon^2` is the same cap without a host sync."""
+    eps = backend.epsilon()
+    return x / xp.sqrt(xp.maximum(xp.sum(x * x), eps * eps))
 
 
 class SpectralNormalization(Wrapper):
@@ -69,14 +68,19 @@ class SpectralNormalization(Wrapper):
         xp = xp_of(w)
         mat = w.reshape(-1, self.kernel_shape[-1])
         u = self.vector_u.data
+        u0 = u
         for _ in range(self.power_iterations):
             v = _unit(xp, u @ mat.T)
             u = _unit(xp, v @ mat)
-        sigma = (v @ mat @ u.T).reshape(())
+        # An all-zero kernel stays as it is (Keras's `ops.cond`), decided
+        # on the device instead of by a host round trip per step.
+        nonzero = xp.any(w)
+        sigma = xp.where(nonzero, (v @ mat @ u.T).reshape(()), 1.0)
+        u = xp.where(nonzero, u, u0)
         return u.astype(self.vector_u.dtype), (w / sigma).astype(w.dtype)
 
     def call(self, inputs, training=False):
-        if training and bool(xp_of(self.kernel.data).any(self.kernel.data)):
+        if training:
             u, kernel = self.normalized_weights()
             self.vector_u.assign(u)
             self.kernel.assign(kernel)

@@ -16,9 +16,9 @@ from gkeras.layers.convolutional.base_conv import (standardize_padding,
                                                    standardize_tuple)
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from gkeras.layers.rnn.rnn import (RNN, _CellProperties, add_cell_weights,
-                                   check_rate, recurrent_layer_config,
-                                   set_weight_args, lstm_cell_config,
+from gkeras.layers.rnn.rnn import (RNN, add_cell_weights, _CellProperties,
+                                   check_rate, lstm_cell_config, lstm_step,
+                                   recurrent_layer_config, set_weight_args,
                                    unit_forget_bias_initializer)
 from gkeras.ops.conv import conv_output_length
 from gkeras.random import SeedGenerator
@@ -165,13 +165,7 @@ class ConvLSTMCell(Layer, DropoutRNNCell):
                                 padding="same",
                                 data_format=self.data_format))
         zi, zf, zc, zo = self._split(z)
-        i = self.recurrent_activation(zi)
-        f = self.recurrent_activation(zf)
-        c = ops.add(ops.multiply(f, c_tm1),
-                    ops.multiply(i, self.activation(zc)))
-        o = self.recurrent_activation(zo)
-        h = ops.multiply(o, self.activation(c))
-        return h, [h, c]
+        return lstm_step(self, zi, zf, zc, zo, c_tm1)
 
     def compute_output_shape(self, inputs_shape):
         spatial = self._spatial(inputs_shape)

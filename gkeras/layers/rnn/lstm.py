@@ -3,11 +3,11 @@
 from gkeras import activations, ops
 from gkeras.layers.layer import Layer
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-from gkeras.layers.rnn.rnn import (RNN, _arr, _CellProperties,
-                                   add_cell_weights, check_rate, check_units,
+from gkeras.layers.rnn.rnn import (RNN, add_cell_weights, _arr,
+                                   _CellProperties, check_rate, check_units,
                                    check_use_cudnn, fused_activation_name,
-                                   project_inputs, recurrent_layer_config,
-                                   set_weight_args, lstm_cell_config,
+                                   lstm_cell_config, lstm_step, project_inputs,
+                                   recurrent_layer_config, set_weight_args,
                                    unit_forget_bias_initializer, zero_states)
 from gkeras.ops.rnn import lstm_sequence
 from gkeras.random import SeedGenerator
@@ -111,13 +111,7 @@ class LSTMCell(Layer, DropoutRNNCell):
                 rec = ops.matmul(ops.multiply(h_tm1, m),
                                  self.recurrent_kernel[:, k * u:(k + 1) * u])
                 zs.append(ops.add(z[:, k * u:(k + 1) * u], rec))
-        i = self.recurrent_activation(zs[0])
-        f = self.recurrent_activation(zs[1])
-        c = ops.add(ops.multiply(f, c_tm1),
-                    ops.multiply(i, self.activation(zs[2])))
-        o = self.recurrent_activation(zs[3])
-        h = ops.multiply(o, self.activation(c))
-        return h, [h, c]
+        return lstm_step(self, *zs, c_tm1)
 
     def get_initial_state(self, batch_size=None):
         """Zero `[h, c]` states of shape `(batch_size, units)`."""

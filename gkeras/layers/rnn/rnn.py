@@ -578,6 +578,22 @@ _CELL_ATTRS = frozenset({
     "seed"})
 
 
+def lstm_step(cell, z_i, z_f, z_c, z_o, c_tm1):
+    """One LSTM state update from the four gate pre-activations (Keras's
+    order i, f, c, o): `c = f c_prev + i act(z_c)`, `h = o act(c)`.
+
+    Returns:
+        `(h, [h, c])`, a cell's `call` result.
+    """
+    i = cell.recurrent_activation(z_i)
+    f = cell.recurrent_activation(z_f)
+    c = ops.add(ops.multiply(f, c_tm1),
+                ops.multiply(i, cell.activation(z_c)))
+    o = cell.recurrent_activation(z_o)
+    h = ops.multiply(o, cell.activation(c))
+    return h, [h, c]
+
+
 def lstm_cell_config(cell):
     """The config entries LSTM-style cells share (LSTMCell, ConvLSTMCell):
     activations, bias options, weight arguments, dropout and seed."""

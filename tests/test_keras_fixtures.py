@@ -16,26 +16,17 @@ import pytest
 
 import gkeras
 
-FIXTURES = os.path.normpath(os.path.join(
-    os.path.dirname(__file__), os.pardir, os.pardir, "shared", "fixtures",
-    "keras"))
+from keras_fixtures import FIXTURES, case_names
 
-def _all_cases():
-    with open(os.path.join(FIXTURES, "manifest.json")) as f:
-        manifest = json.load(f)
-    cases = manifest["cases"] if isinstance(manifest, dict) else manifest
-    return [c["case"] for c in cases]
-
-
-CASES = _all_cases()
+CASES = case_names()
 
 
 def _load(case):
     h5py = pytest.importorskip("h5py")
     path = os.path.join(FIXTURES, case + ".npz")
     if not os.path.exists(path):
-        pytest.fail(f"fixture {path} is missing: the shared fixtures must "
-                    "sit beside the checkout")
+        pytest.fail(f"fixture {path} is missing: copy the case from "
+                    "../shared/fixtures/keras into tests/fixtures/keras")
     data = np.load(path)
     meta = json.loads(str(data["meta"]))
     with h5py.File(os.path.join(FIXTURES, case + ".h5"), "r") as f:
@@ -175,3 +166,24 @@ def test_gradients_match_keras(case):
     for g, key in zip(grads[len(model.trainable_weights):], gx_keys):
         if key in data:
             np.testing.assert_allclose(g, data[key], atol=2e-6, rtol=1e-4)
+
+
+def test_fixture_copy_matches_shared():
+    """The in-repository copy equals ../shared/fixtures/keras, case by case.
+
+    Only runs its comparison where the shared folder sits beside the
+    checkout (a bare clone has just the copy); cases present in shared but
+    not yet copied are allowed, so new cases can land in shared first.
+    """
+    from keras_fixtures import SHARED_FIXTURES, manifest_cases
+    if not os.path.isdir(SHARED_FIXTURES):
+        pytest.skip("no ../shared/fixtures/keras beside this checkout")
+    shared = {c["case"]: c for c in manifest_cases(SHARED_FIXTURES)}
+    for case in manifest_cases():
+        name = case["case"]
+        assert name in shared, f"case {name!r} is not in {SHARED_FIXTURES}"
+        assert case == shared[name], f"manifest entry of {name!r} drifted"
+        for fname in case["files"].values():
+            with open(os.path.join(FIXTURES, fname), "rb") as a, \
+                    open(os.path.join(SHARED_FIXTURES, fname), "rb") as b:
+                assert a.read() == b.read(), f"{fname} differs from shared"

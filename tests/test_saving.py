@@ -18,19 +18,10 @@ from gkeras import layers
 
 h5py = pytest.importorskip("h5py")
 
-FIXTURES = os.path.normpath(os.path.join(
-    os.path.dirname(__file__), os.pardir, os.pardir, "shared", "fixtures",
-    "keras"))
+from keras_fixtures import FIXTURES, case_names
 
 
-def _cases():
-    with open(os.path.join(FIXTURES, "manifest.json")) as f:
-        manifest = json.load(f)
-    cases = manifest["cases"] if isinstance(manifest, dict) else manifest
-    return [c["case"] for c in cases]
-
-
-CASES = _cases()
+CASES = case_names()
 
 
 def _fixture(case):

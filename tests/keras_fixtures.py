@@ -1,0 +1,35 @@
+"""Where the Keras reference fixtures live, and which cases they hold.
+
+The tests read the copy under `tests/fixtures/keras/` so that a bare clone
+of the repository passes its tests. The files come from
+`../shared/fixtures/keras/` (made by the real Keras with its `gen.py`);
+`test_fixture_copy_matches_shared` checks that the copy has not drifted
+from that folder where it sits beside the checkout.
+"""
+
+import json
+import os
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "fixtures", "keras")
+
+SHARED_FIXTURES = os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+    "shared", "fixtures", "keras"))
+
+
+def manifest_cases(folder=FIXTURES):
+    """The manifest's case entries (dicts) of a fixture folder."""
+    with open(os.path.join(folder, "manifest.json")) as f:
+        manifest = json.load(f)
+    return manifest["cases"] if isinstance(manifest, dict) else manifest
+
+
+def case_names(folder=FIXTURES):
+    """The case names the manifest of `folder` lists, in its order."""
+    return [c["case"] for c in manifest_cases(folder)]
+
+
+def fixture_path(name):
+    """The path of one fixture file in the in-repository copy."""
+    return os.path.join(FIXTURES, name)

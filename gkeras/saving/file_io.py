@@ -78,25 +78,39 @@ def atomic_path(filepath, overwrite=True):
 
 def open_h5_for_reading(filepath, what="Keras file"):
     """Opens an HDF5 file for reading, with an error naming the file when
-    it is missing, truncated or not HDF5."""
+    it is missing, truncated or not HDF5; refuses (before any value is
+    read) a file whose datasets or links would read other files
+    (`h5_safety.check_h5_tree`)."""
     h5py = h5py_module()
     if hasattr(filepath, "read"):
         try:
-            return h5py.File(filepath, "r")
+            f = h5py.File(filepath, "r")
         except OSError as e:
             raise ModelFileError(
                 f"Could not read the {what}: it is not a valid HDF5 file "
                 f"({e}).") from None
+        return _checked(f, None)
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(
             f"No such file: {filepath!r} (expected a {what}).")
     try:
-        return h5py.File(filepath, "r")
+        f = h5py.File(filepath, "r")
     except OSError as e:
         raise ModelFileError(
             f"Could not read {filepath!r} as a {what}: the file is "
             f"truncated, corrupt or not an HDF5 file ({e}).") from None
+    return _checked(f, filepath)
+
+
+def _checked(h5file, filepath):
+    from gkeras.saving.h5_safety import check_h5_tree
+    try:
+        check_h5_tree(h5file, filepath)
+    except BaseException:
+        h5file.close()
+        raise
+    return h5file
 
 
 def require(group, key, filepath, what):

@@ -81,3 +81,14 @@ def test_known_losses_still_compile():
                  gkeras.losses.mean_absolute_error, ["mse"]):
         model.compile(optimizer="sgd", loss=loss)
         model.fit(X, Y, verbose=0)
+
+
+def test_string_batches_from_a_generator_are_named():
+    model = _model()
+
+    def gen():
+        while True:
+            yield X[:4], np.array([["a", "b"]] * 4)
+    with pytest.raises(ValueError, match=r"`y \(of a batch from the data "
+                       r"source\)` is an array of dtype <U1"):
+        model.fit(gen(), steps_per_epoch=2, verbose=0)

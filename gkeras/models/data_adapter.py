@@ -238,8 +238,12 @@ class GeneratorAdapter:
 
 def _as_batch(item):
     x, y, sw = unpack_x_y_sample_weight(item)
-    return (_map(_to_host_array, x), _map(_to_host_array, y),
-            _map(_to_host_array, sw))
+    batch = (_map(_to_host_array, x), _map(_to_host_array, y),
+             _map(_to_host_array, sw))
+    # A dtype look-up per array: no data is touched, nothing syncs.
+    for tree, label in zip(batch, ("x", "y", "sample_weight")):
+        _check_numeric(tree, f"{label} (of a batch from the data source)")
+    return batch
 
 
 def get_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,

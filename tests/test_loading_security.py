@@ -310,6 +310,39 @@ def test_registered_objects_still_load(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), 2 * x)
 
 
+def test_vocabulary_file_named_by_a_config_is_not_read(tmp_path):
+    """A StringLookup config naming a local file would copy it into the
+    model (Keras 3.15 refuses it under safe mode too)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password1\npassword2\n")
+    direct = layers.StringLookup(vocabulary=str(secret))
+    assert "password1" in direct.get_vocabulary()  # the user's own call
+    model = gkeras.Sequential([gkeras.Input((3,)), layers.Dense(2)])
+    path = _save(model, tmp_path, "keras")
+    entry = {"module": "keras.layers", "class_name": "StringLookup",
+             "config": {"name": "lookup", "vocabulary": str(secret)},
+             "registered_name": None}
+
+    def edit(cfg):
+        cfg["config"]["layers"].insert(1, entry)
+    _edit_config(path, edit)
+    with pytest.raises(ValueError, match="vocabulary file"):
+        gkeras.models.load_model(path)
+    with pytest.raises(ValueError, match="vocabulary file"):
+        gkeras.models.model_from_json(json.dumps(json.loads(
+            _read_zip(path)["config.json"])))
+    with pytest.raises(ValueError, match="vocabulary file"):
+        gkeras.layers.deserialize(entry)
+
+
+def test_clone_model_rebuilds_the_users_own_lambda():
+    model = gkeras.Sequential([gkeras.Input((3,)),
+                               layers.Lambda(lambda x: x * 3.0)])
+    clone = gkeras.models.clone_model(model)
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_allclose(clone.predict(x, verbose=0), 3 * x)
+
+
 # -- 3. no HDF5 external storage, links or virtual datasets ---------------------
 
 def _secret_raw(tmp_path, n):

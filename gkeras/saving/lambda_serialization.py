@@ -106,6 +106,12 @@ def deserialize_function(config, custom_objects=None, safe_mode=None):
             raise ValueError(f"Unknown function {config!r} in a Lambda "
                              "config; pass it in `custom_objects`.")
         return obj
+    if not isinstance(config, dict):
+        # Keras 2 wrote bytecode as a bare [code, defaults, closure] list;
+        # Keras 3 does not read it either.
+        raise ValueError(
+            "Unrecognised function config in a Lambda layer (the Keras 2 "
+            f"bytecode list format is not supported): {str(config)[:80]}")
     if config.get("class_name") == "function":
         return _named_function(config, custom_objects, safe_mode)
     if config.get("class_name") == "__lambda__":

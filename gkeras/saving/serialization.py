@@ -204,6 +204,11 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
     Returns:
         The object.
     """
+    from gkeras.saving import in_safe_mode, safe_mode_enabled
+    if safe_mode is None and in_safe_mode() is None:
+        # An outermost call (model_from_json, layers.deserialize) loads
+        # untrusted configs too: it runs in the global safe mode.
+        safe_mode = safe_mode_enabled()
     if safe_mode is not None:
         from gkeras.saving import safe_mode_scope
         with safe_mode_scope(safe_mode):

@@ -474,6 +474,21 @@ def test_h5_shape_bomb_refused_before_allocation(tmp_path):
         model.load_weights(path)
 
 
+def test_h5_bomb_split_over_many_datasets_refused(tmp_path):
+    model = _dense_model()
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    with h5py.File(path, "r+") as f:
+        for i in range(40):  # 40 x 32 MiB declared, nothing stored
+            f.create_dataset(f"layers/dense/vars/b{i}", shape=(1 << 23,),
+                             dtype="float32", chunks=(1 << 20,),
+                             compression="gzip")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="datasets together"):
+        model.load_weights(path)
+    _assert_untouched(model, before)
+
+
 # -- 4. the .keras zip: read by name in memory, sizes checked -----------------
 
 def test_zip_bomb_gets_a_clear_error(tmp_path):

@@ -32,7 +32,11 @@ def _refuse(what, name, filepath):
 
 def check_dataset(dataset, name, filepath):
     """Raises `ModelFileError` for a dataset that reads other files or
-    declares a size out of proportion with what it stores."""
+    declares a size out of proportion with what it stores.
+
+    Returns:
+        `(declared bytes, stored bytes)` of the dataset.
+    """
     if dataset.external:
         _refuse(f"external dataset (storage in {dataset.external[0][0]!r})",
                 name, filepath)
@@ -40,13 +44,17 @@ def check_dataset(dataset, name, filepath):
         _refuse("virtual dataset", name, filepath)
     shape = dataset.shape or ()
     declared = math.prod(shape) * dataset.dtype.itemsize
-    if declared > BOMB_FLOOR_BYTES:
-        stored = dataset.id.get_storage_size()
-        if declared > MAX_EXPANSION * stored:
-            raise ModelFileError(
-                f"Not allowed: dataset {name!r} in {label(filepath)} "
-                f"declares {declared} bytes but stores only {stored}; "
-                "refusing to load a potential decompression bomb.")
+    stored = dataset.id.get_storage_size()
+    _check_expansion(declared, stored, f"dataset {name!r}", filepath)
+    return declared, stored
+
+
+def _check_expansion(declared, stored, what, filepath):
+    if declared > BOMB_FLOOR_BYTES and declared > MAX_EXPANSION * stored:
+        raise ModelFileError(
+            f"Not allowed: {what} in {label(filepath)} declares {declared} "
+            f"bytes but stores only {stored}; refusing to load a potential "
+            "decompression bomb.")
 
 
 def check_h5_tree(h5file, filepath=None):
@@ -60,6 +68,7 @@ def check_h5_tree(h5file, filepath=None):
     """
     h5py = h5py_module()
     problems = []
+    totals = [0, 0]
 
     def visit(name, link):
         if isinstance(link, h5py.ExternalLink):
@@ -74,7 +83,9 @@ def check_h5_tree(h5file, filepath=None):
         obj = h5file.get(name)
         if isinstance(obj, h5py.Dataset):
             try:
-                check_dataset(obj, name, filepath)
+                declared, stored = check_dataset(obj, name, filepath)
+                totals[0] += declared
+                totals[1] += stored
             except ModelFileError as e:
                 problems.append(e)
                 return True
@@ -86,3 +97,6 @@ def check_h5_tree(h5file, filepath=None):
         if isinstance(first, ModelFileError):
             raise first
         _refuse(first[0], first[1], filepath)
+    # Many datasets each under the floor must not add up to a bomb.
+    _check_expansion(totals[0], totals[1], "the file's datasets together",
+                     filepath)

@@ -115,7 +115,8 @@ def _member(zf, name, filepath):
         raise ModelFileError(
             f"{label(filepath)} is not a complete `.keras` file: the "
             f"archive has no {name!r} (it holds {zf.namelist()}).") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError,
+            NotImplementedError) as e:
         raise ModelFileError(
             f"{label(filepath)}: could not read {name!r} from the archive; "
             f"the file is corrupt or truncated ({e}).") from None

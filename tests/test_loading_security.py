@@ -124,7 +124,7 @@ def test_lambda_cannot_import_a_module_the_file_names(tmp_path, fmt,
     with pytest.raises(ValueError) as err:
         gkeras.models.load_model(path)
     msg = str(err.value)
-    assert "gk_evil_payload.run" in msg
+    assert "gk_evil_payload.run" in msg and "Lambda layer 'evil'" in msg
     assert "safe_mode=False" in msg and "custom_objects" in msg
     assert not marker.exists()
     assert module not in sys.modules

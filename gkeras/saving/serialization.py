@@ -119,7 +119,7 @@ def _refuse(name, config, found):
         + (f" (module {config.get('module')!r})"
            if isinstance(config, dict) and config.get("module") else "")
         + ": "
-        + (f"it is {found!r}, not a layer, model, loss, metric, optimizer, "
+        + (f"it is {_describe(found)}, not a layer, model, loss, metric, optimizer, "
            "initializer, regularizer, constraint, learning-rate schedule or "
            "activation. " if found is not None else "it is not a known "
            "gkeras/Keras modelling object. ")
@@ -127,6 +127,14 @@ def _refuse(name, config, found):
         "the file uses your own class or function, pass it in "
         "`custom_objects` or register it with "
         "`@gkeras.saving.register_keras_serializable()`.")
+
+
+def _describe(obj):
+    kind = "the class" if isinstance(obj, type) else "the function" \
+        if callable(obj) else "the object"
+    name = getattr(obj, "__qualname__", None) or type(obj).__name__
+    module = getattr(obj, "__module__", None)
+    return f"{kind} {module + '.' if module else ''}{name}"
 
 
 def _find_builtin(class_name, module=None, config=None):

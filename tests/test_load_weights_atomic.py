@@ -146,3 +146,18 @@ def test_set_weights_checks_everything_first():
     with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)"):
         model.set_weights(bad)
     _assert_unchanged(model, before)
+
+
+def test_optimizer_set_weights_checks_everything_first():
+    model = _model(3)
+    model.compile(optimizer="adam", loss="mse")
+    model.optimizer.build(model.trainable_weights)
+    before = [v.numpy().copy() for v in model.optimizer.variables]
+    bad = [np.full(b.shape, 3.0, b.dtype) for b in before]
+    bad[-1] = np.zeros((7,), before[-1].dtype)
+    with pytest.raises(ValueError, match="No variable was changed"):
+        model.optimizer.set_weights(bad)
+    with pytest.raises(ValueError, match="received 2 weights"):
+        model.optimizer.set_weights(bad[:2])
+    for v, b in zip(model.optimizer.variables, before):
+        np.testing.assert_array_equal(v.numpy(), b)

@@ -133,7 +133,8 @@ def test_lambda_cannot_import_a_module_the_file_names(tmp_path, fmt,
 @pytest.mark.parametrize("module,name", [
     ("os", "system"), ("builtins", "exec"), ("subprocess", "check_call"),
     ("gkeras.models", "load_model"), ("gkeras.utils", "get_file"),
-    ("keras.saving", "load_model")])
+    ("keras.saving", "load_model"), ("gkeras.activations", "deserialize"),
+    ("keras.losses", "get"), ("gkeras.metrics", "deserialize")])
 def test_lambda_refuses_non_tensor_functions(tmp_path, module, name):
     path = _save(_dense_model(), tmp_path, "keras")
     _edit_config(path, _add_lambda_to_sequential(_lambda_entry(module,
@@ -160,6 +161,16 @@ def test_lambda_named_function_opt_ins(tmp_path, payload_module):
                                2 * (x @ kernel + bias), rtol=1e-6)
     gkeras.models.load_model(path, safe_mode=False)
     assert marker.exists()  # the user opted in: the named module ran
+
+
+def test_lambda_with_activation_function_loads_in_safe_mode(tmp_path):
+    model = gkeras.Sequential([gkeras.Input((3,)),
+                               layers.Lambda(gkeras.activations.relu)])
+    path = _save(model, tmp_path, "keras")
+    loaded = gkeras.models.load_model(path)
+    x = np.array([[1.0, -2.0, 3.0]], "float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                               np.maximum(x, 0))
 
 
 def test_lambda_with_gkeras_op_loads_in_safe_mode(tmp_path):

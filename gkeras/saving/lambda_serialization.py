@@ -64,12 +64,18 @@ def _named_function(config, custom_objects, safe_mode):
     if not isinstance(name, str):
         raise ValueError(f"Unrecognised function config: {config!r}")
     namespace = _safe_namespace(module)
-    if namespace is not None:
-        mod = importlib.import_module(namespace)
-        obj = getattr(mod, name, None)
+    if namespace == "gkeras.ops":
+        obj = getattr(importlib.import_module(namespace), name, None)
         if inspect.isfunction(obj) and obj.__module__.startswith(
                 namespace):
             return obj
+    elif namespace is not None:
+        # Activations, losses, metrics: only their serializable functions
+        # (not the modules' `get`/`deserialize` helpers).
+        from gkeras.saving.serialization import _function_tables
+        table = _function_tables()["keras." + namespace.split(".")[1]]
+        if name in table:
+            return table[name]
     from gkeras.saving import safe_mode_enabled
     if safe_mode is None:
         safe_mode = safe_mode_enabled()

@@ -26,7 +26,7 @@ h5py = pytest.importorskip("h5py")
 SECRET_VALUE = 42.0
 
 
-# -- helpers -------------------------------------------------------------------
+# -- helpers ----------------------------------------------------------------------
 
 def _dense_model():
     return gkeras.Sequential([gkeras.Input((3,)), layers.Dense(2, name="d")])
@@ -218,7 +218,7 @@ def test_lambda_bytecode_refused_in_safe_mode(tmp_path, fmt):
     assert not marker.exists()
 
 
-# -- 2. only modelling classes are deserialized ---------------------------------
+# -- 2. only modelling classes are deserialized ------------------------------
 
 NON_MODELLING = ["load_model", "model_from_json", "clone_model",
                  "deserialize", "get_file", "save_model"]
@@ -354,7 +354,7 @@ def test_clone_model_rebuilds_the_users_own_lambda():
     np.testing.assert_allclose(clone.predict(x, verbose=0), 3 * x)
 
 
-# -- 3. no HDF5 external storage, links or virtual datasets ---------------------
+# -- 3. no HDF5 external storage, links or virtual datasets ------------------
 
 def _secret_raw(tmp_path, n):
     path = tmp_path / "secret.bin"

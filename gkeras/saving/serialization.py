@@ -4,6 +4,14 @@
 `{"module", "class_name", "config", "registered_name"}`;
 `deserialize_keras_object` reads that form, the Keras-2 form
 `{"class_name", "config"}`, and plain string names.
+
+Loading is allow-listed: a name resolves to a user object (registered, in
+`custom_objects` or a `custom_object_scope`), to a gkeras modelling class
+(layer, model, loss, metric, optimizer, initializer, regularizer,
+constraint, learning-rate schedule), or to a function Keras serializes by
+name (activations, losses, metrics). Any other gkeras attribute a file
+names (`load_model`, `get_file`, ...) is refused: a config must never make
+loading call library functions with arguments from the file.
 """
 
 import importlib
@@ -85,9 +93,18 @@ def _modelling_bases():
             Constraint, LearningRateSchedule)
 
 
+_TABLES = []
+
+
 def _function_tables():
     """{Keras module: {name: function}} of the functions Keras serializes
     by name (activations, losses, metrics), each from its own module."""
+    if not _TABLES:
+        _TABLES.append(_build_function_tables())
+    return _TABLES[0]
+
+
+def _build_function_tables():
     import inspect
     from gkeras import activations, losses, metrics
     loss_fns = {k: v for k, v in losses.ALL_OBJECTS_DICT.items()
@@ -119,10 +136,10 @@ def _refuse(name, config, found):
         + (f" (module {config.get('module')!r})"
            if isinstance(config, dict) and config.get("module") else "")
         + ": "
-        + (f"it is {_describe(found)}, not a layer, model, loss, metric, optimizer, "
-           "initializer, regularizer, constraint, learning-rate schedule or "
-           "activation. " if found is not None else "it is not a known "
-           "gkeras/Keras modelling object. ")
+        + (f"it is {_describe(found)}, not a layer, model, loss, metric, "
+           "optimizer, initializer, regularizer, constraint, learning-rate "
+           "schedule or activation. " if found is not None else
+           "it is not a known gkeras/Keras modelling object. ")
         + "A model file may only name modelling objects, for security. If "
         "the file uses your own class or function, pass it in "
         "`custom_objects` or register it with "

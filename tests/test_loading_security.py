@@ -26,7 +26,7 @@ h5py = pytest.importorskip("h5py")
 SECRET_VALUE = 42.0
 
 
-# -- helpers ----------------------------------------------------------------------
+# -- helpers ----------------------------------------------------------------
 
 def _dense_model():
     return gkeras.Sequential([gkeras.Input((3,)), layers.Dense(2, name="d")])

@@ -3,6 +3,7 @@ nohup, `| tee`): each epoch prints its header and the bar's final line
 once, with callback lines in between, nothing else; terminals and Jupyter
 keep the live bar."""
 
+import sys
 import time
 
 import numpy as np
@@ -23,6 +24,15 @@ class _Slow(callbacks.Callback):
         print(f"callback says: epoch {epoch} done")
 
 
+@pytest.fixture
+def piped(monkeypatch):
+    """stdout as in CI: captured (not a terminal), no Jupyter kernel (an
+    earlier test may have imported ipykernel), not PyCharm."""
+    monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert not progbar._dynamic_display()
+
+
 def _fit(verbose=1):
     model = gkeras.Sequential([gkeras.Input((3,)), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
@@ -31,9 +41,7 @@ def _fit(verbose=1):
               callbacks=[_Slow()])
 
 
-def test_piped_output_has_one_bar_line_per_epoch(capsys, monkeypatch):
-    monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
-    assert not progbar._dynamic_display()
+def test_piped_output_has_one_bar_line_per_epoch(capsys, piped):
     _fit()
     out = capsys.readouterr().out
     assert "\r" not in out
@@ -57,8 +65,7 @@ def test_terminal_keeps_the_live_bar(capsys, monkeypatch):
     assert "1/5" in out or "2/5" in out
 
 
-def test_predict_and_evaluate_piped(capsys, monkeypatch):
-    monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
+def test_predict_and_evaluate_piped(capsys, piped):
     model = gkeras.Sequential([gkeras.Input((3,)), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x = np.ones((40, 3), "float32")

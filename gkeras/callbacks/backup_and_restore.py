@@ -13,10 +13,20 @@ class BackupAndRestore(Callback):
     At the end of every epoch (or every `save_freq` batches) the model's
     weights and its optimizer's variables are written to
     `backup_dir/latest.weights.h5`, and the number of completed epochs to
-    `backup_dir/training_metadata.json`. When `fit` starts again with the
-    same callback (in a new process, after a crash or `SIGKILL`), it loads
-    that state and training continues from the first unfinished epoch, as
-    if it had never stopped (on the CPU, with the same seed, bit for bit).
+    `backup_dir/training_metadata.json`. With them go every random state a
+    training step draws from (Python's, NumPy's and gkeras's global
+    generators, each layer's `SeedGenerator`: Dropout, GaussianNoise,
+    recurrent dropout, augmentation) and the seed that fixes each epoch's
+    shuffling order. When `fit` starts again with the same callback (in a
+    new process, after a crash or `SIGKILL`), it restores all of it and
+    training continues where the backup was taken (with `save_freq=N`, in
+    the middle of the epoch, skipping the batches already trained on):
+    on the CPU the resumed run's weights equal those of an uninterrupted
+    run bit for bit, with Dropout, noise and shuffling, whatever seed the
+    new process set. (On the GPU the restored run is deterministic but
+    CuPy's random streams are re-seeded, so not bit-identical. With
+    `save_freq=N`, the metrics logged for the resumed epoch cover the
+    batches run after the resume.)
 
     Both files are written to temporary names and renamed into place; the
     epoch count is also stored inside the weights file, so weights and
@@ -58,6 +68,7 @@ class BackupAndRestore(Callback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
+        self._step_in_epoch = 0
         self._weights_path = os.path.join(self.backup_dir,
                                           "latest.weights.h5")
         self._training_metadata_path = os.path.join(
@@ -94,11 +105,30 @@ class BackupAndRestore(Callback):
         if optimizer is not None and not optimizer.built:
             # Slots must exist before their saved values can be loaded.
             optimizer.build(self.model.trainable_weights)
+        state = self._stored_state()
         self.model.load_weights(self._weights_path)
         epoch = self._stored_epoch()
         if epoch is not None:
             self._current_epoch = epoch
             self.model._initial_epoch = epoch
+        if state is not None:
+            from gkeras.callbacks import rng_state
+            rng_state.restore(self.model, state["rng"])
+            self.model._fit_seed = state["fit_seed"]
+            self.model._initial_step = state["step_in_epoch"]
+            self._batches_seen_since_last_saving = state["since_save"]
+            self._last_batch_seen = state["step_in_epoch"] - 1
+
+    def _stored_state(self):
+        """The random states and position saved with the weights (None in
+        a backup written by Keras or an older gkeras)."""
+        from gkeras.saving.file_io import open_h5_for_reading
+        with open_h5_for_reading(self._weights_path, "backup") as f:
+            raw = f.attrs.get("training_state")
+        if raw is None:
+            return None
+        return json.loads(raw.decode("utf8") if isinstance(raw, bytes)
+                          else raw)
 
     def _stored_epoch(self):
         from gkeras.saving.file_io import open_h5_for_reading
@@ -113,13 +143,21 @@ class BackupAndRestore(Callback):
             meta = meta.decode("utf8")
         return int(json.loads(meta)["epoch"])
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+        resumed = epoch == getattr(self.model, "_initial_epoch", None)
+        self._step_in_epoch = getattr(self.model, "_initial_step", 0) \
+            if resumed else 0
+
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         self._last_batch_seen = 0
+        self._step_in_epoch = 0
         if self.save_freq == "epoch":
             self._save_model()
 
     def on_train_batch_end(self, batch, logs=None):
+        self._step_in_epoch = batch + 1
         if self._should_save_on_batch(batch):
             self._save_model()
 
@@ -152,11 +190,18 @@ class BackupAndRestore(Callback):
                         shutil.copyfile(src, tmp)
         meta = json.dumps({"epoch": self._current_epoch,
                            "batch": self._last_batch_seen})
+        from gkeras.callbacks import rng_state
+        state = json.dumps({
+            "rng": rng_state.capture(self.model),
+            "fit_seed": getattr(self.model, "_fit_seed", None),
+            "step_in_epoch": getattr(self, "_step_in_epoch", 0),
+            "since_save": self._batches_seen_since_last_saving})
         h5py = h5py_module()
         with atomic_path(self._weights_path) as tmp:
             with h5py.File(tmp, "w") as f:
                 weights_h5.write(self.model, f)
                 f.attrs["training_metadata"] = meta
+                f.attrs["training_state"] = state
         with atomic_path(self._training_metadata_path) as tmp:
             with open(tmp, "w") as f:
                 f.write(meta)

@@ -385,16 +385,27 @@ class Layer:
                 f"Layer {self.name!r} expected {len(params)} weights, but "
                 f"received {len(weights)} input weights. Expected: "
                 f"{[(w.path, tuple(w.shape)) for w in params]}")
-        for p, w in zip(params, weights):
+        # Everything is checked and converted before anything is assigned,
+        # so a bad list leaves the layer (or model) unchanged.
+        values = []
+        for i, (p, w) in enumerate(zip(params, weights)):
             w = backend.to_numpy(w.data if isinstance(w, Tensor) else w)
             if tuple(np.shape(w)) != tuple(p.shape):
                 raise ValueError(
                     f"Layer {self.name!r} weight shape {tuple(p.shape)} is "
                     f"not compatible with provided weight shape "
-                    f"{tuple(np.shape(w))} (weight {p.path!r}).")
-        for p, w in zip(params, weights):
-            p.assign(backend.to_device(backend.to_numpy(
-                w.data if isinstance(w, Tensor) else w), dtype=p.dtype))
+                    f"{tuple(np.shape(w))} (weight #{i}, {p.path!r}). No "
+                    "weight was changed.")
+            try:
+                values.append(np.asarray(w, dtype=p.dtype))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"Layer {self.name!r}: weight #{i} ({p.path!r}, dtype "
+                    f"{p.dtype}) cannot take values of dtype "
+                    f"{np.asarray(w).dtype}. No weight was changed.") \
+                    from None
+        for p, w in zip(params, values):
+            p.assign(backend.to_device(w, dtype=p.dtype))
 
     def count_params(self):
         """Total number of scalars in the layer's weights."""

@@ -37,4 +37,7 @@ def clone_model(model, input_tensors=None, clone_function=None):
         raise NotImplementedError(
             "clone_model: `input_tensors` and `clone_function` are not "
             "supported yet; clone with the defaults.")
-    return deserialize_keras_object(serialize_keras_object(model))
+    # The config comes from a live model, not from a file: the user's own
+    # lambdas and vocabulary files are theirs to rebuild.
+    return deserialize_keras_object(serialize_keras_object(model),
+                                    safe_mode=False)

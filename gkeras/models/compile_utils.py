@@ -59,6 +59,29 @@ def _spread(spec, names, what):
     return [spec] * n
 
 
+def _check_loss_names(loss):
+    """Resolves every loss of a `compile(loss=...)` argument once, so a
+    misspelt name fails at `compile`, not at the first training step."""
+    from gkeras import losses as losses_module
+    if isinstance(loss, dict) and "class_name" not in loss:
+        for key, spec in loss.items():
+            try:
+                _check_loss_names(spec)
+            except ValueError as e:
+                raise ValueError(f"For output {key!r}: {e}") from None
+        return
+    if isinstance(loss, (list, tuple)):
+        for spec in loss:
+            _check_loss_names(spec)
+        return
+    if loss is None or callable(loss) and not isinstance(loss, str):
+        return
+    try:
+        losses_module.get(loss)
+    except ValueError as e:
+        raise ValueError(f"compile(loss={loss!r}): {e}") from None
+
+
 class CompileLoss:
     """The weighted sum of one loss per model output.
 
@@ -69,6 +92,7 @@ class CompileLoss:
     """
 
     def __init__(self, loss, loss_weights=None, output_names=None):
+        _check_loss_names(loss)
         self.loss = loss
         self.loss_weights = loss_weights
         self.output_names = output_names

@@ -99,6 +99,9 @@ class ArrayAdapter:
         x = _map(_to_host_array, x)
         y = _map(_to_host_array, y)
         sw = _map(_to_host_array, sample_weight)
+        _check_numeric(x, "x")
+        _check_numeric(y, "y")
+        _check_numeric(sw, "sample_weight")
         sizes = {int(a.shape[0]) for a in _leaves((x, y, sw))
                  if getattr(a, "ndim", 0) > 0}
         if len(sizes) > 1:
@@ -235,8 +238,12 @@ class GeneratorAdapter:
 
 def _as_batch(item):
     x, y, sw = unpack_x_y_sample_weight(item)
-    return (_map(_to_host_array, x), _map(_to_host_array, y),
-            _map(_to_host_array, sw))
+    batch = (_map(_to_host_array, x), _map(_to_host_array, y),
+             _map(_to_host_array, sw))
+    # A dtype look-up per array: no data is touched, nothing syncs.
+    for tree, label in zip(batch, ("x", "y", "sample_weight")):
+        _check_numeric(tree, f"{label} (of a batch from the data source)")
+    return batch
 
 
 def get_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
@@ -244,6 +251,7 @@ def get_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
     """Returns the adapter that fits `x` (and checks the arguments)."""
     if x is None:
         raise ValueError("No input data was given: pass `x`.")
+    check_batch_size(batch_size)
     if is_array_data(x) or isinstance(x, (list, tuple)) and x and all(
             isinstance(v, (int, float)) for v in x):
         return ArrayAdapter(x, y, sample_weight, batch_size=batch_size,
@@ -264,6 +272,43 @@ def get_adapter(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
         return GeneratorAdapter(x, steps=steps, shuffle=shuffle)
     raise ValueError(f"Unrecognized data type: x={type(x).__name__}. "
                      "Expected NumPy arrays, a generator, or a PyDataset.")
+
+
+def check_batch_size(batch_size):
+    """Raises a ValueError unless `batch_size` is None or a positive
+    integer (0 once silently meant 32, a negative size "no batches")."""
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(
+            batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(
+            "`batch_size` must be a positive integer (or None for the "
+            f"default of 32). Received: batch_size={batch_size!r}")
+
+
+def _check_numeric(tree, label):
+    """Raises a ValueError naming the input whose array holds strings or
+    Python objects, which no gkeras model computes with."""
+    def walk(s, where):
+        if isinstance(s, dict):
+            for k, v in s.items():
+                walk(v, f"{where}[{k!r}]")
+        elif isinstance(s, (list, tuple)):
+            for i, v in enumerate(s):
+                walk(v, f"{where}[{i}]")
+        elif s is not None:
+            kind = getattr(getattr(s, "dtype", None), "kind", None)
+            if kind in ("U", "S", "O"):
+                what = "strings" if kind in ("U", "S") else \
+                    "Python objects (ragged or mixed data?)"
+                raise ValueError(
+                    f"`{where}` is an array of dtype {s.dtype} ({what}), "
+                    f"shape {tuple(s.shape)}: gkeras models take numeric "
+                    "arrays. Convert it first, e.g. with "
+                    "`np.asarray(..., dtype='float32')`, and map text or "
+                    "categories to numbers (e.g. with a `StringLookup` or "
+                    "`TextVectorization` layer applied to the data).")
+    walk(tree, label)
 
 
 def train_validation_split(arrays, validation_split):

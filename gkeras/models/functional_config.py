@@ -2,8 +2,8 @@
 `inbound_nodes`, `input_layers`, `output_layers`) and back."""
 
 from gkeras.ops.symbolic import KerasTensor, map_structure
-from gkeras.saving.serialization import (deserialize_keras_object,
-                                         serialize_keras_object)
+from gkeras.saving.serialization import deserialize_layer, \
+    serialize_keras_object
 
 
 def _node_key(op, node_index):
@@ -80,7 +80,8 @@ def functional_from_config(cls, config, custom_objects=None):
     pending = []
     for lc in config["layers"]:
         name = lc.get("name") or lc["config"]["name"]
-        layer = deserialize_keras_object(lc, custom_objects=custom_objects)
+        layer = deserialize_layer(
+            lc, custom_objects, f"Functional model {config.get('name')!r}")
         created[name] = layer
         for node in lc.get("inbound_nodes", []):
             pending.append((layer, node))

@@ -254,14 +254,15 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from gkeras.saving.serialization import deserialize_keras_object
+        from gkeras.saving.serialization import deserialize_layer
         if isinstance(config, list):  # very old Keras: a bare layer list
             config = {"layers": config}
         model = cls(name=config.get("name"),
                     trainable=config.get("trainable", True))
         for lc in config["layers"]:
-            layer = deserialize_keras_object(lc,
-                                             custom_objects=custom_objects)
+            layer = deserialize_layer(
+                lc, custom_objects,
+                f"Sequential model {config.get('name')!r}")
             model.add(layer, rebuild=False)
         shape = config.get("build_input_shape")
         if model._input_layer is not None:

@@ -397,11 +397,15 @@ class Trainer:
             fit_seed = dist.bcast_object(fit_seed)
         self.stop_training = False
         self._initial_epoch = None
+        self._initial_step = 0
+        self._fit_seed = fit_seed
         self._prepare_step(adapter)
         callbacks.on_train_begin()
-        # BackupAndRestore sets `_initial_epoch` when it resumes a run.
+        # BackupAndRestore sets `_initial_epoch`, `_initial_step` (batches
+        # of that epoch already trained on) and `_fit_seed` when it resumes.
         if self._initial_epoch is not None:
             initial_epoch = self._initial_epoch
+        fit_seed = self._fit_seed
         logs = {}
         epoch = initial_epoch
         for epoch in range(initial_epoch, epochs):
@@ -411,7 +415,10 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step = -1
+            skip = self._initial_step if epoch == initial_epoch else 0
             for step, batch in enumerate(adapter.epoch(rng)):
+                if step < skip:
+                    continue  # trained on before the run was interrupted
                 callbacks.on_train_batch_begin(step)
                 if dist is not None:
                     batch = dist.shard_batch(batch)

@@ -677,12 +677,21 @@ class Optimizer:
                 "yet been built. Please call "
                 "`optimizer.build(trainable_variables)` to create the "
                 "optimizer weights before calling `set_weights()`.")
+        weights = list(weights)
+        if len(weights) != len(self._variables):
+            raise ValueError(
+                f"Optimizer {self.name!r} has {len(self._variables)} "
+                f"variables, received {len(weights)} weights. Expected: "
+                f"{[(v.path, tuple(v.shape)) for v in self._variables]}")
+        # All shapes are checked before any variable changes.
         for variable, weight in zip(self._variables, weights):
             if tuple(variable.shape) != tuple(np.shape(weight)):
                 raise ValueError(
                     f"Optimizer variable {variable.path} has shape "
                     f"{tuple(variable.shape)} not compatible with provided "
-                    f"weight shape {tuple(np.shape(weight))}.")
+                    f"weight shape {tuple(np.shape(weight))}. No variable "
+                    "was changed.")
+        for variable, weight in zip(self._variables, weights):
             variable.assign(weight)
         self._sync_host_state()
 

@@ -21,6 +21,13 @@ def safe_mode_enabled():
     return _SAFE_MODE[0]
 
 
+def in_safe_mode():
+    """The `safe_mode` of the load in progress: True or False inside
+    `load_model`/`deserialize_keras_object(..., safe_mode=...)`, None
+    outside any load (as Keras's `in_safe_mode`)."""
+    return _SAFE_MODE_SCOPES[-1] if _SAFE_MODE_SCOPES else None
+
+
 class safe_mode_scope:
     """Sets the safe mode for the deserialization inside a `with` block.
 

@@ -1,6 +1,10 @@
 """The Keras 3 `.keras` zip: `metadata.json`, `config.json` and
 `model.weights.h5`, stored uncompressed and in that order.
 
+Reading takes members by name into memory (nothing is extracted to disk)
+after checking their declared sizes, and checks the weights file for links
+and datasets that would read other files (`h5_safety`).
+
 `config.json` is the model's serialized config plus `build_config` (the
 input shape to build a subclassed model with) and `compile_config` (the
 arguments of `compile`, with the optimizer serialized); the weights file
@@ -10,6 +14,7 @@ has the Keras 3 object-tree layout of `weights_h5`, optimizer included.
 import datetime
 import io
 import json
+import os
 import zipfile
 
 from gkeras.saving import weights_h5
@@ -85,14 +90,33 @@ def _open_zip(filepath):
             f"zip archive, or it is truncated ({e}).") from None
 
 
+# A member above this many bytes must not expand more than 100-fold: Keras
+# and gkeras store members uncompressed, so only a decompression bomb
+# declares gigabytes for a few kilobytes in the archive.
+MEMBER_BOMB_FLOOR_BYTES = 1 << 26  # 64 MiB
+MEMBER_MAX_EXPANSION = 100
+
+
 def _member(zf, name, filepath):
+    """Reads one member into memory by name (never extracting to disk),
+    after checking its declared size."""
     try:
-        return zf.read(name)
+        info = zf.getinfo(name)
+        if info.file_size > MEMBER_BOMB_FLOOR_BYTES and info.file_size > \
+                MEMBER_MAX_EXPANSION * info.compress_size:
+            raise ModelFileError(
+                f"Not allowed: {name!r} in {label(filepath)} declares "
+                f"{info.file_size} bytes but only {info.compress_size} are "
+                "stored in the archive; refusing to load a potential "
+                "decompression bomb.")
+        with zf.open(info, "r") as f:
+            return f.read()
     except KeyError:
         raise ModelFileError(
             f"{label(filepath)} is not a complete `.keras` file: the "
             f"archive has no {name!r} (it holds {zf.namelist()}).") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError,
+            NotImplementedError) as e:
         raise ModelFileError(
             f"{label(filepath)}: could not read {name!r} from the archive; "
             f"the file is corrupt or truncated ({e}).") from None
@@ -124,24 +148,37 @@ def read(filepath, custom_objects=None, compile=True, safe_mode=True):
                     not model.optimizer.built:
                 model.optimizer.build(model.trainable_weights)
         weights = _member(zf, WEIGHTS, filepath)
+    with _open_weights(weights, filepath) as h5:
+        weights_h5.read(model, h5, filepath)
+    return model
+
+
+def _open_weights(data, filepath):
+    """The archive's weights file, opened in memory and checked for links
+    and datasets that would read other files."""
+    from gkeras.saving.h5_safety import check_h5_tree
     h5py = h5py_module()
     try:
-        h5 = h5py.File(io.BytesIO(weights), "r")
+        h5 = h5py.File(io.BytesIO(data), "r")
     except OSError as e:
         raise ModelFileError(
             f"{label(filepath)}: its `{WEIGHTS}` is not a readable HDF5 "
             f"file ({e}).") from None
-    with h5:
-        weights_h5.read(model, h5, filepath)
-    return model
+    try:
+        where = f"{os.fspath(filepath)}/{WEIGHTS}" if isinstance(
+            filepath, (str, os.PathLike)) else WEIGHTS
+        check_h5_tree(h5, where)
+    except BaseException:
+        h5.close()
+        raise
+    return h5
 
 
 def read_weights(model, filepath, skip_mismatch=False):
     """Loads only the weights of a `.keras` file into `model`."""
     with _open_zip(filepath) as zf:
         weights = _member(zf, WEIGHTS, filepath)
-    h5py = h5py_module()
-    with h5py.File(io.BytesIO(weights), "r") as h5:
+    with _open_weights(weights, filepath) as h5:
         weights_h5.read(model, h5, filepath, skip_mismatch=skip_mismatch)
 
 

@@ -230,8 +230,11 @@ def _subset_values(group, filepath):
             for n in names]
 
 
-def _set_layer_weights(layer, symbolic, values, skip_mismatch, where,
-                       filepath):
+def _plan_layer_weights(symbolic, values, skip_mismatch, where, filepath):
+    """The (variable, value) pairs of one layer, after checking shapes; a
+    mismatch raises (naming the weight, expected vs found) or, with
+    `skip_mismatch`, warns and skips that weight."""
+    planned = []
     for v, val in zip(symbolic, values):
         if tuple(v.shape) != tuple(np.shape(val)):
             msg = (f"Shape mismatch in {where}, weight {v.path!r}: the model "
@@ -241,12 +244,27 @@ def _set_layer_weights(layer, symbolic, values, skip_mismatch, where,
                 warnings.warn("Skipping loading weights for " + msg +
                               " (skip_mismatch=True)", stacklevel=4)
                 continue
-            raise ModelFileError(msg)
-        v.assign(np.asarray(val, dtype=v.dtype))
+            raise ModelFileError(msg + " The model was left unchanged.")
+        try:
+            planned.append((v, np.asarray(val, dtype=v.dtype)))
+        except (TypeError, ValueError):
+            raise ModelFileError(
+                f"{where}, weight {v.path!r}: {label(filepath)} holds "
+                f"{np.asarray(val).dtype} values that do not convert to "
+                f"{v.dtype}. The model was left unchanged.") from None
+    return planned
+
+
+def _assign_all(planned):
+    for v, val in planned:
+        v.assign(val)
 
 
 def read_weights_group(group, model, filepath, skip_mismatch=False):
-    """Loads a `model_weights` group by topological order (Keras's rule)."""
+    """Loads a `model_weights` group by topological order (Keras's rule).
+
+    Every weight is read and checked before any is assigned: on a
+    mismatch the model is left unchanged."""
     layers = [l for l in model.layers if _legacy_weights(l)]
     saved = []
     for name in load_attributes(group, "layer_names"):
@@ -260,6 +278,7 @@ def read_weights_group(group, model, filepath, skip_mismatch=False):
             f"layers with weights ({[l.name for l in layers]}), the file "
             f"has {len(saved)} ({saved}). Pass `by_name=True` to match "
             "layers by name.")
+    planned = []
     for k, (name, layer) in enumerate(zip(saved, layers)):
         values = _subset_values(group[name], filepath)
         symbolic = _legacy_weights(layer)
@@ -268,9 +287,11 @@ def read_weights_group(group, model, filepath, skip_mismatch=False):
                 f"Weight count mismatch for layer #{k} (named "
                 f"{layer.name!r} in the model, {name!r} in "
                 f"{label(filepath)}): the model expects {len(symbolic)} "
-                f"weights, the file holds {len(values)}.")
-        _set_layer_weights(layer, symbolic, values, skip_mismatch,
-                           f"layer #{k} (named {layer.name!r})", filepath)
+                f"weights, the file holds {len(values)}. The model was "
+                "left unchanged.")
+        planned += _plan_layer_weights(
+            symbolic, values, skip_mismatch,
+            f"layer #{k} (named {layer.name!r})", filepath)
     if "top_level_model_weights" in group:
         own = list(model._trainable_variables) + list(
             model._non_trainable_variables)
@@ -278,13 +299,16 @@ def read_weights_group(group, model, filepath, skip_mismatch=False):
         if len(values) != len(own):
             raise ModelFileError(
                 f"Model {model.name!r} has {len(own)} top-level weights, "
-                f"{label(filepath)} holds {len(values)}.")
-        _set_layer_weights(model, own, values, skip_mismatch,
-                           "the model's own weights", filepath)
+                f"{label(filepath)} holds {len(values)}. The model was "
+                "left unchanged.")
+        planned += _plan_layer_weights(own, values, skip_mismatch,
+                                       "the model's own weights", filepath)
+    _assign_all(planned)
 
 
 def read_weights_group_by_name(group, model, filepath, skip_mismatch=False):
-    """Loads a `model_weights` group by matching layer names."""
+    """Loads a `model_weights` group by matching layer names (all checked
+    before any is assigned)."""
     by_name = {}
     for layer in model._flatten_layers() if hasattr(
             model, "_flatten_layers") else model.layers:
@@ -293,6 +317,7 @@ def read_weights_group_by_name(group, model, filepath, skip_mismatch=False):
         by_name.setdefault(layer.name, [])
         if layer not in by_name[layer.name]:
             by_name[layer.name].append(layer)
+    planned = []
     for name in load_attributes(group, "layer_names"):
         values = _subset_values(
             require(group, name, filepath, "Keras HDF5 weights file"),
@@ -307,9 +332,10 @@ def read_weights_group_by_name(group, model, filepath, skip_mismatch=False):
                     warnings.warn("Skipping loading of weights: " + msg,
                                   stacklevel=3)
                     continue
-                raise ModelFileError(msg)
-            _set_layer_weights(layer, symbolic, values, skip_mismatch,
-                               f"layer {name!r}", filepath)
+                raise ModelFileError(msg + " The model was left unchanged.")
+            planned += _plan_layer_weights(symbolic, values, skip_mismatch,
+                                           f"layer {name!r}", filepath)
+    _assign_all(planned)
 
 
 def read_model(h5file, filepath, custom_objects=None, compile=True,

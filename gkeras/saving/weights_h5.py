@@ -196,10 +196,17 @@ def _read_group(h5file, path):
 def read(model, h5file, filepath=None, skip_mismatch=False):
     """Loads the values of an open Keras 3 weights file into `model`.
 
+    Every variable is read and checked (count and shape) before any is
+    assigned, so a file that does not match leaves the model untouched.
+    Layers with their own `load_own_variables` (user layers, lookup
+    tables) run after the checks; if one raises, the variables of every
+    object already loaded are put back.
+
     Raises:
         ModelFileError: when the file does not match the model (and
-            `skip_mismatch` is False); with `skip_mismatch` a warning
-            lists the objects left as they were.
+            `skip_mismatch` is False), naming the first mismatching object
+            and variable with expected vs found; with `skip_mismatch` a
+            warning lists the objects left as they were.
     """
     if "vars" not in h5file and "layers" not in h5file:
         raise ModelFileError(
@@ -208,21 +215,33 @@ def read(model, h5file, filepath=None, skip_mismatch=False):
             "a file whose name does not end in `.weights.h5`.")
     from gkeras.optimizers.base_optimizer import Optimizer
     failures = []
+    assignments = []   # (variable, value already cast to its dtype)
+    custom = []        # (object, store) for `load_own_variables`
+    optimizers = []
     for path, obj in walk(model):
         store = _read_group(h5file, path)
         try:
             if isinstance(obj, Optimizer):
-                _load_optimizer(model, obj, store)
+                planned = _plan_optimizer(model, obj, store)
+                if planned:
+                    optimizers.append(obj)
             elif _has_custom(obj, "load_own_variables"):
-                obj.load_own_variables(store)
+                custom.append((obj, store))
+                continue
             else:
-                _load_layer(obj, store)
+                planned = _plan_layer(obj, store)
         except (ValueError, TypeError) as e:
             if not skip_mismatch:
                 raise ModelFileError(
                     f"Could not load {label(filepath)} into model "
-                    f"{model.name!r}: at `{path or '/'}`: {e}") from None
+                    f"{model.name!r}: at `{path or '/'}`: {e} The model was "
+                    "left unchanged.") from None
             failures.append((path or "/", str(e)))
+            continue
+        assignments.extend(planned)
+    _apply(assignments, custom)
+    for opt in optimizers:
+        opt._sync_host_state()
     if failures:
         warnings.warn(
             f"Skipped loading {len(failures)} objects from "
@@ -230,7 +249,31 @@ def read(model, h5file, filepath=None, skip_mismatch=False):
             + "; ".join(f"{p}: {m}" for p, m in failures), stacklevel=3)
 
 
-def _load_layer(layer, store):
+def _apply(assignments, custom):
+    """Assigns the checked values, then runs the objects' own loaders; on
+    an error in a loader every variable touched is restored."""
+    if not custom:
+        for variable, value in assignments:
+            variable.assign(value)
+        return
+    touched = [v for v, _ in assignments]
+    for obj, _ in custom:
+        touched.extend(own_variables(obj))
+    saved = [(v, _to_host(v).copy()) for v in touched]
+    try:
+        for variable, value in assignments:
+            variable.assign(value)
+        for obj, store in custom:
+            obj.load_own_variables(store)
+    except BaseException:
+        for variable, value in saved:
+            variable.assign(value)
+        raise
+
+
+def _plan_layer(layer, store):
+    """The (variable, value) pairs to load into `layer`, after checking
+    count and shapes; raises ValueError naming what does not match."""
     variables = own_variables(layer)
     if len(store) != len(variables):
         if not variables and not layer.built:
@@ -250,35 +293,41 @@ def _load_layer(layer, store):
         raise ValueError(f"Layer {layer.name!r}: the variables are not "
                          f"numbered 0..{len(variables) - 1} in the file "
                          f"(found {sorted(store)}).")
-    for v, val in zip(variables, values):
-        _assign(v, val, layer.name)
+    return [_checked(v, val, layer.name) for v, val in zip(variables,
+                                                             values)]
 
 
-def _assign(variable, value, owner):
+def _checked(variable, value, owner):
     if tuple(np.shape(value)) != tuple(variable.shape):
         raise ValueError(
             f"{owner!r}: variable {variable.path!r} has shape "
             f"{tuple(variable.shape)}, the file holds shape "
             f"{tuple(np.shape(value))}.")
-    variable.assign(np.asarray(value, dtype=variable.dtype))
+    try:
+        return variable, np.asarray(value, dtype=variable.dtype)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{owner!r}: variable {variable.path!r} has dtype "
+            f"{variable.dtype}, the file holds {np.asarray(value).dtype} "
+            "values that do not convert.") from None
 
 
-def _load_optimizer(model, optimizer, store):
+def _plan_optimizer(model, optimizer, store):
     if not store:
-        return
+        return []
     trainable = getattr(model, "trainable_weights", [])
     if not optimizer.built and len(store) > len(optimizer.variables) and \
             trainable:
         # Slots exist only once built; building here lets a reloaded model
-        # continue training with its saved optimizer state.
+        # continue training with its saved optimizer state (a fresh build
+        # is the state an unbuilt optimizer stands for).
         optimizer.build(trainable)
     if len(store) != len(optimizer.variables):
         warnings.warn(
             f"Skipping variable loading for optimizer "
             f"'{optimizer.name}', because it has "
             f"{len(optimizer.variables)} variables whereas the saved "
-            f"optimizer has {len(store)} variables.", stacklevel=4)
-        return
-    for i, v in enumerate(optimizer.variables):
-        _assign(v, store[str(i)], optimizer.name)
-    optimizer._sync_host_state()
+            f"optimizer has {len(store)} variables.", stacklevel=5)
+        return []
+    return [_checked(v, store[str(i)], optimizer.name)
+            for i, v in enumerate(optimizer.variables)]

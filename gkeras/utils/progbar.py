@@ -9,6 +9,9 @@ import numpy as np
 
 
 def _dynamic_display():
+    """True where a bar can redraw in place: a terminal, Jupyter, PyCharm.
+    Elsewhere (a file, a pipe, CI logs) only the final line of each bar is
+    printed."""
     out = sys.stdout
     return bool((hasattr(out, "isatty") and out.isatty())
                 or "ipykernel" in sys.modules
@@ -29,7 +32,9 @@ class Progbar:
     Args:
         target: total number of steps expected, None if unknown.
         width: bar width in characters.
-        verbose: 0 (silent), 1 (animated bar), 2 (one line when done).
+        verbose: 0 (silent), 1 (animated bar; where stdout is neither a
+            terminal nor Jupyter, only the bar's final line), 2 (one line
+            when done).
         interval: minimum seconds between redraws.
         stateful_metrics: names of values shown as given (not averaged).
         unit_name: name of a step (`"step"` or `"sample"`).
@@ -80,7 +85,8 @@ class Progbar:
         now = time.time()
         per_step = self._step_time(current, now)
         if self.verbose == 1:
-            if now - self._last_draw < self.interval and not finalize:
+            if not finalize and (not self._dynamic or
+                                 now - self._last_draw < self.interval):
                 return
             self._draw(current, now, per_step, finalize)
         elif self.verbose == 2 and finalize and self.target:
@@ -131,9 +137,9 @@ class Progbar:
             per_step, self.unit_name) + self._values_text()
         width = len(plain_bar) + len(info_plain)
         # "\r" redraws in place in terminals and notebooks; piped output
-        # (logs, CI) gets one line per update instead.
-        msg = ("\r" if self._dynamic else "\n") + bar + info
-        if self._prev_width > width:
+        # (logs, CI) gets only the final line, written once.
+        msg = ("\r" if self._dynamic else "") + bar + info
+        if self._dynamic and self._prev_width > width:
             msg += " " * (self._prev_width - width)
         if finalize:
             msg += "\n"

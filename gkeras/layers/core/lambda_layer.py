@@ -83,12 +83,15 @@ class Lambda(Layer):
     def from_config(cls, config, custom_objects=None, safe_mode=None):
         from gkeras.saving.lambda_serialization import deserialize_function
         config = dict(config)
-        config["function"] = deserialize_function(
-            config["function"], custom_objects, safe_mode)
-        if isinstance(config.get("output_shape"), dict):
-            config["output_shape"] = deserialize_function(
-                config["output_shape"], custom_objects, safe_mode)
-        if isinstance(config.get("mask"), dict):
-            config["mask"] = deserialize_function(config["mask"],
-                                                  custom_objects, safe_mode)
+        try:
+            config["function"] = deserialize_function(
+                config["function"], custom_objects, safe_mode)
+            for key in ("output_shape", "mask"):
+                if isinstance(config.get(key), dict):
+                    config[key] = deserialize_function(
+                        config[key], custom_objects, safe_mode)
+        except ValueError as e:
+            # Name the layer: a model may hold many Lambdas.
+            raise type(e)(f"Lambda layer {config.get('name')!r}: {e}") \
+                from None
         return super().from_config(config)

@@ -161,6 +161,17 @@ class _IndexLookup(Layer):
                 f"'tf_idf'. Received: output_mode={self.output_mode!r} and "
                 f"idf_weights={idf_weights}")
         if isinstance(vocabulary, str):
+            from gkeras.saving import in_safe_mode
+            if in_safe_mode():
+                # A model file naming a local file would copy it into the
+                # model (and into every later save of it).
+                raise ValueError(
+                    f"{name}: requested the loading of a vocabulary file "
+                    "outside of the model file. This carries a potential "
+                    "risk of loading arbitrary and sensitive files and thus "
+                    "it is disallowed by default. If you trust the source of "
+                    "the model file, pass `safe_mode=False` to the loading "
+                    f"function. Vocabulary file: {vocabulary!r}")
             if self.output_mode == "tf_idf":
                 raise ValueError(
                     f"{name}: output_mode 'tf_idf' does not support loading "

@@ -13,4 +13,5 @@ from gkeras.callbacks.learning_rate_scheduler import LearningRateScheduler  # no
 from gkeras.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
 from gkeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401,E501
 from gkeras.callbacks.remote_monitor import RemoteMonitor  # noqa: F401
+from gkeras.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
 from gkeras.callbacks.tensorboard import TensorBoard  # noqa: F401

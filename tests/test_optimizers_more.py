@@ -1,0 +1,627 @@
+"""Adafactor, Lamb, Muon, ScheduleFreeAdamW, MultiOptimizer/OptimizerMap,
+EMA (`use_ema`) and the SwapEMAWeights callback.
+
+References: a NumPy float64 reimplementation of each of Keras 3.15's update
+rules (written from its source, not from gkeras), trajectories recorded
+from Keras 3.15.1 (tests/fixtures/optimizer_trajectories_keras315.json,
+made by running `_scenario` below on `keras` with KERAS_BACKEND=jax), and
+Keras's variable layouts (the order of the saved optimizer state)."""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import gkeras
+from gkeras import optimizers
+
+HERE = os.path.dirname(__file__)
+with open(os.path.join(HERE, "fixtures",
+                       "optimizer_trajectories_keras315.json")) as f:
+    KERAS_TRAJ = json.load(f)
+
+CONFIGS = {
+    "adafactor": ("Adafactor", {"learning_rate": 0.05}),
+    "adafactor_sched": ("Adafactor", {"learning_rate": "sched",
+                                      "clip_threshold": 0.5,
+                                      "epsilon_2": 0.01}),
+    "adafactor_norel": ("Adafactor", {"learning_rate": 0.5,
+                                      "relative_step": False,
+                                      "beta_2_decay": -0.5}),
+    "lamb": ("Lamb", {"learning_rate": 0.01}),
+    "lamb_wd": ("Lamb", {"learning_rate": 0.02, "beta_1": 0.8,
+                         "weight_decay": 0.1, "epsilon": 1e-3}),
+    "muon": ("Muon", {"learning_rate": 0.02}),
+    "muon_plain": ("Muon", {"learning_rate": 0.01, "nesterov": False,
+                            "rms_rate": None, "ns_steps": 3,
+                            "adam_lr_ratio": 0.5, "weight_decay": 0.1,
+                            "adam_weight_decay": 0.0,
+                            "exclude_layers": ["k2"]}),
+    "sfadamw": ("ScheduleFreeAdamW", {"learning_rate": 0.01}),
+    "sfadamw_warm": ("ScheduleFreeAdamW", {"learning_rate": 0.05,
+                                           "warmup_steps": 3, "beta_1": 0.5,
+                                           "weight_decay": 0.01}),
+    "adam_ema": ("Adam", {"learning_rate": 0.1, "use_ema": True,
+                          "ema_momentum": 0.8}),
+    "sgd_ema_overwrite": ("SGD", {"learning_rate": 0.1, "momentum": 0.5,
+                                  "use_ema": True, "ema_momentum": 0.5,
+                                  "ema_overwrite_frequency": 2}),
+}
+SHAPES = [("k1", (3, 4)), ("b1", (4,)), ("k2", (5, 2)), ("emb", (6, 3))]
+
+
+def _scenario(K, cls_name, kw, steps=4, dtype="float32"):
+    """The run recorded on Keras (K is `keras` or `gkeras`): fixed initial
+    values and gradients, `steps` calls of `apply`."""
+    rng = np.random.default_rng(0)
+    init = [rng.normal(size=s).astype(dtype) for _, s in SHAPES]
+    grads = [[rng.normal(size=s).astype(dtype) for _, s in SHAPES]
+             for _ in range(steps)]
+    kw = dict(kw)
+    if kw.get("learning_rate") == "sched":
+        kw["learning_rate"] = K.optimizers.schedules.ExponentialDecay(
+            0.3, 2, 0.5)
+    variables = [K.Variable(v, name=n, dtype=dtype)
+                 for v, (n, _) in zip(init, SHAPES)]
+    opt = getattr(K.optimizers, cls_name)(**kw)
+    for g in grads:
+        opt.apply(g, variables)
+    return init, grads, variables, opt
+
+
+@pytest.mark.parametrize("key", sorted(CONFIGS))
+def test_matches_recorded_keras_trajectory(key):
+    cls_name, kw = CONFIGS[key]
+    _, _, variables, opt = _scenario(gkeras, cls_name, kw)
+    want = KERAS_TRAJ[key]
+    for v, w in zip(variables, want["vars"]):
+        np.testing.assert_allclose(v.numpy(), np.array(w), rtol=1e-5,
+                                   atol=2e-6, err_msg=key)
+    # The saved state has Keras's layout (count, order and shapes).
+    assert [list(v.shape) for v in opt.variables] == want["opt_shapes"]
+    assert [str(v.dtype) for v in opt.variables][1:] == \
+        want["opt_dtypes"][1:]
+
+
+# ------------------------------------------------ NumPy float64 references
+def _rms(x):
+    return np.sqrt(np.mean(x * x))
+
+
+def np_adafactor(ws, grads, lr, beta_2_decay=-0.8, eps1=1e-30, eps2=1e-3,
+                 clip=1.0, relative_step=True):
+    ws = [w.copy() for w in ws]
+    r = [np.zeros(w.shape[:-1]) if w.ndim >= 2 else None for w in ws]
+    c = [np.zeros(w.shape[:-2] + w.shape[-1:]) if w.ndim >= 2 else None
+         for w in ws]
+    v = [np.zeros_like(w) for w in ws]
+    for t, gs in enumerate(grads, 1):
+        for i, (w, g) in enumerate(zip(ws, gs)):
+            lr_t = min(lr, 1 / math.sqrt(t)) if relative_step else lr
+            rho = min(lr_t, 1 / math.sqrt(t))
+            alpha = max(eps2, _rms(w)) * rho
+            reg = g * g + eps1
+            b = 1 - t ** beta_2_decay
+            if w.ndim >= 2:
+                r[i] = b * r[i] + (1 - b) * reg.mean(-1)
+                c[i] = b * c[i] + (1 - b) * reg.mean(-2)
+                v[i] = (r[i] / r[i].mean(-1, keepdims=True))[..., None] * \
+                    c[i][..., None, :]
+            else:
+                v[i] = b * v[i] + (1 - b) * reg
+            u = g / np.sqrt(v[i])
+            u = u / max(1.0, _rms(u) / clip)
+            ws[i] = w - alpha * u
+    return ws
+
+
+def np_lamb(ws, grads, lr, b1=0.9, b2=0.999, eps=1e-7, wd=None):
+    ws = [w.copy() for w in ws]
+    m = [np.zeros_like(w) for w in ws]
+    v = [np.zeros_like(w) for w in ws]
+    for t, gs in enumerate(grads, 1):
+        for i, g in enumerate(gs):
+            if wd:
+                ws[i] = ws[i] - ws[i] * wd * lr
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            upd = (m[i] / (1 - b1 ** t)) / (np.sqrt(v[i] / (1 - b2 ** t))
+                                             + eps)
+            wn, un = np.linalg.norm(ws[i]), np.linalg.norm(upd)
+            ratio = wn / un if wn > 0 and un > 0 else 1.0
+            ws[i] = ws[i] - ratio * lr * upd
+    return ws
+
+
+def _ns5(x, steps, a=3.4445, b=-4.7750, c=2.0315):
+    tall = x.shape[0] > x.shape[1]
+    if tall:
+        x = x.T
+    x = x / (np.linalg.norm(x) + 1e-7)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+def np_muon(ws, names, grads, lr, momentum=0.95, nesterov=True, ns_steps=5,
+            rms_rate=0.2, adam_lr_ratio=1.0, b1=0.9, b2=0.999, eps=1e-7,
+            wd=0.004, adam_wd=0.004, exclude=()):
+    ws = [w.copy() for w in ws]
+    m = [np.zeros_like(w) for w in ws]
+    v = [np.zeros_like(w) for w in ws]
+    adam = [w.ndim != 2 or "embedding" in n or any(e in n for e in exclude)
+            for w, n in zip(ws, names)]
+    for t, gs in enumerate(grads, 1):
+        for i, g in enumerate(gs):
+            decay = adam_wd if adam[i] else wd
+            if decay:
+                ws[i] = ws[i] - ws[i] * decay * lr
+            if adam[i]:
+                alr = lr * adam_lr_ratio
+                m[i] = m[i] + (g - m[i]) * (1 - b1)
+                v[i] = v[i] + (g * g - v[i]) * (1 - b2)
+                alpha = alr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+                ws[i] = ws[i] - alpha * m[i] / (np.sqrt(v[i]) + eps)
+            else:
+                m[i] = momentum * m[i] + g
+                d = g + momentum * m[i] if nesterov else m[i]
+                u = lr * _ns5(d, ns_steps)
+                if rms_rate is not None:
+                    u = u * math.sqrt(max(u.shape)) * rms_rate
+                ws[i] = ws[i] - u
+    return ws
+
+
+def np_sfadamw(ws, grads, lr, b1=0.9, b2=0.999, eps=1e-8, warmup=0):
+    ys = [w.copy() for w in ws]
+    z = [w.copy() for w in ws]
+    v = [np.zeros_like(w) for w in ws]
+    for t, gs in enumerate(grads, 1):
+        lr_t = lr * min(t / warmup, 1.0) if warmup else lr
+        for i, g in enumerate(gs):
+            x = (ys[i] - (1 - b1) * z[i]) / b1
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            z[i] = z[i] - lr_t * g / (np.sqrt(v[i] / (1 - b2 ** t)) + eps)
+            x = (1 - 1 / t) * x + (1 / t) * z[i]
+            ys[i] = (1 - b1) * z[i] + b1 * x
+    return ys
+
+
+# Learning rates exactly representable in float32 (the optimizer keeps
+# its rate in a float32 variable, as Keras).
+NUMPY_CASES = {
+    "adafactor": ("Adafactor", {"learning_rate": 0.25},
+                  lambda w, n, g: np_adafactor(w, g, 0.25)),
+    "adafactor_norel": ("Adafactor", {"learning_rate": 0.5,
+                                      "relative_step": False,
+                                      "clip_threshold": 0.25,
+                                      "beta_2_decay": -0.5},
+                        lambda w, n, g: np_adafactor(
+                            w, g, 0.5, beta_2_decay=-0.5, clip=0.25)),
+    "lamb": ("Lamb", {"learning_rate": 0.0625, "weight_decay": 0.125},
+             lambda w, n, g: np_lamb(w, g, 0.0625, wd=0.125)),
+    "muon": ("Muon", {"learning_rate": 0.03125},
+             lambda w, n, g: np_muon(w, n, g, 0.03125)),
+    "muon_plain": ("Muon", {"learning_rate": 0.0625, "nesterov": False,
+                            "rms_rate": None, "ns_steps": 2,
+                            "adam_lr_ratio": 0.5, "exclude_layers": ["k2"],
+                            "momentum": 0.5},
+                   lambda w, n, g: np_muon(w, n, g, 0.0625, momentum=0.5,
+                                           nesterov=False, ns_steps=2,
+                                           rms_rate=None, adam_lr_ratio=0.5,
+                                           exclude=("k2",))),
+    "sfadamw": ("ScheduleFreeAdamW", {"learning_rate": 0.0625,
+                                      "warmup_steps": 3, "beta_1": 0.75},
+                lambda w, n, g: np_sfadamw(w, g, 0.0625, b1=0.75,
+                                           warmup=3)),
+}
+
+
+@pytest.mark.parametrize("key", sorted(NUMPY_CASES))
+def test_update_rule_vs_numpy_float64(key):
+    cls_name, kw, ref = NUMPY_CASES[key]
+    init, grads, variables, _ = _scenario(gkeras, cls_name, kw, steps=6,
+                                          dtype="float64")
+    want = ref([np.array(w) for w in init], [n for n, _ in SHAPES], grads)
+    for v, w in zip(variables, want):
+        assert v.numpy().dtype == np.float64
+        np.testing.assert_allclose(v.numpy(), w, rtol=1e-10, atol=1e-12,
+                                   err_msg=key)
+
+
+def test_variable_names_follow_keras():
+    v = [gkeras.Variable(np.zeros((2, 3), "float32"), name="k"),
+         gkeras.Variable(np.zeros((3,), "float32"), name="b")]
+    names = {}
+    for cls in (optimizers.Adafactor, optimizers.Lamb, optimizers.Muon,
+                optimizers.ScheduleFreeAdamW, optimizers.Adam,
+                optimizers.Adadelta, optimizers.Nadam, optimizers.Ftrl):
+        opt = cls()
+        opt.build(v)
+        names[cls.__name__] = [x.name for x in opt.variables]
+    # Read off Keras 3.15.1 (JAX).
+    assert names["Adafactor"] == ["iteration", "learning_rate", "k", "k",
+                                  "k_velocity", "b", "b", "b_velocity"]
+    assert names["Lamb"] == names["ScheduleFreeAdamW"] == names["Adam"] == [
+        "iteration", "learning_rate", "k_momentum", "k_velocity",
+        "b_momentum", "b_velocity"]
+    assert names["Muon"] == ["iteration", "learning_rate", "k_momentum",
+                             "b_momentum", "b_velocity"]
+    assert names["Adadelta"] == [
+        "iteration", "learning_rate", "k_accumulated_grad",
+        "k_accumulated_delta_var", "b_accumulated_grad",
+        "b_accumulated_delta_var"]
+    assert names["Nadam"] == ["iteration", "learning_rate", "k_momentum",
+                              "k_velocity", "b_momentum", "b_velocity",
+                              "variable"]
+    assert names["Ftrl"] == ["iteration", "learning_rate", "k_accumulator",
+                             "k_linear", "b_accumulator", "b_linear"]
+    opt = optimizers.Adam(use_ema=True, gradient_accumulation_steps=2)
+    opt.build(v)
+    assert [x.name for x in opt.variables][2:6] == [
+        "k_average", "b_average", "k_gradient_accumulator",
+        "b_gradient_accumulator"]
+    emb = gkeras.layers.Embedding(5, 2)
+    emb.build((None,))
+    muon = optimizers.Muon(exclude_layers=["skip_me"])
+    assert muon._should_use_adamw(emb.embeddings)
+    assert not optimizers.Muon(exclude_embeddings=False)._should_use_adamw(
+        emb.embeddings)
+    k = gkeras.Variable(np.zeros((2, 2), "float32"), name="k")
+    k.path = "skip_me/kernel"
+    assert muon._should_use_adamw(k)
+    assert optimizers.ScheduleFreeAdamW().name.startswith(
+        "schedule_free_adam_w")
+
+
+# Default configs of Keras 3.15.1 (JAX), minus the name.
+KERAS_DEFAULT_CONFIGS = {
+    "Adafactor": {"learning_rate": 0.0010000000474974513,
+                  "beta_2_decay": -0.8, "epsilon_1": 1e-30,
+                  "epsilon_2": 0.001, "clip_threshold": 1.0,
+                  "relative_step": True},
+    "Lamb": {"learning_rate": 0.0010000000474974513, "beta_1": 0.9,
+             "beta_2": 0.999, "epsilon": 1e-07},
+    "Muon": {"learning_rate": 0.0010000000474974513, "weight_decay": 0.004,
+             "adam_beta_1": 0.9, "adam_beta_2": 0.999, "epsilon": 1e-07,
+             "exclude_layers": [], "muon_a": 3.4445, "muon_b": -4.775,
+             "muon_c": 2.0315, "adam_lr_ratio": 1, "momentum": 0.95,
+             "ns_steps": 5, "nesterov": True, "exclude_embeddings": True,
+             "adam_weight_decay": 0.004, "rms_rate": 0.2},
+    "ScheduleFreeAdamW": {"learning_rate": 0.0024999999441206455,
+                          "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-08,
+                          "warmup_steps": 0},
+}
+BASE_DEFAULTS = {"weight_decay": None, "clipnorm": None,
+                 "global_clipnorm": None, "clipvalue": None,
+                 "use_ema": False, "ema_momentum": 0.99,
+                 "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                 "gradient_accumulation_steps": None}
+
+
+@pytest.mark.parametrize("cls_name", sorted(KERAS_DEFAULT_CONFIGS))
+def test_configs_match_keras_and_round_trip(cls_name):
+    opt = getattr(optimizers, cls_name)()
+    cfg = opt.get_config()
+    name = cfg.pop("name")
+    assert name.startswith({"Adafactor": "adafactor", "Lamb": "lamb",
+                            "Muon": "muon", "ScheduleFreeAdamW":
+                            "schedule_free_adam_w"}[cls_name])
+    want = {**BASE_DEFAULTS, **KERAS_DEFAULT_CONFIGS[cls_name]}
+    assert set(cfg) == set(want)
+    for k, v in want.items():
+        if isinstance(v, float):
+            assert cfg[k] == pytest.approx(v, rel=1e-6), k
+        else:
+            assert cfg[k] == v, k
+    again = optimizers.deserialize(optimizers.serialize(opt))
+    assert type(again) is type(opt)
+    assert again.get_config() == opt.get_config()
+    assert type(optimizers.get(cls_name.lower())) is type(opt)
+
+
+def test_argument_errors():
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.Lamb(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency"):
+        optimizers.Adafactor(use_ema=True, ema_overwrite_frequency=0.5)
+    with pytest.raises(ValueError, match="not recognized"):
+        optimizers.Muon(bogus=1)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        optimizers.Muon().zeropower_via_newtonschulz5(np.zeros(3), 5)
+
+
+# ------------------------------------------------------------ MultiOptimizer
+def _dense_model():
+    model = gkeras.Sequential([gkeras.Input((3,)), gkeras.layers.Dense(4),
+                               gkeras.layers.Dense(2)])
+    return model
+
+
+def test_multi_optimizer_dispatch_and_layout():
+    model = _dense_model()
+    sgd, adam = optimizers.SGD(0.5), optimizers.Adam(0.25)
+    multi = optimizers.MultiOptimizer(
+        optimizers.OptimizerMap(sgd, {".*bias": adam}), name="multi")
+    var = model.trainable_variables
+    rng = np.random.default_rng(1)
+    before = [v.numpy().copy() for v in var]
+    grads = [rng.normal(size=v.shape).astype("float32") for v in var]
+    multi.apply(grads, var)
+    # Kernels: one SGD step; biases: one Adam step (first step: -lr*sign).
+    for b, g, v in zip(before, grads, var):
+        if v.name == "kernel":
+            np.testing.assert_allclose(v.numpy(), b - 0.5 * g, rtol=1e-6)
+        else:
+            np.testing.assert_allclose(v.numpy(), b - 0.25 * np.sign(g),
+                                       rtol=1e-4)
+    assert int(multi.iterations.numpy()) == 1
+    assert int(adam.iterations.numpy()) == int(sgd.iterations.numpy()) == 1
+    # Keras 3.15.1's layout: own iteration/learning_rate, then each inner
+    # optimizer's (map values first, then the default).
+    m = model.name
+    d1, d2 = model.layers[0].name, model.layers[1].name
+    assert [v.path for v in multi.variables] == [
+        "multi/iteration", "multi/learning_rate", f"{adam.name}/iteration",
+        f"{adam.name}/learning_rate",
+        f"{adam.name}/{m}_{d1}_bias_momentum",
+        f"{adam.name}/{m}_{d1}_bias_velocity",
+        f"{adam.name}/{m}_{d2}_bias_momentum",
+        f"{adam.name}/{m}_{d2}_bias_velocity",
+        f"{sgd.name}/iteration", f"{sgd.name}/learning_rate"]
+    with pytest.raises(AttributeError, match="sub-optimizers"):
+        multi.learning_rate
+    with pytest.raises(ValueError, match="Multiple optimizers"):
+        optimizers.OptimizerMap(sgd, {".*": adam, "dense.*": sgd})[
+            "dense/bias"]
+    m = optimizers.OptimizerMap(sgd)
+    with pytest.raises(ValueError, match="MultiOptimizer"):
+        m["x"] = multi
+    with pytest.raises(TypeError, match="default_optimizer"):
+        optimizers.OptimizerMap("sgd")
+
+
+def test_multi_optimizer_config_matches_keras_and_round_trips():
+    multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        optimizers.SGD(0.1, name="sgd"),
+        {".*bias": optimizers.Adam(0.01, name="adam")}), name="multi")
+    cfg = optimizers.serialize(multi)
+    # The structure Keras 3.15.1 writes.
+    assert cfg["class_name"] == "MultiOptimizer"
+    assert cfg["module"] == "keras.optimizers"
+    inner = cfg["config"]
+    assert set(inner) == {"optimizer_map", "loss_scale_factor", "name"}
+    om = inner["optimizer_map"]
+    assert om["class_name"] == "OptimizerMap"
+    assert om["config"]["default_optimizer"]["class_name"] == "SGD"
+    assert om["config"]["optimizer_map"][".*bias"]["class_name"] == "Adam"
+    again = optimizers.deserialize(json.loads(json.dumps(cfg)))
+    assert isinstance(again, optimizers.MultiOptimizer)
+    assert [type(o).__name__ for o in again.optimizers] == ["Adam", "SGD"]
+    assert optimizers.serialize(again) == cfg
+
+
+def test_multi_optimizer_trains_saves_and_reloads(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = x @ rng.normal(size=(3, 2)).astype("float32")
+    model = _dense_model()
+    model.compile(optimizer=optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        optimizers.Lamb(0.05), {".*bias": optimizers.Adafactor(0.05)})),
+        loss="mse")
+    h = model.fit(x, y, epochs=5, batch_size=8, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = gkeras.models.load_model(path)
+    assert isinstance(loaded.optimizer, optimizers.MultiOptimizer)
+    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # Training continues identically from the restored state.
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    loaded.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    for a, b in zip(model.weights, loaded.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls_name", ["Adafactor", "Lamb", "Muon",
+                                      "ScheduleFreeAdamW"])
+def test_model_trains_and_state_round_trips(cls_name, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = (x @ rng.normal(size=(5, 1))).astype("float32")
+    gkeras.utils.set_random_seed(0)
+    model = gkeras.Sequential([gkeras.Input((5,)),
+                               gkeras.layers.Dense(8, activation="tanh"),
+                               gkeras.layers.Dense(1)])
+    model.compile(optimizer=getattr(optimizers, cls_name)(learning_rate=0.02),
+                  loss="mse")
+    h = model.fit(x, y, epochs=10, batch_size=16, verbose=0).history["loss"]
+    assert np.isfinite(h).all() and h[-1] < h[0], h
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = gkeras.models.load_model(path)
+    assert type(loaded.optimizer).__name__ == cls_name
+    assert len(loaded.optimizer.variables) == len(model.optimizer.variables)
+    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert int(loaded.optimizer.iterations.numpy()) == 40
+
+
+# ----------------------------------------------------------------- EMA
+def _ema_setup(**kw):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+    gkeras.utils.set_random_seed(0)
+    model = gkeras.Sequential([gkeras.Input((3,)), gkeras.layers.Dense(1)])
+    model.compile(optimizer=optimizers.SGD(0.05, use_ema=True,
+                                           ema_momentum=0.9, **kw),
+                  loss="mse")
+    return model, x, y
+
+
+def test_ema_average_follows_keras_rule_and_fit_finalizes():
+    model, x, y = _ema_setup()
+    opt = model.optimizer
+    seen = []
+
+    class Record(gkeras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append([v.numpy().copy() for v in model.trainable_weights])
+
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False,
+              callbacks=[Record()])
+    # average_1 = w_1; average_t = 0.9 average_{t-1} + 0.1 w_t
+    avg = None
+    for ws in seen:
+        avg = [w.copy() for w in ws] if avg is None else [
+            0.9 * a + 0.1 * w for a, w in zip(avg, ws)]
+    for a, stored in zip(avg, opt._model_variables_moving_average):
+        np.testing.assert_allclose(stored.numpy(), a, rtol=1e-5, atol=1e-7)
+    # `fit` ends with the averages in the model (finalize_variable_values).
+    for a, w in zip(avg, model.trainable_weights):
+        np.testing.assert_allclose(w.numpy(), a, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(seen[-1][0], avg[0])
+
+
+def test_ema_overwrite_frequency():
+    model, x, y = _ema_setup(ema_overwrite_frequency=3)
+    seen = []
+
+    class Record(gkeras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            opt = model.optimizer
+            seen.append((int(opt.iterations.numpy()),
+                         model.trainable_weights[0].numpy().copy(),
+                         opt._model_variables_moving_average[0].numpy()
+                         .copy()))
+
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False,
+              callbacks=[Record()])
+    for it, w, avg in seen:
+        # After update number 3 the weights are overwritten by the average.
+        if it == 3:
+            np.testing.assert_array_equal(w, avg)
+        elif it in (1, 2):
+            assert it == 1 or not np.array_equal(w, avg)
+
+
+def test_swap_ema_weights_evaluate_and_predict():
+    model, x, y = _ema_setup()
+    swap = gkeras.callbacks.SwapEMAWeights()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    opt = model.optimizer
+    # Move the raw weights away from their averages.
+    raw = [v.numpy() + 1.0 for v in model.trainable_weights]
+    for v, r in zip(model.trainable_weights, raw):
+        v.assign(r)
+    avg = [a.numpy().copy() for a in opt._model_variables_moving_average]
+    seen = {}
+
+    class Spy(gkeras.callbacks.Callback):
+        def on_test_batch_begin(self, batch, logs=None):
+            seen["test"] = model.trainable_weights[0].numpy().copy()
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            seen["predict"] = model.trainable_weights[0].numpy().copy()
+
+    loss_ema = model.evaluate(x, y, verbose=0, callbacks=[swap, Spy()])
+    np.testing.assert_array_equal(seen["test"], avg[0])
+    for v, r in zip(model.trainable_weights, raw):  # swapped back
+        np.testing.assert_array_equal(v.numpy(), r)
+    pred = model.predict(x, verbose=0, callbacks=[swap, Spy()])
+    np.testing.assert_array_equal(seen["predict"], avg[0])
+    np.testing.assert_allclose(pred, x @ avg[0] + avg[1], rtol=1e-5,
+                               atol=1e-6)
+    for v, r in zip(model.trainable_weights, raw):
+        np.testing.assert_array_equal(v.numpy(), r)
+    for a, b in zip(opt._model_variables_moving_average, avg):
+        np.testing.assert_array_equal(a.numpy(), b)
+    want = np.mean((x @ avg[0] + avg[1] - y) ** 2)
+    assert loss_ema == pytest.approx(want, rel=1e-5)
+
+
+def test_swap_ema_weights_on_epoch_and_errors():
+    model, x, y = _ema_setup()
+    at_epoch_end = []
+
+    class Spy(gkeras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            at_epoch_end.append(
+                (model.trainable_weights[0].numpy().copy(),
+                 model.optimizer._model_variables_moving_average[0].numpy()
+                 .copy()))
+
+    swap = gkeras.callbacks.SwapEMAWeights(swap_on_epoch=True)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False,
+              callbacks=[swap, Spy()])
+    w0, raw0 = at_epoch_end[0]
+    # After the swap at the end of epoch 0 the model holds the averages and
+    # the optimizer slot the raw weights.
+    assert not np.array_equal(w0, raw0)
+    w1, avg1 = at_epoch_end[1]
+    np.testing.assert_array_equal(w1, avg1)  # last epoch: finalized
+    np.testing.assert_array_equal(model.trainable_weights[0].numpy(), w1)
+
+    plain = gkeras.Sequential([gkeras.Input((3,)), gkeras.layers.Dense(1)])
+    plain.compile(optimizer="sgd", loss="mse")
+    plain.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="use_ema"):
+        plain.evaluate(x, y, verbose=0,
+                       callbacks=[gkeras.callbacks.SwapEMAWeights()])
+
+
+# ------------------------------------------- optional: the real Keras reads
+KERAS_SIDE = r"""
+import sys, json, numpy as np, keras
+model = keras.models.load_model(sys.argv[1])
+opt = model.optimizer
+print(json.dumps({"class": type(opt).__name__,
+                  "vars": [np.asarray(v.numpy(), dtype=float).ravel().tolist()
+                           for v in opt.variables]}))
+"""
+
+
+def _keras_python():
+    exe = os.environ.get("GKERAS_REFERENCE_KERAS_PYTHON")
+    if exe:
+        return exe
+    import importlib.util
+    if importlib.util.find_spec("keras") and importlib.util.find_spec("jax"):
+        import sys
+        return sys.executable
+    return None
+
+
+@pytest.mark.parametrize("opt", ["Adafactor", "Lamb", "Muon",
+                                 "ScheduleFreeAdamW", "Adam", "Nadam"])
+def test_real_keras_reads_optimizer_state(opt, tmp_path):
+    exe = _keras_python()
+    if exe is None:
+        pytest.skip("real Keras (JAX) is not installed; set "
+                    "GKERAS_REFERENCE_KERAS_PYTHON to a Python that has it")
+    import subprocess
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 5)).astype("float32")
+    model = gkeras.Sequential([gkeras.Input((5,)), gkeras.layers.Dense(4),
+                               gkeras.layers.Dense(1)])
+    model.compile(optimizer=getattr(optimizers, opt)(use_ema=True),
+                  loss="mse")
+    model.fit(x, x[:, :1], epochs=2, batch_size=8, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    res = subprocess.run([exe, "-c", KERAS_SIDE, path], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert got["class"] == opt
+    mine = [np.asarray(v.numpy(), dtype=float).ravel()
+            for v in model.optimizer.variables]
+    assert len(got["vars"]) == len(mine)
+    for a, b in zip(got["vars"], mine):
+        np.testing.assert_allclose(np.array(a), b, rtol=1e-6)

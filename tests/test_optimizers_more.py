@@ -625,3 +625,42 @@ def test_real_keras_reads_optimizer_state(opt, tmp_path):
     assert len(got["vars"]) == len(mine)
     for a, b in zip(got["vars"], mine):
         np.testing.assert_allclose(np.array(a), b, rtol=1e-6)
+
+
+KERAS_WRITES = r"""
+import sys, json, numpy as np, keras
+path, name = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(0)
+x = rng.normal(size=(16, 5)).astype("float32")
+model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4),
+                          keras.layers.Dense(1)])
+model.compile(optimizer=getattr(keras.optimizers, name)(use_ema=True),
+              loss="mse")
+model.fit(x, x[:, :1], epochs=2, batch_size=8, verbose=0)
+model.save(path)
+print(json.dumps([np.asarray(v.numpy(), dtype=float).ravel().tolist()
+                  for v in model.optimizer.variables]))
+"""
+
+
+@pytest.mark.parametrize("opt", ["Adafactor", "Lamb", "Muon",
+                                 "ScheduleFreeAdamW", "Adam", "Adadelta"])
+def test_gkeras_reads_real_keras_optimizer_state(opt, tmp_path):
+    exe = _keras_python()
+    if exe is None:
+        pytest.skip("real Keras (JAX) is not installed; set "
+                    "GKERAS_REFERENCE_KERAS_PYTHON to a Python that has it")
+    import subprocess
+    path = str(tmp_path / "k.keras")
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    res = subprocess.run([exe, "-c", KERAS_WRITES, path, opt],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    want = json.loads(res.stdout.strip().splitlines()[-1])
+    model = gkeras.models.load_model(path)
+    assert type(model.optimizer).__name__ == opt
+    got = [np.asarray(v.numpy(), dtype=float).ravel()
+           for v in model.optimizer.variables]
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, np.array(b), rtol=1e-6)

@@ -664,3 +664,37 @@ def test_gkeras_reads_real_keras_optimizer_state(opt, tmp_path):
     assert len(got) == len(want)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, np.array(b), rtol=1e-6)
+
+
+# Names Keras 3.15.1 exports that this change adds (from `dir()` of
+# keras.losses / metrics / optimizers / callbacks / utils, minus gkeras's).
+ADDED_NAMES = {
+    "losses": ["CategoricalGeneralizedCrossEntropy", "Circle",
+               "categorical_generalized_cross_entropy", "circle"],
+    "metrics": ["ConcordanceCorrelation", "PearsonCorrelation",
+                "PrecisionAtRecall", "RecallAtPrecision",
+                "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+                "categorical_focal_crossentropy", "concordance_correlation",
+                "pearson_correlation"],
+    "optimizers": ["Adafactor", "Lamb", "MultiOptimizer", "Muon",
+                   "OptimizerMap", "ScheduleFreeAdamW", "legacy"],
+    "callbacks": ["OrbaxCheckpoint", "SwapEMAWeights"],
+    "utils": ["FeatureSpace"],
+}
+
+
+def test_added_keras_names_exist():
+    for namespace, names in ADDED_NAMES.items():
+        module = getattr(gkeras, namespace)
+        missing = [n for n in names if n not in dir(module)]
+        assert not missing, (namespace, missing)
+
+
+def test_legacy_optimizers_and_orbax():
+    from gkeras.optimizers.legacy import SGD, Adam
+    opt = Adam(lr=0.25)  # Keras-2 spelling
+    assert isinstance(opt, optimizers.Adam)
+    assert float(opt.learning_rate.numpy()) == 0.25
+    assert optimizers.legacy.SGD is SGD is optimizers.SGD
+    with pytest.raises(NotImplementedError, match="ModelCheckpoint"):
+        gkeras.callbacks.OrbaxCheckpoint("ckpt")

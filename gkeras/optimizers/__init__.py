@@ -4,7 +4,7 @@ Resolve one with `get("adam")` (case-insensitive class names), a config
 dict, or an instance.
 """
 
-from gkeras.optimizers import schedules  # noqa: F401
+from gkeras.optimizers import legacy, schedules  # noqa: F401
 from gkeras.optimizers.adadelta import Adadelta
 from gkeras.optimizers.adafactor import Adafactor
 from gkeras.optimizers.adagrad import Adagrad

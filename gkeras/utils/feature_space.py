@@ -15,150 +15,15 @@ from gkeras import backend
 from gkeras import layers
 from gkeras import ops
 from gkeras.layers.layer import Layer
+from gkeras.utils.feature_space_parts import (Cross, Feature, deserialize_part,
+                                              hashing_layer, serialize_part,
+                                              TFDConcat, TFDIdentity,
+                                              to_numpy_column)
 from gkeras.utils.naming import auto_name
 
-_FEATURE_MODULE = "keras.src.layers.preprocessing.feature_space"
 _FEATURE_TYPES = ("float", "float_normalized", "float_rescaled",
                   "float_discretized", "integer_categorical",
                   "string_categorical", "integer_hashed", "string_hashed")
-
-
-def _hashing_layer(kind):
-    """`layers.Hashing` / `layers.HashedCrossing`, looked up when a feature
-    needs it (they are optional until that layer lands in gkeras)."""
-    cls = getattr(layers, kind, None)
-    if cls is None:
-        raise NotImplementedError(
-            f"This FeatureSpace needs `gkeras.layers.{kind}` (for hashed "
-            "features or feature crosses), which this gkeras build does not "
-            "have yet. Use `integer_categorical` / `string_categorical` "
-            "features instead, or a gkeras version that ships it.")
-    return cls
-
-
-def _serialize(obj):
-    if isinstance(obj, (Feature, Cross, _TFDIdentity, _TFDConcat)):
-        return {"module": _FEATURE_MODULE,
-                "class_name": type(obj).__name__.lstrip("_"),
-                "config": obj.get_config(),
-                "registered_name": type(obj).__name__.lstrip("_")}
-    from gkeras.saving.serialization import serialize_keras_object
-    return serialize_keras_object(obj)
-
-
-def _deserialize(config):
-    if not isinstance(config, dict):
-        return config
-    name = config.get("class_name")
-    local = {"Feature": Feature, "Cross": Cross,
-             "TFDIdentity": _TFDIdentity, "TFDConcat": _TFDConcat}
-    if name in local:
-        return local[name].from_config(dict(config.get("config") or {}))
-    return layers.deserialize(config)
-
-
-class Cross:
-    """A crossing of features for `FeatureSpace` (see
-    `FeatureSpace.cross`).
-
-    Args:
-        feature_names: names of the features to cross.
-        crossing_dim: number of hash bins of the crossed feature.
-        output_mode: `"one_hot"` (default) or `"int"`.
-    """
-
-    def __init__(self, feature_names, crossing_dim, output_mode="one_hot"):
-        if output_mode not in {"int", "one_hot"}:
-            raise ValueError(
-                "Invalid value for argument `output_mode`. Expected one of "
-                f"{{'int', 'one_hot'}}. Received: output_mode={output_mode}")
-        self.feature_names = tuple(feature_names)
-        self.crossing_dim = crossing_dim
-        self.output_mode = output_mode
-
-    @property
-    def name(self):
-        """The crossed feature's name: `"a_X_b"`."""
-        return "_X_".join(self.feature_names)
-
-    def get_config(self):
-        return {"feature_names": self.feature_names,
-                "crossing_dim": self.crossing_dim,
-                "output_mode": self.output_mode}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class Feature:
-    """One feature of a `FeatureSpace`: its input dtype, its preprocessing
-    layer and how it is encoded (see `FeatureSpace.feature`).
-
-    Args:
-        dtype: the input dtype (`"float32"`, `"int32"`, `"string"`, ...).
-        preprocessor: a preprocessing layer (or its config dict).
-        output_mode: `"int"`, `"one_hot"` or `"float"`.
-    """
-
-    def __init__(self, dtype, preprocessor, output_mode):
-        if output_mode not in {"int", "one_hot", "float"}:
-            raise ValueError(
-                "Invalid value for argument `output_mode`. Expected one of "
-                "{'int', 'one_hot', 'float'}. Received: "
-                f"output_mode={output_mode}")
-        self.dtype = dtype
-        if isinstance(preprocessor, dict):
-            preprocessor = _deserialize(preprocessor)
-        self.preprocessor = preprocessor
-        self.output_mode = output_mode
-
-    def get_config(self):
-        return {"dtype": self.dtype,
-                "preprocessor": _serialize(self.preprocessor),
-                "output_mode": self.output_mode}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class _TFDIdentity(Layer):
-    """The identity preprocessor of `"float"` features (Keras's
-    `TFDIdentity`)."""
-
-    def call(self, x):
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-
-class _TFDConcat(Layer):
-    """Concatenation of the encoded features (Keras's `TFDConcat`)."""
-
-    def __init__(self, axis, **kwargs):
-        super().__init__(**kwargs)
-        self.axis = axis
-
-    def call(self, xs):
-        return ops.concatenate(list(xs), axis=self.axis)
-
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
-
-
-def _to_numpy(x, dtype):
-    """A feature column as a NumPy array of the feature's dtype."""
-    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        x = x.numpy()
-    x = backend.to_numpy(x) if backend.is_cupy_array(x) else x
-    if dtype == "string":
-        arr = np.asarray(x)
-        if arr.dtype.kind == "S":
-            arr = np.char.decode(arr, "utf-8")
-        return arr if arr.dtype.kind in "UO" else arr.astype(str)
-    return np.asarray(x, dtype=dtype)
 
 
 class FeatureSpace(Layer):
@@ -232,7 +97,7 @@ class FeatureSpace(Layer):
         """A float feature passed through unchanged."""
         name = name or auto_name("float")
         return Feature(dtype="float32",
-                       preprocessor=_TFDIdentity(
+                       preprocessor=TFDIdentity(
                            dtype="float32", name=f"{name}_preprocessor"),
                        output_mode="float")
 
@@ -298,7 +163,7 @@ class FeatureSpace(Layer):
         """A string feature hashed into `num_bins` bins."""
         name = name or auto_name("string_hashed")
         return Feature(dtype="string",
-                       preprocessor=_hashing_layer("Hashing")(
+                       preprocessor=hashing_layer("Hashing")(
                            name=f"{name}_preprocessor", num_bins=num_bins),
                        output_mode=output_mode)
 
@@ -307,7 +172,7 @@ class FeatureSpace(Layer):
         """An integer feature hashed into `num_bins` bins."""
         name = name or auto_name("integer_hashed")
         return Feature(dtype="int32",
-                       preprocessor=_hashing_layer("Hashing")(
+                       preprocessor=hashing_layer("Hashing")(
                            name=f"{name}_preprocessor", num_bins=num_bins),
                        output_mode=output_mode)
 
@@ -326,7 +191,7 @@ class FeatureSpace(Layer):
         self.crosses = []
         for cross in crosses or ():
             if isinstance(cross, dict):
-                cross = _deserialize(cross)
+                cross = deserialize_part(cross)
             if not isinstance(cross, Cross):
                 if not crossing_dim:
                     raise ValueError(
@@ -349,7 +214,7 @@ class FeatureSpace(Layer):
         self.output_mode = output_mode
         self.preprocessors = {n: f.preprocessor
                               for n, f in self.features.items()}
-        self.crossers = {c.name: _hashing_layer("HashedCrossing")(
+        self.crossers = {c.name: hashing_layer("HashedCrossing")(
             c.crossing_dim, name=c.name) for c in self.crosses}
         self.one_hot_encoders = {}
         self.concat = None
@@ -362,7 +227,7 @@ class FeatureSpace(Layer):
         if isinstance(feature, Feature):
             return feature
         if isinstance(feature, dict):
-            return _deserialize(feature)
+            return deserialize_part(feature)
         if feature == "float":
             return self.float(name=name)
         if feature == "float_normalized":
@@ -445,7 +310,7 @@ class FeatureSpace(Layer):
                 raise ValueError(
                     f"`adapt()`: the data has no feature {name!r}. Received "
                     f"features: {sorted(data)}")
-            x = _to_numpy(data[name], self.features[name].dtype)
+            x = to_numpy_column(data[name], self.features[name].dtype)
             if x.ndim in (0, 1):
                 x = x.reshape(-1, 1)
             self.preprocessors[name].adapt(x)
@@ -511,7 +376,7 @@ class FeatureSpace(Layer):
                     "has not been encoded (it has an integer dtype). "
                     "Consider using `output_mode='dict'`.")
         if self.output_mode == "concat":
-            self.concat = _TFDConcat(axis=-1)
+            self.concat = TFDConcat(axis=-1)
         self._sublayers_built = True
         self.built = True
 
@@ -576,7 +441,7 @@ class FeatureSpace(Layer):
         for name, x in data.items():
             dtype = (self.features[name].dtype if name in self.features
                      else None)
-            x = _to_numpy(x, dtype) if dtype else np.asarray(x)
+            x = to_numpy_column(x, dtype) if dtype else np.asarray(x)
             if x.ndim == 0:
                 x = x.reshape(1, 1)
                 rebatched = True
@@ -627,9 +492,9 @@ class FeatureSpace(Layer):
     # ------------------------------------------------------------ config
     def get_config(self):
         return {
-            "features": {n: _serialize(f) for n, f in self.features.items()},
+            "features": {n: serialize_part(f) for n, f in self.features.items()},
             "output_mode": self.output_mode,
-            "crosses": [_serialize(c) for c in self.crosses],
+            "crosses": [serialize_part(c) for c in self.crosses],
             "crossing_dim": self.crossing_dim,
             "hashing_dim": self.hashing_dim,
             "num_discretization_bins": self.num_discretization_bins,

@@ -79,7 +79,8 @@ def test_multi_optimizer_config_matches_keras_and_round_trips():
     assert optimizers.serialize(again) == cfg
 
 
-def test_multi_optimizer_trains_saves_and_reloads(tmp_path):
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_multi_optimizer_trains_saves_and_reloads(tmp_path, ext):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 3)).astype("float32")
     y = x @ rng.normal(size=(3, 2)).astype("float32")
@@ -89,7 +90,9 @@ def test_multi_optimizer_trains_saves_and_reloads(tmp_path):
         loss="mse")
     h = model.fit(x, y, epochs=5, batch_size=8, verbose=0).history["loss"]
     assert h[-1] < h[0]
-    path = str(tmp_path / "m.keras")
+    # Adafactor's per-variable placeholders share a path; the legacy .h5
+    # writer keeps their datasets apart (Keras 3.15 fails there).
+    path = str(tmp_path / ("m" + ext))
     model.save(path)
     loaded = gkeras.models.load_model(path)
     assert isinstance(loaded.optimizer, optimizers.MultiOptimizer)

@@ -11,6 +11,8 @@ from gkeras.callbacks.csv_logger import CSVLogger  # noqa: F401
 from gkeras.callbacks.early_stopping import EarlyStopping  # noqa: F401
 from gkeras.callbacks.learning_rate_scheduler import LearningRateScheduler  # noqa: F401,E501
 from gkeras.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401
+from gkeras.callbacks.orbax_checkpoint import OrbaxCheckpoint  # noqa: F401
 from gkeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401,E501
 from gkeras.callbacks.remote_monitor import RemoteMonitor  # noqa: F401
+from gkeras.callbacks.swap_ema_weights import SwapEMAWeights  # noqa: F401
 from gkeras.callbacks.tensorboard import TensorBoard  # noqa: F401

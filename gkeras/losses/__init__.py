@@ -6,12 +6,17 @@ function; `get("CategoricalCrossentropy")` returns an instance.
 
 import inspect
 
+from gkeras.losses.circle import Circle, circle  # noqa: F401
 from gkeras.losses.ctc import CTC, ctc  # noqa: F401
 from gkeras.losses.focal import (  # noqa: F401
     BinaryFocalCrossentropy,
     CategoricalFocalCrossentropy,
     binary_focal_crossentropy,
     categorical_focal_crossentropy,
+)
+from gkeras.losses.generalized_crossentropy import (  # noqa: F401
+    CategoricalGeneralizedCrossEntropy,
+    categorical_generalized_cross_entropy,
 )
 from gkeras.losses.loss import Loss, reduce_weighted_values  # noqa: F401
 from gkeras.losses.overlap import Dice, Tversky, dice, tversky  # noqa: F401
@@ -71,7 +76,8 @@ ALL_OBJECTS = (
     cosine_similarity, hinge, squared_hinge, categorical_hinge, huber,
     log_cosh, mean_squared_error, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_logarithmic_error,
-    Dice, Tversky, dice, tversky, CTC, ctc,
+    Dice, Tversky, dice, tversky, CTC, ctc, Circle, circle,
+    CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy,
 )
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({

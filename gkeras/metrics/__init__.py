@@ -19,6 +19,10 @@ from gkeras.metrics.confusion_metrics import (  # noqa: F401
     AUC, F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision,
     Recall, TrueNegatives, TruePositives,
 )
+from gkeras.metrics.correlation_metrics import (  # noqa: F401
+    ConcordanceCorrelation, PearsonCorrelation, concordance_correlation,
+    pearson_correlation,
+)
 from gkeras.metrics.loss_based_metrics import (  # noqa: F401
     BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge,
     CosineSimilarity, Hinge, KLDivergence, LogCoshError, MeanAbsoluteError,
@@ -34,9 +38,13 @@ from gkeras.metrics.r2_score import R2Score  # noqa: F401
 from gkeras.metrics.reduction_metrics import (  # noqa: F401
     Mean, MeanMetricWrapper, Sum,
 )
+from gkeras.metrics.sensitivity_specificity import (  # noqa: F401
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from gkeras.losses import (  # noqa: F401  (keras.metrics.<fn> aliases)
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
     squared_hinge,
@@ -54,7 +62,9 @@ ALL_OBJECTS = (
     SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy,
     CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, F1Score, FBetaScore, R2Score, IoU,
-    BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, PearsonCorrelation,
+    ConcordanceCorrelation, PrecisionAtRecall, RecallAtPrecision,
+    SensitivityAtSpecificity, SpecificityAtSensitivity,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(c.__name__): c for c in ALL_OBJECTS})
@@ -74,7 +84,8 @@ _FUNCTIONS = {f.__name__: f for f in (
     kl_divergence, log_cosh, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error, poisson, squared_hinge,
-    binary_focal_crossentropy, accuracy, binary_accuracy,
+    binary_focal_crossentropy, categorical_focal_crossentropy,
+    pearson_correlation, concordance_correlation, accuracy, binary_accuracy,
     categorical_accuracy, sparse_categorical_accuracy,
     top_k_categorical_accuracy, sparse_top_k_categorical_accuracy)}
 

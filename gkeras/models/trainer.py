@@ -452,6 +452,10 @@ class Trainer:
                 self.stop_training = dist.any(self.stop_training)
             if self.stop_training:
                 break
+        # As Keras: with `use_ema=True` the model ends with its averages.
+        finalize = getattr(self.optimizer, "finalize_variable_values", None)
+        if finalize is not None and getattr(self.optimizer, "built", False):
+            finalize(self.trainable_weights)
         callbacks.on_train_end(logs)
         return self.history
 

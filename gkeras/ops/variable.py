@@ -69,6 +69,12 @@ class Variable(Tensor):
         data = backend.to_device(value, dtype=dtype)
         if not data.flags.c_contiguous:
             data = backend.get_xp().ascontiguousarray(data)
+        elif data is initializer or (
+                type(data) is np.ndarray and type(initializer) is np.ndarray
+                and np.may_share_memory(data, initializer)):
+            # A variable owns its buffer (as Keras's): updating it in place
+            # must not write into the caller's array.
+            data = data.copy()
         super().__init__(data, requires_grad=bool(trainable))
         self._id = next(_uid)
         self.name = name

@@ -4,26 +4,33 @@ Resolve one with `get("adam")` (case-insensitive class names), a config
 dict, or an instance.
 """
 
-from gkeras.optimizers import schedules  # noqa: F401
+from gkeras.optimizers import legacy, schedules  # noqa: F401
 from gkeras.optimizers.adadelta import Adadelta
+from gkeras.optimizers.adafactor import Adafactor
 from gkeras.optimizers.adagrad import Adagrad
 from gkeras.optimizers.adam import Adam
 from gkeras.optimizers.adamax import Adamax
 from gkeras.optimizers.adamw import AdamW
 from gkeras.optimizers.base_optimizer import Optimizer
 from gkeras.optimizers.ftrl import Ftrl
+from gkeras.optimizers.lamb import Lamb
 from gkeras.optimizers.lion import Lion
+from gkeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from gkeras.optimizers.muon import Muon
 from gkeras.optimizers.nadam import Nadam
 from gkeras.optimizers.rmsprop import RMSprop
+from gkeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from gkeras.optimizers.sgd import SGD
 from gkeras.utils import object_registry
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
-           "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "get",
+           "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Adafactor", "Lamb",
+           "Muon", "ScheduleFreeAdamW", "MultiOptimizer", "OptimizerMap", "get",
            "serialize", "deserialize", "schedules"]
 
 ALL_OBJECTS = (Optimizer, Adam, SGD, RMSprop, Adadelta, AdamW, Adagrad,
-               Adamax, Ftrl, Nadam, Lion)
+               Adamax, Ftrl, Nadam, Lion, Adafactor, Lamb, Muon,
+               ScheduleFreeAdamW, MultiOptimizer, OptimizerMap)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 

@@ -51,10 +51,10 @@ class Adadelta(Optimizer):
         if self.built:
             return
         super().build(var_list)
-        self._accumulated_grads = self.add_optimizer_variables(
-            var_list, "accumulated_grad")
-        self._accumulated_delta_vars = self.add_optimizer_variables(
-            var_list, "accumulated_delta_var")
+        # Interleaved per variable, as Keras 3.15 (the saved state's order).
+        self._accumulated_grads, self._accumulated_delta_vars = \
+            self.add_optimizer_variables(
+                var_list, ["accumulated_grad", "accumulated_delta_var"])
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._trainable_variables_indices[id(variable)]

@@ -382,16 +382,15 @@ class Optimizer:
             variables: list of the model's trainable variables.
         """
         variables = list(variables)
+        # Keras's order (it fixes the layout of saved optimizer state):
+        # every moving average first, then the accumulators.
         if self.use_ema:
-            self._model_variables_moving_average = []
+            self._model_variables_moving_average = \
+                self.add_optimizer_variables(variables, "average")
         if self.gradient_accumulation_steps:
             self._accumulated_gradients = []
         for i, variable in enumerate(variables):
             self._trainable_variables_indices[id(variable)] = i
-            if self.use_ema:
-                self._model_variables_moving_average.append(
-                    self.add_variable_from_reference(variable,
-                                                     name="average"))
             if self.gradient_accumulation_steps:
                 self._accumulated_gradients.append(
                     self.add_variable_from_reference(

@@ -73,8 +73,8 @@ class Ftrl(Optimizer):
         from gkeras.initializers import Constant
         self._accumulators, self._linears = [], []
         for var in var_list:
-            self._accumulators.append(self.add_variable(
-                shape=var.shape, dtype=var.dtype, name="accumulator",
+            self._accumulators.append(self.add_variable_from_reference(
+                var, name="accumulator",
                 initializer=Constant(self.initial_accumulator_value)))
             self._linears.append(self.add_variable_from_reference(
                 var, name="linear"))

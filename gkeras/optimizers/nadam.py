@@ -48,8 +48,9 @@ class Nadam(Optimizer):
             return
         dtype = var_list[0].dtype if var_list else None
         super().build(var_list)
-        self._momentums = self.add_optimizer_variables(var_list, "momentum")
-        self._velocities = self.add_optimizer_variables(var_list, "velocity")
+        # Interleaved per variable, as Keras 3.15 (the saved state's order).
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
         self._u_product = Variable(1.0, dtype=dtype, trainable=False)
         self._u_product.path = f"{self.name}/variable"
         self._track_variable(self._u_product)

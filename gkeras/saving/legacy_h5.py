@@ -216,7 +216,14 @@ def write_model(model, h5file, include_optimizer=True):
     if include_optimizer and optimizer is not None and training is not None:
         variables = list(optimizer.variables)
         g = h5file.create_group("optimizer_weights")
-        names = [v.path for v in variables]
+        # Paths can repeat (Adafactor's per-variable placeholders, two
+        # inner optimizers of one name): Keras then fails on the duplicate
+        # dataset; suffixes keep them apart, and readers go by the
+        # `weight_names` order anyway.
+        names, seen = [], {}
+        for v in variables:
+            n = seen[v.path] = seen.get(v.path, -1) + 1
+            names.append(v.path if n == 0 else f"{v.path}_{n}")
         save_attributes(g, "weight_names", names)
         for name, v in zip(names, variables):
             g.create_dataset(name, data=_host(v))

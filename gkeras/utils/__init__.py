@@ -21,3 +21,16 @@ from gkeras.utils.image_dataset_utils import \
     image_dataset_from_directory  # noqa: F401
 from gkeras.utils.text_dataset_utils import \
     text_dataset_from_directory  # noqa: F401
+
+
+def __getattr__(name):
+    # FeatureSpace is built on the layers package, which imports
+    # gkeras.utils: it loads on first use.
+    if name == "FeatureSpace":
+        from gkeras.utils.feature_space import FeatureSpace
+        return FeatureSpace
+    raise AttributeError(f"module 'gkeras.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"FeatureSpace"})

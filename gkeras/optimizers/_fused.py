@@ -1,0 +1,109 @@
+"""The GPU dispatch of the optimizers: one fused launch per step.
+
+`Optimizer._decay_and_update` calls `fused_update` when the optimizer
+declares a fused kind (SGD, Adam/AdamW, RMSprop). The float32 CuPy
+variables of the step go to `backend.gpu.optimizers.multi_tensor_update`
+(kernels/optimizers.cu, weight decay included); everything else (NumPy
+arrays, other dtypes, non-contiguous buffers) is handed back for the
+per-variable NumPy-style path, which is the reference the kernel matches
+bit for bit.
+"""
+
+import numpy as np
+
+from gkeras import backend
+
+
+def runtime_for(array):
+    """The kernel runtime for `array`, or None when it has no fused path.
+
+    CuPy arrays get the CuPy runtime. Tests replace this function to send
+    NumPy arrays through the CUDA emulator instead.
+    """
+    if type(array) is np.ndarray or not backend.is_cupy_array(array):
+        return None
+    from gkeras.backend.gpu.launch import cupy_runtime
+    return cupy_runtime()
+
+
+_FUSABLE = {}
+
+
+def fusable(cls):
+    """Whether optimizer class `cls` may take the fused path: the class
+    that declares `_fused_kind` must also be the one whose `update_step`,
+    `_backend_update_step` and `_apply_weight_decay` run, so a user's
+    subclass that overrides the math keeps its own math."""
+    ok = _FUSABLE.get(cls)
+    if ok is None:
+        owner = next(k for k in cls.__mro__ if "_fused_kind" in k.__dict__)
+        ok = owner.__dict__["_fused_kind"] is not None and all(
+            getattr(cls, n) is getattr(owner, n)
+            for n in ("update_step", "_backend_update_step",
+                      "_apply_weight_decay", "_fused_slots",
+                      "_fused_scalars"))
+        _FUSABLE[cls] = ok
+    return ok
+
+
+def _plan(optimizer):
+    plan = optimizer.__dict__.get("_fused_plan")
+    if plan is None:
+        from gkeras.backend.gpu.optimizers import MultiTensorPlan
+        plan = optimizer.__dict__["_fused_plan"] = MultiTensorPlan()
+    return plan
+
+
+def fused_update(optimizer, grads, variables, learning_rate):
+    """Applies weight decay and the update of `optimizer` to the variables
+    that have a fused path, in one launch.
+
+    Args:
+        optimizer: an optimizer with `_fused_kind`, `_fused_slots(index)`
+            and `_fused_scalars(learning_rate)`.
+        grads: the gradients (raw arrays), one per variable.
+        variables: the Variables.
+        learning_rate: this step's learning rate (a Python float).
+
+    Returns:
+        `(grads, variables)` left for the per-variable path (empty lists
+        when everything was fused).
+    """
+    if not fusable(type(optimizer)):
+        return grads, variables
+    rt = None
+    fused_g, columns, decay = [], [], []
+    rest_g, rest_v = [], []
+    index = optimizer._trainable_variables_indices
+    for g, v in zip(grads, variables):
+        w = v.data
+        this_rt = runtime_for(w)
+        if (this_rt is None or (rt is not None and this_rt is not rt)
+                or w.dtype != np.float32 or not w.flags.c_contiguous
+                or g.size != w.size):
+            rest_g.append(g)
+            rest_v.append(v)
+            continue
+        rt = this_rt
+        slots = optimizer._fused_slots(index[id(v)])
+        if not all(s.flags.c_contiguous and s.dtype == np.float32
+                   for s in slots):
+            rest_g.append(g)
+            rest_v.append(v)
+            continue
+        xp = rt.xp
+        if (type(g) is not type(w) or g.dtype != np.float32
+                or not g.flags.c_contiguous):
+            g = xp.ascontiguousarray(xp.asarray(g), dtype=xp.float32)
+        fused_g.append(g)
+        columns.append([w] + list(slots))
+        decay.append(optimizer.weight_decay is not None
+                     and optimizer._use_weight_decay(v))
+    if fused_g:
+        from gkeras.backend.gpu.optimizers import multi_tensor_update
+        wd = optimizer.weight_decay
+        wd_factor = 1.0 - learning_rate * wd if wd is not None else 1.0
+        kind, scalars = optimizer._fused_scalars(learning_rate)
+        multi_tensor_update(rt, kind, _plan(optimizer), fused_g, columns,
+                            decay, scalars, wd_factor)
+    return rest_g, rest_v

@@ -1,0 +1,175 @@
+// optimizers.cu -- fused multi-tensor optimizer updates (float32).
+//
+// One launch updates every variable of an optimizer step: the variables,
+// their gradients and their slots stay separate allocations, reached
+// through a pointer table, and the work is cut into chunks of at most
+// MT_CHUNK elements of one tensor, one chunk per block.
+//
+//   meta   (n_tensors, n_ptr) int64: device addresses, per tensor
+//          [gradient, variable, slot_0, slot_1, ...] (the slots of each
+//          optimizer are listed at its entry point)
+//   chunks (n_chunks, 4) int64: [tensor, start, length, decay] with
+//          0 < length <= MT_CHUNK; decay != 0 applies the decoupled weight
+//          decay `w *= wd_factor` before the update (Keras's
+//          `_apply_weight_decay`, only for the tensors it selects).
+//
+// grid = (n_chunks,), block = (MT_THREADS,). Each element is read and
+// written by one thread only: no atomics, no reductions, so the result is
+// deterministic and independent of the launch order.
+//
+// The arithmetic is the operation sequence of the NumPy optimizers in
+// gkeras/optimizers (each step rounded to float32, no fused multiply-add:
+// __fmul_rn / __fadd_rn keep the compiler from contracting), so the GPU
+// and the CPU give the same bits. Scalars arrive already rounded to float32
+// by the host (learning rate, bias corrections, 1 - beta, ...).
+
+#define MT_THREADS 256   // mirrored in backend/gpu/optimizers.py
+#define MT_CHUNK 4096    // mirrored in backend/gpu/optimizers.py
+
+struct GkMtChunk {
+  const long long* ptrs;  // this tensor's row of `meta`
+  long long start;
+  long long len;
+  int decay;
+};
+
+__device__ __forceinline__ GkMtChunk gk_mt_chunk(const long long* meta,
+                                                 const long long* chunks,
+                                                 int n_ptr) {
+  const long long* c = chunks + 4LL * blockIdx.x;
+  GkMtChunk r;
+  r.ptrs = meta + c[0] * n_ptr;
+  r.start = c[1];
+  r.len = c[2];
+  r.decay = c[3] != 0;
+  return r;
+}
+
+__device__ __forceinline__ float* gk_mt_ptr(const GkMtChunk& c, int k) {
+  return reinterpret_cast<float*>(c.ptrs[k]) + c.start;
+}
+
+// np.maximum semantics: NaN when either operand is NaN.
+__device__ __forceinline__ float gk_mt_nanmax(float a, float b) {
+  return (a >= b || a != a) ? a : b;
+}
+
+// sgd_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w] or
+//   [g, w, momentum] (n_ptr 2 or 3). Keras SGD:
+//     no slot:   w -= lr * g
+//     momentum:  m = momentum * m - lr * g; w += m
+//     nesterov:  m = momentum * m - lr * g; w = w - lr * g + momentum * m
+extern "C" __global__ void sgd_mt_f32(const long long* __restrict__ meta,
+                                      const long long* __restrict__ chunks,
+                                      int n_ptr, float lr, float momentum,
+                                      int nesterov, float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* m = n_ptr > 2 ? gk_mt_ptr(c, 2) : nullptr;
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float step = __fmul_rn(g[i], lr);
+    if (m) {
+      const float mi = __fsub_rn(__fmul_rn(m[i], momentum), step);
+      m[i] = mi;
+      if (nesterov) {
+        wi = __fadd_rn(__fsub_rn(wi, step), __fmul_rn(mi, momentum));
+      } else {
+        wi = __fadd_rn(wi, mi);
+      }
+    } else {
+      wi = __fsub_rn(wi, step);
+    }
+    w[i] = wi;
+  }
+}
+
+// adam_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m, v] or,
+//   with amsgrad, [g, w, m, v, v_hat] (n_ptr 4 or 5). Keras Adam / AdamW:
+//     m += (g - m) * c1;  v += (g * g - v) * c2   (c1 = 1 - beta_1, ...)
+//     v_hat = max(v_hat, v) (amsgrad; then used in place of v)
+//     w -= m / (sqrt(v) + epsilon) * alpha
+//   alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), computed by the host.
+extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
+                                       const long long* __restrict__ chunks,
+                                       int n_ptr, float alpha, float c1,
+                                       float c2, float epsilon,
+                                       float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* m = gk_mt_ptr(c, 2);
+  float* v = gk_mt_ptr(c, 3);
+  float* v_hat = n_ptr > 4 ? gk_mt_ptr(c, 4) : nullptr;
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float gi = g[i];
+    float mi = m[i];
+    mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
+    float vi = v[i];
+    vi = __fadd_rn(vi, __fmul_rn(__fsub_rn(__fmul_rn(gi, gi), vi), c2));
+    m[i] = mi;
+    v[i] = vi;
+    if (v_hat) {
+      vi = gk_mt_nanmax(v_hat[i], vi);
+      v_hat[i] = vi;
+    }
+    const float denom = __fadd_rn(sqrtf(vi), epsilon);
+    w[i] = __fsub_rn(wi, __fmul_rn(mi / denom, alpha));
+  }
+}
+
+// rmsprop_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, velocity]
+//   then, when enabled, average_gradient (centered) and momentum, in that
+//   order (n_ptr 3 to 5). Keras RMSprop:
+//     vel = rho * vel + (1 - rho) * g^2
+//     centered: ag = rho * ag + (1 - rho) * g; d = vel - ag^2 + epsilon
+//     else:     d = vel + epsilon
+//     inc = g / sqrt(d) * lr
+//     momentum: mom = momentum * mom + inc; w -= mom;  else w -= inc
+extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
+                                          const long long* __restrict__ chunks,
+                                          int n_ptr, float lr, float rho,
+                                          float one_minus_rho, float momentum,
+                                          float epsilon, int centered,
+                                          float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* vel = gk_mt_ptr(c, 2);
+  float* ag = centered ? gk_mt_ptr(c, 3) : nullptr;
+  const int mom_at = centered ? 4 : 3;
+  float* mom = n_ptr > mom_at ? gk_mt_ptr(c, mom_at) : nullptr;
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float gi = g[i];
+    const float vi = __fadd_rn(__fmul_rn(vel[i], rho),
+                               __fmul_rn(__fmul_rn(gi, gi), one_minus_rho));
+    vel[i] = vi;
+    float d;
+    if (ag) {
+      const float ai = __fadd_rn(__fmul_rn(ag[i], rho),
+                                 __fmul_rn(gi, one_minus_rho));
+      ag[i] = ai;
+      d = __fadd_rn(__fsub_rn(vi, __fmul_rn(ai, ai)), epsilon);
+    } else {
+      d = __fadd_rn(vi, epsilon);
+    }
+    const float inc = __fmul_rn(gi / sqrtf(d), lr);
+    if (mom) {
+      const float mo = __fadd_rn(__fmul_rn(mom[i], momentum), inc);
+      mom[i] = mo;
+      wi = __fsub_rn(wi, mo);
+    } else {
+      wi = __fsub_rn(wi, inc);
+    }
+    w[i] = wi;
+  }
+}

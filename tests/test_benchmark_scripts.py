@@ -138,3 +138,19 @@ def test_run_interleaves_frameworks_and_reports_medians(monkeypatch):
     assert [r["train_ms"] for r in rows] == [2.0, 6.0]
     assert [r["fit_ms"] for r in rows] == [4.0, 12.0]
     assert [x["train_ms"] for x in rows[0]["runs"]] == [3.0, 1.0, 2.0]
+
+
+def test_optimizer_launch_counts():
+    # Before: the ufuncs of the per-variable NumPy/CuPy code, counted by
+    # hand from gkeras/optimizers (Adam: 7 for the moments + 5 for the
+    # step = 12; SGD with momentum: 4; AdamW adds one decay per variable).
+    # After: one fused launch for all six float32 variables.
+    import sys
+    sys.path.insert(0, BENCH)
+    try:
+        import optimizer_launches as ol
+    finally:
+        sys.path.remove(BENCH)
+    assert ol.count("mlp", "Adam") == (6, 72, 1)
+    assert ol.count("mlp", "SGD(momentum=0.9)") == (6, 24, 1)
+    assert ol.count("mlp", "AdamW") == (6, 78, 1)

@@ -30,6 +30,8 @@ from gkeras.backend.config import (  # noqa: F401  (public re-exports)
     set_floatx,
     set_image_data_format,
     standardize_data_format,
+    enable_tensor_float_32_execution,
+    tensor_float_32_execution_enabled,
 )
 
 _BACKEND = None  # "numpy" | "cupy", decided on first use
@@ -73,6 +75,8 @@ def _choose():
         _BACKEND = "numpy"
         return
     _BACKEND, _CUPY = "cupy", cupy
+    from gkeras.backend.gpu.math_mode import apply_tf32
+    apply_tf32(tensor_float_32_execution_enabled())
 
 
 def backend():

@@ -111,8 +111,17 @@ def test_gpu_bench_script_is_valid_bash():
     path = os.path.join(BENCH, "gpu_bench.sh")
     subprocess.run([bash, "-n", path], check=True)
     text = open(path).read()
-    # Nothing may be installed from the network on the GPU machine.
-    assert "pip install" not in text and "PIP_NO_INDEX=1" in text
+    # Nothing may be installed from the network on the GPU machine: the
+    # only install is of local wheels, with --no-index.
+    assert "PIP_NO_INDEX=1" in text
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert installs and all("--no-index" in line for line in installs)
+    # Every step runs under a time limit cut to the budget (8 minutes on
+    # one H100/H200, installs included).
+    assert "timeout -k 5" in text and "BUDGET=450" in text
+    for needed in ("gkeras.backend.check", "pytest -m gpu",
+                   "torch_eager_gpu.py", "conv_pool_bn_gpu.py"):
+        assert needed in text
     out = subprocess.run([bash, path, "--bogus"], capture_output=True,
                          text=True)
     assert out.returncode == 2 and "unknown argument --bogus" in out.stderr

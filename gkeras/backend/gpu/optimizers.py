@@ -9,7 +9,8 @@ of (gradient, variable, slots) per tensor and a table of chunks.
 The tables live on the device and are rebuilt only when an address
 changes: the variable/slot part when a buffer is replaced (rare), the
 gradient column when the memory pool hands out different gradient buffers
-(then one small host-to-device copy, never a device-to-host read). Scalars
+(then one small asynchronous copy from pinned memory, queued in stream
+order; never a device-to-host read, never a wait for the GPU). Scalars
 (learning rate, bias corrections) are kernel arguments computed on the
 host from the optimizer's host-side step counter, so a step never waits
 for the GPU.
@@ -41,6 +42,52 @@ def address(a):
     return a.data.ptr
 
 
+class _TableUploader:
+    """Copies a small host table into one device array, asynchronously.
+
+    `cupy.asarray(numpy_array)` copies from pageable memory, which CUDA
+    performs only after the GPU has finished all the work queued before it
+    (a stall of the whole step). Here the table goes through one of a few
+    page-locked buffers with `ndarray.set(..., stream=current)`: the copy is
+    queued behind the kernels that still read the old table (stream order)
+    and the host does not wait. A pinned buffer is reused after its copy's
+    event, recorded `_RING` uploads earlier, is done.
+    """
+
+    _RING = 4
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.device = None
+        self.slots = []  # [pinned buffer, event or None]
+        self.next = 0
+        cuda = getattr(xp, "cuda", None)
+        self.async_ok = xp is not np and all(
+            hasattr(cuda, n) for n in ("alloc_pinned_memory",
+                                       "get_current_stream"))
+
+    def upload(self, host):
+        """Returns the device copy of `host` (int64, C-contiguous)."""
+        xp = self.xp
+        if not self.async_ok:
+            return xp.array(host)  # the emulator, or a CuPy without pinning
+        if self.device is None or self.device.shape != host.shape:
+            self.device = xp.empty(host.shape, host.dtype)
+            self.slots = [[xp.cuda.alloc_pinned_memory(host.nbytes), None]
+                          for _ in range(self._RING)]
+        slot = self.slots[self.next]
+        self.next = (self.next + 1) % self._RING
+        if slot[1] is not None and not slot[1].done:
+            slot[1].synchronize()  # a copy queued _RING uploads ago
+        pinned = np.frombuffer(slot[0], host.dtype, host.size).reshape(
+            host.shape)
+        np.copyto(pinned, host)
+        stream = xp.cuda.get_current_stream()
+        self.device.set(pinned, stream=stream)
+        slot[1] = stream.record()
+        return self.device
+
+
 class MultiTensorPlan:
     """The device-side tables of one optimizer's fused update, cached.
 
@@ -57,6 +104,7 @@ class MultiTensorPlan:
         self.chunks = None
         self.n_chunks = 0
         self.uploads = 0  # host-to-device table copies, for tests/benchmarks
+        self._uploader = None
 
     def prepare(self, xp, grads, columns, decay):
         """Updates the tables for this step.
@@ -87,7 +135,9 @@ class MultiTensorPlan:
         grad_key = tuple(address(g) for g in grads)
         if grad_key != self.grad_key:
             self.host_meta[:, 0] = grad_key
-            self.meta = xp.asarray(self.host_meta)
+            if self._uploader is None or self._uploader.xp is not xp:
+                self._uploader = _TableUploader(xp)
+            self.meta = self._uploader.upload(self.host_meta)
             self.uploads += 1
             self.grad_key = grad_key
 

@@ -136,8 +136,10 @@ def markdown_section():
            "before = the per-variable element-wise path (one launch per "
            "ufunc, as CuPy issues them), after = the fused multi-tensor "
            "update of `kernels/optimizers.cu` (all float32 variables, weight "
-           "decay included, in one launch). Gradient clipping, EMA and "
-           "gradient accumulation add their own launches to both.", "",
+           "decay included, in one launch). Both leave out the one fill that "
+           "advances the `iterations` counter (a device write, no host "
+           "read); gradient clipping, EMA and gradient accumulation add "
+           "their own launches to both.", "",
            "| model | optimizer | trainable variables | launches before | "
            "launches after |", "|---|---|---:|---:|---:|"]
     for m in MODELS:

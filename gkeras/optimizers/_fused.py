@@ -22,6 +22,9 @@ def runtime_for(array):
     """
     if type(array) is np.ndarray or not backend.is_cupy_array(array):
         return None
+    # The kernel reaches the arrays through their device addresses.
+    if not hasattr(getattr(array, "data", None), "ptr"):
+        return None
     from gkeras.backend.gpu.launch import cupy_runtime
     return cupy_runtime()
 

@@ -173,3 +173,117 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
     w[i] = wi;
   }
 }
+
+// adagrad_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w,
+//   accumulator] (n_ptr 3). Keras Adagrad:
+//     acc += g * g;  w -= g / sqrt(acc + epsilon) * lr
+extern "C" __global__ void adagrad_mt_f32(const long long* __restrict__ meta,
+                                          const long long* __restrict__ chunks,
+                                          int n_ptr, float lr, float epsilon,
+                                          float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* acc = gk_mt_ptr(c, 2);
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float gi = g[i];
+    const float ai = __fadd_rn(acc[i], __fmul_rn(gi, gi));
+    acc[i] = ai;
+    const float inc = __fmul_rn(gi / sqrtf(__fadd_rn(ai, epsilon)), lr);
+    w[i] = __fsub_rn(wi, inc);
+  }
+}
+
+// adamax_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m, u]
+//   (n_ptr 4). Keras Adamax:
+//     m += (g - m) * c1;  u = max(beta_2 * u, |g|)
+//     w -= m / (u + epsilon) * alpha,  alpha = lr / (1 - beta_1^t) (host)
+extern "C" __global__ void adamax_mt_f32(const long long* __restrict__ meta,
+                                         const long long* __restrict__ chunks,
+                                         int n_ptr, float alpha, float c1,
+                                         float beta_2, float epsilon,
+                                         float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* m = gk_mt_ptr(c, 2);
+  float* u = gk_mt_ptr(c, 3);
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float gi = g[i];
+    float mi = m[i];
+    mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
+    m[i] = mi;
+    const float ui = gk_mt_nanmax(__fmul_rn(u[i], beta_2), fabsf(gi));
+    u[i] = ui;
+    w[i] = __fsub_rn(wi, __fmul_rn(mi / __fadd_rn(ui, epsilon), alpha));
+  }
+}
+
+// lion_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m]
+//   (n_ptr 3). Keras Lion:
+//     w -= sign(beta_1 * m + (1 - beta_1) * g) * lr
+//     m = beta_2 * m + (1 - beta_2) * g
+extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
+                                       const long long* __restrict__ chunks,
+                                       int n_ptr, float lr, float beta_1,
+                                       float one_minus_beta_1, float beta_2,
+                                       float one_minus_beta_2,
+                                       float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* m = gk_mt_ptr(c, 2);
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float gi = g[i];
+    const float mi = m[i];
+    const float d = __fadd_rn(__fmul_rn(mi, beta_1),
+                              __fmul_rn(gi, one_minus_beta_1));
+    // np.sign: +-1, zero kept (with its sign), NaN kept.
+    const float s = d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : d);
+    w[i] = __fsub_rn(wi, __fmul_rn(s, lr));
+    m[i] = __fadd_rn(__fmul_rn(mi, beta_2), __fmul_rn(gi, one_minus_beta_2));
+  }
+}
+
+// nadam_mt_f32
+//   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m, v]
+//   (n_ptr 4). Keras Nadam, with the host's momentum-schedule scalars
+//   a = u_{t+1} / (1 - prod_{t+1}), b = (1 - u_t) / (1 - prod_t),
+//   v_scale = 1 / (1 - beta_2^t):
+//     m += (g - m) * c1;  v += (g * g - v) * c2
+//     w -= (m * a + g * b) / (sqrt(v * v_scale) + epsilon) * lr
+extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
+                                        const long long* __restrict__ chunks,
+                                        int n_ptr, float lr, float c1,
+                                        float c2, float a, float b,
+                                        float v_scale, float epsilon,
+                                        float wd_factor) {
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float* w = gk_mt_ptr(c, 1);
+  float* m = gk_mt_ptr(c, 2);
+  float* v = gk_mt_ptr(c, 3);
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    float wi = w[i];
+    if (c.decay) wi = __fmul_rn(wi, wd_factor);
+    const float gi = g[i];
+    float mi = m[i];
+    mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
+    float vi = v[i];
+    vi = __fadd_rn(vi, __fmul_rn(__fsub_rn(__fmul_rn(gi, gi), vi), c2));
+    m[i] = mi;
+    v[i] = vi;
+    const float m_hat = __fadd_rn(__fmul_rn(mi, a), __fmul_rn(gi, b));
+    const float denom = __fadd_rn(sqrtf(__fmul_rn(vi, v_scale)), epsilon);
+    w[i] = __fsub_rn(wi, __fmul_rn(m_hat / denom, lr));
+  }
+}

@@ -30,8 +30,8 @@ def test_check_runs_on_a_cpu_only_machine():
         assert re.search(rf"^  {re.escape(name)}\s+numpy path ok", out,
                          re.M), name
     entries = check.entry_points()
-    assert entries["optimizers.cu"] == ["sgd_mt_f32", "adam_mt_f32",
-                                        "rmsprop_mt_f32"]
+    assert entries["optimizers.cu"][:3] == ["sgd_mt_f32", "adam_mt_f32",
+                                            "rmsprop_mt_f32"]
     for f, names in entries.items():
         for n in names:
             assert re.search(rf"^  {re.escape(f)}:{n}\s+not run \(no GPU\)",

@@ -49,6 +49,15 @@ CONFIGS = [
                      rho=0.8, weight_decay=0.05)),
     ("Adam", dict(learning_rate=gkeras.optimizers.schedules.ExponentialDecay(
         0.05, decay_steps=1, decay_rate=0.5))),
+    ("Adagrad", dict(learning_rate=0.1)),
+    ("Adagrad", dict(learning_rate=0.1, initial_accumulator_value=0.5,
+                     weight_decay=0.01)),
+    ("Adamax", dict(learning_rate=0.02)),
+    ("Adamax", dict(learning_rate=0.02, beta_2=0.9, weight_decay=0.1)),
+    ("Lion", dict(learning_rate=0.01)),
+    ("Lion", dict(learning_rate=0.01, beta_1=0.7, weight_decay=0.2)),
+    ("Nadam", dict(learning_rate=0.01)),
+    ("Nadam", dict(learning_rate=0.01, beta_1=0.8, weight_decay=0.05)),
 ]
 
 
@@ -194,7 +203,8 @@ def test_every_entry_point_is_covered():
     # CONFIGS above exercise each entry point; a new one must be added.
     assert set(emu.load("optimizers.cu").names) == {
         name for name, _ in gpu_opt.ENTRY_POINTS.values()}
-    assert {c for c, _ in CONFIGS} >= {"SGD", "Adam", "AdamW", "RMSprop"}
+    assert {c for c, _ in CONFIGS} >= {"SGD", "Adam", "AdamW", "RMSprop",
+                                       "Adagrad", "Adamax", "Lion", "Nadam"}
 
 
 def test_table_upload_is_async_from_pinned_memory():

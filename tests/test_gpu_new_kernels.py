@@ -23,7 +23,8 @@ def cp():
 @pytest.mark.parametrize("cls,kw", [
     ("Adam", dict(amsgrad=True)), ("AdamW", dict(weight_decay=0.05)),
     ("SGD", dict(momentum=0.9, nesterov=True)),
-    ("RMSprop", dict(centered=True, momentum=0.3))])
+    ("RMSprop", dict(centered=True, momentum=0.3)), ("Adagrad", dict()),
+    ("Adamax", dict()), ("Lion", dict(weight_decay=0.1)), ("Nadam", dict())])
 def test_fused_optimizer_matches_numpy(cp, cls, kw):
     import gkeras
     from gkeras.backend.gpu.launch import cupy_runtime

@@ -178,7 +178,10 @@ def _case_optimizers(k, dev, rng):
     for cls, kw in ((optimizers.Adam, dict(amsgrad=True)),
                     (optimizers.AdamW, dict(weight_decay=0.1)),
                     (optimizers.SGD, dict(momentum=0.9, nesterov=True)),
-                    (optimizers.RMSprop, dict(centered=True, momentum=0.5))):
+                    (optimizers.RMSprop, dict(centered=True, momentum=0.5)),
+                    (optimizers.Adagrad, dict()), (optimizers.Adamax, dict()),
+                    (optimizers.Lion, dict(weight_decay=0.1)),
+                    (optimizers.Nadam, dict())):
         shapes = [(7,), (13, 5), (4099,)]
         w0 = [_f32(rng, *s) for s in shapes]
         g = [_f32(rng, *s) for s in shapes]

@@ -1,7 +1,8 @@
 """The GPU dispatch of the optimizers: one fused launch per step.
 
 `Optimizer._decay_and_update` calls `fused_update` when the optimizer
-declares a fused kind (SGD, Adam/AdamW, RMSprop). The float32 CuPy
+declares a fused kind (SGD, Adam/AdamW, RMSprop, Adagrad, Adamax, Lion,
+Nadam; Adadelta and Ftrl keep the per-variable path). The float32 CuPy
 variables of the step go to `backend.gpu.optimizers.multi_tensor_update`
 (kernels/optimizers.cu, weight decay included); everything else (NumPy
 arrays, other dtypes, non-contiguous buffers) is handed back for the

@@ -31,7 +31,10 @@ MT_CHUNK = 4096
 
 # kind -> (entry point, number of scalar arguments after n_ptr)
 ENTRY_POINTS = {"sgd": ("sgd_mt_f32", 3), "adam": ("adam_mt_f32", 4),
-                "rmsprop": ("rmsprop_mt_f32", 6)}
+                "rmsprop": ("rmsprop_mt_f32", 6),
+                "adagrad": ("adagrad_mt_f32", 2),
+                "adamax": ("adamax_mt_f32", 4), "lion": ("lion_mt_f32", 5),
+                "nadam": ("nadam_mt_f32", 7)}
 
 
 def address(a):
@@ -148,8 +151,9 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
 
     Args:
         rt: the kernel runtime (`launch.cupy_runtime()`, or the emulator's).
-        kind: `"sgd"`, `"adam"` or `"rmsprop"` (see `kernels/optimizers.cu`
-            for the slot order and formulas of each).
+        kind: a key of `ENTRY_POINTS` (`"sgd"`, `"adam"`, `"rmsprop"`,
+            `"adagrad"`, `"adamax"`, `"lion"`, `"nadam"`; see
+            `kernels/optimizers.cu` for the slot order and formulas of each).
         plan: the optimizer's `MultiTensorPlan`.
         grads: list of float32 C-contiguous gradients, one per tensor.
         columns: list, per tensor, of `[variable, slot_0, ...]` float32

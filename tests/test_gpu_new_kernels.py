@@ -25,17 +25,26 @@ def cp():
     ("SGD", dict(momentum=0.9, nesterov=True)),
     ("RMSprop", dict(centered=True, momentum=0.3)), ("Adagrad", dict()),
     ("Adamax", dict()), ("Lion", dict(weight_decay=0.1)), ("Nadam", dict())])
-def test_fused_optimizer_matches_numpy(cp, cls, kw):
+def test_fused_optimizer_matches_numpy(cp, cls, kw, monkeypatch):
     import gkeras
+    import gkeras.backend as B
     from gkeras.backend.gpu.launch import cupy_runtime
     rng = np.random.default_rng(0)
     shapes = [(7,), (129, 65), (70001,), (3, 3, 16, 32)]
     w0 = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes]
              for _ in range(3)]
+    # The NumPy reference first, then the same on the CuPy backend (its
+    # variables and slots on the device).
+    monkeypatch.setattr(B, "_BACKEND", "numpy")
     ref_vars = [gkeras.Variable(w) for w in w0]
     ref = getattr(gkeras.optimizers, cls)(learning_rate=0.01, **kw)
-    dev_vars = [gkeras.Variable(cp.asarray(w)) for w in w0]
+    for g in grads:
+        ref.apply(g, ref_vars)
+    monkeypatch.setattr(B, "_BACKEND", "cupy")
+    monkeypatch.setattr(B, "_CUPY", cp)
+    dev_vars = [gkeras.Variable(w) for w in w0]
+    assert all(B.is_cupy_array(v.data) for v in dev_vars)
     opt = getattr(gkeras.optimizers, cls)(learning_rate=0.01, **kw)
     rt = cupy_runtime()
     launches = []
@@ -48,7 +57,6 @@ def test_fused_optimizer_matches_numpy(cp, cls, kw):
     type(rt).launch = counting
     try:
         for g in grads:
-            ref.apply(g, ref_vars)
             opt.apply([cp.asarray(a) for a in g], dev_vars)
     finally:
         type(rt).launch = original

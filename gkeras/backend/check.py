@@ -170,10 +170,13 @@ def _case_scatter(k, dev, rng):
 
 
 def _case_optimizers(k, dev, rng):
-    # On CuPy: the fused multi-tensor update; on NumPy: the per-variable
-    # update (the reference).
+    # The fused multi-tensor update (`k` = backend.gpu) against the
+    # per-variable update (`k` = backend.cpu: the optimizer class with its
+    # fused path switched off), both on the backend's arrays: on a GPU the
+    # reference is the per-variable elementwise math run by CuPy.
     from gkeras import Variable, optimizers
 
+    fused = k.__name__.endswith("gpu")
     out = []
     for cls, kw in ((optimizers.Adam, dict(amsgrad=True)),
                     (optimizers.AdamW, dict(weight_decay=0.1)),
@@ -185,11 +188,15 @@ def _case_optimizers(k, dev, rng):
         shapes = [(7,), (13, 5), (4099,)]
         w0 = [_f32(rng, *s) for s in shapes]
         g = [_f32(rng, *s) for s in shapes]
-        variables = [Variable(dev(w)) for w in w0]
+        variables = [Variable(w) for w in w0]
+        if not fused:
+            cls = type(cls.__name__, (cls,), {"_fused_kind": None})
         opt = cls(learning_rate=0.01, **kw)
         for _ in range(2):
             opt.apply([dev(a) for a in g], variables)
         out += [v.data for v in variables]
+    if fused and not getattr(opt, "_fused_plan", None):
+        raise AssertionError("the fused optimizer path was not taken")
     return out
 
 

@@ -91,7 +91,7 @@ def fused_update(optimizer, grads, variables, learning_rate):
         rt = this_rt
         slots = optimizer._fused_slots(index[id(v)])
         if not all(s.flags.c_contiguous and s.dtype == np.float32
-                   for s in slots):
+                   and runtime_for(s) is rt for s in slots):
             rest_g.append(g)
             rest_v.append(v)
             continue

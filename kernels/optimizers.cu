@@ -17,6 +17,11 @@
 // written by one thread only: no atomics, no reductions, so the result is
 // deterministic and independent of the launch order.
 //
+// Every update entry point ends with (wd_factor, gscale): `w *= wd_factor`
+// for the tensors marked `decay`, and, when `gscale` is not NULL, every
+// gradient multiplied by the device scalar *gscale first (global-norm
+// clipping, computed on the device by mt_sumsq_f32 + mt_clip_scale_f32).
+//
 // The arithmetic is the operation sequence of the NumPy optimizers in
 // gkeras/optimizers (each step rounded to float32, no fused multiply-add:
 // __fmul_rn / __fadd_rn keep the compiler from contracting), so the GPU
@@ -49,6 +54,14 @@ __device__ __forceinline__ float* gk_mt_ptr(const GkMtChunk& c, int k) {
   return reinterpret_cast<float*>(c.ptrs[k]) + c.start;
 }
 
+// The gradient, times the global-norm clipping scale when one is given
+// (a device scalar from mt_clip_scale_f32; NULL: no clipping), rounded as
+// NumPy's `g * scale`.
+__device__ __forceinline__ float gk_mt_grad(const float* g, long long i,
+                                            const float* gscale) {
+  return gscale ? __fmul_rn(g[i], *gscale) : g[i];
+}
+
 // np.maximum semantics: NaN when either operand is NaN.
 __device__ __forceinline__ float gk_mt_nanmax(float a, float b) {
   return (a >= b || a != a) ? a : b;
@@ -63,7 +76,8 @@ __device__ __forceinline__ float gk_mt_nanmax(float a, float b) {
 extern "C" __global__ void sgd_mt_f32(const long long* __restrict__ meta,
                                       const long long* __restrict__ chunks,
                                       int n_ptr, float lr, float momentum,
-                                      int nesterov, float wd_factor) {
+                                      int nesterov, float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -71,7 +85,7 @@ extern "C" __global__ void sgd_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float step = __fmul_rn(g[i], lr);
+    const float step = __fmul_rn(gk_mt_grad(g, i, gscale), lr);
     if (m) {
       const float mi = __fsub_rn(__fmul_rn(m[i], momentum), step);
       m[i] = mi;
@@ -98,7 +112,8 @@ extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
                                        const long long* __restrict__ chunks,
                                        int n_ptr, float alpha, float c1,
                                        float c2, float epsilon,
-                                       float wd_factor) {
+                                       float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -108,7 +123,7 @@ extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = g[i];
+    const float gi = gk_mt_grad(g, i, gscale);
     float mi = m[i];
     mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
     float vi = v[i];
@@ -138,7 +153,8 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
                                           int n_ptr, float lr, float rho,
                                           float one_minus_rho, float momentum,
                                           float epsilon, int centered,
-                                          float wd_factor) {
+                                          float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -149,7 +165,7 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = g[i];
+    const float gi = gk_mt_grad(g, i, gscale);
     const float vi = __fadd_rn(__fmul_rn(vel[i], rho),
                                __fmul_rn(__fmul_rn(gi, gi), one_minus_rho));
     vel[i] = vi;
@@ -181,7 +197,8 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
 extern "C" __global__ void adagrad_mt_f32(const long long* __restrict__ meta,
                                           const long long* __restrict__ chunks,
                                           int n_ptr, float lr, float epsilon,
-                                          float wd_factor) {
+                                          float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -189,7 +206,7 @@ extern "C" __global__ void adagrad_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = g[i];
+    const float gi = gk_mt_grad(g, i, gscale);
     const float ai = __fadd_rn(acc[i], __fmul_rn(gi, gi));
     acc[i] = ai;
     const float inc = __fmul_rn(gi / sqrtf(__fadd_rn(ai, epsilon)), lr);
@@ -206,7 +223,8 @@ extern "C" __global__ void adamax_mt_f32(const long long* __restrict__ meta,
                                          const long long* __restrict__ chunks,
                                          int n_ptr, float alpha, float c1,
                                          float beta_2, float epsilon,
-                                         float wd_factor) {
+                                         float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -215,7 +233,7 @@ extern "C" __global__ void adamax_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = g[i];
+    const float gi = gk_mt_grad(g, i, gscale);
     float mi = m[i];
     mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
     m[i] = mi;
@@ -235,7 +253,8 @@ extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
                                        int n_ptr, float lr, float beta_1,
                                        float one_minus_beta_1, float beta_2,
                                        float one_minus_beta_2,
-                                       float wd_factor) {
+                                       float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -243,7 +262,7 @@ extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = g[i];
+    const float gi = gk_mt_grad(g, i, gscale);
     const float mi = m[i];
     const float d = __fadd_rn(__fmul_rn(mi, beta_1),
                               __fmul_rn(gi, one_minus_beta_1));
@@ -266,7 +285,8 @@ extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
                                         int n_ptr, float lr, float c1,
                                         float c2, float a, float b,
                                         float v_scale, float epsilon,
-                                        float wd_factor) {
+                                        float wd_factor,
+    const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
   const float* g = gk_mt_ptr(c, 0);
   float* w = gk_mt_ptr(c, 1);
@@ -275,7 +295,7 @@ extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = g[i];
+    const float gi = gk_mt_grad(g, i, gscale);
     float mi = m[i];
     mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
     float vi = v[i];
@@ -285,5 +305,57 @@ extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
     const float m_hat = __fadd_rn(__fmul_rn(mi, a), __fmul_rn(gi, b));
     const float denom = __fadd_rn(sqrtf(__fmul_rn(vi, v_scale)), epsilon);
     w[i] = __fsub_rn(wi, __fmul_rn(m_hat / denom, lr));
+  }
+}
+
+// mt_sumsq_f32
+//   grid = (n_chunks,), block = (MT_THREADS,), same tables as the updates.
+//   partial[chunk] = sum of g^2 over the chunk's elements (column 0 of
+//   meta), each thread strided over the chunk, then a fixed-order tree:
+//   deterministic.
+extern "C" __global__ void mt_sumsq_f32(const long long* __restrict__ meta,
+                                        const long long* __restrict__ chunks,
+                                        int n_ptr,
+                                        float* __restrict__ partial) {
+  __shared__ float red[MT_THREADS];
+  const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
+  const float* g = gk_mt_ptr(c, 0);
+  float acc = 0.0f;
+  for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
+    acc = __fadd_rn(acc, __fmul_rn(g[i], g[i]));
+  }
+  red[threadIdx.x] = acc;
+  __syncthreads();
+  for (int s = MT_THREADS / 2; s > 0; s >>= 1) {
+    if ((int)threadIdx.x < s) red[threadIdx.x] += red[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partial[blockIdx.x] = red[0];
+}
+
+// mt_clip_scale_f32
+//   grid = (1,), block = (MT_THREADS,). norm = sqrt(sum of partial[0:n]),
+//   summed in a fixed order; scale[0] = clip_norm * min(1 / norm,
+//   inv_clip_norm) + (norm - norm) (Keras's clip_by_global_norm: NaN when
+//   the norm is not finite; inv_clip_norm = 1 / clip_norm rounded by the
+//   host, as NumPy rounds it), for the updates' `gscale`.
+extern "C" __global__ void mt_clip_scale_f32(const float* __restrict__ partial,
+                                             int n, float clip_norm,
+                                             float inv_clip_norm,
+                                             float* __restrict__ scale) {
+  __shared__ float red[MT_THREADS];
+  float acc = 0.0f;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) acc += partial[i];
+  red[threadIdx.x] = acc;
+  __syncthreads();
+  for (int s = MT_THREADS / 2; s > 0; s >>= 1) {
+    if ((int)threadIdx.x < s) red[threadIdx.x] += red[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    const float norm = sqrtf(red[0]);
+    const float inv = 1.0f / norm;
+    const float m = inv < inv_clip_norm ? inv : inv_clip_norm;
+    scale[0] = __fadd_rn(__fmul_rn(clip_norm, m), norm - norm);
   }
 }

@@ -120,6 +120,63 @@ def test_emulated_fused_update_matches_numpy_bitwise(cls_name, kwargs,
     assert opt._fused_plan.uploads <= 1 + 3
 
 
+CLIP_CONFIGS = [
+    ("Adam", dict(learning_rate=0.01, global_clipnorm=0.5)),
+    ("SGD", dict(learning_rate=0.1, momentum=0.9, global_clipnorm=2.0)),
+    ("RMSprop", dict(learning_rate=0.01, global_clipnorm=1e6)),  # inactive
+    ("Lion", dict(learning_rate=0.01, global_clipnorm=0.5,
+                  weight_decay=0.1)),
+    ("Adam", dict(learning_rate=0.01, clipnorm=0.3)),  # per-variable clip
+    ("SGD", dict(learning_rate=0.1, clipvalue=0.2)),
+]
+
+
+@needs_emu
+@pytest.mark.parametrize("cls_name,kwargs", CLIP_CONFIGS,
+                         ids=[f"{c}-{i}" for i, (c, _) in
+                              enumerate(CLIP_CONFIGS)])
+def test_emulated_clipping(cls_name, kwargs, emulate):
+    ref_opt, ref_vars = _run(cls_name, kwargs)
+    emu_runtime = emulate()
+    opt, got_vars = _run(cls_name, kwargs)
+    names = [n for _, n, *_ in emu_runtime.launches]
+    if "global_clipnorm" in kwargs:
+        # Norm, scale and update on the device: three launches a step.
+        assert names[:3] == ["mt_sumsq_f32", "mt_clip_scale_f32",
+                             gpu_opt.ENTRY_POINTS[opt._fused_kind][0]]
+        assert len(names) == 9
+        # The norm is summed in another order than NumPy's: float32
+        # rounding apart, the same numbers.
+        tol = dict(rtol=2e-5, atol=1e-6)
+    else:
+        assert len(names) == 3
+        tol = dict(rtol=0, atol=0)
+    for r, g in zip(ref_vars, got_vars):
+        np.testing.assert_allclose(g.numpy(), r.numpy(), **tol)
+    for r, g in zip(ref_opt.variables, opt.variables):
+        np.testing.assert_allclose(g.numpy(), r.numpy(), err_msg=r.path,
+                                   **tol)
+
+
+@needs_emu
+def test_emulated_clip_scale_matches_keras_formula(emulate):
+    # mt_sumsq_f32 + mt_clip_scale_f32 alone, against float64 NumPy.
+    rt = emulate()
+    rng = np.random.default_rng(5)
+    gs = [rng.standard_normal(s).astype(np.float32) * 4 for s in SHAPES]
+    norm = np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in gs))
+    plan = gpu_opt.MultiTensorPlan()
+    ws = [np.zeros_like(g) for g in gs]
+    gpu_opt.multi_tensor_update(rt, "sgd", plan, gs, [[w] for w in ws],
+                                [False] * len(gs),
+                                (np.float32(1.0), np.float32(0.0),
+                                 np.int32(0)), clip_norm=3.0)
+    np.testing.assert_allclose(plan.scale[0], 3.0 / norm, rtol=1e-5)
+    for g, w in zip(gs, ws):  # w = -lr * g * scale with lr = 1
+        np.testing.assert_allclose(w, -g * (3.0 / norm), rtol=2e-5,
+                                   atol=1e-7)
+
+
 @needs_emu
 def test_non_float32_variables_take_the_per_variable_path(emulate):
     kwargs = dict(learning_rate=0.01, weight_decay=0.02)
@@ -202,7 +259,8 @@ def test_plan_rebuilds_only_when_addresses_change():
 def test_every_entry_point_is_covered():
     # CONFIGS above exercise each entry point; a new one must be added.
     assert set(emu.load("optimizers.cu").names) == {
-        name for name, _ in gpu_opt.ENTRY_POINTS.values()}
+        name for name, _ in gpu_opt.ENTRY_POINTS.values()} | {
+        "mt_sumsq_f32", "mt_clip_scale_f32"}
     assert {c for c, _ in CONFIGS} >= {"SGD", "Adam", "AdamW", "RMSprop",
                                        "Adagrad", "Adamax", "Lion", "Nadam"}
 
@@ -253,3 +311,18 @@ def test_table_upload_is_async_from_pinned_memory():
     # Uploads 5 and 6 reuse the buffers of uploads 1 and 2, whose events
     # the fake never completes: the host waited for exactly those two.
     assert log.count("synchronize") == 2
+
+
+@needs_emu
+def test_global_clipnorm_with_a_per_variable_tensor_clips_on_the_host_path(
+        emulate):
+    # One float64 variable cannot be fused: the global norm must include
+    # it, so every gradient is clipped the per-variable way first and the
+    # fused launch gets no device clipping.
+    kwargs = dict(learning_rate=0.05, global_clipnorm=0.5)
+    ref_opt, ref_vars = _run("Adam", kwargs, extra_float64=True)
+    emu_runtime = emulate()
+    opt, got_vars = _run("Adam", kwargs, extra_float64=True)
+    assert [n for _, n, *_ in emu_runtime.launches] == ["adam_mt_f32"] * 3
+    for r, g in zip(ref_vars, got_vars):
+        np.testing.assert_array_equal(g.numpy(), r.numpy())

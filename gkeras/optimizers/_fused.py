@@ -59,55 +59,68 @@ def _plan(optimizer):
 
 
 def fused_update(optimizer, grads, variables, learning_rate):
-    """Applies weight decay and the update of `optimizer` to the variables
-    that have a fused path, in one launch.
+    """Clips the gradients, then applies weight decay and the update of
+    `optimizer` to the variables that have a fused path, in one launch.
+
+    Clipping is the optimizer's (`clipnorm`, `clipvalue`,
+    `global_clipnorm`): `global_clipnorm` runs on the device inside the
+    fused update (two more launches, no host read) when every gradient
+    takes the fused path; otherwise all gradients are clipped first by
+    `Optimizer._clip_gradients`, as on the per-variable path.
 
     Args:
         optimizer: an optimizer with `_fused_kind`, `_fused_slots(index)`
             and `_fused_scalars(learning_rate)`.
-        grads: the gradients (raw arrays), one per variable.
+        grads: the gradients (raw arrays, not yet clipped), one per
+            variable.
         variables: the Variables.
         learning_rate: this step's learning rate (a Python float).
 
     Returns:
-        `(grads, variables)` left for the per-variable path (empty lists
-        when everything was fused).
+        `(grads, variables)` left for the per-variable path, the gradients
+        clipped (empty lists when everything was fused).
     """
     if not fusable(type(optimizer)):
-        return grads, variables
+        return optimizer._clip_gradients(grads), variables
     rt = None
-    fused_g, columns, decay = [], [], []
-    rest_g, rest_v = [], []
+    fused, columns, decay, rest = [], [], [], []
     index = optimizer._trainable_variables_indices
-    for g, v in zip(grads, variables):
+    for i, (g, v) in enumerate(zip(grads, variables)):
         w = v.data
         this_rt = runtime_for(w)
         if (this_rt is None or (rt is not None and this_rt is not rt)
                 or w.dtype != np.float32 or not w.flags.c_contiguous
                 or g.size != w.size):
-            rest_g.append(g)
-            rest_v.append(v)
+            rest.append(i)
             continue
-        rt = this_rt
         slots = optimizer._fused_slots(index[id(v)])
         if not all(s.flags.c_contiguous and s.dtype == np.float32
-                   and runtime_for(s) is rt for s in slots):
-            rest_g.append(g)
-            rest_v.append(v)
+                   and runtime_for(s) is this_rt for s in slots):
+            rest.append(i)
             continue
-        xp = rt.xp
-        if (type(g) is not type(w) or g.dtype != np.float32
-                or not g.flags.c_contiguous):
-            g = xp.ascontiguousarray(xp.asarray(g), dtype=xp.float32)
-        fused_g.append(g)
+        rt = this_rt
+        fused.append(i)
         columns.append([w] + list(slots))
         decay.append(optimizer.weight_decay is not None
                      and optimizer._use_weight_decay(v))
-    if fused_g:
+    clip = optimizer.global_clipnorm
+    device_clip = bool(fused) and not rest and clip is not None and clip > 0
+    if not device_clip:
+        grads = optimizer._clip_gradients(grads)
+    if fused:
         from gkeras.backend.gpu.optimizers import multi_tensor_update
+        xp = rt.xp
+        fused_g = []
+        for i, w in zip(fused, (c[0] for c in columns)):
+            g = grads[i]
+            if (type(g) is not type(w) or g.dtype != np.float32
+                    or not g.flags.c_contiguous):
+                g = xp.ascontiguousarray(xp.asarray(g), dtype=xp.float32)
+            fused_g.append(g)
         wd = optimizer.weight_decay
         wd_factor = 1.0 - learning_rate * wd if wd is not None else 1.0
         kind, scalars = optimizer._fused_scalars(learning_rate)
         multi_tensor_update(rt, kind, _plan(optimizer), fused_g, columns,
-                            decay, scalars, wd_factor)
-    return rest_g, rest_v
+                            decay, scalars, wd_factor,
+                            clip_norm=float(clip) if device_clip else None)
+    return [grads[i] for i in rest], [variables[i] for i in rest]

@@ -507,7 +507,6 @@ class Optimizer:
             if self.gradient_accumulation_steps:
                 self._accumulate_and_maybe_update(grads, trainable_variables)
             else:
-                grads = self._clip_gradients(grads)
                 self._decay_and_update(grads, trainable_variables)
             if self.use_ema:
                 self._update_ema()
@@ -523,11 +522,13 @@ class Optimizer:
     _fused_kind = None
 
     def _decay_and_update(self, grads, trainable_variables):
-        """Weight decay, then the update of every variable.
+        """Gradient clipping, weight decay, then the update of every
+        variable.
 
-        On CuPy, optimizers with a `_fused_kind` do both for all float32
-        variables in one kernel launch (`optimizers/_fused.py`); the rest
-        take the per-variable path, which is also the NumPy path.
+        On CuPy, optimizers with a `_fused_kind` do all three for all
+        float32 variables in one kernel launch (three with
+        `global_clipnorm`; `optimizers/_fused.py`); the rest take the
+        per-variable path, which is also the NumPy path.
         """
         learning_rate = self._current_learning_rate()
         if self._fused_kind is not None:
@@ -536,6 +537,8 @@ class Optimizer:
                 self, grads, trainable_variables, learning_rate)
             if not grads:
                 return
+        else:
+            grads = self._clip_gradients(grads)
         self._apply_weight_decay(trainable_variables)
         self._backend_update_step(grads, trainable_variables, learning_rate)
 
@@ -580,7 +583,6 @@ class Optimizer:
                 for v in variables]
         if (self._step + 1) % steps == 0:
             grads = [(g + a.data) / steps for g, a in zip(grads, accs)]
-            grads = self._clip_gradients(grads)
             self._decay_and_update(grads, variables)
             for a in accs:
                 a.data.fill(0)

@@ -108,6 +108,8 @@ class MultiTensorPlan:
         self.n_chunks = 0
         self.uploads = 0  # host-to-device table copies, for tests/benchmarks
         self._uploader = None
+        self.partial = None  # per-chunk sums of squares (global clipnorm)
+        self.scale = None    # the clipping scale, a device scalar
 
     def prepare(self, xp, grads, columns, decay):
         """Updates the tables for this step.
@@ -146,7 +148,7 @@ class MultiTensorPlan:
 
 
 def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
-                        wd_factor=1.0):
+                        wd_factor=1.0, clip_norm=None):
     """Runs one fused optimizer update over many float32 tensors, in place.
 
     Args:
@@ -163,6 +165,10 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
         scalars: the entry point's scalar arguments after `n_ptr` and before
             `wd_factor`, as NumPy scalars of the declared C types.
         wd_factor: `1 - lr * weight_decay`.
+        clip_norm: when given, the gradients are first scaled so that their
+            global norm is at most `clip_norm` (Keras's
+            `clip_by_global_norm`), on the device: two more launches
+            (per-chunk sums of squares, then the scale), no host read.
 
     Returns:
         None; the variables and slots are updated in place.
@@ -183,6 +189,20 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
     plan.prepare(rt.xp, grads, columns, decay)
     if plan.n_chunks == 0:
         return
+    gscale = None
+    if clip_norm is not None:
+        xp = rt.xp
+        if plan.partial is None or plan.partial.shape[0] != plan.n_chunks:
+            plan.partial = xp.empty((plan.n_chunks,), dtype=xp.float32)
+            plan.scale = xp.empty((1,), dtype=xp.float32)
+        rt.launch("optimizers.cu", "mt_sumsq_f32", (plan.n_chunks,),
+                  (MT_THREADS,), (plan.meta, plan.chunks, np.int32(n_ptr),
+                                  plan.partial))
+        rt.launch("optimizers.cu", "mt_clip_scale_f32", (1,), (MT_THREADS,),
+                  (plan.partial, np.int32(plan.n_chunks),
+                   np.float32(clip_norm), np.float32(1.0 / clip_norm),
+                   plan.scale))
+        gscale = plan.scale
     rt.launch("optimizers.cu", name, (plan.n_chunks,), (MT_THREADS,),
               (plan.meta, plan.chunks, np.int32(n_ptr)) + tuple(scalars)
-              + (np.float32(wd_factor),))
+              + (np.float32(wd_factor), gscale))

@@ -4,10 +4,12 @@ the fused multi-tensor update (kernels/optimizers.cu).
 Counted, not timed, so it runs anywhere (no GPU needed):
 
 - before: the per-variable path, which on CuPy issues one element-wise
-  kernel per ufunc. Every ufunc call of one `optimizer.apply` is counted
-  by running it on NumPy arrays viewed as a counting ndarray subclass
-  (in-place operators included), plus one launch per weight-decayed
-  variable (`_apply_weight_decay`).
+  kernel per ufunc. Every ufunc call (reductions included) of one
+  `optimizer.apply` on an array is counted by running it on NumPy arrays
+  viewed as a counting ndarray subclass (in-place operators included),
+  plus one launch per weight-decayed variable (`_apply_weight_decay`).
+  Operations on 0-d results (the global norm's sqrt, minimum, ...) are
+  not seen, so the clipping row is a lower bound.
 - after: the launches the fused GPU dispatch issues for the same step,
   recorded by a runtime that counts `launch` calls (the dispatch code is
   the real one; only the launch is not executed).
@@ -49,6 +51,8 @@ OPTIMIZERS = {
     "AdamW": lambda: gkeras.optimizers.AdamW(),
     "SGD(momentum=0.9)": lambda: gkeras.optimizers.SGD(momentum=0.9),
     "RMSprop": lambda: gkeras.optimizers.RMSprop(),
+    "Adam(global_clipnorm=1)": lambda: gkeras.optimizers.Adam(
+        global_clipnorm=1.0),
 }
 
 
@@ -83,7 +87,8 @@ def _before(opt, variables, grads):
     saved = base_optimizer._BLOCKED_ABOVE
     base_optimizer._BLOCKED_ABOVE = 1 << 62
     try:
-        opt.apply(grads, variables)
+        # Gradients counted too (clipping works on them before the blocks).
+        opt.apply([g.view(_Counting) for g in grads], variables)
     finally:
         base_optimizer._BLOCKED_ABOVE = saved
     decayed = 0
@@ -138,8 +143,11 @@ def markdown_section():
            "update of `kernels/optimizers.cu` (all float32 variables, weight "
            "decay included, in one launch). Both leave out the one fill that "
            "advances the `iterations` counter (a device write, no host "
-           "read); gradient clipping, EMA and gradient accumulation add "
-           "their own launches to both.", "",
+           "read). With `global_clipnorm` the fused path adds two launches "
+           "(sums of squares, scale), the per-variable path at least two "
+           "per variable (its count misses the scalar operations on the "
+           "norm). EMA and gradient accumulation add their own launches "
+           "to both.", "",
            "| model | optimizer | trainable variables | launches before | "
            "launches after |", "|---|---|---:|---:|---:|"]
     for m in MODELS:

@@ -53,6 +53,7 @@ OPTIMIZERS = {
     "RMSprop": lambda: gkeras.optimizers.RMSprop(),
     "Adam(global_clipnorm=1)": lambda: gkeras.optimizers.Adam(
         global_clipnorm=1.0),
+    "Adam(clipnorm=1)": lambda: gkeras.optimizers.Adam(clipnorm=1.0),
 }
 
 
@@ -143,10 +144,10 @@ def markdown_section():
            "update of `kernels/optimizers.cu` (all float32 variables, weight "
            "decay included, in one launch). Both leave out the one fill that "
            "advances the `iterations` counter (a device write, no host "
-           "read). With `global_clipnorm` the fused path adds two launches "
-           "(sums of squares, scale), the per-variable path at least two "
-           "per variable (its count misses the scalar operations on the "
-           "norm). EMA and gradient accumulation add their own launches "
+           "read). With `global_clipnorm` or `clipnorm` the fused path adds "
+           "two launches (sums of squares, scales), the per-variable path "
+           "a few per variable (a lower bound: the count misses the "
+           "operations on 0-d norms). EMA and gradient accumulation add their own launches "
            "to both.", "",
            "| model | optimizer | trainable variables | launches before | "
            "launches after |", "|---|---|---:|---:|---:|"]

@@ -18,9 +18,10 @@
 // deterministic and independent of the launch order.
 //
 // Every update entry point ends with (wd_factor, gscale): `w *= wd_factor`
-// for the tensors marked `decay`, and, when `gscale` is not NULL, every
-// gradient multiplied by the device scalar *gscale first (global-norm
-// clipping, computed on the device by mt_sumsq_f32 + mt_clip_scale_f32).
+// for the tensors marked `decay`, and, when `gscale` (n_tensors,) is not
+// NULL, each gradient multiplied by its tensor's scale first (gradient
+// clipping computed on the device: mt_sumsq_f32, then mt_clip_scale_f32
+// for `global_clipnorm` or mt_clip_tensor_scale_f32 for `clipnorm`).
 //
 // The arithmetic is the operation sequence of the NumPy optimizers in
 // gkeras/optimizers (each step rounded to float32, no fused multiply-add:
@@ -32,6 +33,7 @@
 #define MT_CHUNK 4096    // mirrored in backend/gpu/optimizers.py
 
 struct GkMtChunk {
+  long long tensor;       // row of `meta`
   const long long* ptrs;  // this tensor's row of `meta`
   long long start;
   long long len;
@@ -43,6 +45,7 @@ __device__ __forceinline__ GkMtChunk gk_mt_chunk(const long long* meta,
                                                  int n_ptr) {
   const long long* c = chunks + 4LL * blockIdx.x;
   GkMtChunk r;
+  r.tensor = c[0];
   r.ptrs = meta + c[0] * n_ptr;
   r.start = c[1];
   r.len = c[2];
@@ -54,12 +57,13 @@ __device__ __forceinline__ float* gk_mt_ptr(const GkMtChunk& c, int k) {
   return reinterpret_cast<float*>(c.ptrs[k]) + c.start;
 }
 
-// The gradient, times the global-norm clipping scale when one is given
-// (a device scalar from mt_clip_scale_f32; NULL: no clipping), rounded as
-// NumPy's `g * scale`.
+// The gradient, times its tensor's clipping scale when scales are given
+// (gscale[tensor], from mt_clip_scale_f32 or mt_clip_tensor_scale_f32;
+// NULL: no clipping), rounded as NumPy's `g * scale`.
 __device__ __forceinline__ float gk_mt_grad(const float* g, long long i,
-                                            const float* gscale) {
-  return gscale ? __fmul_rn(g[i], *gscale) : g[i];
+                                            const float* gscale,
+                                            const GkMtChunk& c) {
+  return gscale ? __fmul_rn(g[i], gscale[c.tensor]) : g[i];
 }
 
 // np.maximum semantics: NaN when either operand is NaN.
@@ -85,7 +89,7 @@ extern "C" __global__ void sgd_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float step = __fmul_rn(gk_mt_grad(g, i, gscale), lr);
+    const float step = __fmul_rn(gk_mt_grad(g, i, gscale, c), lr);
     if (m) {
       const float mi = __fsub_rn(__fmul_rn(m[i], momentum), step);
       m[i] = mi;
@@ -123,7 +127,7 @@ extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = gk_mt_grad(g, i, gscale);
+    const float gi = gk_mt_grad(g, i, gscale, c);
     float mi = m[i];
     mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
     float vi = v[i];
@@ -165,7 +169,7 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = gk_mt_grad(g, i, gscale);
+    const float gi = gk_mt_grad(g, i, gscale, c);
     const float vi = __fadd_rn(__fmul_rn(vel[i], rho),
                                __fmul_rn(__fmul_rn(gi, gi), one_minus_rho));
     vel[i] = vi;
@@ -206,7 +210,7 @@ extern "C" __global__ void adagrad_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = gk_mt_grad(g, i, gscale);
+    const float gi = gk_mt_grad(g, i, gscale, c);
     const float ai = __fadd_rn(acc[i], __fmul_rn(gi, gi));
     acc[i] = ai;
     const float inc = __fmul_rn(gi / sqrtf(__fadd_rn(ai, epsilon)), lr);
@@ -233,7 +237,7 @@ extern "C" __global__ void adamax_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = gk_mt_grad(g, i, gscale);
+    const float gi = gk_mt_grad(g, i, gscale, c);
     float mi = m[i];
     mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
     m[i] = mi;
@@ -262,7 +266,7 @@ extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = gk_mt_grad(g, i, gscale);
+    const float gi = gk_mt_grad(g, i, gscale, c);
     const float mi = m[i];
     const float d = __fadd_rn(__fmul_rn(mi, beta_1),
                               __fmul_rn(gi, one_minus_beta_1));
@@ -295,7 +299,7 @@ extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
     float wi = w[i];
     if (c.decay) wi = __fmul_rn(wi, wd_factor);
-    const float gi = gk_mt_grad(g, i, gscale);
+    const float gi = gk_mt_grad(g, i, gscale, c);
     float mi = m[i];
     mi = __fadd_rn(mi, __fmul_rn(__fsub_rn(gi, mi), c1));
     float vi = v[i];
@@ -338,11 +342,13 @@ extern "C" __global__ void mt_sumsq_f32(const long long* __restrict__ meta,
 //   summed in a fixed order; scale[0] = clip_norm * min(1 / norm,
 //   inv_clip_norm) + (norm - norm) (Keras's clip_by_global_norm: NaN when
 //   the norm is not finite; inv_clip_norm = 1 / clip_norm rounded by the
-//   host, as NumPy rounds it), for the updates' `gscale`.
+//   host, as NumPy rounds it), written to scale[0 .. n_tensors - 1], the
+//   updates' `gscale`.
 extern "C" __global__ void mt_clip_scale_f32(const float* __restrict__ partial,
                                              int n, float clip_norm,
                                              float inv_clip_norm,
-                                             float* __restrict__ scale) {
+                                             float* __restrict__ scale,
+                                             int n_tensors) {
   __shared__ float red[MT_THREADS];
   float acc = 0.0f;
   for (int i = threadIdx.x; i < n; i += blockDim.x) acc += partial[i];
@@ -352,10 +358,37 @@ extern "C" __global__ void mt_clip_scale_f32(const float* __restrict__ partial,
     if ((int)threadIdx.x < s) red[threadIdx.x] += red[threadIdx.x + s];
     __syncthreads();
   }
+  const float norm = sqrtf(red[0]);
+  const float inv = 1.0f / norm;
+  const float m = inv < inv_clip_norm ? inv : inv_clip_norm;
+  const float sc = __fadd_rn(__fmul_rn(clip_norm, m), norm - norm);
+  for (int t = threadIdx.x; t < n_tensors; t += blockDim.x) scale[t] = sc;
+}
+
+// mt_clip_tensor_scale_f32
+//   grid = (n_tensors,), block = (MT_THREADS,). For tensor t, whose chunks
+//   are first[t] .. first[t + 1] - 1 of mt_sumsq_f32's partial sums:
+//   norm = sqrt(their sum, in a fixed order), scale[t] = clip_norm /
+//   max(norm, clip_norm) (Keras's per-variable `clipnorm`; NaN propagates
+//   as with np.maximum).
+extern "C" __global__ void mt_clip_tensor_scale_f32(
+    const float* __restrict__ partial, const long long* __restrict__ first,
+    float clip_norm, float* __restrict__ scale) {
+  __shared__ float red[MT_THREADS];
+  const long long t = blockIdx.x;
+  float acc = 0.0f;
+  for (long long i = first[t] + threadIdx.x; i < first[t + 1];
+       i += blockDim.x) {
+    acc += partial[i];
+  }
+  red[threadIdx.x] = acc;
+  __syncthreads();
+  for (int s = MT_THREADS / 2; s > 0; s >>= 1) {
+    if ((int)threadIdx.x < s) red[threadIdx.x] += red[threadIdx.x + s];
+    __syncthreads();
+  }
   if (threadIdx.x == 0) {
     const float norm = sqrtf(red[0]);
-    const float inv = 1.0f / norm;
-    const float m = inv < inv_clip_norm ? inv : inv_clip_norm;
-    scale[0] = __fadd_rn(__fmul_rn(clip_norm, m), norm - norm);
+    scale[t] = clip_norm / gk_mt_nanmax(norm, clip_norm);
   }
 }

@@ -127,6 +127,7 @@ CLIP_CONFIGS = [
     ("Lion", dict(learning_rate=0.01, global_clipnorm=0.5,
                   weight_decay=0.1)),
     ("Adam", dict(learning_rate=0.01, clipnorm=0.3)),  # per-variable clip
+    ("SGD", dict(learning_rate=0.1, clipnorm=5.0)),     # some not clipped
     ("SGD", dict(learning_rate=0.1, clipvalue=0.2)),
 ]
 
@@ -140,9 +141,11 @@ def test_emulated_clipping(cls_name, kwargs, emulate):
     emu_runtime = emulate()
     opt, got_vars = _run(cls_name, kwargs)
     names = [n for _, n, *_ in emu_runtime.launches]
-    if "global_clipnorm" in kwargs:
-        # Norm, scale and update on the device: three launches a step.
-        assert names[:3] == ["mt_sumsq_f32", "mt_clip_scale_f32",
+    if "global_clipnorm" in kwargs or "clipnorm" in kwargs:
+        # Norms, scales and update on the device: three launches a step.
+        scale = ("mt_clip_scale_f32" if "global_clipnorm" in kwargs
+                 else "mt_clip_tensor_scale_f32")
+        assert names[:3] == ["mt_sumsq_f32", scale,
                              gpu_opt.ENTRY_POINTS[opt._fused_kind][0]]
         assert len(names) == 9
         # The norm is summed in another order than NumPy's: float32
@@ -260,7 +263,7 @@ def test_every_entry_point_is_covered():
     # CONFIGS above exercise each entry point; a new one must be added.
     assert set(emu.load("optimizers.cu").names) == {
         name for name, _ in gpu_opt.ENTRY_POINTS.values()} | {
-        "mt_sumsq_f32", "mt_clip_scale_f32"}
+        "mt_sumsq_f32", "mt_clip_scale_f32", "mt_clip_tensor_scale_f32"}
     assert {c for c, _ in CONFIGS} >= {"SGD", "Adam", "AdamW", "RMSprop",
                                        "Adagrad", "Adamax", "Lion", "Nadam"}
 
@@ -326,3 +329,18 @@ def test_global_clipnorm_with_a_per_variable_tensor_clips_on_the_host_path(
     assert [n for _, n, *_ in emu_runtime.launches] == ["adam_mt_f32"] * 3
     for r, g in zip(ref_vars, got_vars):
         np.testing.assert_array_equal(g.numpy(), r.numpy())
+
+
+@needs_emu
+def test_clipnorm_with_a_per_variable_tensor(emulate):
+    # clipnorm is per tensor: the fused tensors clip on the device, the
+    # float64 one on the per-variable path, in the same step.
+    kwargs = dict(learning_rate=0.05, clipnorm=0.5)
+    ref_opt, ref_vars = _run("RMSprop", kwargs, extra_float64=True)
+    emu_runtime = emulate()
+    opt, got_vars = _run("RMSprop", kwargs, extra_float64=True)
+    assert [n for _, n, *_ in emu_runtime.launches][:3] == [
+        "mt_sumsq_f32", "mt_clip_tensor_scale_f32", "rmsprop_mt_f32"]
+    for r, g in zip(ref_vars, got_vars):
+        np.testing.assert_allclose(g.numpy(), r.numpy(), rtol=2e-5,
+                                   atol=1e-6)

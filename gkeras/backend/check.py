@@ -180,6 +180,7 @@ def _case_optimizers(k, dev, rng):
     out = []
     for cls, kw in ((optimizers.Adam, dict(amsgrad=True)),
                     (optimizers.Adam, dict(global_clipnorm=0.5)),
+                    (optimizers.SGD, dict(clipnorm=0.5)),
                     (optimizers.AdamW, dict(weight_decay=0.1)),
                     (optimizers.SGD, dict(momentum=0.9, nesterov=True)),
                     (optimizers.RMSprop, dict(centered=True, momentum=0.5)),

@@ -63,10 +63,11 @@ def fused_update(optimizer, grads, variables, learning_rate):
     `optimizer` to the variables that have a fused path, in one launch.
 
     Clipping is the optimizer's (`clipnorm`, `clipvalue`,
-    `global_clipnorm`): `global_clipnorm` runs on the device inside the
-    fused update (two more launches, no host read) when every gradient
-    takes the fused path; otherwise all gradients are clipped first by
-    `Optimizer._clip_gradients`, as on the per-variable path.
+    `global_clipnorm`): `clipnorm` runs on the device for the fused
+    tensors, and `global_clipnorm` too when every gradient takes the fused
+    path (two more launches, no host read); otherwise the gradients are
+    clipped first by `Optimizer._clip_gradients`, as on the per-variable
+    path.
 
     Args:
         optimizer: an optimizer with `_fused_kind`, `_fused_slots(index)`
@@ -103,10 +104,20 @@ def fused_update(optimizer, grads, variables, learning_rate):
         columns.append([w] + list(slots))
         decay.append(optimizer.weight_decay is not None
                      and optimizer._use_weight_decay(v))
-    clip = optimizer.global_clipnorm
-    device_clip = bool(fused) and not rest and clip is not None and clip > 0
+    # Clipping on the device: `clipnorm` per tensor (the others clip
+    # their own gradients below), `global_clipnorm` only when every
+    # gradient is fused (the norm spans them all).
+    per_tensor = bool(optimizer.clipnorm and optimizer.clipnorm > 0)
+    clip = optimizer.clipnorm if per_tensor else optimizer.global_clipnorm
+    device_clip = bool(fused) and clip is not None and clip > 0 and (
+        per_tensor or not rest)
     if not device_clip:
         grads = optimizer._clip_gradients(grads)
+    elif rest:
+        clipped = optimizer._clip_gradients([grads[i] for i in rest])
+        grads = list(grads)
+        for i, g in zip(rest, clipped):
+            grads[i] = g
     if fused:
         from gkeras.backend.gpu.optimizers import multi_tensor_update
         xp = rt.xp
@@ -122,5 +133,6 @@ def fused_update(optimizer, grads, variables, learning_rate):
         kind, scalars = optimizer._fused_scalars(learning_rate)
         multi_tensor_update(rt, kind, _plan(optimizer), fused_g, columns,
                             decay, scalars, wd_factor,
-                            clip_norm=float(clip) if device_clip else None)
+                            clip_norm=float(clip) if device_clip else None,
+                            clip_per_tensor=per_tensor)
     return [grads[i] for i in rest], [variables[i] for i in rest]

@@ -109,7 +109,8 @@ class MultiTensorPlan:
         self.uploads = 0  # host-to-device table copies, for tests/benchmarks
         self._uploader = None
         self.partial = None  # per-chunk sums of squares (global clipnorm)
-        self.scale = None    # the clipping scale, a device scalar
+        self.scale = None    # the clipping scales, per tensor
+        self.first = None    # (n_tensors + 1,) first chunk of each tensor
 
     def prepare(self, xp, grads, columns, decay):
         """Updates the tables for this step.
@@ -126,15 +127,18 @@ class MultiTensorPlan:
         if static_key != self.static_key:
             n_ptr = 1 + len(columns[0])
             meta = np.zeros((len(columns), n_ptr), np.int64)
-            rows = []
+            rows, first = [], [0]
             for t, (col, d) in enumerate(zip(columns, decay)):
                 meta[t, 1:] = [address(a) for a in col]
                 n = int(col[0].size)
                 for start in range(0, n, MT_CHUNK):
                     rows.append((t, start, min(MT_CHUNK, n - start), int(d)))
+                first.append(len(rows))
             self.host_meta = meta
             self.n_chunks = len(rows)
             self.chunks = xp.asarray(np.asarray(rows, np.int64).reshape(-1, 4))
+            # Each tensor's chunks, for per-tensor clipping norms.
+            self.first = xp.asarray(np.asarray(first, np.int64))
             self.uploads += 1
             self.static_key, self.grad_key = static_key, None
         grad_key = tuple(address(g) for g in grads)
@@ -148,7 +152,7 @@ class MultiTensorPlan:
 
 
 def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
-                        wd_factor=1.0, clip_norm=None):
+                        wd_factor=1.0, clip_norm=None, clip_per_tensor=False):
     """Runs one fused optimizer update over many float32 tensors, in place.
 
     Args:
@@ -166,9 +170,11 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
             `wd_factor`, as NumPy scalars of the declared C types.
         wd_factor: `1 - lr * weight_decay`.
         clip_norm: when given, the gradients are first scaled so that their
-            global norm is at most `clip_norm` (Keras's
-            `clip_by_global_norm`), on the device: two more launches
-            (per-chunk sums of squares, then the scale), no host read.
+            global norm (or, with `clip_per_tensor`, each one's own norm)
+            is at most `clip_norm` (Keras's `global_clipnorm` /
+            `clipnorm`), on the device: two more launches (per-chunk sums
+            of squares, then the scales), no host read.
+        clip_per_tensor: clip each tensor by its own norm.
 
     Returns:
         None; the variables and slots are updated in place.
@@ -192,16 +198,24 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
     gscale = None
     if clip_norm is not None:
         xp = rt.xp
-        if plan.partial is None or plan.partial.shape[0] != plan.n_chunks:
+        n_t = len(grads)
+        if plan.partial is None or plan.partial.shape[0] != plan.n_chunks \
+                or plan.scale.shape[0] != n_t:
             plan.partial = xp.empty((plan.n_chunks,), dtype=xp.float32)
-            plan.scale = xp.empty((1,), dtype=xp.float32)
+            plan.scale = xp.empty((n_t,), dtype=xp.float32)
         rt.launch("optimizers.cu", "mt_sumsq_f32", (plan.n_chunks,),
                   (MT_THREADS,), (plan.meta, plan.chunks, np.int32(n_ptr),
                                   plan.partial))
-        rt.launch("optimizers.cu", "mt_clip_scale_f32", (1,), (MT_THREADS,),
-                  (plan.partial, np.int32(plan.n_chunks),
-                   np.float32(clip_norm), np.float32(1.0 / clip_norm),
-                   plan.scale))
+        if clip_per_tensor:
+            rt.launch("optimizers.cu", "mt_clip_tensor_scale_f32", (n_t,),
+                      (MT_THREADS,), (plan.partial, plan.first,
+                                      np.float32(clip_norm), plan.scale))
+        else:
+            rt.launch("optimizers.cu", "mt_clip_scale_f32", (1,),
+                      (MT_THREADS,), (plan.partial, np.int32(plan.n_chunks),
+                                      np.float32(clip_norm),
+                                      np.float32(1.0 / clip_norm),
+                                      plan.scale, np.int32(n_t)))
         gscale = plan.scale
     rt.launch("optimizers.cu", name, (plan.n_chunks,), (MT_THREADS,),
               (plan.meta, plan.chunks, np.int32(n_ptr)) + tuple(scalars)

@@ -526,7 +526,7 @@ class Optimizer:
         variable.
 
         On CuPy, optimizers with a `_fused_kind` do all three for all
-        float32 variables in one kernel launch (three with
+        float32 variables in one kernel launch (three with `clipnorm` or
         `global_clipnorm`; `optimizers/_fused.py`); the rest take the
         per-variable path, which is also the NumPy path.
         """

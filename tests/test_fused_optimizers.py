@@ -207,6 +207,20 @@ def test_subclass_overriding_update_step_keeps_its_math(emulate):
 
 
 @needs_emu
+def test_subclass_overriding_clipping_keeps_its_clipping(emulate):
+    class HalfClip(optimizers.SGD):
+        def _clip_gradients(self, grads):
+            return [g * 0.5 for g in grads]
+
+    emu_runtime = emulate()
+    opt = HalfClip(learning_rate=1.0, global_clipnorm=1e-3)
+    v = gkeras.Variable(np.zeros(5, np.float32))
+    opt.apply([np.ones(5, np.float32)], [v])
+    assert not emu_runtime.launches
+    np.testing.assert_array_equal(v.numpy(), -0.5 * np.ones(5))
+
+
+@needs_emu
 def test_gradient_accumulation_uses_the_fused_path(emulate):
     kwargs = dict(learning_rate=0.1, momentum=0.9,
                   gradient_accumulation_steps=2)

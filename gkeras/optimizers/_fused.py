@@ -36,16 +36,16 @@ _FUSABLE = {}
 def fusable(cls):
     """Whether optimizer class `cls` may take the fused path: the class
     that declares `_fused_kind` must also be the one whose `update_step`,
-    `_backend_update_step` and `_apply_weight_decay` run, so a user's
-    subclass that overrides the math keeps its own math."""
+    `_backend_update_step`, `_apply_weight_decay` and `_clip_gradients`
+    run, so a subclass that overrides the math keeps its own math."""
     ok = _FUSABLE.get(cls)
     if ok is None:
         owner = next(k for k in cls.__mro__ if "_fused_kind" in k.__dict__)
         ok = owner.__dict__["_fused_kind"] is not None and all(
             getattr(cls, n) is getattr(owner, n)
             for n in ("update_step", "_backend_update_step",
-                      "_apply_weight_decay", "_fused_slots",
-                      "_fused_scalars"))
+                      "_apply_weight_decay", "_clip_gradients",
+                      "_fused_slots", "_fused_scalars"))
         _FUSABLE[cls] = ok
     return ok
 

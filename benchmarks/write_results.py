@@ -268,11 +268,23 @@ def render(data):
     out += ["", "## GEMM ceiling", "",
             f"{data['gemm_what']}: **{ceiling:.1f} GFLOP/s** (median of 20 "
             "products after 3 warm-up products).", ""]
+    out += data.get("launch_counts", [])
     if not data["backend"] == "cupy":
         out += ["## GPU", "", gpu_status(), ""]
     if data.get("notes"):
         out += ["## Notes", ""] + [f"- {n}" for n in data["notes"]] + [""]
     return "\n".join(out)
+
+
+def _launch_counts():
+    """The optimizer launch-count section (counted, not timed)."""
+    sys.path.insert(0, HERE)
+    try:
+        import optimizer_launches
+        return optimizer_launches.markdown_section()
+    except Exception as e:  # keep the timing results if counting breaks
+        return ["## Optimizer launches per step", "",
+                f"Not counted: {type(e).__name__}: {e}", ""]
 
 
 def _ratio_range(base, row):
@@ -358,6 +370,7 @@ def main(argv=None):
         "gemm_gflops": ceiling, "gemm_what": gemm_what,
         "load_before": load_before, "load_after": load_average(),
         "notes": a.note,
+        "launch_counts": _launch_counts(),
     }
     text = render(data)
     if a.dry_run:

@@ -111,8 +111,17 @@ def test_gpu_bench_script_is_valid_bash():
     path = os.path.join(BENCH, "gpu_bench.sh")
     subprocess.run([bash, "-n", path], check=True)
     text = open(path).read()
-    # Nothing may be installed from the network on the GPU machine.
-    assert "pip install" not in text and "PIP_NO_INDEX=1" in text
+    # Nothing may be installed from the network on the GPU machine: the
+    # only install is of local wheels, with --no-index.
+    assert "PIP_NO_INDEX=1" in text
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert installs and all("--no-index" in line for line in installs)
+    # Every step runs under a time limit cut to the budget (8 minutes on
+    # one H100/H200, installs included).
+    assert "timeout -k 5" in text and "BUDGET=450" in text
+    for needed in ("gkeras.backend.check", "pytest -m gpu",
+                   "torch_eager_gpu.py", "conv_pool_bn_gpu.py"):
+        assert needed in text
     out = subprocess.run([bash, path, "--bogus"], capture_output=True,
                          text=True)
     assert out.returncode == 2 and "unknown argument --bogus" in out.stderr
@@ -138,3 +147,19 @@ def test_run_interleaves_frameworks_and_reports_medians(monkeypatch):
     assert [r["train_ms"] for r in rows] == [2.0, 6.0]
     assert [r["fit_ms"] for r in rows] == [4.0, 12.0]
     assert [x["train_ms"] for x in rows[0]["runs"]] == [3.0, 1.0, 2.0]
+
+
+def test_optimizer_launch_counts():
+    # Before: the ufuncs of the per-variable NumPy/CuPy code, counted by
+    # hand from gkeras/optimizers (Adam: 7 for the moments + 5 for the
+    # step = 12; SGD with momentum: 4; AdamW adds one decay per variable).
+    # After: one fused launch for all six float32 variables.
+    import sys
+    sys.path.insert(0, BENCH)
+    try:
+        import optimizer_launches as ol
+    finally:
+        sys.path.remove(BENCH)
+    assert ol.count("mlp", "Adam") == (6, 72, 1)
+    assert ol.count("mlp", "SGD(momentum=0.9)") == (6, 24, 1)
+    assert ol.count("mlp", "AdamW") == (6, 78, 1)

@@ -2,8 +2,9 @@
 
 `GKERAS_BACKEND` chooses, once per process, at first use:
 
-- `auto` (default): CuPy when it imports and a CUDA device is visible,
-  NumPy otherwise;
+- `auto` (default): CuPy when it imports, a CUDA device is visible and a
+  probe kernel compiles and runs (`gpu/probe.py`), NumPy otherwise (with a
+  one-line warning when a GPU was seen but could not be used);
 - `numpy`: always NumPy (CPU);
 - `cupy`: CuPy, or a clear error saying why it cannot be used.
 
@@ -30,10 +31,14 @@ from gkeras.backend.config import (  # noqa: F401  (public re-exports)
     set_floatx,
     set_image_data_format,
     standardize_data_format,
+    enable_tensor_float_32_execution,
+    tensor_float_32_execution_enabled,
 )
 
 _BACKEND = None  # "numpy" | "cupy", decided on first use
 _CUPY = None
+# Why `auto` fell back to NumPy although CuPy saw a GPU (None otherwise).
+FALLBACK_REASON = None
 
 
 def _cupy_or_reason():
@@ -53,7 +58,7 @@ def _cupy_or_reason():
 
 
 def _choose():
-    global _BACKEND, _CUPY
+    global _BACKEND, _CUPY, FALLBACK_REASON
     want = os.environ.get("GKERAS_BACKEND", "auto").strip().lower() or "auto"
     if want not in ("auto", "numpy", "cupy"):
         raise ValueError(
@@ -72,7 +77,29 @@ def _choose():
                 "NVIDIA GPU, or set GKERAS_BACKEND=numpy.")
         _BACKEND = "numpy"
         return
+    # CuPy imports and sees a GPU; make sure it can also compile and run
+    # a kernel (NVRTC present and new enough for the driver), once.
+    from gkeras.backend.gpu.probe import probe_kernels
+    why = probe_kernels()
+    if why is not None:
+        if want == "cupy":
+            raise RuntimeError(
+                "GKERAS_BACKEND='cupy' was asked for, but CuPy cannot "
+                f"compile or run gkeras's CUDA kernels on this machine: {why}."
+                " Install the GPU extra (`pip install gkeras[gpu]`, which "
+                "brings NVRTC, cuBLAS and cuRAND), check with `python -m "
+                "gkeras.backend.check`, or set GKERAS_BACKEND=numpy.")
+        FALLBACK_REASON = why
+        import warnings
+        warnings.warn(
+            f"gkeras: CuPy sees a GPU but cannot run gkeras's CUDA kernels "
+            f"({why}); using the NumPy backend (CPU). Details: python -m "
+            "gkeras.backend.check", RuntimeWarning, stacklevel=3)
+        _BACKEND = "numpy"
+        return
     _BACKEND, _CUPY = "cupy", cupy
+    from gkeras.backend.gpu.math_mode import apply_tf32
+    apply_tf32(tensor_float_32_execution_enabled())
 
 
 def backend():

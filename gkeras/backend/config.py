@@ -84,3 +84,48 @@ def standardize_data_format(data_format):
             "The `data_format` argument must be one of 'channels_first', "
             f"'channels_last'. Received: data_format={data_format!r}")
     return data_format
+
+
+# TensorFloat-32 for float32 GEMMs (and the convolutions, which are im2col
+# + GEMM on the GPU). Off by default: gkeras promises the same numbers on
+# the GPU as on the CPU within float32 tolerance, and TF32 keeps only 10
+# mantissa bits of each product's inputs (~1e-3 relative error). Turn it on
+# for speed on Ampere and newer (TensorFlow/Keras do by default; PyTorch
+# does not for matmul). GKERAS_TF32=1 turns it on at startup.
+_TF32 = [None]
+
+
+def tensor_float_32_execution_enabled():
+    """Returns whether TensorFloat-32 is allowed for float32 GEMMs and
+    convolutions on the GPU (`GKERAS_TF32`, default off)."""
+    if _TF32[0] is None:
+        import os
+        _TF32[0] = os.environ.get("GKERAS_TF32", "0").strip().lower() in (
+            "1", "true", "yes", "on")
+    return _TF32[0]
+
+
+def enable_tensor_float_32_execution(enabled):
+    """Allows or forbids TensorFloat-32 for float32 GEMMs and convolutions.
+
+    TF32 runs float32 matrix products on the tensor cores of Ampere and
+    newer GPUs (compute capability 8.0+) with 10-bit mantissa inputs:
+    several times faster, ~1e-3 relative error. gkeras keeps it off by
+    default so that GPU results match the CPU within float32 tolerance.
+    On CuPy this sets cuBLAS's float32 compute type (and `CUPY_TF32` for
+    CuPy's own later reads); on older GPUs and on the CPU it has no effect.
+
+    Args:
+        enabled: bool.
+
+    Example:
+
+    >>> gkeras.config.enable_tensor_float_32_execution(True)
+    >>> gkeras.config.tensor_float_32_execution_enabled()
+    True
+    """
+    _TF32[0] = bool(enabled)
+    import sys
+    if "cupy" in sys.modules:  # otherwise applied when CuPy is chosen
+        from gkeras.backend.gpu.math_mode import apply_tf32
+        apply_tf32(_TF32[0])

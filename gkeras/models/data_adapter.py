@@ -74,6 +74,26 @@ def to_device(batch):
         a, np.ndarray) else a, batch)
 
 
+# Batches in flight between the host and the GPU (see device_batches).
+PREFETCH_DEPTH = 2
+
+
+def device_batches(host_batches):
+    """The batches of an epoch as the step consumes them.
+
+    NumPy backend: the host batches themselves. CuPy backend: gathered into
+    pinned host memory and copied asynchronously on a side stream,
+    `PREFETCH_DEPTH` batches ahead, so the next batch's gather and copy
+    overlap the current step (`backend/gpu/prefetch.py`). The producer
+    (generator, PyDataset) still yields NumPy batches; only what reaches
+    the step is on the device.
+    """
+    if backend.backend() != "cupy":
+        return iter(host_batches)
+    from gkeras.backend.gpu.prefetch import prefetch_to_device
+    return prefetch_to_device(host_batches, depth=PREFETCH_DEPTH)
+
+
 def unpack_x_y_sample_weight(data):
     """`(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts."""
     if isinstance(data, list):
@@ -126,6 +146,15 @@ class ArrayAdapter:
         return self.steps
 
     def epoch(self, rng):
+        """The batches of one epoch (on the device on CuPy)."""
+        return device_batches(self._host_epoch(rng))
+
+    def _host_epoch(self, rng):
+        # On CuPy, host rows are described (HostGather) and gathered by the
+        # prefetcher straight into pinned memory: one host copy, not two.
+        gather = None
+        if backend.backend() == "cupy":
+            from gkeras.backend.gpu.prefetch import HostGather as gather
         n, bs = self.num_samples, self.batch_size
         if self.shuffle == "batch":
             order = np.arange(n)
@@ -141,18 +170,18 @@ class ArrayAdapter:
             for start in range(0, n, bs):
                 if produced >= self.steps:
                     return
-                if index is None:
-                    sl = slice(start, start + bs)
-                    take = (lambda a, sl=sl: a[sl])
-                else:
-                    idx = index[start:start + bs]
-                    take = (lambda a, idx=idx: a[idx]
-                            if isinstance(a, np.ndarray) else
-                            a[backend.to_device(idx)])
+                sel = (slice(start, start + bs) if index is None
+                       else index[start:start + bs])
+
+                def take(a, sel=sel):
+                    if not isinstance(a, np.ndarray):  # already on the GPU
+                        return a[sel if isinstance(sel, slice)
+                                 else backend.to_device(sel)]
+                    return a[sel] if gather is None else gather(a, sel)
                 batch = (_map(take, self.x), _map(take, self.y),
                          _map(take, self.sw))
                 produced += 1
-                yield to_device(batch)
+                yield batch
             if n == 0:
                 return
 
@@ -200,6 +229,10 @@ class GeneratorAdapter:
         return self.steps
 
     def epoch(self, rng):
+        """The batches of one epoch (on the device on CuPy)."""
+        return device_batches(self._host_epoch(rng))
+
+    def _host_epoch(self, rng):
         if self.is_pydataset:
             from gkeras.utils.py_dataset import iterate_batches
             n = len(self.data)
@@ -211,7 +244,7 @@ class GeneratorAdapter:
             # Workers (when the dataset asks for them) prepare batches
             # ahead of the step.
             for item in iterate_batches(self.data, order):
-                yield to_device(_as_batch(item))
+                yield _as_batch(item)
             if hasattr(self.data, "on_epoch_end"):
                 self.data.on_epoch_end()
             return
@@ -232,7 +265,7 @@ class GeneratorAdapter:
                         "first step of this epoch. Make it infinite (e.g. "
                         "`while True:`) or pass fewer `steps_per_epoch`.")
                 return
-            yield to_device(_as_batch(item))
+            yield _as_batch(item)
             count += 1
 
 

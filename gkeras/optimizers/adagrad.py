@@ -1,5 +1,7 @@
 """The Adagrad optimizer (`keras.optimizers.Adagrad`)."""
 
+import numpy as np
+
 from gkeras.optimizers._common import xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
@@ -63,6 +65,15 @@ class Adagrad(Optimizer):
             xp.divide(g, tmp, out=tmp)
             tmp *= learning_rate
             w -= tmp
+
+    _fused_kind = "adagrad"
+
+    def _fused_slots(self, i):
+        return [self._accumulators[i].data]
+
+    def _fused_scalars(self, learning_rate):
+        return "adagrad", (np.float32(learning_rate),
+                           np.float32(self.epsilon))
 
     def get_config(self):
         config = super().get_config()

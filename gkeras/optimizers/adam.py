@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from gkeras.optimizers._common import update_moments, xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
@@ -93,6 +95,23 @@ class Adam(Optimizer):
             xp.divide(m, tmp, out=tmp)
             tmp *= alpha
             w -= tmp
+
+    _fused_kind = "adam"
+
+    def _fused_slots(self, i):
+        slots = [self._momentums[i].data, self._velocities[i].data]
+        if self.amsgrad:
+            slots.append(self._velocity_hats[i].data)
+        return slots
+
+    def _fused_scalars(self, learning_rate):
+        # The same Python-float coefficients as `update_step`, rounded to
+        # float32 as NumPy rounds them when they meet a float32 array.
+        t = self._local_step + 1
+        b1, b2 = self.beta_1, self.beta_2
+        alpha = learning_rate * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+        return "adam", (np.float32(alpha), np.float32(1.0 - b1),
+                        np.float32(1.0 - b2), np.float32(self.epsilon))
 
     def get_config(self):
         config = super().get_config()

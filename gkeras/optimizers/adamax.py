@@ -1,5 +1,7 @@
 """The Adamax optimizer (`keras.optimizers.Adamax`)."""
 
+import numpy as np
+
 from gkeras.optimizers._common import xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
@@ -72,6 +74,18 @@ class Adamax(Optimizer):
             xp.divide(m, tmp, out=tmp)
             tmp *= learning_rate / (1.0 - self.beta_1 ** t)
             w -= tmp
+
+    _fused_kind = "adamax"
+
+    def _fused_slots(self, i):
+        return [self._m[i].data, self._u[i].data]
+
+    def _fused_scalars(self, learning_rate):
+        t = self._local_step + 1
+        return "adamax", (
+            np.float32(learning_rate / (1.0 - self.beta_1 ** t)),
+            np.float32(1.0 - self.beta_1), np.float32(self.beta_2),
+            np.float32(self.epsilon))
 
     def get_config(self):
         config = super().get_config()

@@ -506,11 +506,7 @@ class Optimizer:
             if self.gradient_accumulation_steps:
                 self._accumulate_and_maybe_update(grads, trainable_variables)
             else:
-                grads = self._clip_gradients(grads)
-                self._apply_weight_decay(trainable_variables)
-                self._backend_update_step(
-                    grads, trainable_variables,
-                    self._current_learning_rate())
+                self._decay_and_update(grads, trainable_variables)
             if self.use_ema:
                 self._update_ema()
             for v in trainable_variables:
@@ -518,6 +514,32 @@ class Optimizer:
                     v.data[...] = _raw(v.constraint(v.data))
         self._step += 1
         self._iterations.data[...] = self._step
+
+    # Set by optimizers with a fused multi-tensor GPU update
+    # (kernels/optimizers.cu); they also define `_fused_slots(index)` and
+    # `_fused_scalars(learning_rate)`.
+    _fused_kind = None
+
+    def _decay_and_update(self, grads, trainable_variables):
+        """Gradient clipping, weight decay, then the update of every
+        variable.
+
+        On CuPy, optimizers with a `_fused_kind` do all three for all
+        float32 variables in one kernel launch (three with `clipnorm` or
+        `global_clipnorm`; `optimizers/_fused.py`); the rest take the
+        per-variable path, which is also the NumPy path.
+        """
+        learning_rate = self._current_learning_rate()
+        if self._fused_kind is not None:
+            from gkeras.optimizers._fused import fused_update
+            grads, trainable_variables = fused_update(
+                self, grads, trainable_variables, learning_rate)
+            if not grads:
+                return
+        else:
+            grads = self._clip_gradients(grads)
+        self._apply_weight_decay(trainable_variables)
+        self._backend_update_step(grads, trainable_variables, learning_rate)
 
     def _backend_update_step(self, grads, trainable_variables,
                              learning_rate):
@@ -560,10 +582,7 @@ class Optimizer:
                 for v in variables]
         if (self._step + 1) % steps == 0:
             grads = [(g + a.data) / steps for g, a in zip(grads, accs)]
-            grads = self._clip_gradients(grads)
-            self._apply_weight_decay(variables)
-            self._backend_update_step(grads, variables,
-                                      self._current_learning_rate())
+            self._decay_and_update(grads, variables)
             for a in accs:
                 a.data.fill(0)
         else:

@@ -1,5 +1,7 @@
 """The Lion optimizer (`keras.optimizers.Lion`)."""
 
+import numpy as np
+
 from gkeras.optimizers._common import xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
@@ -65,6 +67,17 @@ class Lion(Optimizer):
             m *= self.beta_2
             xp.multiply(g, 1.0 - self.beta_2, out=tmp)
             m += tmp
+
+    _fused_kind = "lion"
+
+    def _fused_slots(self, i):
+        return [self._momentums[i].data]
+
+    def _fused_scalars(self, learning_rate):
+        return "lion", (np.float32(learning_rate), np.float32(self.beta_1),
+                        np.float32(1.0 - self.beta_1),
+                        np.float32(self.beta_2),
+                        np.float32(1.0 - self.beta_2))
 
     def get_config(self):
         config = super().get_config()

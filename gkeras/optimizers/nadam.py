@@ -1,5 +1,7 @@
 """The Nadam optimizer (`keras.optimizers.Nadam`)."""
 
+import numpy as np
+
 from gkeras.ops.variable import Variable
 from gkeras.optimizers._common import update_moments, xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
@@ -61,13 +63,33 @@ class Nadam(Optimizer):
         if self.built:
             self._u_product_value = float(self._u_product.numpy())
 
-    def _backend_update_step(self, grads, trainable_variables,
-                             learning_rate):
+    def _decay_and_update(self, grads, trainable_variables):
+        # The momentum-schedule product advances once per update, before
+        # the variables (fused or not) read it.
         t = self._local_step + 1
         self._u_product_value *= self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
         self._u_product.data[...] = self._u_product_value
-        super()._backend_update_step(grads, trainable_variables,
-                                     learning_rate)
+        super()._decay_and_update(grads, trainable_variables)
+
+    _fused_kind = "nadam"
+
+    def _fused_slots(self, i):
+        return [self._momentums[i].data, self._velocities[i].data]
+
+    def _fused_scalars(self, learning_rate):
+        # The coefficients of `update_step`, rounded to float32 as NumPy
+        # rounds them against float32 arrays.
+        t = self._local_step + 1
+        b1, b2 = self.beta_1, self.beta_2
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t_1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        u_product_t = self._u_product_value
+        u_product_t_1 = u_product_t * u_t_1
+        return "nadam", (
+            np.float32(learning_rate), np.float32(1.0 - b1),
+            np.float32(1.0 - b2), np.float32(u_t_1 / (1.0 - u_product_t_1)),
+            np.float32((1.0 - u_t) / (1.0 - u_product_t)),
+            np.float32(1.0 / (1.0 - b2 ** t)), np.float32(self.epsilon))
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._trainable_variables_indices[id(variable)]

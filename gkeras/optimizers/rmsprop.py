@@ -1,5 +1,7 @@
 """The RMSprop optimizer (`keras.optimizers.RMSprop`)."""
 
+import numpy as np
+
 from gkeras.optimizers._common import xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
@@ -103,6 +105,23 @@ class RMSprop(Optimizer):
                 w -= mom
             else:
                 w -= tmp
+
+    _fused_kind = "rmsprop"
+
+    def _fused_slots(self, i):
+        slots = [self._velocities[i].data]
+        if self.centered:
+            slots.append(self._average_gradients[i].data)
+        if self.momentum > 0:
+            slots.append(self._momentums[i].data)
+        return slots
+
+    def _fused_scalars(self, learning_rate):
+        return "rmsprop", (np.float32(learning_rate), np.float32(self.rho),
+                           np.float32(1.0 - self.rho),
+                           np.float32(self.momentum),
+                           np.float32(self.epsilon),
+                           np.int32(bool(self.centered)))
 
     def get_config(self):
         config = super().get_config()

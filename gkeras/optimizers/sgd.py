@@ -1,5 +1,7 @@
 """The SGD optimizer (`keras.optimizers.SGD`)."""
 
+import numpy as np
+
 from gkeras.optimizers._common import xp_of
 from gkeras.optimizers.base_optimizer import Optimizer
 
@@ -82,6 +84,15 @@ class SGD(Optimizer):
                     w += m
             else:
                 w -= tmp
+
+    _fused_kind = "sgd"
+
+    def _fused_slots(self, i):
+        return [self.momentums[i].data] if self.momentum != 0 else []
+
+    def _fused_scalars(self, learning_rate):
+        return "sgd", (np.float32(learning_rate), np.float32(self.momentum),
+                       np.int32(bool(self.nesterov)))
 
     def get_config(self):
         config = super().get_config()

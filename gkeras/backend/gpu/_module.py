@@ -1,4 +1,11 @@
-"""Loads `kernels/*.cu` into CuPy RawModules, once per process."""
+"""Loads `kernels/*.cu` into CuPy RawModules, once per process, and keeps
+the entry-point handles.
+
+`cupy.RawModule.get_function` builds a new `RawKernel` (a dict lookup plus
+a Python object, and a `cuModuleGetFunction` the first time) on every call;
+a training step launches dozens of kernels, so the handles are cached per
+(file, entry point, options) and a launch is one dict lookup.
+"""
 
 import functools
 
@@ -7,6 +14,8 @@ from gkeras.backend.kernel_source import read_kernel
 # NVRTC options for every kernel file; tests/test_kernels_compile.py compiles
 # each file with exactly these for sm_70/80/90.
 NVRTC_OPTIONS = ("-std=c++17",)
+
+_KERNELS = {}
 
 
 @functools.lru_cache(maxsize=None)
@@ -28,5 +37,29 @@ def raw_module(filename, options=NVRTC_OPTIONS, name_expressions=None):
 
 
 def get_kernel(filename, name, options=NVRTC_OPTIONS):
-    """Returns the `cupy.RawKernel` entry point `name` of `kernels/<filename>`."""
-    return raw_module(filename, tuple(options)).get_function(name)
+    """Returns the `cupy.RawKernel` entry point `name` of `kernels/<filename>`.
+
+    The handle is looked up once per (file, entry point, options) and
+    cached for the process.
+
+    Args:
+        filename: e.g. `"conv.cu"`.
+        name: the `extern "C"` entry point.
+        options: NVRTC options, a tuple.
+
+    Returns:
+        The `cupy.RawKernel`.
+    """
+    key = (filename, name, options)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        kernel = raw_module(filename, tuple(options)).get_function(name)
+        _KERNELS[key] = kernel
+    return kernel
+
+
+def clear_kernel_cache():
+    """Forgets the compiled modules and kernel handles (tests, or after a
+    device reset)."""
+    _KERNELS.clear()
+    raw_module.cache_clear()

@@ -7,13 +7,17 @@ __all__ = ["scatter_add", "erf", "default_rng"]
 def scatter_add(dst, index, values):
     """`dst[index] += values` with repeated indices accumulated, in place.
 
+    Deterministic (no atomics for float32/float64: `kernels/scatter.cu`
+    sums each index's values in their original order, as `numpy.add.at`).
+
     Args:
         dst: the CuPy array to add into.
         index: an index expression (array or tuple of arrays).
         values: values broadcastable to `dst[index]`.
     """
-    import cupyx
-    cupyx.scatter_add(dst, index, values)
+    from gkeras.backend.gpu.launch import cupy_runtime
+    from gkeras.backend.gpu.scatter import _scatter_add
+    _scatter_add(cupy_runtime(), dst, index, values)
 
 
 def erf(x):

@@ -69,11 +69,23 @@ class CupyRuntime:
         return cupy
 
     def launch(self, filename, name, grid, block, args, shared_mem=0):
-        """Launches entry point `name` of `kernels/<filename>`."""
-        from gkeras.backend.gpu._module import get_kernel
-        get_kernel(filename, name)(tuple(np.atleast_1d(grid).tolist()),
-                                   tuple(np.atleast_1d(block).tolist()),
-                                   tuple(args), shared_mem=shared_mem)
+        """Launches entry point `name` of `kernels/<filename>` (the handle
+        is cached per file and entry point, see `_module.get_kernel`)."""
+        _get_kernel()(filename, name)(_dims(grid), _dims(block), tuple(args),
+                                      shared_mem=shared_mem)
+
+
+def _dims(v):
+    """A grid or block as the tuple of Python ints CuPy requires."""
+    if isinstance(v, tuple) and all(type(a) is int for a in v):
+        return v
+    return tuple(int(a) for a in np.atleast_1d(v).tolist())
+
+
+@functools.lru_cache(maxsize=None)
+def _get_kernel():
+    from gkeras.backend.gpu._module import get_kernel
+    return get_kernel
 
 
 @functools.lru_cache(maxsize=None)

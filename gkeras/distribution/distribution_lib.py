@@ -619,7 +619,8 @@ class DataParallel(Distribution):
         with _watch("a training step"):
             with GradientTape():
                 y_pred = model(x, training=True)
-                loss = model.compute_loss(x, y, y_pred, sample_weight)
+                loss = model._compute_loss(x, y, y_pred, sample_weight,
+                                           training=True)
             tvars, changed = model._current_step_vars()
             if changed:
                 st.plan = None

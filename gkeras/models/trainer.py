@@ -1,6 +1,7 @@
 """The training loop: `compile`, `fit`, `evaluate`, `predict` and the
 `*_on_batch` methods, with Keras's semantics and logs."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -209,6 +210,24 @@ class Trainer:
                 "`compile()` (and targets `y` to fit).")
         return total
 
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                      training=True):
+        """Calls `compute_loss`, passing `training` only to overrides that
+        accept it (Keras-3.2-style overrides lack it), as Keras does."""
+        accepts = self.__dict__.get("_gk_loss_takes_training")
+        if accepts is None:
+            try:
+                params = inspect.signature(self.compute_loss).parameters
+            except (TypeError, ValueError):
+                params = {}
+            accepts = "training" in params or any(
+                p.kind == p.VAR_KEYWORD for p in params.values())
+            self.__dict__["_gk_loss_takes_training"] = accepts
+        if accepts:
+            return self.compute_loss(x, y, y_pred, sample_weight,
+                                     training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def _regularization_losses(self):
         from gkeras.layers.layer import _ANY_LOSSES_ADDED
         regs = self.__dict__.get("_reg_cache")
@@ -241,7 +260,8 @@ class Trainer:
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         with GradientTape():
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            loss = self._compute_loss(x, y, y_pred, sample_weight,
+                                      training=True)
         tvars, _ = self._current_step_vars()
         grads = backward(loss, tvars)
         if all(g is None for g in grads) and tvars:
@@ -275,7 +295,8 @@ class Trainer:
         """One evaluation step on a batch; returns the logs."""
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight,
+                                  training=False)
         self._update_metrics(x, y, y_pred, sample_weight, loss)
         return self._metrics_result
 
@@ -443,7 +464,10 @@ class Trainer:
             epoch_logs = self._metrics_result()
             if val_adapter is not None and _should_validate(
                     epoch, validation_freq):
-                val_logs = self._run_evaluation(val_adapter, callbacks=None)
+                # Keras validates with the fit's callback list, so user
+                # callbacks see on_test_* (the progress bar ignores them).
+                val_logs = self._run_evaluation(val_adapter,
+                                                callbacks=callbacks)
                 epoch_logs.update({"val_" + k: v for k, v in
                                    val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)

@@ -35,6 +35,8 @@ from gkeras.backend.config import (  # noqa: F401  (public re-exports)
     tensor_float_32_execution_enabled,
 )
 
+from gkeras.backend.dtypes import is_int_dtype, result_type  # noqa: F401
+
 _BACKEND = None  # "numpy" | "cupy", decided on first use
 _CUPY = None
 # Why `auto` fell back to NumPy although CuPy saw a GPU (None otherwise).
@@ -201,6 +203,20 @@ def clear_session(free_memory=True):
         keras2._LEARNING_PHASE = None
     if free_memory and _BACKEND == "cupy":
         _CUPY.get_default_memory_pool().free_all_blocks()
+
+
+def get_uid(prefix=""):
+    """Returns 1, 2, 3... on successive calls with the same `prefix`.
+
+    The counter is the one automatic layer names use (as in Keras), reset
+    by `clear_session()`.
+
+    Example:
+    >>> gkeras.backend.get_uid("dense")
+    1
+    """
+    from gkeras.utils import naming
+    return naming.get_uid(prefix)
 
 
 def __getattr__(name):

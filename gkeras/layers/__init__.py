@@ -84,6 +84,10 @@ from gkeras.layers.attention.grouped_query_attention import (  # noqa: F401,E501
     GroupedQueryAttention, GroupQueryAttention,
 )
 from gkeras.layers.attention.additive_attention import AdditiveAttention  # noqa: F401,E501
+# Left out on purpose (issue 17): NotImplementedError stand-ins.
+from gkeras.utils.unsupported_names import (  # noqa: F401
+    FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper,
+)
 from gkeras.layers.activations.activation_layers import (  # noqa: F401
     ELU, LeakyReLU, PReLU, ReLU, Softmax,
 )

@@ -94,8 +94,26 @@ def device_batches(host_batches):
     return prefetch_to_device(host_batches, depth=PREFETCH_DEPTH)
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs `x`, `y` and `sample_weight` the way `fit()` receives them:
+    `x` (or `(x,)` when `x` is a tuple or list), `(x, y)` or
+    `(x, y, sample_weight)`.
+
+    Example:
+    >>> gkeras.utils.pack_x_y_sample_weight([1, 2], 3)
+    ([1, 2], 3)
+    """
+    if y is None:
+        # A lone tuple/list x is wrapped so that it is not read as (x, y).
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data):
-    """`(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts."""
+    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts
+    `(x, y, sample_weight)`, None where absent."""
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):

@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend import global_settings
+from gkeras.backend.traceback_filter import filter_traceback
 from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
@@ -334,6 +336,7 @@ class Trainer:
 
     # -- fit ------------------------------------------------------------------
 
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
             callbacks=None, validation_split=0.0, validation_data=None,
             shuffle=True, class_weight=None, sample_weight=None,
@@ -374,6 +377,10 @@ class Trainer:
             raise TypeError(f"fit() got unexpected keyword arguments "
                             f"{sorted(kwargs)}.")
         self._assert_compiled("fit")
+        cap = global_settings.max_epochs()
+        if cap and cap < epochs:  # a debugging cap, as in Keras
+            warnings.warn(f"Limiting epochs to {cap}", stacklevel=2)
+            epochs = cap
         if validation_split and validation_data is None:
             if not data_adapter.is_array_data(x):
                 raise ValueError(
@@ -390,7 +397,7 @@ class Trainer:
                 validation_data = validation_data[:2]
         adapter = data_adapter.get_adapter(
             x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-            steps=steps_per_epoch, class_weight=class_weight)
+            steps=_capped_steps(steps_per_epoch), class_weight=class_weight)
         self._check_labels_once(y)
         val_adapter = None
         if validation_data is not None:
@@ -400,7 +407,7 @@ class Trainer:
                 validation_data, None, None)
             val_adapter = data_adapter.get_adapter(
                 vx, vy, vsw, batch_size=validation_batch_size or batch_size,
-                shuffle=False, steps=validation_steps)
+                shuffle=False, steps=_capped_steps(validation_steps))
         if verbose == "auto":
             verbose = 1
         # -- distribution: shards, chief-only callbacks, agreed seed.
@@ -530,6 +537,7 @@ class Trainer:
 
     # -- evaluate / predict -------------------------------------------------------
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
                  sample_weight=None, steps=None, callbacks=None,
                  return_dict=False, **kwargs):
@@ -555,7 +563,8 @@ class Trainer:
                             f"{sorted(kwargs)}.")
         self._assert_compiled("evaluate")
         adapter = data_adapter.get_adapter(x, y, sample_weight,
-                                           batch_size=batch_size, steps=steps)
+                                           batch_size=batch_size,
+                                           steps=_capped_steps(steps))
         if verbose == "auto":
             verbose = 1
         dist = _use_distribution(self, "evaluate")
@@ -576,6 +585,7 @@ class Trainer:
         results += [logs[k] for k in sorted(logs) if k not in names]
         return results[0] if len(results) == 1 else results
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None,
                 callbacks=None, **kwargs):
         """Generates output predictions for the input samples.
@@ -601,7 +611,7 @@ class Trainer:
                     getattr(self, "_inputs_struct", None), tuple):
             pass
         adapter = data_adapter.get_adapter(x, batch_size=batch_size,
-                                           steps=steps)
+                                           steps=_capped_steps(steps))
         if verbose == "auto":
             verbose = 1
         dist = _use_distribution(self, "predict")
@@ -768,6 +778,16 @@ def _dist_state(model):
 def _layer_module():
     from gkeras.layers import layer
     return layer
+
+
+def _capped_steps(steps):
+    """`steps` limited by `gkeras.config.set_max_steps_per_epoch`, as
+    Keras's epoch iterator does (with its warning)."""
+    cap = global_settings.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
 
 
 def _should_validate(epoch, freq):

@@ -1,10 +1,20 @@
-"""`gkeras.distillation`: not supported (Keras's `keras.distillation`; issue 17 leaves it
-out). Every name raises a NotImplementedError saying why."""
+"""`gkeras.distillation`: not supported (Keras's `keras.distillation`).
 
-from gkeras.utils.unsupported import UnsupportedModule as _Unsupported
+Issue 17 leaves it out; Keras's names are here as stand-ins that raise a
+NotImplementedError saying why."""
 
-_MODULE = _Unsupported("gkeras.distillation", "distillation")
+from gkeras.utils.unsupported import unsupported_class, unsupported_function
 
+_NAMES = [
+    "DistillationLoss", "Distiller", "FeatureDistillation",
+    "LogitsDistillation",
+]
 
-def __getattr__(name):
-    return getattr(_MODULE, name)
+for _name in _NAMES:
+    _make = unsupported_class if _name[:1].isupper() else \
+        unsupported_function
+    globals()[_name] = _make(f"gkeras.distillation.{_name}", "distillation")
+del _make
+del _name
+
+__all__ = list(_NAMES)

@@ -1,10 +1,19 @@
-"""`gkeras.export`: not supported (Keras's `keras.export`; issue 17 leaves it
-out). Every name raises a NotImplementedError saying why."""
+"""`gkeras.export`: not supported (Keras's `keras.export`).
 
-from gkeras.utils.unsupported import UnsupportedModule as _Unsupported
+Issue 17 leaves it out; Keras's names are here as stand-ins that raise a
+NotImplementedError saying why."""
 
-_MODULE = _Unsupported("gkeras.export", "export")
+from gkeras.utils.unsupported import unsupported_class, unsupported_function
 
+_NAMES = [
+    "ExportArchive",
+]
 
-def __getattr__(name):
-    return getattr(_MODULE, name)
+for _name in _NAMES:
+    _make = unsupported_class if _name[:1].isupper() else \
+        unsupported_function
+    globals()[_name] = _make(f"gkeras.export.{_name}", "export")
+del _make
+del _name
+
+__all__ = list(_NAMES)

@@ -28,7 +28,7 @@ def _np_dense(x, layer):
     return x.astype(np.float64) @ w + b
 
 
-# -- top level ------------------------------------------------------------------
+# -- top level -------------------------------------------------------------
 
 def test_top_level_base_classes_are_the_namespaces_own():
     assert gkeras.Loss is gkeras.losses.Loss
@@ -327,15 +327,22 @@ def test_preprocessing_keras3_names():
     lambda: gkeras.Quantizer(),
     lambda: gkeras.export.ExportArchive(),
     lambda: gkeras.quantizers.AbsMaxQuantizer(),
-    lambda: gkeras.distillation.Distiller,
+    lambda: gkeras.distillation.Distiller(teacher=None, student=None),
     lambda: gkeras.utils.audio_dataset_from_directory("d"),
-    lambda: gkeras.utils.bounding_boxes.convert_format,
+    lambda: gkeras.utils.bounding_boxes.convert_format(
+        [[0, 0, 1, 1]], "xyxy", "xywh"),
     lambda: gkeras.config.set_backend("jax"),
 ])
 def test_exempt_names_raise_clear_not_implemented(get):
     with pytest.raises(NotImplementedError, match="not supported by gkeras|"
                        "not multi-backend"):
         get()
+
+
+def test_exempt_modules_hold_keras_names_only():
+    assert "ExportArchive" in dir(gkeras.export)
+    assert not hasattr(gkeras.quantizers, "NoSuchName")
+    assert hasattr(gkeras.utils.bounding_boxes, "compute_iou")
 
 
 def test_nnx_is_reported_off():

@@ -61,6 +61,8 @@ from gkeras.layers.merging.elementwise import Minimum, minimum  # noqa: F401
 from gkeras.layers.merging.concatenate import Concatenate, concatenate  # noqa: F401,E501
 from gkeras.layers.merging.dot import Dot, dot  # noqa: F401
 from gkeras.layers.core.embedding import Embedding  # noqa: F401
+from gkeras.layers.core.reversible_embedding import \
+    ReversibleEmbedding  # noqa: F401
 from gkeras.layers.core.masking import Masking  # noqa: F401
 from gkeras.layers.rnn.rnn import RNN  # noqa: F401
 from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: F401

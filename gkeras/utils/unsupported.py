@@ -59,22 +59,30 @@ def unsupported_function(name, why):
 
 
 class UnsupportedModule(types.ModuleType):
-    """A module whose every public attribute raises NotImplementedError."""
+    """A module holding stand-ins for Keras's names: classes whose
+    construction and functions whose call raise NotImplementedError.
 
-    def __init__(self, name, why):
+    Args:
+        name: the module's name, e.g. `"gkeras.export"`.
+        why: a key of the reasons table.
+        names: the Keras names it holds (CamelCase ones become classes).
+    """
+
+    def __init__(self, name, why, names):
         super().__init__(name, f"Not supported. {_message(name, why)}")
-        self._why = why
-
-    def __getattr__(self, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        raise NotImplementedError(_message(f"{self.__name__}.{attr}",
-                                           self._why))
+        for attr in names:
+            make = unsupported_class if attr[:1].isupper() else \
+                unsupported_function
+            setattr(self, attr, make(f"{name}.{attr}", why))
+        self.__all__ = list(names)
 
 
 audio_dataset_from_directory = unsupported_function(
     "gkeras.utils.audio_dataset_from_directory", "audio")
-bounding_boxes = UnsupportedModule("gkeras.utils.bounding_boxes",
-                                   "bounding_boxes")
+bounding_boxes = UnsupportedModule(
+    "gkeras.utils.bounding_boxes", "bounding_boxes",
+    ["affine_transform", "clip_to_image_size", "compute_ciou",
+     "compute_iou", "convert_format", "crop", "decode_deltas_to_boxes",
+     "encode_box_to_deltas", "pad"])
 
 __all__ = ["unsupported_class", "unsupported_function", "UnsupportedModule"]

@@ -14,8 +14,10 @@ from gkeras.saving.custom_objects import (  # noqa: F401
 )
 from gkeras.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from gkeras.utils.image_utils import (  # noqa: F401
-    array_to_img, img_to_array, load_img, model_to_dot, plot_model, save_img,
-    smart_resize,
+    array_to_img, img_to_array, load_img, save_img, smart_resize,
+)
+from gkeras.utils.model_visualization import (  # noqa: F401
+    model_to_dot, plot_model,
 )
 from gkeras.utils.image_dataset_utils import \
     image_dataset_from_directory  # noqa: F401

@@ -347,3 +347,44 @@ def test_exempt_modules_hold_keras_names_only():
 
 def test_nnx_is_reported_off():
     assert gkeras.config.is_nnx_enabled() is False
+
+
+# -- layering: the Keras-2 `K` helpers live above models ----------------------
+
+def test_backend_package_imports_nothing_above_it():
+    import ast
+    import pathlib
+    root = pathlib.Path(gkeras.__file__).parent / "backend"
+    above = ("gkeras.ops", "gkeras.layers", "gkeras.models",
+             "gkeras.legacy", "gkeras.callbacks", "gkeras.losses",
+             "gkeras.metrics", "gkeras.optimizers", "gkeras.saving")
+    bad = []
+    for path in root.rglob("*.py"):
+        if path.name == "check.py":
+            continue  # `python -m gkeras.backend.check`: a whole-stack probe
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}"
+                                         for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            if node.__class__ is ast.ImportFrom and node.module == "gkeras":
+                names = [f"gkeras.{a.name}" for a in node.names]
+            bad += [f"{path.name}: {n}" for n in names
+                    if n.startswith(above)]
+    assert bad == []
+
+
+def test_keras2_helpers_reached_lazily_from_backend():
+    import subprocess
+    import sys
+    code = ("import sys, gkeras.backend as K; "
+            "assert 'gkeras.legacy.backend' not in sys.modules; "
+            "assert K.int_shape(K.ones((2, 3))) == (2, 3); "
+            "assert K.function is sys.modules['gkeras.legacy.backend']"
+            ".function; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr

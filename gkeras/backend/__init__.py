@@ -198,9 +198,9 @@ def clear_session(free_memory=True):
     import sys
     from gkeras.utils import naming
     naming.reset_uids()
-    keras2 = sys.modules.get("gkeras.backend.keras2")
-    if keras2 is not None:  # the Keras-2 learning phase is session state
-        keras2._LEARNING_PHASE = None
+    legacy = sys.modules.get("gkeras.legacy.backend")
+    if legacy is not None:  # the Keras-2 learning phase is session state
+        legacy._LEARNING_PHASE = None
     if free_memory and _BACKEND == "cupy":
         _CUPY.get_default_memory_pool().free_all_blocks()
 
@@ -224,12 +224,11 @@ def __getattr__(name):
     # gkeras never imports CuPy.
     if name == "xp":
         return get_xp()
-    if not name.startswith("_") and name not in ("cpu", "gpu", "keras2"):
+    if not name.startswith("_") and name not in ("cpu", "gpu"):
+        # The Keras-2 `K.<name>` helpers live in gkeras.legacy.backend,
+        # above ops/layers/models: loaded on first use, never at import.
         import importlib
-        try:
-            keras2 = importlib.import_module("gkeras.backend.keras2")
-        except ModuleNotFoundError:
-            keras2 = None
-        if keras2 is not None and hasattr(keras2, name):
-            return getattr(keras2, name)
+        legacy = importlib.import_module("gkeras.legacy.backend")
+        if hasattr(legacy, name):
+            return getattr(legacy, name)
     raise AttributeError(f"module 'gkeras.backend' has no attribute {name!r}")

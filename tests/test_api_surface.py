@@ -53,6 +53,10 @@ def test_custom_operation_in_a_functional_model():
                                _np_dense(v ** 3, dense), rtol=1e-5)
     with pytest.raises(NotImplementedError, match="does not implement"):
         gkeras.Operation()(v)
+    # Layers and graph ops are Operations too, as in Keras.
+    assert isinstance(dense, gkeras.Operation)
+    assert all(isinstance(op, gkeras.Operation) for op in model.layers)
+    assert not isinstance(np.ones(2), gkeras.Operation)
 
 
 def test_function_runs_the_graph():

@@ -856,4 +856,9 @@ def dtype_policy_config(dtype):
             "config": {"name": dtype}, "registered_name": None}
 
 
+# As in Keras, a layer is an Operation (registered: Layer keeps its own
+# call protocol).
+from gkeras.ops.operation import Operation as _Operation  # noqa: E402
+_Operation.register(Layer)
+
 __all__ = ["Layer", "InputSpec"]

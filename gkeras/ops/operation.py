@@ -1,19 +1,23 @@
 """`Operation`: the base class of a user-defined op (Keras's
 `keras.Operation`)."""
 
+import abc
+
 from gkeras.ops._base import _has_symbolic
-from gkeras.ops.symbolic import Node, compute_output_spec_by_running
+from gkeras.ops.symbolic import Node, SymbolicOp, \
+    compute_output_spec_by_running
 
 
-class Operation:
+class Operation(metaclass=abc.ABCMeta):
     """A stateless computation that runs on tensors and on symbolic
     `KerasTensor`s (recording a node of a Functional graph).
 
     Subclasses implement `call(*args, **kwargs)`; `compute_output_spec`
     defaults to running `call` on placeholder values of the inputs' shapes
     and dtypes, and can be overridden to say the output's shape and dtype
-    directly. gkeras layers do not derive from this class (they have their
-    own call protocol), but both mix freely in Functional models.
+    directly. gkeras layers and the ops recorded in Functional graphs have
+    their own classes but are registered as Operations, so
+    `isinstance(layer, gkeras.Operation)` holds as in Keras.
 
     Args:
         name: the operation's name (default: the snake-case class name,
@@ -109,5 +113,7 @@ class Operation:
     def __repr__(self):
         return f"<Operation name={self.name}>"
 
+
+Operation.register(SymbolicOp)
 
 __all__ = ["Operation"]

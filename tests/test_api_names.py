@@ -61,8 +61,9 @@ PENDING = {
     "squareplus", "tanh_shrink", "threshold", "unfold"}
 PENDING = {
     # `ops` helper (issue 17, "The whole keras.ops namespace"): every
-    # keras.ops name gkeras lacked, ops.image/linalg/nn/numpy, and the
-    # matching activations.
+    # keras.ops name gkeras lacked, ops.linalg/nn/numpy and the matching
+    # activations; `layers17` helper: ops.image (and the keras.ops names
+    # its layers need: adaptive pooling, stft...).
     "keras.ops": "*",
     "keras.ops.image": "*",
     "keras.ops.linalg": "*",

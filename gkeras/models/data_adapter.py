@@ -95,25 +95,32 @@ def device_batches(host_batches):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """Packs `x`, `y` and `sample_weight` the way `fit()` receives them:
-    `x` (or `(x,)` when `x` is a tuple or list), `(x, y)` or
-    `(x, y, sample_weight)`.
+    """Packs user data into the form `train_step` and friends receive.
 
-    Example:
-    >>> gkeras.utils.pack_x_y_sample_weight([1, 2], 3)
-    ([1, 2], 3)
+    As in Keras: `x` alone when there are no targets (a tuple or list `x`
+    is wrapped as `(x,)`, so that its items are not mistaken for targets),
+    `(x, y)` without sample weights, else `(x, y, sample_weight)`. Custom
+    steps therefore may write `x, y = data` or `x = data`.
+
+    Args:
+        x: the inputs.
+        y: the targets, or None.
+        sample_weight: the sample weights, or None.
+
+    Returns:
+        The packed data.
     """
     if y is None:
-        # A lone tuple/list x is wrapped so that it is not read as (x, y).
-        return (x,) if isinstance(x, (tuple, list)) else x
+        if not isinstance(x, (tuple, list)):
+            return x
+        return (x,)
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)
 
 
 def unpack_x_y_sample_weight(data):
-    """`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts
-    `(x, y, sample_weight)`, None where absent."""
+    """`(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts."""
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):

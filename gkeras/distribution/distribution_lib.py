@@ -619,8 +619,7 @@ class DataParallel(Distribution):
         with _watch("a training step"):
             with GradientTape():
                 y_pred = model(x, training=True)
-                loss = model._compute_loss(x, y, y_pred, sample_weight,
-                                           training=True)
+                loss = model.compute_loss(x, y, y_pred, sample_weight)
             tvars, changed = model._current_step_vars()
             if changed:
                 st.plan = None

@@ -7,12 +7,12 @@ import warnings
 import numpy as np
 
 from gkeras import backend
-from gkeras.backend import global_settings
-from gkeras.backend.traceback_filter import filter_traceback
 from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
 from gkeras.ops.symbolic import map_structure
+from gkeras.backend import global_settings
+from gkeras.backend.traceback_filter import filter_traceback
 
 
 class _LazyLogs(dict):
@@ -262,8 +262,7 @@ class Trainer:
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         with GradientTape():
             y_pred = self(x, training=True)
-            loss = self._compute_loss(x, y, y_pred, sample_weight,
-                                      training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
         tvars, _ = self._current_step_vars()
         grads = backward(loss, tvars)
         if all(g is None for g in grads) and tvars:

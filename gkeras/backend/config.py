@@ -129,3 +129,9 @@ def enable_tensor_float_32_execution(enabled):
     if "cupy" in sys.modules:  # otherwise applied when CuPy is chosen
         from gkeras.backend.gpu.math_mode import apply_tf32
         apply_tf32(_TF32[0])
+
+
+# The global dtype policy (`gkeras.config.set_dtype_policy`); None means a
+# float policy of `floatx()`. Kept here, beside floatx, so that
+# `clear_session` can reset it as Keras's does.
+_DTYPE_POLICY = [None]

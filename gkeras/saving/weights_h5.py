@@ -67,7 +67,12 @@ def _children(obj):
     from gkeras.models.sequential import Sequential
     from gkeras.optimizers.base_optimizer import Optimizer
     if isinstance(obj, Optimizer):
-        return  # an optimizer holds no saveable objects
+        inner = obj.__dict__.get("inner_optimizer")
+        if isinstance(inner, Optimizer):
+            # A LossScaleOptimizer: Keras saves the wrapped optimizer's
+            # variables again under `inner_optimizer`.
+            yield "inner_optimizer", inner
+        return  # no other saveable objects
     if isinstance(obj, (Sequential, Functional)):
         yield "layers", [l for l in obj.layers if isinstance(l, Layer)]
     skip = _skiplist()
@@ -322,7 +327,13 @@ def _plan_optimizer(model, optimizer, store):
         # continue training with its saved optimizer state (a fresh build
         # is the state an unbuilt optimizer stands for).
         optimizer.build(trainable)
-    if len(store) != len(optimizer.variables):
+    # An optimizer may accept other saved layouts (LossScaleOptimizer: the
+    # one Keras writes before its first step).
+    layout = getattr(optimizer, "_variables_for_saved", None)
+    variables = layout(len(store)) if layout is not None else None
+    if variables is None:
+        variables = list(optimizer.variables)
+    if len(store) != len(variables):
         warnings.warn(
             f"Skipping variable loading for optimizer "
             f"'{optimizer.name}', because it has "
@@ -330,4 +341,4 @@ def _plan_optimizer(model, optimizer, store):
             f"optimizer has {len(store)} variables.", stacklevel=5)
         return []
     return [_checked(v, store[str(i)], optimizer.name)
-            for i, v in enumerate(optimizer.variables)]
+            for i, v in enumerate(variables)]

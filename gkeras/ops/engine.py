@@ -223,10 +223,11 @@ class Function:
         self._gk_half = (half, [getattr(a, "dtype", None) for a in arrays])
         ys = self.forward(*[a.astype(np.float32) if getattr(
             a, "dtype", None) == half else a for a in arrays])
-        if isinstance(ys, tuple):
-            return tuple(y.astype(half) if getattr(y, "dtype", None) ==
-                         np.float32 else y for y in ys)
-        return ys.astype(half) if ys.dtype == np.float32 else ys
+        with np.errstate(over="ignore"):  # inf, as a half op would give
+            if isinstance(ys, tuple):
+                return tuple(y.astype(half) if getattr(y, "dtype", None)
+                             == np.float32 else y for y in ys)
+            return ys.astype(half) if ys.dtype == np.float32 else ys
 
     def _backward_half(self, gys):
         half, dtypes = self._gk_half
@@ -235,9 +236,11 @@ class Function:
         gxs = self.backward(*gys)
         single = not isinstance(gxs, tuple)
         gxs = (gxs,) if single else gxs
-        out = tuple(g.astype(dt) if g is not None and dt is not None and
-                    getattr(g, "dtype", dt) != dt and dt == half else g
-                    for g, dt in zip(gxs, dtypes))
+        # Overflow to inf is expected here (loss scaling finds it).
+        with np.errstate(over="ignore"):
+            out = tuple(g.astype(dt) if g is not None and dt is not None
+                        and getattr(g, "dtype", dt) != dt and dt == half
+                        else g for g, dt in zip(gxs, dtypes))
         return out[0] if single else out
 
     def forward(self, *xs):
@@ -305,6 +308,16 @@ def backward(loss, sources, output_grad=None):
     Returns:
         A list of arrays (or None where a source does not affect `loss`).
     """
+    if _HALF_USED[0]:
+        # Half-precision gradients of a scaled loss overflow by design: the
+        # LossScaleOptimizer sees the inf/NaN and skips the step, so NumPy
+        # should not warn about them.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _backward(loss, sources, output_grad)
+    return _backward(loss, sources, output_grad)
+
+
+def _backward(loss, sources, output_grad):
     keys = [_leaf_key(s) for s in sources]
     if not isinstance(loss, Tensor) or loss.creator is None:
         return [None] * len(sources)

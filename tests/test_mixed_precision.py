@@ -457,3 +457,24 @@ def test_weights_file_optimizer_layout_is_keras(tmp_path):
     # Before the first step Keras has no step_counter/dynamic_scale yet;
     # gkeras's optimizer is built at compile, so it writes them too.
     assert {k: got[k] for k in want} == pytest.approx(want)
+
+
+def test_bfloat16_variables_save_as_keras_does(tmp_path):
+    """A pure bfloat16 policy keeps bfloat16 variables; HDF5 has no
+    bfloat16, so (as Keras) the raw values are stored with a `dtype`
+    attribute saying so, and read back exactly."""
+    model = gkeras.Sequential([gkeras.Input((3,)),
+                               layers.Dense(2, dtype="bfloat16")])
+    kernel = model.layers[0].kernel
+    assert kernel.dtype == backend.bfloat16()
+    path = str(tmp_path / "m.weights.h5")
+    model.save_weights(path)
+    with h5py.File(path, "r") as f:
+        ds = f["layers/dense/vars/0"]
+        assert ds.attrs["dtype"] == "bfloat16" and ds.dtype.itemsize == 2
+    again = gkeras.Sequential([gkeras.Input((3,)),
+                               layers.Dense(2, dtype="bfloat16")])
+    again.load_weights(path)
+    np.testing.assert_array_equal(
+        again.layers[0].kernel.numpy().astype(np.float32),
+        kernel.numpy().astype(np.float32))

@@ -41,14 +41,32 @@ class AutocastScope:
         self.dtype = dtype
         self._np_dtype = None if dtype is None else backend.to_dtype(dtype)
         self._outer = None
+        # Casts made in this scope, by variable: a layer reads its kernel
+        # more than once per call (the op wrapper, then the primitive).
+        # `Variable.assign` drops its entry.
+        self._cache = {}
 
-    def maybe_cast(self, value):
-        """Casts a float array `value` to the scope's dtype."""
+    def maybe_cast(self, value, key=None):
+        """Casts a float array `value` to the scope's dtype (cached under
+        `key` for this scope)."""
         dt = self._np_dtype
         if dt is None or value.dtype == dt or \
                 not backend.is_float_dtype(value.dtype):
             return value
-        return value.astype(dt)
+        if key is not None:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is value:
+                return hit[1]
+        if dt.name == "bfloat16" and backend.is_cupy_array(value):
+            raise NotImplementedError(
+                "bfloat16 on the GPU: CuPy has no bfloat16 dtype, so a "
+                "'mixed_bfloat16' layer cannot run on the GPU yet. Use "
+                "'mixed_float16' there, or run on the CPU "
+                "(GKERAS_BACKEND=numpy).")
+        out = value.astype(dt)
+        if key is not None:
+            self._cache[key] = (value, out)
+        return out
 
     def __enter__(self):
         self._outer = _SCOPE[0]

@@ -101,7 +101,7 @@ class Variable(Tensor):
         scope = _SCOPE[0]
         if scope is None or not self.autocast:
             return raw
-        return scope.maybe_cast(raw)
+        return scope.maybe_cast(raw, id(self))
 
     @data.setter
     def data(self, value):
@@ -141,6 +141,8 @@ class Variable(Tensor):
         """
         arr = value.data if isinstance(value, Tensor) else value
         raw = self._raw
+        if _SCOPE[0] is not None:
+            _SCOPE[0]._cache.pop(id(self), None)
         if backend.is_cupy_array(raw) != backend.is_cupy_array(arr):
             arr = backend.to_device(backend.to_numpy(arr))
         shape = np.shape(arr)
@@ -154,12 +156,16 @@ class Variable(Tensor):
     def assign_add(self, value):
         """Adds `value` in place."""
         raw = self._raw
+        if _SCOPE[0] is not None:
+            _SCOPE[0]._cache.pop(id(self), None)
         raw += value.data if isinstance(value, Tensor) else value
         return self
 
     def assign_sub(self, value):
         """Subtracts `value` in place."""
         raw = self._raw
+        if _SCOPE[0] is not None:
+            _SCOPE[0]._cache.pop(id(self), None)
         raw -= value.data if isinstance(value, Tensor) else value
         return self
 

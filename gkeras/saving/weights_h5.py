@@ -180,7 +180,11 @@ def write(model, h5file):
             for i, v in enumerate(own_variables(obj)):
                 store[str(i)] = v
         for key in sorted(store, key=lambda k: (len(k), k)):
-            group.create_dataset(key, data=store[key])
+            ds = group.create_dataset(key, data=store[key])
+            if store[key].dtype.name == "bfloat16":
+                # HDF5 has no bfloat16: Keras stores the raw 2-byte values
+                # and marks them with this attribute.
+                ds.attrs["dtype"] = "bfloat16"
 
 
 def _read_group(h5file, path):
@@ -195,7 +199,14 @@ def _read_group(h5file, path):
         group = None
     if group is None:
         return {}
-    return {k: np.asarray(group[k]) for k in group.keys()}
+    return {k: _dataset_value(group[k]) for k in group.keys()}
+
+
+def _dataset_value(ds):
+    if ds.attrs.get("dtype") == "bfloat16":
+        from gkeras import backend
+        return np.asarray(ds).view(backend.bfloat16())
+    return np.asarray(ds)
 
 
 def read(model, h5file, filepath=None, skip_mismatch=False):

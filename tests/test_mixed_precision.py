@@ -478,3 +478,74 @@ def test_bfloat16_variables_save_as_keras_does(tmp_path):
     np.testing.assert_array_equal(
         again.layers[0].kernel.numpy().astype(np.float32),
         kernel.numpy().astype(np.float32))
+
+
+def _layer_stacks():
+    L = layers
+
+    def mha():
+        inp = gkeras.Input((5, 8))
+        a = L.MultiHeadAttention(2, 4)(inp, inp)
+        o = L.LayerNormalization()(L.Add()([inp, a]))
+        return gkeras.Model(inp, L.Dense(2)(L.GlobalAveragePooling1D()(o)))
+
+    return {
+        "conv1d": lambda: gkeras.Sequential([
+            gkeras.Input((10, 3)), L.Conv1D(4, 3, padding="same"),
+            L.GlobalAveragePooling1D(), L.Dense(2)]),
+        "conv2d_pool": lambda: gkeras.Sequential([
+            gkeras.Input((8, 8, 2)), L.Conv2D(3, 3), L.AveragePooling2D(2),
+            L.Flatten(), L.Dense(2)]),
+        "separable_depthwise_transpose": lambda: gkeras.Sequential([
+            gkeras.Input((8, 8, 2)), L.SeparableConv2D(3, 3),
+            L.DepthwiseConv2D(3), L.Conv2DTranspose(2, 3, strides=2),
+            L.GlobalMaxPooling2D(), L.Dense(2)]),
+        "gru_simple_rnn": lambda: gkeras.Sequential([
+            gkeras.Input((5, 3)), L.GRU(4, return_sequences=True),
+            L.SimpleRNN(3), L.Dense(2)]),
+        "bidirectional_lstm": lambda: gkeras.Sequential([
+            gkeras.Input((5, 3)), L.Bidirectional(L.LSTM(3)), L.Dense(2)]),
+        "embedding_mask_lstm": lambda: gkeras.Sequential([
+            gkeras.Input((6,), dtype="int32"),
+            L.Embedding(10, 4, mask_zero=True), L.LSTM(3), L.Dense(2)]),
+        "batchnorm_dropout": lambda: gkeras.Sequential([
+            gkeras.Input((6,)), L.Dense(5), L.BatchNormalization(),
+            L.Dropout(0.2), L.Dense(2)]),
+        "activations": lambda: gkeras.Sequential([
+            gkeras.Input((6,)), L.Dense(5), L.PReLU(), L.LeakyReLU(),
+            L.ELU(), L.Dense(2)]),
+        "group_rms_norm": lambda: gkeras.Sequential([
+            gkeras.Input((6, 4)), L.GroupNormalization(2),
+            L.RMSNormalization(), L.Flatten(), L.Dense(2)]),
+        "attention_layernorm": mha,
+    }
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("name", sorted(_layer_stacks()))
+def test_layers_run_under_mixed_policies(policy, name):
+    """Each layer family predicts within the policy's tolerance of the same
+    weights in float32 (itself checked against Keras in
+    test_keras_fixtures.py), in the compute dtype, with float32 variables,
+    and trains a finite step."""
+    build = _layer_stacks()[name]
+    gkeras.mixed_precision.set_global_policy(policy)
+    model = build()
+    gkeras.mixed_precision.set_global_policy("float32")
+    ref = build()
+    ref.set_weights(model.get_weights())
+    rng = np.random.default_rng(0)
+    spec = model.inputs[0]
+    x = (rng.integers(0, 10, (4,) + tuple(spec.shape[1:])).astype("int32")
+         if spec.dtype == "int32" else
+         rng.random((4,) + tuple(spec.shape[1:])).astype("float32"))
+    got = model.predict(x, verbose=0)
+    assert str(got.dtype) == policy[6:]
+    want = ref.predict(x, verbose=0)
+    tol = {"mixed_float16": {"rtol": 1e-2, "atol": 1e-3},
+           "mixed_bfloat16": {"rtol": 3e-2, "atol": 1e-2}}[policy]
+    _within(got, want, tol, name)
+    model.compile("adam", "mse")
+    loss = model.train_on_batch(x, rng.random((4, 2)).astype("float32"))
+    assert np.isfinite(loss)
+    assert {str(w.dtype) for w in model.weights} == {"float32"}

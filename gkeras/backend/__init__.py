@@ -179,6 +179,7 @@ def standardize_dtype(dtype):
     if dtype is None:
         return floatx()
     if isinstance(dtype, str) and dtype == "bfloat16":
+        bfloat16()  # NumPy knows the name once ml_dtypes is imported
         return dtype
     if hasattr(dtype, "name") and not isinstance(dtype, str):
         return str(dtype.name) if hasattr(dtype, "itemsize") else \

@@ -66,6 +66,9 @@ def test_policy_serialization_is_keras():
                                "config": {"name": "bfloat16"}}).name == \
         "bfloat16"
     assert dtype_policies.get(np.dtype("float64")).name == "float64"
+    # tf.keras 2.x wrote mixed precision layers with `Policy`.
+    assert dtype_policies.get({"class_name": "Policy", "config": {
+        "name": "mixed_float16"}}) == p
     assert dtype_policies.get(p) is p
 
 

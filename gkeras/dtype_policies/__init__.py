@@ -11,7 +11,9 @@ from gkeras.dtype_policies.dtype_policy import (  # noqa: F401
     set_dtype_policy)
 
 ALL_OBJECTS_DICT = {"DTypePolicy": DTypePolicy,
-                    "FloatDTypePolicy": FloatDTypePolicy}
+                    "FloatDTypePolicy": FloatDTypePolicy,
+                    # tf.keras 2.x mixed precision files name it `Policy`.
+                    "Policy": DTypePolicy}
 _NOT_IMPLEMENTED = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
                     "Int4DTypePolicy", "GPTQDTypePolicy", "AWQDTypePolicy",
                     "DTypePolicyMap")

@@ -4,6 +4,8 @@ mixed_bfloat16 dtype policies (issue 18).
     python benchmarks/mixed_precision.py [--models mlp cnn lstm transformer]
         [--batch 32] [--steps 5] [--policies float32 mixed_float16 ...]
         [--json out.json]
+    python benchmarks/mixed_precision.py --vs-torch-amp [--out FILE.md]
+        # on a GPU: gkeras (CuPy) against PyTorch AMP (torch.autocast)
 
 For each model and policy: the global policy is set before the model is
 built (as Keras's mixed precision guide does), the model is compiled with
@@ -62,6 +64,62 @@ def time_model(keras, builder, policy, batch, steps):
             type(model.optimizer).__name__, str(out.dtype))
 
 
+def vs_torch_amp(models, policies, steps, out=None, dry_run=False):
+    """gkeras under each policy against PyTorch with `torch.autocast` in
+    the matching dtype (float32: no autocast): ms per training step, both
+    on data already on the device, one loss read-back per step each
+    (benchmarks/torch_eager_gpu.py's protocol and models)."""
+    import torch_eager_gpu as te
+    try:
+        import torch
+        device = "cuda" if torch.cuda.is_available() and not dry_run \
+            else "cpu"
+        label = f"PyTorch {torch.__version__} ({device})"
+    except ImportError:
+        torch, device, label = None, None, "PyTorch: not installed"
+    import gkeras
+    lines = [f"gkeras backend: {gkeras.backend.backend()}; {label}", "",
+             "| model | batch | policy | gkeras ms/step | PyTorch AMP "
+             "ms/step | ratio |", "|---|---:|---|---:|---:|---:|"]
+    print("\n".join(lines), flush=True)
+    for name in models:
+        batch = 2 if dry_run else te.BATCH[name]
+        for policy in policies:
+            cells = [name, str(batch), policy]
+            gkeras.mixed_precision.set_global_policy(policy)
+            try:
+                gk = te._median_step(te.gkeras_step(name, batch), steps,
+                                     1 if dry_run else 5)
+                cells.append(f"{gk:.2f}")
+            except Exception as e:
+                gk = None
+                cells.append(f"failed: {type(e).__name__}: {e}"[:160])
+            finally:
+                gkeras.mixed_precision.set_global_policy("float32")
+            pt = None
+            if torch is None:
+                cells.append("-")
+            else:
+                amp = {"mixed_float16": torch.float16,
+                       "mixed_bfloat16": torch.bfloat16}.get(policy)
+                try:
+                    pt = te._median_step(te.torch_step(
+                        name, batch, device, amp_dtype=amp), steps,
+                        1 if dry_run else 5)
+                    cells.append(f"{pt:.2f}")
+                except Exception as e:
+                    cells.append(f"failed: {type(e).__name__}: {e}"[:160])
+            cells.append(f"{gk / pt:.2f}" if gk and pt else "-")
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    lines += ["", "ratio = gkeras / PyTorch (below 1: gkeras faster). "
+              "gkeras has no bfloat16 on CuPy (NotImplementedError)."]
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+    return lines
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+",
@@ -71,8 +129,20 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--vs-torch-amp", action="store_true",
+                   help="time against PyTorch AMP (torch.autocast) instead")
+    p.add_argument("--out", help="with --vs-torch-amp: markdown table file")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with --vs-torch-amp: CPU, batch 2, 2 steps")
     args = p.parse_args(argv)
     sys.path.insert(0, os.path.dirname(HERE))
+    sys.path.insert(0, HERE)
+    if args.vs_torch_amp:
+        if args.dry_run:
+            os.environ["GKERAS_BACKEND"] = "numpy"
+        return vs_torch_amp(args.models, args.policies,
+                            2 if args.dry_run else args.steps, args.out,
+                            args.dry_run)
     import gkeras
     models = _models_module().MODELS
     rows = []

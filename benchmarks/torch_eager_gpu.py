@@ -66,8 +66,13 @@ def gkeras_step(name, batch):
 
 # ----------------------------------------------------------------- PyTorch
 
-def torch_step(name, batch, device):
-    """The PyTorch twin of the tutorial model, one training step."""
+def torch_step(name, batch, device, amp_dtype=None):
+    """The PyTorch twin of the tutorial model, one training step.
+
+    With `amp_dtype` (`torch.float16` / `torch.bfloat16`) the forward pass
+    and the loss run under `torch.autocast` (PyTorch AMP), float16 with a
+    `GradScaler`, as the PyTorch AMP recipe does.
+    """
     import torch
     from torch import nn
     torch.manual_seed(0)
@@ -137,12 +142,37 @@ def torch_step(name, batch, device):
     model = model.to(device)
     x, y = x.to(device), y.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    if amp_dtype is not None:
+        return _amp_step(torch, model, opt, loss_fn, x, y, device, amp_dtype)
 
     def step():
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
+        return loss.item()
+    return step
+
+
+def _amp_step(torch, model, opt, loss_fn, x, y, device, amp_dtype):
+    kind = str(device).split(":")[0]
+    scaler = None
+    if amp_dtype == torch.float16:
+        amp = getattr(torch, "amp", None)
+        scaler = (amp.GradScaler(kind) if hasattr(amp, "GradScaler")
+                  else torch.cuda.amp.GradScaler())
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=kind, dtype=amp_dtype):
+            loss = loss_fn(model(x), y)
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
         return loss.item()
     return step
 

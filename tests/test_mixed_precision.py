@@ -552,3 +552,18 @@ def test_layers_run_under_mixed_policies(policy, name):
     loss = model.train_on_batch(x, rng.random((4, 2)).astype("float32"))
     assert np.isfinite(loss)
     assert {str(w.dtype) for w in model.weights} == {"float32"}
+
+
+def test_h5_training_config_optimizer_is_keras():
+    """The legacy file stores the LossScaleOptimizer compile wrapped around
+    the given SGD, exactly as Keras writes it (the .keras file stores the
+    SGD)."""
+    from gkeras.saving.legacy_h5 import training_config_json
+    backend.clear_session()  # optimizer names start from `sgd` again
+    model, z, meta = _model("mixed_float16_mlp")
+    model.compile(optimizer=gkeras.optimizers.SGD(float(z["lr"])),
+                  loss="categorical_crossentropy")
+    got = json.loads(training_config_json(model))["optimizer_config"]
+    assert got == meta["saved"]["h5_training_config_optimizer"]
+    assert model.get_compile_config()["optimizer"] == \
+        meta["saved"]["keras_compile_config_optimizer"]

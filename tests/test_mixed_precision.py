@@ -35,7 +35,7 @@ def _float32_policy_after():
     gkeras.config.set_dtype_policy("float32")
 
 
-# -- the policy API --------------------------------------------------------------
+# -- the policy API ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("name,compute,variable", [
@@ -99,7 +99,7 @@ def test_global_policy_names_and_reset():
     assert gkeras.config.dtype_policy().name == "float32"
 
 
-# -- layers: attributes, autocasting, float32 islands ---------------------------------
+# -- layers: attributes, autocasting, float32 islands ------------------------
 
 
 def _bf16(a):
@@ -209,7 +209,7 @@ def test_loss_is_computed_in_float32():
     assert abs(float(loss) - want) < 1e-6
 
 
-# -- Keras's mixed precision fixtures --------------------------------------------------
+# -- Keras's mixed precision fixtures ----------------------------------------
 
 
 def _fixture(case):

@@ -175,7 +175,7 @@ def to_device(x, dtype=None):
 
 
 def standardize_dtype(dtype):
-    """Returns a dtype name string (`"float32"`, `"int32"`, `"bfloat16"`...)."""
+    """Returns a dtype name (`"float32"`, `"int32"`, `"bfloat16"`, ...)."""
     if dtype is None:
         return floatx()
     if isinstance(dtype, str) and dtype == "bfloat16":

@@ -37,7 +37,8 @@ class AutocastScope:
             if not backend.is_float_dtype(dtype):
                 raise ValueError(
                     "`AutocastScope` can only be used with a floating-point "
-                    f"target dtype, such as 'float16'. Received: dtype={dtype}")
+                    "target dtype, such as 'float16'. Received: "
+                    f"dtype={dtype}")
         self.dtype = dtype
         self._np_dtype = None if dtype is None else backend.to_dtype(dtype)
         self._outer = None

@@ -413,6 +413,14 @@ def test_own_mixed_files_round_trip_policies_and_loss_scale_state(tmp_path):
         path = str(tmp_path / ("m" + ext))
         model.save(path)
         if ext == ".keras":
+            import io
+            with zipfile.ZipFile(path) as zf:
+                inner = io.BytesIO(zf.read("model.weights.h5"))
+            with h5py.File(inner, "r") as f:
+                dtypes = set()
+                f["layers"].visititems(lambda k, v: dtypes.add(
+                    str(v.dtype)) if isinstance(v, h5py.Dataset) else None)
+            assert dtypes == {"float32"}  # variables stay float32
             config = _read_zip_json(path, "config.json")
             assert _strip_ids(config["config"]["dtype"]) == \
                 saved["model_dtype"]

@@ -575,3 +575,15 @@ def test_h5_training_config_optimizer_is_keras():
     assert got == meta["saved"]["h5_training_config_optimizer"]
     assert model.get_compile_config()["optimizer"] == \
         meta["saved"]["keras_compile_config_optimizer"]
+
+
+def test_every_float_argument_takes_the_compute_dtype():
+    rng = np.random.default_rng(2)
+    q = rng.random((2, 3, 4)).astype("float32")
+    v = rng.random((2, 5, 4)).astype("float32")
+    mha = layers.MultiHeadAttention(2, 2, dtype="mixed_float16")
+    assert mha(q, v).dtype == np.float16
+    lstm = layers.LSTM(3, dtype="mixed_bfloat16")
+    h0 = gkeras.ops.convert_to_tensor(rng.random((2, 3)).astype("float32"))
+    out = lstm(q, initial_state=[h0, h0])
+    assert out.dtype == backend.bfloat16()

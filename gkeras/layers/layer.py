@@ -592,9 +592,16 @@ class Layer:
                 raise ValueError(f"Layer {self.name!r} was called without "
                                  "inputs.")
         inputs = args[0]
-        inputs = _to_tensor(inputs, _cast_dtype(self) if self.autocast
-                            else None)
-        args = (inputs,) + tuple(_to_tensor(a, None) for a in args[1:])
+        cast_dt = _cast_dtype(self) if self.autocast else None
+        inputs = _to_tensor(inputs, cast_dt)
+        # As Keras, every floating tensor argument takes the compute dtype
+        # (a second attention input, an RNN's initial state).
+        args = (inputs,) + tuple(_to_tensor(a, cast_dt) for a in args[1:])
+        if kwargs and cast_dt is not None:
+            for k, v in kwargs.items():
+                if isinstance(v, Tensor) and v.data.dtype != cast_dt and \
+                        _is_float(v.data.dtype):
+                    kwargs[k] = _to_tensor(v, cast_dt)
         has_training, has_mask, _, has_var_kw = _signature_flags(type(self))
         ctx = _CTX
         outer_training = ctx.training

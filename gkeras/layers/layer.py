@@ -454,6 +454,17 @@ class Layer:
     def dtype_policy(self, value):
         self._dtype_policy = dtype_policies.get(value)
 
+    @property
+    def _dtype(self):
+        # Before dtype policies a layer kept one dtype name here; code
+        # written against that (or setting it, as InputLayer) still works.
+        return self.__dict__.get("_dtype_name") or \
+            self._dtype_policy.compute_dtype
+
+    @_dtype.setter
+    def _dtype(self, value):
+        self.__dict__["_dtype_name"] = value
+
     # -- losses --------------------------------------------------------------
 
     def add_loss(self, loss):

@@ -352,8 +352,9 @@ def _backward(loss, sources, output_grad):
                 continue
             if x.creator is None:
                 k = x._id
-                raw = getattr(x, "_raw", None)
-                if raw is not None and gx.dtype != raw.dtype:
+                raw = getattr(x, "_raw", None) if _HALF_USED[0] else None
+                if raw is not None and gx.dtype != raw.dtype and \
+                        gx.dtype.itemsize == 2:
                     # A variable read autocast to float16/bfloat16: its
                     # gradient is the cast's, back in the variable's dtype.
                     gx = gx.astype(raw.dtype)

@@ -201,7 +201,7 @@ class LossScaleOptimizer(Optimizer):
         if on_device:
             self._apply_selected(grads, tvs, finite, scale)
         elif bool(finite):
-            unscaled = [None if g is None else g / scale.astype(g.dtype)
+            unscaled = [None if g is None else g / scale
                         for g in grads]
             self.inner_optimizer.apply(unscaled, trainable_variables)
         self._update_scale(finite)
@@ -223,7 +223,7 @@ class LossScaleOptimizer(Optimizer):
             xp = backend.get_array_module(g)
             # Zeros on a skipped step keep NaNs out of the slots' math;
             # the result is thrown away below anyway.
-            unscaled.append(xp.where(finite, g / scale.astype(g.dtype),
+            unscaled.append(xp.where(finite, g / scale,
                                      xp.zeros((), g.dtype)))
         inner.apply(unscaled, tvs)
         for v, before in zip(watched, old):

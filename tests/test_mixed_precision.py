@@ -587,3 +587,41 @@ def test_every_float_argument_takes_the_compute_dtype():
     h0 = gkeras.ops.convert_to_tensor(rng.random((2, 3)).astype("float32"))
     out = lstm(q, initial_state=[h0, h0])
     assert out.dtype == backend.bfloat16()
+
+
+@pytest.mark.parametrize("half", ["float16", "bfloat16"])
+def test_cpu_half_primitives_accumulate_in_float32_and_round(half):
+    """On NumPy a half-precision primitive computes in float32 and rounds
+    its result (and its input gradients) once: exactly float32 math on the
+    half inputs, rounded."""
+    rng = np.random.default_rng(3)
+    a = ops.cast(rng.normal(size=(5, 64)).astype("float32"), half)
+    b = ops.cast(rng.normal(size=(64, 3)).astype("float32"), half)
+    dt = backend.to_dtype(half)
+    a32 = np.asarray(a.numpy()).astype(np.float32)
+    b32 = np.asarray(b.numpy()).astype(np.float32)
+    with gkeras.GradientTape() as tape:
+        tape.watch(a)
+        y = ops.matmul(a, b)
+        loss = ops.sum(ops.cast(y, "float32"))
+    assert y.dtype == dt
+    np.testing.assert_array_equal(np.asarray(y.numpy()),
+                                  (a32 @ b32).astype(dt))
+    (ga,) = tape.gradient(loss, [a])
+    assert ga.dtype == dt
+    want = (np.ones((5, 3), np.float32) @ b32.T).astype(dt)
+    np.testing.assert_array_equal(np.asarray(ga), want)
+
+
+def test_bfloat16_on_cupy_is_a_clear_not_implemented_error():
+    from gkeras.ops.autocast import AutocastScope
+    from gkeras.ops.core import check_half_supported
+
+    class FakeCupyArray:  # what backend.is_cupy_array recognizes
+        dtype = np.dtype("float32")
+    FakeCupyArray.__module__ = "cupy._core.core"
+    with pytest.raises(NotImplementedError, match="CuPy has no bfloat16"):
+        check_half_supported("bfloat16", FakeCupyArray())
+    with pytest.raises(NotImplementedError, match="mixed_float16"):
+        AutocastScope("bfloat16").maybe_cast(FakeCupyArray())
+    check_half_supported("float16", FakeCupyArray())  # float16 is fine

@@ -19,6 +19,9 @@ from gkeras import random  # noqa: F401
 from gkeras import saving  # noqa: F401
 from gkeras import utils  # noqa: F401
 from gkeras import config  # noqa: F401
+from gkeras import dtype_policies  # noqa: F401
+from gkeras import mixed_precision  # noqa: F401
+from gkeras.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
 from gkeras.layers import Input, InputSpec, Layer  # noqa: F401
 from gkeras.models import Model, Sequential  # noqa: F401
 from gkeras.ops.engine import GradientTape  # noqa: F401

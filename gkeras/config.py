@@ -6,6 +6,8 @@ from gkeras.backend.config import (  # noqa: F401
     set_image_data_format, enable_tensor_float_32_execution,
     tensor_float_32_execution_enabled,
 )
+from gkeras.dtype_policies.dtype_policy import (  # noqa: F401
+    dtype_policy, set_dtype_policy)
 
 from gkeras.backend.global_settings import (  # noqa: F401
     disable_flash_attention, disable_interactive_logging,

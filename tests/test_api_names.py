@@ -88,9 +88,6 @@ PENDING = {
         "RandomPosterization", "RandomSaturation", "RandomSharpness",
         "RandomShear", "STFTSpectrogram", "Solarization"},
     "keras.initializers": {"STFT", "STFTInitializer", "stft"},
-    # `mixed` helper (mixed-precision issue): it adds
-    # `backend.is_float_dtype` (bfloat16-aware) with the dtype policies.
-    "keras.backend": {"is_float_dtype"},
 }
 
 

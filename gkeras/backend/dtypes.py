@@ -168,10 +168,4 @@ def is_int_dtype(dtype):
     return name.startswith("int") or name.startswith("uint")
 
 
-def is_float_dtype(dtype):
-    """Whether `dtype` is a floating dtype (`bfloat16` included)."""
-    name = _standardize(dtype)
-    return name.startswith("float") or name.startswith("bfloat")
-
-
-__all__ = ["result_type", "is_int_dtype", "is_float_dtype"]
+__all__ = ["result_type", "is_int_dtype"]

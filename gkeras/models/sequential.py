@@ -258,7 +258,7 @@ class Sequential(Model):
                     layer._build_shapes)}
             layers.append(cfg)
         config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": dtype_policy_config(self.dtype),
+                  "dtype": dtype_policy_config(self.dtype_policy),
                   "layers": layers}
         if self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
@@ -269,8 +269,13 @@ class Sequential(Model):
         from gkeras.saving.serialization import deserialize_layer
         if isinstance(config, list):  # very old Keras: a bare layer list
             config = {"layers": config}
+        # The model's own dtype policy is restored too (Keras 3.15 drops
+        # it, so a loaded mixed_float16 model compiles without loss
+        # scaling).
+        extra = {} if config.get("dtype") is None else \
+            {"dtype": config["dtype"]}
         model = cls(name=config.get("name"),
-                    trainable=config.get("trainable", True))
+                    trainable=config.get("trainable", True), **extra)
         for lc in config["layers"]:
             layer = deserialize_layer(
                 lc, custom_objects,

@@ -116,9 +116,11 @@ class Trainer:
             metrics: list of metrics (names like `"accuracy"`, functions or
                 `Metric` objects); a list of lists or a dict per output.
             weighted_metrics: metrics that use `sample_weight`.
-            run_eagerly, steps_per_execution, jit_compile,
-            auto_scale_loss: accepted for Keras compatibility (gkeras
-                always runs eagerly, one step per batch).
+            run_eagerly, steps_per_execution, jit_compile: accepted for
+                Keras compatibility (gkeras always runs eagerly, one step
+                per batch).
+            auto_scale_loss: under a `"mixed_float16"` model policy, wrap
+                the optimizer in a `LossScaleOptimizer` (as Keras).
         """
         from gkeras import metrics as metrics_module
         from gkeras import optimizers
@@ -130,6 +132,15 @@ class Trainer:
             raise TypeError(f"compile() got unexpected keyword arguments "
                             f"{sorted(kwargs)}.")
         self.optimizer = optimizers.get(optimizer)
+        self._gk_auto_wrapped = False
+        if auto_scale_loss and self.optimizer is not None and getattr(
+                self, "dtype_policy", None) is not None and \
+                self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer,
+                               optimizers.LossScaleOptimizer):
+            self.optimizer = optimizers.LossScaleOptimizer(
+                self.optimizer, name="loss_scale_optimizer")
+            self._gk_auto_wrapped = True
         output_names = self._output_names_for_compile()
         self._compile_loss = CompileLoss(loss, loss_weights, output_names) \
             if loss is not None else None
@@ -263,8 +274,11 @@ class Trainer:
         with GradientTape():
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            # Loss scaling (mixed_float16, `loss_scale_factor`); the
+            # optimizer unscales the gradients.
+            scaled = self.optimizer.scale_loss(loss)
         tvars, _ = self._current_step_vars()
-        grads = backward(loss, tvars)
+        grads = backward(scaled, tvars)
         if all(g is None for g in grads) and tvars:
             raise ValueError(
                 "No gradients were computed for any variable: the loss does "
@@ -704,7 +718,11 @@ class Trainer:
             return None
         from gkeras.saving.serialization import serialize_keras_object
         cfg = dict(self._compile_config)
-        cfg["optimizer"] = serialize_keras_object(self.optimizer)
+        # Keras stores the optimizer given to compile, not the
+        # LossScaleOptimizer compile wrapped it in.
+        cfg["optimizer"] = serialize_keras_object(
+            self.optimizer.inner_optimizer if self.__dict__.get(
+                "_gk_auto_wrapped") else self.optimizer)
         for k in ("loss", "metrics", "weighted_metrics"):
             cfg[k] = _serialize_spec(cfg[k])
         return cfg

@@ -227,7 +227,7 @@ class MultiHeadAttention(Layer):
             activity_regularizer=self._activity_regularizer,
             kernel_constraint=self._kernel_constraint,
             bias_constraint=self._bias_constraint,
-            dtype=self.dtype,
+            dtype=self.dtype_policy,
             kernel_initializer=type(self._kernel_initializer).from_config(
                 self._kernel_initializer.get_config()),
             bias_initializer=type(self._bias_initializer).from_config(

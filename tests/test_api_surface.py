@@ -78,6 +78,9 @@ def test_function_runs_the_graph():
     assert dense in fn.operations and fn.inputs == [a, b]
     with pytest.raises(ValueError, match="expects 2 input"):
         fn([va])
+    # A Functional model is a Function, as in Keras.
+    assert isinstance(gkeras.Model(a, layers.Dense(1)(a)),
+                      gkeras.Function)
 
 
 def test_name_scope_and_device():

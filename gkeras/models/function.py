@@ -1,11 +1,13 @@
 """`Function`: a callable graph of operations between symbolic inputs and
 outputs (Keras's `keras.Function`)."""
 
+import abc
+
 from gkeras import tree
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
 
 
-class Function:
+class Function(metaclass=abc.ABCMeta):
     """The graph from `inputs` to `outputs`, callable on real tensors.
 
     What a Functional model is without the layer and training machinery:
@@ -109,5 +111,14 @@ class Function:
     def __repr__(self):
         return f"<Function name={self.name}>"
 
+
+def _register_functional():
+    # A Functional model is a Function in Keras; gkeras's has its own
+    # class tree, so it is registered (isinstance holds).
+    from gkeras.models.functional import Functional
+    Function.register(Functional)
+
+
+_register_functional()
 
 __all__ = ["Function"]

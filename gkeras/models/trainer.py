@@ -518,8 +518,13 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_begin()
         dist = self.__dict__.get("_dist")
+        # The progress bar ignores test batches inside fit
+        # (`_called_in_fit`): it alone does not need per-batch global logs.
         batch_logs = dist is not None and dist.any(
-            callbacks is not None and callbacks._callers("on_test_batch_end"))
+            callbacks is not None and any(
+                not getattr(getattr(fn, "__self__", None), "_called_in_fit",
+                            False)
+                for fn in callbacks._callers("on_test_batch_end")))
         step = -1
         with no_grad():
             for step, batch in enumerate(adapter.epoch(rng)):

@@ -75,6 +75,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'gkeras' has no attribute {name!r}")
 
 
+def __dir__():
+    # The lazy names too, for autocompletion.
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_NAMES))
+
+
 def version():
     """The gkeras version string."""
     return __version__

@@ -35,6 +35,8 @@ from gkeras.backend.config import (  # noqa: F401  (public re-exports)
     tensor_float_32_execution_enabled,
 )
 
+from gkeras.backend.dtypes import is_int_dtype, result_type  # noqa: F401
+
 _BACKEND = None  # "numpy" | "cupy", decided on first use
 _CUPY = None
 # Why `auto` fell back to NumPy although CuPy saw a GPU (None otherwise).
@@ -247,11 +249,25 @@ def clear_session(free_memory=True):
     naming.reset_uids()
     from gkeras.backend import config as _config
     _config._DTYPE_POLICY[0] = None  # Keras resets the global policy too
-    keras2 = sys.modules.get("gkeras.backend.keras2")
-    if keras2 is not None:  # the Keras-2 learning phase is session state
-        keras2._LEARNING_PHASE = None
+    legacy = sys.modules.get("gkeras.legacy.backend")
+    if legacy is not None:  # the Keras-2 learning phase is session state
+        legacy._LEARNING_PHASE = None
     if free_memory and _BACKEND == "cupy":
         _CUPY.get_default_memory_pool().free_all_blocks()
+
+
+def get_uid(prefix=""):
+    """Returns 1, 2, 3... on successive calls with the same `prefix`.
+
+    The counter is the one automatic layer names use (as in Keras), reset
+    by `clear_session()`.
+
+    Example:
+    >>> gkeras.backend.get_uid("dense")
+    1
+    """
+    from gkeras.utils import naming
+    return naming.get_uid(prefix)
 
 
 def __getattr__(name):
@@ -259,12 +275,11 @@ def __getattr__(name):
     # gkeras never imports CuPy.
     if name == "xp":
         return get_xp()
-    if not name.startswith("_") and name not in ("cpu", "gpu", "keras2"):
+    if not name.startswith("_") and name not in ("cpu", "gpu"):
+        # The Keras-2 `K.<name>` helpers live in gkeras.legacy.backend,
+        # above ops/layers/models: loaded on first use, never at import.
         import importlib
-        try:
-            keras2 = importlib.import_module("gkeras.backend.keras2")
-        except ModuleNotFoundError:
-            keras2 = None
-        if keras2 is not None and hasattr(keras2, name):
-            return getattr(keras2, name)
+        legacy = importlib.import_module("gkeras.legacy.backend")
+        if hasattr(legacy, name):
+            return getattr(legacy, name)
     raise AttributeError(f"module 'gkeras.backend' has no attribute {name!r}")

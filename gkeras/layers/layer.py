@@ -581,6 +581,8 @@ class Layer:
                 f"It looks like you are subclassing `{type(self).__name__}` "
                 "and forgot to call `super().__init__()`. Always start with "
                 "this line.")
+        if not args and kwargs:
+            args, kwargs = _bind_first_arg(self, kwargs)
         if _has_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         return self._eager_call(args, kwargs)
@@ -684,10 +686,9 @@ class Layer:
             raise AttributeError(
                 f"The layer {self.name!r} has never been called and thus has "
                 f"no defined {attr}.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f"The layer {self.name!r} has multiple inbound nodes; use "
-                f"`get_{attr}_at(node_index)` instead.")
+        # Keras 3 answers with the first call's tensors even when the layer
+        # was called again (a Sequential rebuilt by `add()` calls its layers
+        # once per rebuild, all on the same InputLayer).
         node = self._inbound_nodes[0]
         if attr == "input":
             ts = node.input_tensors
@@ -696,12 +697,12 @@ class Layer:
 
     @property
     def input(self):
-        """The symbolic input of the layer (single inbound node)."""
+        """The symbolic input of the layer's first call."""
         return self._node_tensor("input")
 
     @property
     def output(self):
-        """The symbolic output of the layer (single inbound node)."""
+        """The symbolic output of the layer's first call."""
         return self._node_tensor("output")
 
     def get_input_at(self, node_index):
@@ -775,6 +776,17 @@ def _cast_dtype(layer):
         r = backend.to_dtype(d) if backend.is_float_dtype(d) else False
         _FLOAT_DTYPES[d] = r
     return r if r is not False else None
+
+
+def _bind_first_arg(layer, kwargs):
+    """Moves the first `call()` argument, passed by its name, to the front
+    (`layer(logits=..., targets=...)`), as Keras's `CallSpec` binds it."""
+    names = _signature_flags(type(layer))[2]
+    for name in (names[:1] + ["inputs"]):
+        if name in kwargs:
+            kwargs = dict(kwargs)
+            return (kwargs.pop(name),), kwargs
+    return (), kwargs
 
 
 def _is_float(dt):
@@ -906,5 +918,10 @@ def dtype_policy_config(dtype):
     3.15 writes it."""
     return dtype_policies.serialize(dtype_policies.get(dtype))
 
+
+# As in Keras, a layer is an Operation (registered: Layer keeps its own
+# call protocol).
+from gkeras.ops.operation import Operation as _Operation  # noqa: E402
+_Operation.register(Layer)
 
 __all__ = ["Layer", "InputSpec"]

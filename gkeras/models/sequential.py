@@ -102,6 +102,18 @@ class Sequential(Model):
             self._build_graph(self._input_layer.batch_shape)
         elif self._build_input_shape is not None and self._seq_layers:
             self._build_graph(self._build_input_shape)
+        elif len(self._seq_layers) > 1 and isinstance(
+                self._seq_layers[0], Model):
+            # A model first (a frozen Functional base for transfer
+            # learning) fixes the input shape, as in Keras's
+            # `Sequential._maybe_rebuild`.
+            try:
+                shape = self._seq_layers[0].input_shape
+            except (AttributeError, ValueError):
+                return
+            if isinstance(shape, tuple) and all(
+                    d is None or isinstance(d, int) for d in shape):
+                self._build_graph(shape)
 
     def _build_graph(self, input_shape):
         from gkeras.models.functional import Functional

@@ -84,7 +84,8 @@ class Variable(Tensor):
         super().__init__(data, requires_grad=bool(trainable))
         self._id = next(_uid)
         self.name = name
-        self.path = name
+        scope = naming.current_scope()  # `with gkeras.name_scope(...)`
+        self.path = f"{scope}/{name}" if scope else name
         self.trainable = bool(trainable)
         self.constraint = constraint
         self.regularizer = regularizer

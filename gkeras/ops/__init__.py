@@ -51,6 +51,28 @@ from gkeras.ops.conv import (  # noqa: F401
     separable_conv,
 )
 from gkeras.ops.normalization import batch_normalization  # noqa: F401
+from gkeras.ops.numpy_math import (  # noqa: F401
+    allclose, angle, arccosh, arctan2, bitwise_and, bitwise_invert,
+    bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+    bitwise_xor, cbrt, conj, conjugate, copy, deg2rad, erf, erfc, erfinv,
+    exp2, fabs, fmax, fmin, fmod, gcd, heaviside, hypot, i0, imag, isneginf,
+    isposinf, isreal, lcm, ldexp, left_shift, logaddexp2, nextafter,
+    rad2deg, real, right_shift, signbit, sinc, trunc,
+)
+from gkeras.ops.numpy_arrays import (  # noqa: F401
+    append, array, array_split, bartlett, blackman, cdist, corrcoef,
+    correlate, cross, diag, diagflat, diff, dsplit, dstack, empty,
+    empty_like, fliplr, flipud, geomspace, get_item, hamming, hanning,
+    hsplit, kaiser, kron, logspace, meshgrid, polar, ptp, rot90,
+    saturate_cast, select, trapezoid, unstack, vander, view, view_as_complex,
+    view_as_real, vsplit,
+)
+from gkeras.ops.numpy_stats import (  # noqa: F401
+    argpartition, bincount, cumprod, digitize, histogram, isin, nanargmax,
+    nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
+    nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, nonzero,
+    percentile, quantile, searchsorted, unique, unravel_index,
+)
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
 
 _install()

@@ -1,7 +1,8 @@
 """Small array helpers whose NumPy and CuPy spellings differ (scatter-add,
 erf, random generators). `backend.cpu.array_ops` has the same names."""
 
-__all__ = ["scatter_add", "erf", "default_rng"]
+__all__ = ["scatter_add", "erf", "default_rng", "special_function",
+           "scipy_linalg_function"]
 
 
 def scatter_add(dst, index, values):
@@ -30,3 +31,15 @@ def default_rng(seed):
     """A CuPy random `Generator` on the GPU, seeded with an int."""
     import cupy
     return cupy.random.default_rng(int(seed))
+
+
+def special_function(name):
+    """`cupyx.scipy.special.<name>` (None where CuPy lacks it)."""
+    import cupyx.scipy.special
+    return getattr(cupyx.scipy.special, name, None)
+
+
+def scipy_linalg_function(name):
+    """`cupyx.scipy.linalg.<name>` (None where CuPy lacks it)."""
+    import cupyx.scipy.linalg
+    return getattr(cupyx.scipy.linalg, name, None)

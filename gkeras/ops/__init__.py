@@ -73,6 +73,17 @@ from gkeras.ops.numpy_stats import (  # noqa: F401
     nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, nonzero,
     percentile, quantile, searchsorted, unique, unravel_index,
 )
+from gkeras.ops.nn_extra import (  # noqa: F401
+    depth_to_space, extract_sequences, fold, glu, hard_shrink, hard_tanh,
+    multi_hot, psnr, segment_max, segment_min, segment_prod, segment_sum,
+    soft_shrink, space_to_depth, sparse_sigmoid, sparsemax, squareplus,
+    tanh_shrink, threshold, unfold,
+)
+from gkeras.ops.linalg import (  # noqa: F401
+    cholesky, cholesky_inverse, det, eig, eigh, inv, jvp, logdet, lstsq,
+    lu_factor, matrix_rank, norm, pinv, qr, slogdet, solve, solve_triangular,
+    svd,
+)
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
 
 _install()

@@ -335,17 +335,10 @@ def inner(x1, x2):
 
 @keras_op
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector or matrix norm (`ord` None/2 Euclidean, 1, inf, 'fro')."""
-    from gkeras.ops import elementwise as E
-    from gkeras.ops import reduction as R
-    if ord in (None, 2, "fro", "euclidean"):
-        return E.sqrt(R.sum(E.square(x), axis=axis, keepdims=keepdims))
-    if ord == 1:
-        return R.sum(E.abs(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, "inf"):
-        return R.max(E.abs(x), axis=axis, keepdims=keepdims)
-    raise NotImplementedError(f"ops.norm: ord={ord!r} is not supported; use "
-                              "None/2/'fro', 1 or inf.")
+    """Vector or matrix norm: `gkeras.ops.linalg.norm` (NumPy's
+    semantics for every `ord`)."""
+    from gkeras.ops.linalg import norm as linalg_norm
+    return linalg_norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 @keras_op

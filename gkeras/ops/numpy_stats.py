@@ -328,7 +328,8 @@ def histogram(x, bins=10, range=None):
         range: `(min, max)` of the bins (default: the data's range).
 
     Returns:
-        `(counts, bin_edges)`: int32 counts and the `bins + 1` edges.
+        `(counts, bin_edges)`: the counts (as floats, like Keras on JAX)
+        and the `bins + 1` edges, in the input's float dtype.
     """
     a = to_array(x)
     if a.ndim != 1:
@@ -339,9 +340,9 @@ def histogram(x, bins=10, range=None):
                          f"received {bins!r}.")
     xp = xp_of(a)
     counts, edges = xp.histogram(a, bins=int(bins), range=range)
-    if edges.dtype != a.dtype and a.dtype.kind == "f":
-        edges = edges.astype(a.dtype)
-    return wrap(counts.astype("int32")), wrap(edges)
+    # Float counts and edges in the input's float dtype, as Keras (JAX).
+    dt = a.dtype if a.dtype.kind == "f" else np.dtype(backend.floatx())
+    return wrap(counts.astype(dt)), wrap(edges.astype(dt))
 
 
 @keras_op

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 __all__ = ["scatter_add", "erf", "default_rng", "special_function",
-           "scipy_linalg_function"]
+           "scipy_linalg_function", "scatter_reduce"]
 
 
 def scatter_add(dst, index, values):
@@ -50,3 +50,18 @@ def scipy_linalg_function(name):
     except ImportError:
         return None
     return getattr(scipy.linalg, name)
+
+
+def scatter_reduce(dst, index, values, reduction):
+    """`dst[index] = reduction(dst[index], values)` with repeated indices
+    combined, in place.
+
+    Args:
+        dst: the array to reduce into.
+        index: an index expression (array or tuple of arrays).
+        values: values broadcastable to `dst[index]`.
+        reduction: `"max"`, `"min"` or `"prod"`.
+    """
+    ufunc = {"max": np.maximum, "min": np.minimum,
+             "prod": np.multiply}[reduction]
+    ufunc.at(dst, index, values)

@@ -84,6 +84,12 @@ from gkeras.ops.linalg import (  # noqa: F401
     lu_factor, matrix_rank, norm, pinv, qr, slogdet, solve, solve_triangular,
     svd,
 )
+from gkeras.ops.control_flow import (  # noqa: F401
+    associative_scan, custom_gradient, map, scan, switch, vectorize,
+    vectorized_map,
+)
+from gkeras.ops.einops import rearrange  # noqa: F401
+from gkeras.ops import numpy  # noqa: F401,E402 (namespace alias)
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
 
 _install()

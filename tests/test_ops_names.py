@@ -67,3 +67,36 @@ def test_namespaces_are_reachable_as_attributes():
 def test_pending_names_are_really_missing_from_keras_list():
     # Every PENDING name is one Keras exports (so none is a stale entry).
     assert PENDING <= set(NAMES["ops"]) | set(NAMES["ops.nn"])
+
+
+with open(os.path.join(HERE, "ops_signatures_keras315.json")) as f:
+    SIGNATURES = json.load(f)["signatures"]
+
+# Deliberate differences from Keras's signatures, with the reason.
+SIGNATURE_EXCEPTIONS = {
+    # gkeras keeps NumPy's `initial` (as Keras's own `max`/`min` have).
+    "amax", "amin",
+    # gkeras's default step is the 1 Keras's None stands for.
+    "arange",
+    # Keras's **kwargs carry backend-specific options gkeras has none of.
+    "einsum",
+    # gkeras names Keras's `rms_scaling` keyword (Keras takes it via
+    # **kwargs) explicitly.
+    "layer_normalization",
+}
+
+
+def _sig(fn):
+    import inspect
+    return [[p.name, None if p.default is inspect.Parameter.empty
+             else repr(p.default), p.kind.name]
+            for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", sorted(set(SIGNATURES) - PENDING
+                                        - SIGNATURE_EXCEPTIONS))
+def test_signature_matches_keras(name):
+    import gkeras.ops
+    got = [p[:2] for p in _sig(getattr(gkeras.ops, name))]
+    want = [p[:2] for p in SIGNATURES[name]]
+    assert got == want, f"ops.{name}: gkeras {got} vs Keras {want}"

@@ -437,3 +437,36 @@ def test_new_ops_build_functional_graphs():
     x = r(2, 6).astype("float32")
     np.testing.assert_allclose(
         np.asarray(model(x)), np.cumprod(npv(ops.erf(x)), axis=1), rtol=1e-6)
+
+
+def test_core_ops_keras_arguments():
+    # scatter_update's `reduction` combines repeated indices too.
+    base = np.ones((3, 2))
+    idx = np.array([[0], [2], [0]])
+    upd = np.array([[2.0, 3.0], [4.0, 5.0], [-1.0, 6.0]])
+    for reduction, fn in [("add", np.add), ("max", np.maximum),
+                          ("min", np.minimum), ("mul", np.multiply)]:
+        want = base.copy()
+        fn.at(want, (idx[:, 0],), upd)
+        np.testing.assert_allclose(
+            npv(ops.scatter_update(base, idx, upd, reduction=reduction)),
+            want)
+    np.testing.assert_allclose(
+        npv(ops.scatter_update(base, idx[:2], upd[:2])), [[2, 3], [1, 1],
+                                                         [4, 5]])
+    with pytest.raises(ValueError, match="Unsupported reduction: sum"):
+        ops.scatter_update(base, idx, upd, reduction="sum")
+    vals, step = ops.linspace(0.0, 1.0, 5, retstep=True)
+    np.testing.assert_allclose(npv(vals), np.linspace(0, 1, 5))
+    assert float(step) == 0.25 and vals.dtype == np.float32
+    np.testing.assert_allclose(
+        npv(ops.linspace(np.array([0.0, 1.0]), np.array([1.0, 3.0]), 3,
+                         axis=1)),
+        np.linspace([0.0, 1.0], [1.0, 3.0], 3, axis=1))
+    np.testing.assert_array_equal(npv(ops.identity(3)), np.eye(3))
+    assert ops.identity(2, dtype="int32").dtype == np.int32
+    x = r(3, 4)
+    np.testing.assert_array_equal(npv(ops.slice(x, (1, 1), (-1, 2))),
+                                  x[1:, 1:3])
+    with pytest.raises(NotImplementedError, match="no ragged tensors"):
+        ops.convert_to_tensor([1, 2], ragged=True)

@@ -56,14 +56,14 @@ class _Inv(Function):
 
 
 @keras_op
-def inv(a):
+def inv(x):
     """Inverse of a (batch of) square matrices.
 
     Args:
-        a: tensor of shape `(..., M, M)`.
+        x: tensor of shape `(..., M, M)`.
     """
-    _check_square("inv", a)
-    return _Inv()(_float(a))
+    _check_square("inv", x)
+    return _Inv()(_float(x))
 
 
 class _Slogdet(Function):
@@ -115,14 +115,14 @@ class _Det(Function):
 
 
 @keras_op
-def det(a):
+def det(x):
     """Determinant of a (batch of) square matrices.
 
     Args:
-        a: tensor of shape `(..., M, M)`.
+        x: tensor of shape `(..., M, M)`.
     """
-    _check_square("det", a)
-    return _Det()(_float(a))
+    _check_square("det", x)
+    return _Det()(_float(x))
 
 
 # -- solves -------------------------------------------------------------------------------

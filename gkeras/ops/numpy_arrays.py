@@ -518,6 +518,14 @@ def _float_dt(dtype):
     return backend.standardize_dtype(dtype or backend.floatx())
 
 
+def _host_values(s, e):
+    return (np.asarray(backend.to_numpy(to_array(s)), dtype=np.float64),
+            np.asarray(backend.to_numpy(to_array(e)), dtype=np.float64))
+
+
+# Ranges and windows are computed with NumPy on the host and moved to the
+# backend's device: they are small, built once, and CuPy lacks some of them.
+
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None,
              axis=0):
     """`num` numbers spaced evenly on a log scale, `base ** linspace`.
@@ -530,11 +538,10 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None,
         dtype: result dtype (default `floatx()`).
         axis: where the samples axis goes when start/stop are tensors.
     """
-    xp = backend.get_xp()
-    s, e = to_array(start), to_array(stop)
-    out = xp.logspace(s, e, int(num), endpoint=endpoint, base=base,
+    s, e = _host_values(start, stop)
+    out = np.logspace(s, e, int(num), endpoint=endpoint, base=base,
                       axis=axis)
-    return Tensor(out.astype(_float_dt(dtype)))
+    return Tensor(backend.to_device(out, _float_dt(dtype)))
 
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
@@ -548,17 +555,16 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
         dtype: result dtype (default `floatx()`).
         axis: where the samples axis goes when start/stop are tensors.
     """
-    xp = backend.get_xp()
-    s, e = to_array(start), to_array(stop)
-    out = xp.geomspace(s, e, int(num), endpoint=endpoint, axis=axis)
-    return Tensor(out.astype(_float_dt(dtype)))
+    s, e = _host_values(start, stop)
+    out = np.geomspace(s, e, int(num), endpoint=endpoint, axis=axis)
+    return Tensor(backend.to_device(out, _float_dt(dtype)))
 
 
 def _window(name, doc):
     def op(x):
         m = int(arr(x))
-        return Tensor(getattr(backend.get_xp(), name)(m).astype(
-            backend.floatx()))
+        return Tensor(backend.to_device(getattr(np, name)(m),
+                                        backend.floatx()))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -573,8 +579,8 @@ hanning = _window("hanning", "The Hann window of `x` points.")
 
 def kaiser(x, beta):
     """The Kaiser window of `x` points with shape parameter `beta`."""
-    return Tensor(backend.get_xp().kaiser(int(arr(x)), float(arr(beta)))
-                  .astype(backend.floatx()))
+    return Tensor(backend.to_device(np.kaiser(int(arr(x)), float(arr(beta))),
+                                    backend.floatx()))
 
 
 # -- complex views -----------------------------------------------------------------

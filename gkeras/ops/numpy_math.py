@@ -171,9 +171,10 @@ def trunc(x):
 
 signbit = _array_fn("signbit", lambda a, xp: xp.signbit(a),
                     "True where the sign bit is set (negative, -0.0).")
-isneginf = _array_fn("isneginf", lambda a, xp: xp.isneginf(a),
+# Spelled with `isinf` and a sign test: CuPy has no `isneginf`/`isposinf`.
+isneginf = _array_fn("isneginf", lambda a, xp: xp.isinf(a) & (a < 0),
                      "True where the element is negative infinity.")
-isposinf = _array_fn("isposinf", lambda a, xp: xp.isposinf(a),
+isposinf = _array_fn("isposinf", lambda a, xp: xp.isinf(a) & (a > 0),
                      "True where the element is positive infinity.")
 isreal = _array_fn("isreal", lambda a, xp: xp.isreal(a),
                    "True where the element has no imaginary part.")
@@ -329,10 +330,17 @@ def ldexp(x1, x2):
 
 # -- non-differentiable binary functions -------------------------------------
 
-def _nd_binary(name, f, doc):
-    def op(x1, x2):
+def _nd_binary(name, f, doc, xy=False):
+    def compute(x1, x2):
         a, b = _coerce_pair(to_array(x1), to_array(x2))
         return wrap(f(a, b, xp_of(a, b)))
+
+    def op_x1x2(x1, x2):
+        return compute(x1, x2)
+
+    def op_xy(x, y):  # Keras names the bit operations' arguments x, y
+        return compute(x, y)
+    op = op_xy if xy else op_x1x2
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return keras_op(op)
@@ -349,17 +357,18 @@ gcd = _nd_binary("gcd", lambda a, b, xp: xp.gcd(a, b),
 lcm = _nd_binary("lcm", lambda a, b, xp: xp.lcm(a, b),
                  "Least common multiple of integers, element-wise.")
 bitwise_and = _nd_binary("bitwise_and", lambda a, b, xp: xp.bitwise_and(a, b),
-                         "Bit-wise AND of integer (or bool) tensors.")
+                         "Bit-wise AND of integer (or bool) tensors.", xy=True)
 bitwise_or = _nd_binary("bitwise_or", lambda a, b, xp: xp.bitwise_or(a, b),
-                        "Bit-wise OR of integer (or bool) tensors.")
+                        "Bit-wise OR of integer (or bool) tensors.", xy=True)
 bitwise_xor = _nd_binary("bitwise_xor", lambda a, b, xp: xp.bitwise_xor(a, b),
-                         "Bit-wise XOR of integer (or bool) tensors.")
+                         "Bit-wise XOR of integer (or bool) tensors.", xy=True)
 bitwise_left_shift = _nd_binary(
     "bitwise_left_shift", lambda a, b, xp: xp.left_shift(a, b),
-    "Shifts the bits of integers left by `y`.")
+    "Shifts the bits of integers left by `y`.", xy=True)
 bitwise_right_shift = _nd_binary(
     "bitwise_right_shift", lambda a, b, xp: xp.right_shift(a, b),
-    "Shifts the bits of integers right by `y` (arithmetic for signed).")
+    "Shifts the bits of integers right by `y` (arithmetic for signed).",
+    xy=True)
 left_shift = bitwise_left_shift
 right_shift = bitwise_right_shift
 

@@ -92,3 +92,38 @@ def test_sparsemax_divergence():
 
 def test_recorded_with_keras_315():
     assert DATA["keras_version"].startswith("3.15")
+
+
+def _dtype_cases():
+    import sys
+    sys.path.insert(0, HERE)
+    try:
+        import dtype_cases
+    finally:
+        sys.path.remove(HERE)
+    return dtype_cases
+
+
+with open(os.path.join(HERE, "ops_dtypes_keras315.json")) as f:
+    DTYPES = json.load(f)["dtypes"]
+
+# Keras succeeds where gkeras raises: the bool matrices of these cases are
+# singular; JAX returns non-finite values, NumPy/gkeras raise LinAlgError.
+DTYPE_RAISES = {"inv|bool", "solve|bool"}
+
+
+# Domain errors (arccosh of 0.1, fmod by False) warn as NumPy's do.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("key", sorted(k for k, v in DTYPES.items()
+                                       if not str(v).startswith("ERR")))
+def test_result_dtype_matches_keras(key):
+    cases = _dtype_cases()
+    name, kind = key.split("|")
+    x = cases.INPUTS[kind]
+    if key in DTYPE_RAISES:
+        with pytest.raises(np.linalg.LinAlgError):
+            cases.call(ops, name, x, name in cases.BINARY)
+        return
+    got = cases.dtype_names(ops, cases.call(ops, name, x,
+                                            name in cases.BINARY))
+    assert got == DTYPES[key]

@@ -19,7 +19,7 @@ def npv(t):
     return np.asarray(t)
 
 
-# -- element-wise math ---------------------------------------------------------------
+# -- element-wise math --------------------------------------------------------
 
 UNARY = [
     ("arccosh", ops.arccosh, np.arccosh, r(3, 4, lo=1.2, hi=3)),
@@ -138,7 +138,7 @@ def test_special_functions_without_scipy(monkeypatch):
     check_grad(ops.i0, r(5, lo=-4, hi=4))
 
 
-# -- arrays -----------------------------------------------------------------------------
+# -- arrays -------------------------------------------------------------------
 
 ARRAY = [
     ("append", lambda x: ops.append(x, x[:1], axis=0),
@@ -272,7 +272,7 @@ def test_creation_windows_and_casts():
                                atol=1e-12)
 
 
-# -- statistics ----------------------------------------------------------------------
+# -- statistics ---------------------------------------------------------------
 
 NAN_RED = ["nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin",
            "nanprod"]

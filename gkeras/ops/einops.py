@@ -72,9 +72,10 @@ def rearrange(tensor, pattern, **axes_lengths):
             sizes[a] = int(axes_lengths[a])
         if unknown:
             if dim % prod:
+                given = {a: sizes[a] for a in known}
                 raise ValueError(
                     f"rearrange: axis of size {dim} cannot be split into "
-                    f"{group} with sizes {dict((a, sizes[a]) for a in known)}.")
+                    f"{group} with sizes {given}.")
             sizes[unknown[0]] = dim // prod
         elif prod != dim:
             raise ValueError(

@@ -43,7 +43,7 @@ def _check_matrix(name, x):
                          f"with shape {shape}.")
 
 
-# -- inverse, determinants ----------------------------------------------------------------
+# -- inverse, determinants ----------------------------------------------------
 
 class _Inv(Function):
     def forward(self, a):
@@ -125,7 +125,7 @@ def det(x):
     return _Det()(_float(x))
 
 
-# -- solves -------------------------------------------------------------------------------
+# -- solves -------------------------------------------------------------------
 
 def _as_matrix_rhs(a, b):
     """True when `b` is a (batch of) vectors rather than matrices."""
@@ -238,7 +238,7 @@ def lstsq(a, b, rcond=None):
     return _Lstsq(rcond)(_float(a), _float(b))
 
 
-# -- factorizations -------------------------------------------------------------------------
+# -- factorizations -----------------------------------------------------------
 
 def _phi(x, xp):
     """Lower triangle with the diagonal halved."""
@@ -576,7 +576,7 @@ def matrix_rank(x, tol=None):
     return wrap((s > tol).sum(axis=-1).astype("int32"))
 
 
-# -- norms -------------------------------------------------------------------------------
+# -- norms --------------------------------------------------------------------
 
 @keras_op
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -667,7 +667,7 @@ def _matrix_norm(x, ord, axis, keepdims):
     return out
 
 
-# -- forward-mode product ----------------------------------------------------------------
+# -- forward-mode product -----------------------------------------------------
 
 def jvp(fun, primals, tangents, has_aux=False):
     """Jacobian-vector product of `fun` at `primals` along `tangents`.

@@ -16,12 +16,13 @@ from gkeras.ops._base import arr, is_float, keras_op, t_or_a, to_array, \
 from gkeras.ops.core import one_hot
 from gkeras.ops.engine import Function
 from gkeras.ops.nn import sigmoid
+from gkeras.ops.numpy_math import as_float
 
 # `gkeras.ops.shape` is shadowed by the `shape` op in the package.
 S = importlib.import_module("gkeras.ops.shape")
 
 
-# -- activations -------------------------------------------------------------------
+# -- activations --------------------------------------------------------------
 
 @keras_op
 def hard_tanh(x):
@@ -30,7 +31,12 @@ def hard_tanh(x):
     Args:
         x: input tensor.
     """
-    return E.clip(t_or_a(x), -1.0, 1.0)
+    x = t_or_a(x)
+    if arr(x).dtype.kind in "biu":
+        # Integers stay integers (bools become int32), as in Keras.
+        a = to_array(x)
+        return E.clip(a.astype("int32") if a.dtype == bool else x, -1, 1)
+    return E.clip(as_float(x), -1.0, 1.0)
 
 
 @keras_op
@@ -41,7 +47,7 @@ def hard_shrink(x, threshold=0.5):
         x: input tensor.
         threshold: the magnitude below which values become 0.
     """
-    x = t_or_a(x)
+    x = as_float(t_or_a(x))
     return E.where(E.greater(E.abs(x), threshold), x, 0.0)
 
 
@@ -54,7 +60,7 @@ def soft_shrink(x, threshold=0.5):
         x: input tensor.
         threshold: the shrinkage amount.
     """
-    x = t_or_a(x)
+    x = as_float(t_or_a(x))
     return E.where(E.greater(x, threshold), E.subtract(x, threshold),
                    E.where(E.less(x, -threshold), E.add(x, threshold), 0.0))
 
@@ -62,7 +68,7 @@ def soft_shrink(x, threshold=0.5):
 @keras_op
 def tanh_shrink(x):
     """Tanh shrink: `x - tanh(x)`."""
-    x = t_or_a(x)
+    x = as_float(t_or_a(x))
     return E.subtract(x, E.tanh(x))
 
 
@@ -74,7 +80,7 @@ def squareplus(x, b=4):
         x: input tensor.
         b: smoothness (>= 0; 0 gives ReLU).
     """
-    x = t_or_a(x)
+    x = as_float(t_or_a(x))
     return E.multiply(E.add(x, E.sqrt(E.add(E.square(x), float(b)))), 0.5)
 
 
@@ -82,7 +88,8 @@ def squareplus(x, b=4):
 def sparse_sigmoid(x):
     """Sparse sigmoid: 0 for `x <= -1`, 1 for `x >= 1`, `(x + 1) / 2`
     between."""
-    return E.clip(E.multiply(E.add(t_or_a(x), 1.0), 0.5), 0.0, 1.0)
+    return E.clip(E.multiply(E.add(as_float(t_or_a(x)), 1.0), 0.5), 0.0,
+                  1.0)
 
 
 @keras_op
@@ -157,7 +164,7 @@ def sparsemax(x, axis=-1):
         x: input tensor (logits).
         axis: the axis to normalize.
     """
-    x = t_or_a(x)
+    x = as_float(t_or_a(x))
     return _Sparsemax(axis % arr(x).ndim)(x)
 
 
@@ -280,7 +287,7 @@ def space_to_depth(x, block_size, data_format="channels_last"):
     return S.reshape(y, (n, c * b * b, h // b, w // b))
 
 
-# -- segment reductions ---------------------------------------------------------------
+# -- segment reductions -------------------------------------------------------
 
 class _Segment(Function):
     nondiff_inputs = (1,)
@@ -376,7 +383,7 @@ segment_prod = _segment_op("prod", "Product of each segment (1 where "
                            "empty)." + _SEG_ARGS)
 
 
-# -- sliding windows ------------------------------------------------------------------
+# -- sliding windows ----------------------------------------------------------
 
 @keras_op
 def extract_sequences(x, sequence_length, sequence_stride):

@@ -19,6 +19,7 @@ from gkeras.ops import reduction as R
 from gkeras.ops._base import arr, keras_op, t_or_a, to_array, wrap, xp_of
 from gkeras.ops.core import cast, convert_to_tensor, ones_like, zeros
 from gkeras.ops.engine import Function, Tensor
+from gkeras.ops.numpy_math import as_float
 
 # `gkeras.ops.shape` is shadowed by the `shape` op in the package.
 S = importlib.import_module("gkeras.ops.shape")
@@ -34,7 +35,7 @@ def _axis_slice(nd, axis, sl):
     return tuple(key)
 
 
-# -- joining and splitting ------------------------------------------------------
+# -- joining and splitting ----------------------------------------------------
 
 @keras_op
 def append(x1, x2, axis=None):
@@ -131,7 +132,7 @@ def unstack(x, num=None, axis=0):
             for i in range(n)]
 
 
-# -- flips and rotations ------------------------------------------------------------
+# -- flips and rotations ------------------------------------------------------
 
 @keras_op
 def fliplr(x):
@@ -179,7 +180,7 @@ def rot90(array, k=1, axes=(0, 1)):
     return S.flip(S.transpose(array, perm), a1)
 
 
-# -- matrices from vectors ------------------------------------------------------------
+# -- matrices from vectors ----------------------------------------------------
 
 class _DiagFromVector(Function):
     def __init__(self, k):
@@ -238,7 +239,9 @@ def diff(a, n=1, axis=-1):
     for _ in range(int(n)):
         hi = S.getitem(out, _axis_slice(nd, axis, builtins.slice(1, None)))
         lo = S.getitem(out, _axis_slice(nd, axis, builtins.slice(None, -1)))
-        out = E.subtract(hi, lo)
+        # Booleans differ where they change, as NumPy's `diff`.
+        out = E.not_equal(hi, lo) if arr(out).dtype == bool else \
+            E.subtract(hi, lo)
     return out
 
 
@@ -366,7 +369,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
         dx: spacing when `x` is None.
         axis: the axis to integrate along.
     """
-    y = t_or_a(y)
+    y = as_float(t_or_a(y))
     nd = _ndim(y)
     axis = axis % nd
     hi = S.getitem(y, _axis_slice(nd, axis, builtins.slice(1, None)))
@@ -437,6 +440,7 @@ def correlate(x1, x2, mode="valid"):
     if _ndim(x1) != 1 or _ndim(x2) != 1:
         raise ValueError("correlate expects two 1-D tensors, received ranks "
                          f"{_ndim(x1)} and {_ndim(x2)}.")
+    x1, x2 = as_float(t_or_a(x1)), as_float(t_or_a(x2))
     na, nv = arr(x1).shape[0], arr(x2).shape[0]
     if na == 0 or nv == 0:
         raise ValueError("correlate: inputs must not be empty.")
@@ -461,7 +465,7 @@ def corrcoef(x):
     Args:
         x: a 1-D or 2-D tensor, one variable per row.
     """
-    x = t_or_a(x)
+    x = as_float(t_or_a(x))
     if _ndim(x) == 1:
         x = S.reshape(x, (1, -1))
     c = E.subtract(x, R.mean(x, axis=1, keepdims=True))
@@ -483,6 +487,7 @@ def cdist(x, y):
     Returns:
         A tensor of shape `(..., P, R)`.
     """
+    x, y = as_float(t_or_a(x)), as_float(t_or_a(y))
     d = E.subtract(S.expand_dims(x, -2), S.expand_dims(y, -3))
     return E.sqrt(R.sum(E.square(d), axis=-1))
 
@@ -494,7 +499,7 @@ def ptp(x, axis=None, keepdims=False):
                       R.min(x, axis=axis, keepdims=keepdims))
 
 
-# -- creation -------------------------------------------------------------------------
+# -- creation -----------------------------------------------------------------
 
 def array(x, dtype=None):
     """Creates a tensor from array-like data (`convert_to_tensor`)."""
@@ -583,7 +588,7 @@ def kaiser(x, beta):
                                     backend.floatx()))
 
 
-# -- complex views -----------------------------------------------------------------
+# -- complex views ------------------------------------------------------------
 
 @keras_op
 def view_as_real(x):

@@ -182,7 +182,8 @@ real = _array_fn("real", lambda a, xp: xp.real(a),
                  "The real part of each element.")
 imag = _array_fn("imag", lambda a, xp: xp.imag(a),
                  "The imaginary part of each element (0 for real input).")
-conjugate = _array_fn("conjugate", lambda a, xp: xp.conjugate(a),
+conjugate = _array_fn("conjugate",
+                      lambda a, xp: a if a.dtype == bool else xp.conjugate(a),
                       "The complex conjugate of each element.")
 conj = conjugate
 
@@ -242,13 +243,16 @@ def _float_pair(x1, x2):
     return out
 
 
-def _binary(name, f, da, db, doc, promote=True):
+def _binary(name, f, da, db, doc, promote=True, int_bools=False):
     def op(x1, x2):
         if promote:
             x1, x2 = _float_pair(x1, x2)
         else:
             x1 = x1 if isinstance(x1, Tensor) else to_array(x1)
             x2 = x2 if isinstance(x2, Tensor) else to_array(x2)
+            if int_bools:
+                x1, x2 = (x if isinstance(x, Tensor) else _int(x)
+                          for x in (x1, x2))
         return _BinaryFn(f, da, db)(x1, x2)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -306,7 +310,7 @@ fmod = _binary(
     "fmod", lambda a, b, xp: xp.fmod(a, b), lambda a, b, y, xp: 1.0,
     lambda a, b, y, xp: -xp.trunc(a / b),
     "C-style remainder of division (the sign of the dividend).",
-    promote=False)
+    promote=False, int_bools=True)
 
 
 @keras_op
@@ -330,6 +334,16 @@ def ldexp(x1, x2):
 
 # -- non-differentiable binary functions -------------------------------------
 
+def _fl(a):
+    """Integers and bools as `floatx()` (Keras's promotion)."""
+    return a if a.dtype.kind in "fc" else a.astype(backend.floatx())
+
+
+def _int(a):
+    """Bools as int32 (Keras shifts and remainders of bools are int32)."""
+    return a.astype("int32") if a.dtype == bool else a
+
+
 def _nd_binary(name, f, doc, xy=False):
     def compute(x1, x2):
         a, b = _coerce_pair(to_array(x1), to_array(x2))
@@ -347,14 +361,23 @@ def _nd_binary(name, f, doc, xy=False):
 
 
 heaviside = _nd_binary(
-    "heaviside", lambda a, b, xp: xp.heaviside(a, b),
+    "heaviside", lambda a, b, xp: xp.heaviside(_fl(a), _fl(b)),
     "Heaviside step: 0 below zero, 1 above, `x2` at exactly zero.")
 nextafter = _nd_binary(
-    "nextafter", lambda a, b, xp: xp.nextafter(a, b),
+    "nextafter", lambda a, b, xp: xp.nextafter(_fl(a), _fl(b)),
     "The next representable float after `x1` towards `x2`.")
-gcd = _nd_binary("gcd", lambda a, b, xp: xp.gcd(a, b),
+def _ints_only(name, f):
+    def g(a, b, xp):
+        if a.dtype.kind not in "iu" or b.dtype.kind not in "iu":
+            raise ValueError(f"{name} expects integer tensors, received "
+                             f"dtypes {a.dtype} and {b.dtype}.")
+        return f(a, b, xp)
+    return g
+
+
+gcd = _nd_binary("gcd", _ints_only("gcd", lambda a, b, xp: xp.gcd(a, b)),
                  "Greatest common divisor of integers, element-wise.")
-lcm = _nd_binary("lcm", lambda a, b, xp: xp.lcm(a, b),
+lcm = _nd_binary("lcm", _ints_only("lcm", lambda a, b, xp: xp.lcm(a, b)),
                  "Least common multiple of integers, element-wise.")
 bitwise_and = _nd_binary("bitwise_and", lambda a, b, xp: xp.bitwise_and(a, b),
                          "Bit-wise AND of integer (or bool) tensors.", xy=True)
@@ -363,10 +386,10 @@ bitwise_or = _nd_binary("bitwise_or", lambda a, b, xp: xp.bitwise_or(a, b),
 bitwise_xor = _nd_binary("bitwise_xor", lambda a, b, xp: xp.bitwise_xor(a, b),
                          "Bit-wise XOR of integer (or bool) tensors.", xy=True)
 bitwise_left_shift = _nd_binary(
-    "bitwise_left_shift", lambda a, b, xp: xp.left_shift(a, b),
+    "bitwise_left_shift", lambda a, b, xp: xp.left_shift(_int(a), _int(b)),
     "Shifts the bits of integers left by `y`.", xy=True)
 bitwise_right_shift = _nd_binary(
-    "bitwise_right_shift", lambda a, b, xp: xp.right_shift(a, b),
+    "bitwise_right_shift", lambda a, b, xp: xp.right_shift(_int(a), _int(b)),
     "Shifts the bits of integers right by `y` (arithmetic for signed).",
     xy=True)
 left_shift = bitwise_left_shift

@@ -27,6 +27,18 @@ def _isnan(x):
     return E.isnan(x)
 
 
+def _int_acc(out, src):
+    """Integer sums/products in Keras's dtype: bool and narrow ints
+    accumulate in int32 (NumPy would give int64)."""
+    s = np.dtype(arr(src).dtype)
+    o = arr(out)
+    if s.kind in "biu" and o.dtype.kind in "iu" and s.itemsize <= 4 and \
+            o.dtype.itemsize == 8:
+        from gkeras.ops.core import cast
+        return cast(out, "uint32" if s.kind == "u" else "int32")
+    return out
+
+
 def _float_t(x):
     """`x` kept as is when floating, else as a `floatx()` array."""
     a = arr(x)
@@ -35,14 +47,14 @@ def _float_t(x):
     return to_array(x).astype(backend.floatx())
 
 
-# -- nan reductions --------------------------------------------------------------
+# -- nan reductions -----------------------------------------------------------
 
 @keras_op
 def nansum(x, axis=None, keepdims=False):
     """Sum treating NaNs as zero."""
     x = t_or_a(x)
     if not is_float(arr(x)):
-        return R.sum(x, axis=axis, keepdims=keepdims)
+        return _int_acc(R.sum(x, axis=axis, keepdims=keepdims), x)
     return R.sum(E.where(_isnan(x), 0.0, x), axis=axis, keepdims=keepdims)
 
 
@@ -109,7 +121,7 @@ def nanprod(x, axis=None, keepdims=False):
     """Product treating NaNs as one."""
     x = t_or_a(x)
     if not is_float(arr(x)):
-        return R.prod(x, axis=axis, keepdims=keepdims)
+        return _int_acc(R.prod(x, axis=axis, keepdims=keepdims), x)
     return R.prod(E.where(_isnan(x), 1.0, x), axis=axis, keepdims=keepdims)
 
 
@@ -140,7 +152,7 @@ def nanargmin(x, axis=None, keepdims=False):
     return _nan_arg(x, axis, keepdims, False)
 
 
-# -- cumulative -----------------------------------------------------------------------
+# -- cumulative ---------------------------------------------------------------
 
 class _Cumprod(Function):
     def __init__(self, axis):
@@ -189,7 +201,7 @@ def cumprod(x, axis=None, dtype=None):
     x = t_or_a(x) if dtype is None else to_array(
         x, backend.standardize_dtype(dtype))
     a = arr(x)
-    return _Cumprod(None if axis is None else axis % a.ndim)(x)
+    return _int_acc(_Cumprod(None if axis is None else axis % a.ndim)(x), x)
 
 
 @keras_op
@@ -198,7 +210,7 @@ def nancumsum(x, axis=None, dtype=None):
     x = t_or_a(x)
     if is_float(arr(x)):
         x = E.where(_isnan(x), 0.0, x)
-    return R.cumsum(x, axis=axis, dtype=dtype)
+    return _int_acc(R.cumsum(x, axis=axis, dtype=dtype), x)
 
 
 @keras_op
@@ -210,7 +222,7 @@ def nancumprod(x, axis=None, dtype=None):
     return cumprod(x, axis=axis, dtype=dtype)
 
 
-# -- quantiles ----------------------------------------------------------------------
+# -- quantiles ----------------------------------------------------------------
 
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -316,7 +328,7 @@ def nanmedian(x, axis=None, keepdims=False):
     return _quantile(x, 0.5, axis, "linear", keepdims, True, "nanmedian")
 
 
-# -- counting and searching (integer results) -------------------------------------------
+# -- counting and searching (integer results) ---------------------------------
 
 @keras_op
 def histogram(x, bins=10, range=None):
@@ -339,6 +351,8 @@ def histogram(x, bins=10, range=None):
         raise ValueError(f"histogram: bins must be a positive integer, "
                          f"received {bins!r}.")
     xp = xp_of(a)
+    if a.dtype == bool:
+        a = a.astype(backend.floatx())
     counts, edges = xp.histogram(a, bins=int(bins), range=range)
     # Float counts and edges in the input's float dtype, as Keras (JAX).
     dt = a.dtype if a.dtype.kind == "f" else np.dtype(backend.floatx())
@@ -363,6 +377,8 @@ def bincount(x, weights=None, minlength=0, sparse=False):
                                   "by gkeras (no sparse tensors).")
     a = to_array(x)
     xp = xp_of(a)
+    if a.dtype == bool:
+        a = a.astype("int32")
     if a.dtype.kind not in "iu":
         raise TypeError(f"bincount expects an integer tensor, received dtype "
                         f"{a.dtype}.")

@@ -283,8 +283,12 @@ class _Cumsum(Function):
 
 @keras_op
 def median(x, axis=None, keepdims=False):
-    """Median along the axes (not differentiable)."""
+    """Median along the axes (not differentiable); integers give
+    `floatx()`, as in Keras."""
     a = to_array(x)
+    if a.dtype.kind not in "fc":
+        from gkeras import backend
+        a = a.astype(backend.floatx())
     return wrap(xp_of(a).median(a, axis=axis, keepdims=keepdims))
 
 

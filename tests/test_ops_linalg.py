@@ -246,3 +246,21 @@ def test_jvp():
                          (ta, tb), has_aux=True)
     np.testing.assert_allclose(npv(ty), ta @ b + a @ tb, rtol=1e-12)
     assert aux == "aux"
+
+
+def test_tuple_ops_build_functional_models():
+    import gkeras
+    inp = gkeras.Input((4, 4))
+    _, logabs = ops.slogdet(inp)
+    q, _ = ops.qr(inp)
+    assert logabs.shape == (None,) and q.shape == (None, 4, 4)
+    model = gkeras.Model(inp, [logabs, q, ops.rearrange(
+        inp, "b h w -> b (w h)")])
+    x = (r(2, 4, 4) + 3 * np.eye(4)).astype("float32")
+    got_l, got_q, got_r = model(x)
+    np.testing.assert_allclose(npv(got_l), np.linalg.slogdet(x)[1],
+                               rtol=1e-5)
+    np.testing.assert_allclose(np.abs(npv(got_q)),
+                               np.abs(np.linalg.qr(x)[0]), atol=1e-5)
+    np.testing.assert_array_equal(npv(got_r),
+                                  x.transpose(0, 2, 1).reshape(2, 16))

@@ -470,3 +470,17 @@ def test_core_ops_keras_arguments():
                                   x[1:, 1:3])
     with pytest.raises(NotImplementedError, match="no ragged tensors"):
         ops.convert_to_tensor([1, 2], ragged=True)
+
+
+def test_cumprod_gradient_without_division_matches():
+    # The GPU's sync-free formula, checked on NumPy against the CPU one.
+    from gkeras.ops.numpy_stats import _cumprod_grad_no_division
+    x = np.array([[0.5, 0.0, 2.0, 3.0], [0.0, 0.0, 1.5, 2.0],
+                  [1.0, 2.0, 3.0, 4.0]])
+    g = r(3, 4)
+    got = _cumprod_grad_no_division(x, g, np)
+    want = np.zeros_like(x)
+    for i in range(4):
+        for j in range(i, 4):
+            want[:, i] += g[:, j] * np.prod(np.delete(x[:, :j + 1], i, 1), 1)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -13,7 +13,8 @@ import numpy as np
 from gkeras import backend
 from gkeras.ops import elementwise as E
 from gkeras.ops import reduction as R
-from gkeras.ops._base import arr, keras_op, t_or_a, to_array, wrap, xp_of
+from gkeras.ops._base import arr, keras_op, to_array, unbroadcast, wrap, \
+    xp_of
 from gkeras.ops.engine import Function, GradientTape, Tensor
 
 
@@ -156,9 +157,7 @@ class _Solve(Function):
         xp = xp_of(gx)
         g = gx[..., None] if self.vec else gx
         gb = xp.linalg.solve(_T(self.a), g)
-        ga = self._mask(-(gb @ _T(self.x)))
-        from gkeras.ops._base import unbroadcast
-        ga = unbroadcast(ga, self.a.shape)
+        ga = unbroadcast(self._mask(-(gb @ _T(self.x))), self.a.shape)
         gb = gb[..., 0] if self.vec else gb
         return ga, gb
 
@@ -392,7 +391,8 @@ def lu_factor(x):
     Returns:
         `(lu, pivots)`: `L` (unit diagonal, below) and `U` packed in one
         matrix, and the int32 row interchanges (row `i` was swapped with
-        row `pivots[i]`). Not differentiable.
+        row `pivots[i]`). Not differentiable; on CuPy the pivot search
+        reads one value back to the host per column.
     """
     _check_square("lu_factor", x)
     a = to_array(_float(x))

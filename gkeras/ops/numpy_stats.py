@@ -171,6 +171,9 @@ class _Cumprod(Function):
         x = xp.moveaxis(self.x, ax, -1)
         y = xp.moveaxis(self.y, ax, -1)
         g = xp.moveaxis(gy, ax, -1)
+        if xp is not np:
+            gx = xp.moveaxis(_cumprod_grad_no_division(x, g, xp), -1, ax)
+            return gx.reshape(self.shape)
         # d/dx_i sum_j g_j y_j = sum_{j>=i} g_j y_j / x_i; exact by
         # products with x_i left out where a slice holds a zero.
         rev = xp.flip(xp.flip(g * y, -1).cumsum(-1), -1)
@@ -187,6 +190,22 @@ class _Cumprod(Function):
                 gx[..., i] = xp.where(zero_rows, s, gx[..., i])
         gx = xp.moveaxis(gx, -1, ax)
         return gx.reshape(self.shape)
+
+
+def _cumprod_grad_no_division(x, g, xp):
+    """The cumprod gradient along the last axis without dividing by `x`
+    (so zeros need no special case) and without a host sync: with
+    `P_i = prod_{k<i} x_k` and `S_i = g_i + x_{i+1} S_{i+1}`, the gradient
+    is `P_i S_i`. Used on the GPU, where the zero test would sync."""
+    n = x.shape[-1]
+    prefix = xp.ones_like(x)
+    if n > 1:
+        prefix[..., 1:] = xp.cumprod(x[..., :-1], axis=-1)
+    s = xp.empty_like(g)
+    s[..., n - 1] = g[..., n - 1]
+    for i in range(n - 2, -1, -1):
+        s[..., i] = g[..., i] + x[..., i + 1] * s[..., i + 1]
+    return prefix * s
 
 
 @keras_op

@@ -340,8 +340,8 @@ class _Segment(Function):
 
 
 def _segment(kind, data, segment_ids, num_segments, sorted):
-    ids = to_array(segment_ids)
     d = arr(data)
+    ids = xp_of(d).asarray(to_array(segment_ids))
     if ids.ndim != 1 or ids.shape[0] != d.shape[0]:
         raise ValueError(
             f"segment_{kind}: segment_ids must be 1-D with one id per row of "
@@ -403,7 +403,8 @@ def extract_sequences(x, sequence_length, sequence_stride):
     ln, st = int(sequence_length), int(sequence_stride)
     count = (n - (ln - st)) // st
     idx = np.arange(count)[:, None] * st + np.arange(ln)[None, :]
-    return S.getitem(t_or_a(x), (Ellipsis, idx))
+    x = t_or_a(x)
+    return S.getitem(x, (Ellipsis, xp_of(arr(x)).asarray(idx)))
 
 
 def _pair(v, name):
@@ -447,7 +448,9 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     n, c, h, w = shape
     xp_ = S.pad(x, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
     ri, ci, oh, ow = _windows(h, w, k, d, p, s)
-    patches = S.getitem(xp_, (slice(None), slice(None), ri, ci))
+    xp = xp_of(arr(xp_))
+    patches = S.getitem(xp_, (slice(None), slice(None), xp.asarray(ri),
+                              xp.asarray(ci)))
     return S.reshape(patches, (n, c * k[0] * k[1], oh * ow))
 
 

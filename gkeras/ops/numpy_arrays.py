@@ -215,6 +215,7 @@ def diagonal_of(x, k):
     a = arr(x)
     n, m = a.shape[-2:]
     i = np.arange(builtins.max(0, -k), builtins.min(n, m - k))
+    i = xp_of(a).asarray(i)  # index arrays on the data's device
     return S.getitem(x, (Ellipsis, i, i + k))
 
 
@@ -448,6 +449,7 @@ def correlate(x1, x2, mode="valid"):
     padded = S.pad(x1, [(nv - 1, nv - 1)])
     nfull = na + nv - 1
     idx = np.arange(nfull)[:, None] + np.arange(nv)[None, :]
+    idx = xp_of(arr(padded)).asarray(idx)
     full = E.matmul(S.getitem(padded, idx), x2)
     if mode == "full":
         return full

@@ -17,6 +17,7 @@ from gkeras.ops import elementwise as E
 from gkeras.ops import reduction as R
 from gkeras.ops._base import arr, is_float, keras_op, normalize_axis, \
     t_or_a, to_array, wrap, xp_of
+from gkeras.ops.elementwise import _coerce_pair
 from gkeras.ops.engine import Function
 
 # `gkeras.ops.shape` is shadowed by the `shape` op in the package.
@@ -401,7 +402,7 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     if a.dtype.kind not in "iu":
         raise TypeError(f"bincount expects an integer tensor, received dtype "
                         f"{a.dtype}.")
-    w = None if weights is None else to_array(weights)
+    w = None if weights is None else xp.asarray(to_array(weights))
     if a.ndim == 1:
         length = builtins.max(int(a.max()) + 1 if a.size else 0,
                               int(minlength))
@@ -424,14 +425,14 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 @keras_op
 def digitize(x, bins):
     """Index of the bin each value falls in (`numpy.digitize`), int32."""
-    a, b = to_array(x), to_array(bins)
+    a, b = _coerce_pair(to_array(x), to_array(bins))
     return wrap(xp_of(a, b).digitize(a, b).astype("int32"))
 
 
 @keras_op
 def isin(x1, x2, assume_unique=False, invert=False):
     """True where an element of `x1` is in `x2` (False with `invert`)."""
-    a, b = to_array(x1), to_array(x2)
+    a, b = _coerce_pair(to_array(x1), to_array(x2))
     return wrap(xp_of(a, b).isin(a, b, assume_unique=assume_unique,
                                  invert=invert))
 
@@ -445,7 +446,7 @@ def searchsorted(sorted_sequence, values, side="left"):
         values: the values to place.
         side: `"left"` (first suitable index) or `"right"` (last).
     """
-    s, v = to_array(sorted_sequence), to_array(values)
+    s, v = _coerce_pair(to_array(sorted_sequence), to_array(values))
     if s.ndim != 1:
         raise ValueError(
             "`searchsorted` only supports 1-D sorted sequences. You can use "

@@ -60,12 +60,14 @@ from gkeras.ops.numpy_math import (  # noqa: F401
     rad2deg, real, right_shift, signbit, sinc, trunc,
 )
 from gkeras.ops.numpy_arrays import (  # noqa: F401
-    append, array, array_split, bartlett, blackman, cdist, corrcoef,
-    correlate, cross, diag, diagflat, diff, dsplit, dstack, empty,
-    empty_like, fliplr, flipud, geomspace, get_item, hamming, hanning,
-    hsplit, kaiser, kron, logspace, meshgrid, polar, ptp, rot90,
-    saturate_cast, select, trapezoid, unstack, vander, view, view_as_complex,
-    view_as_real, vsplit,
+    append, array_split, cdist, corrcoef, correlate, cross, diag, diagflat,
+    diff, dsplit, dstack, fliplr, flipud, get_item, hsplit, kron, meshgrid,
+    ptp, rot90, select, trapezoid, unstack, vander, view, vsplit,
+)
+from gkeras.ops.numpy_creation import (  # noqa: F401
+    array, bartlett, blackman, empty, empty_like, geomspace, hamming,
+    hanning, kaiser, logspace, polar, saturate_cast, view_as_complex,
+    view_as_real,
 )
 from gkeras.ops.numpy_stats import (  # noqa: F401
     argpartition, bincount, cumprod, digitize, histogram, isin, nanargmax,

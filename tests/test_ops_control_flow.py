@@ -235,3 +235,25 @@ def test_rearrange_errors_and_grad():
         ops.rearrange(x, "a (b1 b2) c -> a b1 b2 c")
     with pytest.raises(ValueError, match="cannot be split"):
         ops.rearrange(x, "a (b1 b2) c -> a b1 b2 c", b1=2)
+
+
+def test_custom_gradient_with_two_outputs_and_vectorize_tuples():
+    @ops.custom_gradient
+    def split_scale(x):
+        def grad(g1, g2):
+            return g1 * 2.0 + g2 * 3.0
+        return (x * 2.0, x * 3.0), grad
+
+    x = Tensor(r(4))
+    with GradientTape() as tape:
+        tape.watch(x)
+        a, b = split_scale(x)
+        loss = ops.sum(a) + ops.sum(b * b)
+    np.testing.assert_allclose(tape.gradient(loss, x),
+                               2.0 + 3.0 * 2 * 3 * npv(x), rtol=1e-12)
+    f = ops.vectorize(lambda v: (ops.sum(v), ops.max(v)),
+                      signature="(n)->(),()")
+    m = r(2, 3, 4)
+    s, mx = f(m)
+    np.testing.assert_allclose(npv(s), m.sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(npv(mx), m.max(-1), rtol=1e-12)

@@ -251,3 +251,29 @@ def test_unfold_and_fold():
         npv(ops.fold(ops.unfold(x2, 2, stride=2), (4, 6), 2, stride=2)), x2)
     with pytest.raises(ValueError, match="fold: expected 6 blocks"):
         ops.fold(r(1, 8, 5), (4, 6), 2, stride=2)
+
+
+def test_custom_layer_with_new_ops_trains():
+    # A custom layer as a real program writes one: GLU gating, a
+    # sparsemax attention over positions and a segment pooling.
+    class GatedPool(gkeras.layers.Layer):
+        def build(self, input_shape):
+            self.proj = self.add_weight(shape=(input_shape[-1], 8),
+                                        initializer="glorot_uniform")
+
+        def call(self, x):
+            h = ops.glu(ops.matmul(x, self.proj))          # (b, t, 4)
+            att = ops.sparsemax(ops.sum(h, axis=-1))       # (b, t)
+            pooled = ops.sum(h * ops.expand_dims(att, -1), axis=1)
+            seg = ops.segment_sum(ops.transpose(pooled),
+                                  np.array([0, 0, 1, 1]), num_segments=2)
+            return ops.transpose(seg)                      # (b, 2)
+
+    rng_ = np.random.default_rng(0)
+    x = rng_.standard_normal((64, 5, 3)).astype("float32")
+    y = np.stack([x[:, :, 0].mean(1), x[:, :, 1].max(1)], 1)
+    inp = gkeras.Input((5, 3))
+    model = gkeras.Model(inp, GatedPool()(inp))
+    model.compile(optimizer=gkeras.optimizers.Adam(0.05), loss="mse")
+    hist = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < 0.7 * hist.history["loss"][0]

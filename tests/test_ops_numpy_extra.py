@@ -484,3 +484,28 @@ def test_cumprod_gradient_without_division_matches():
         for j in range(i, 4):
             want[:, i] += g[:, j] * np.prod(np.delete(x[:, :j + 1], i, 1), 1)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("offset,axis1,axis2", [(0, 0, 1), (1, 0, 2),
+                                                (-1, 2, 1), (5, 0, 1)])
+def test_diagonal_and_trace_are_differentiable(offset, axis1, axis2):
+    x = r(3, 4, 5)
+    np.testing.assert_array_equal(npv(ops.diagonal(x, offset, axis1, axis2)),
+                                  np.diagonal(x, offset, axis1, axis2))
+    np.testing.assert_allclose(npv(ops.trace(x, offset, axis1, axis2)),
+                               np.trace(x, offset, axis1, axis2), rtol=1e-12)
+    if offset < 4:
+        check_grad(lambda t: ops.diagonal(t, offset, axis1, axis2), x)
+        check_grad(lambda t: ops.trace(t, offset, axis1, axis2), x)
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (1, True),
+                                           ((0, 2), False)])
+def test_median_is_differentiable(axis, keepdims):
+    x = r(3, 4, 5)
+    np.testing.assert_allclose(npv(ops.median(x, axis=axis,
+                                              keepdims=keepdims)),
+                               np.median(x, axis=axis, keepdims=keepdims),
+                               rtol=1e-12)
+    check_grad(lambda t: ops.median(t, axis=axis, keepdims=keepdims), x)
+    assert ops.median(np.arange(4, dtype="int32")).dtype == np.float32

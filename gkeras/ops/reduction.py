@@ -283,13 +283,10 @@ class _Cumsum(Function):
 
 @keras_op
 def median(x, axis=None, keepdims=False):
-    """Median along the axes (not differentiable); integers give
-    `floatx()`, as in Keras."""
-    a = to_array(x)
-    if a.dtype.kind not in "fc":
-        from gkeras import backend
-        a = a.astype(backend.floatx())
-    return wrap(xp_of(a).median(a, axis=axis, keepdims=keepdims))
+    """Median along the axes (differentiable: the linear 0.5-quantile);
+    integers give `floatx()`, as in Keras."""
+    from gkeras.ops.numpy_stats import quantile
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 def _np_float(a):

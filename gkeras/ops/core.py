@@ -335,8 +335,9 @@ def dot(x1, x2):
     if b.ndim == 1:
         return tensordot(x1, x2, axes=([-1], [0]))
     if a.ndim <= 2 and b.ndim == 2:
-        from gkeras.ops.elementwise import matmul
-        return matmul(x1, x2)
+        from gkeras.ops.elementwise import Matmul
+        # Not `matmul`: Keras's `dot` keeps narrow integer dtypes.
+        return Matmul()(t_or_a(x1), t_or_a(x2))
     return tensordot(x1, x2, axes=([-1], [-2]))
 
 

@@ -163,7 +163,11 @@ class _Cumprod(Function):
         self.shape = x.shape
         x = x.reshape(-1) if self.axis is None else x
         self.x = x
-        self.y = x.cumprod(axis=0 if self.axis is None else self.axis)
+        # Integers keep their dtype, bools count in int32 (as Keras).
+        dt = None if x.dtype.kind in "fc" else (
+            np.dtype("int32") if x.dtype == bool else x.dtype)
+        self.y = x.cumprod(axis=0 if self.axis is None else self.axis,
+                           dtype=dt)
         return self.y
 
     def backward(self, gy):
@@ -221,7 +225,7 @@ def cumprod(x, axis=None, dtype=None):
     x = t_or_a(x) if dtype is None else to_array(
         x, backend.standardize_dtype(dtype))
     a = arr(x)
-    return _int_acc(_Cumprod(None if axis is None else axis % a.ndim)(x), x)
+    return _Cumprod(None if axis is None else axis % a.ndim)(x)
 
 
 @keras_op

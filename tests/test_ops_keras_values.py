@@ -119,6 +119,9 @@ DTYPE_RAISES = {"inv|bool", "solve|bool"}
 def test_result_dtype_matches_keras(key):
     cases = _dtype_cases()
     name, kind = key.split("|")
+    if kind == "mixed":
+        assert cases.dtype_names(ops, cases.MIXED[name](ops)) == DTYPES[key]
+        return
     x = cases.INPUTS[kind]
     if key in DTYPE_RAISES:
         with pytest.raises(np.linalg.LinAlgError):

@@ -27,14 +27,21 @@ def _shape(a):
 
 
 def _weak_float(a, b):
-    """A Python float meeting an integer tensor makes it floatx, as in
-    Keras (Python scalars are "weak"); NumPy would give float64."""
-    if isinstance(b, float) and getattr(a, "dtype", None) is not None \
-            and a.dtype.kind in "biu":
-        a = a.astype(_floatx())
-    elif isinstance(a, float) and getattr(b, "dtype", None) is not None \
-            and b.dtype.kind in "biu":
-        b = b.astype(_floatx())
+    """Keras's (JAX's) promotion of a float meeting an integer: a Python
+    float makes an integer/bool tensor floatx (Python scalars are "weak"),
+    and an integer/bool tensor meeting a float tensor takes its dtype.
+    NumPy would give float64 in both cases."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and da.kind in "biu":
+        if isinstance(b, float):
+            a = a.astype(_floatx())
+        elif db is not None and db.kind == "f":
+            a = a.astype(db)
+    elif db is not None and db.kind in "biu":
+        if isinstance(a, float):
+            b = b.astype(_floatx())
+        elif da is not None and da.kind == "f":
+            b = b.astype(da)
     return a, b
 
 
@@ -46,9 +53,13 @@ def _floatx():
 # -- binary arithmetic -------------------------------------------------------
 
 class _Binary(Function):
+    # Subclasses whose second operand must stay integer (ldexp) opt out.
+    keras_promotion = True
+
     def forward(self, a, b):
         a, b = _coerce_pair(a, b)
-        a, b = _weak_float(a, b)
+        if self.keras_promotion:
+            a, b = _weak_float(a, b)
         self.a, self.b = a, b
         return self.compute(a, b)
 
@@ -531,6 +542,15 @@ def where(condition, x1=None, x2=None):
     if type(b) is np.ndarray and type(c) is not np.ndarray and \
             hasattr(c, "device"):
         b = xp_of(c).asarray(b)
+    # Keras's promotion: a Python float with an integer branch gives
+    # floatx, an integer branch meeting a float one takes its dtype.
+    if hasattr(a, "dtype") or hasattr(b, "dtype"):
+        pa, pb = _weak_float(a, b)
+        if pa is not a:
+            x1 = pa
+        if pb is not b:
+            x2 = pb
+        a, b = arr(x1), arr(x2)
     # Python-scalar branches take the other branch's dtype.
     if isinstance(x1, (int, float)) and hasattr(b, "dtype"):
         x1 = xp_of(b).asarray(x1, dtype=b.dtype)

@@ -325,11 +325,10 @@ def ldexp(x1, x2):
     if e.dtype.kind not in "iub":
         raise TypeError(f"ldexp: x2 must be an integer tensor, received "
                         f"dtype {e.dtype}.")
-    x1 = as_float(x1)
-    xp = xp_of(arr(x1), e)
-    return _BinaryFn(lambda a, b, xp_: xp_.ldexp(a, b),
-                     lambda a, b, y, xp_: xp_.exp2(b.astype(a.dtype)),
-                     None)(x1, e)
+    fn = _BinaryFn(lambda a, b, xp_: xp_.ldexp(a, b),
+                   lambda a, b, y, xp_: xp_.exp2(b.astype(a.dtype)), None)
+    fn.keras_promotion = False  # the exponents stay integers
+    return fn(as_float(x1), e)
 
 
 # -- non-differentiable binary functions -------------------------------------

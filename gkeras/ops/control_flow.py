@@ -15,7 +15,8 @@ import re
 
 import numpy as np
 
-from gkeras.ops._base import arr, keras_op, t_or_a
+from gkeras import backend
+from gkeras.ops._base import arr, keras_op, t_or_a, to_array
 from gkeras.ops.engine import Function, Tensor, no_grad
 from gkeras.ops.symbolic import flatten, map_structure
 
@@ -310,7 +311,7 @@ def switch(index, branches, *operands):
     """
     if not branches:
         raise ValueError("switch: `branches` must not be empty.")
-    i = int(np.asarray(arr(index)))
+    i = int(backend.to_numpy(arr(index)))
     i = builtins.min(builtins.max(i, 0), len(branches) - 1)
     return branches[i](*operands)
 
@@ -387,8 +388,8 @@ def custom_gradient(f):
         outputs, grad_fn = result
         multi = isinstance(outputs, (tuple, list))
         outs = list(outputs) if multi else [outputs]
-        outs = [o if isinstance(o, Tensor) else Tensor(np.asarray(o))
-                if not hasattr(o, "shape") else Tensor(o) for o in outs]
+        outs = [o if isinstance(o, Tensor) else Tensor(to_array(o))
+                for o in outs]
         tensors = [t_or_a(a) for a in args]
         y = _CustomGradient(outs, grad_fn, len(outs))(*tensors)
         if multi:

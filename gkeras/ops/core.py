@@ -11,6 +11,31 @@ from gkeras.ops._base import arr, keras_op, t_or_a, to_array, unbroadcast, \
 from gkeras.ops.engine import Function, Tensor
 
 
+# Keras 3.15's `keras.ops.core` names. Those defined in other gkeras.ops
+# modules resolve to the `gkeras.ops` function of that name on first use.
+KERAS_NAMES = (
+    "associative_scan", "cast", "cond", "convert_to_numpy",
+    "convert_to_tensor", "custom_gradient", "dtype", "fori_loop", "is_tensor",
+    "map", "saturate_cast", "scan", "scatter", "scatter_update", "shape",
+    "slice", "slice_update", "stop_gradient", "switch", "unstack",
+    "vectorized_map", "while_loop",
+)
+
+
+def __getattr__(name):
+    if name in KERAS_NAMES:
+        import gkeras.ops
+        value = getattr(gkeras.ops, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gkeras.ops.core' has no attribute "
+                         f"{name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(KERAS_NAMES))
+
+
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """Converts a NumPy/CuPy array, list or scalar to a gkeras tensor.
 
@@ -493,28 +518,3 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
 def unbroadcast_to(g, shape):
     """Sums `g` down to `shape` (exposed for custom Function authors)."""
     return unbroadcast(g, shape)
-
-
-# Keras 3.15's `keras.ops.core` names. Those defined in other gkeras.ops
-# modules resolve to the `gkeras.ops` function of that name on first use.
-KERAS_NAMES = (
-    "associative_scan", "cast", "cond", "convert_to_numpy",
-    "convert_to_tensor", "custom_gradient", "dtype", "fori_loop", "is_tensor",
-    "map", "saturate_cast", "scan", "scatter", "scatter_update", "shape",
-    "slice", "slice_update", "stop_gradient", "switch", "unstack",
-    "vectorized_map", "while_loop",
-)
-
-
-def __getattr__(name):
-    if name in KERAS_NAMES:
-        import gkeras.ops
-        value = getattr(gkeras.ops, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'gkeras.ops.core' has no attribute "
-                         f"{name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(KERAS_NAMES))

@@ -12,6 +12,38 @@ from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function
 
 
+# Keras 3.15's `keras.ops.nn` names. Those defined in other gkeras.ops
+# modules resolve to the `gkeras.ops` function of that name on first use.
+KERAS_NAMES = (
+    "adaptive_average_pool", "adaptive_max_pool", "average_pool",
+    "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
+    "celu", "conv", "conv_transpose", "ctc_decode", "ctc_loss",
+    "depth_to_space", "depthwise_conv", "dot_product_attention", "elu", "fold",
+    "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+    "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid",
+    "log_softmax", "max_pool", "moments", "multi_hot", "normalize", "one_hot",
+    "polar", "psnr", "relu", "relu6", "rms_normalization", "selu",
+    "separable_conv", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
+    "softsign", "space_to_depth", "sparse_categorical_crossentropy",
+    "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish",
+    "tanh_shrink", "threshold", "unfold",
+)
+
+
+def __getattr__(name):
+    if name in KERAS_NAMES:
+        import gkeras.ops
+        value = getattr(gkeras.ops, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gkeras.ops.nn' has no attribute "
+                         f"{name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(KERAS_NAMES))
+
+
 def _sig(x, xp):
     # Split by sign so exp never overflows (float32 safe for |x| large).
     out = xp.empty_like(x)
@@ -536,35 +568,3 @@ def in_top_k(targets, predictions, k):
     xp = xp_of(p)
     tv = p[xp.arange(p.shape[0]), t]
     return wrap((p > tv[:, None]).sum(axis=-1) < k)
-
-
-# Keras 3.15's `keras.ops.nn` names. Those defined in other gkeras.ops
-# modules resolve to the `gkeras.ops` function of that name on first use.
-KERAS_NAMES = (
-    "adaptive_average_pool", "adaptive_max_pool", "average_pool",
-    "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
-    "celu", "conv", "conv_transpose", "ctc_decode", "ctc_loss",
-    "depth_to_space", "depthwise_conv", "dot_product_attention", "elu", "fold",
-    "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
-    "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid",
-    "log_softmax", "max_pool", "moments", "multi_hot", "normalize", "one_hot",
-    "polar", "psnr", "relu", "relu6", "rms_normalization", "selu",
-    "separable_conv", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
-    "softsign", "space_to_depth", "sparse_categorical_crossentropy",
-    "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish",
-    "tanh_shrink", "threshold", "unfold",
-)
-
-
-def __getattr__(name):
-    if name in KERAS_NAMES:
-        import gkeras.ops
-        value = getattr(gkeras.ops, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'gkeras.ops.nn' has no attribute "
-                         f"{name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(KERAS_NAMES))

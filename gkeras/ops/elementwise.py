@@ -45,6 +45,17 @@ def _weak_float(a, b):
     return a, b
 
 
+def _where_promote(x1, x2):
+    """Keras's promotion of `where`'s branches: a Python float with an
+    integer branch gives floatx, an integer branch meeting a float one
+    takes its dtype (a float Tensor branch is kept, with its gradient)."""
+    a, b = arr(x1), arr(x2)
+    if not (hasattr(a, "dtype") or hasattr(b, "dtype")):
+        return x1, x2
+    pa, pb = _weak_float(a, b)
+    return (x1 if pa is a else pa), (x2 if pb is b else pb)
+
+
 def _floatx():
     from gkeras import backend
     return backend.floatx()
@@ -534,6 +545,7 @@ def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
         c = to_array(condition)
         return tuple(wrap(i) for i in xp_of(c).nonzero(c))
+    x1, x2 = _where_promote(x1, x2)
     c = arr(condition)
     a, b = arr(x1), arr(x2)
     if type(a) is np.ndarray and type(c) is not np.ndarray and \
@@ -542,15 +554,6 @@ def where(condition, x1=None, x2=None):
     if type(b) is np.ndarray and type(c) is not np.ndarray and \
             hasattr(c, "device"):
         b = xp_of(c).asarray(b)
-    # Keras's promotion: a Python float with an integer branch gives
-    # floatx, an integer branch meeting a float one takes its dtype.
-    if hasattr(a, "dtype") or hasattr(b, "dtype"):
-        pa, pb = _weak_float(a, b)
-        if pa is not a:
-            x1 = pa
-        if pb is not b:
-            x2 = pb
-        a, b = arr(x1), arr(x2)
     # Python-scalar branches take the other branch's dtype.
     if isinstance(x1, (int, float)) and hasattr(b, "dtype"):
         x1 = xp_of(b).asarray(x1, dtype=b.dtype)

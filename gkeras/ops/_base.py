@@ -125,6 +125,31 @@ def normalize_axis(axis, ndim):
     return (int(axis) % ndim,) if ndim else ()
 
 
+def to_float(x):
+    """`x` itself when floating (a Tensor keeps its gradient), else its
+    array cast to `floatx()`: Keras computes float-valued functions of
+    integer and bool tensors in floatx (NumPy would pick float64 or
+    float16)."""
+    a = x.data if isinstance(x, Tensor) else x
+    kind = getattr(getattr(a, "dtype", None), "kind", None)
+    if kind in ("f", "c"):
+        return x
+    a = to_array(x)
+    return a if a.dtype.kind in "fc" else a.astype(backend.floatx())
+
+
+def int_accumulator(dtype):
+    """The dtype Keras sums/multiplies integers in: int32 for bool and
+    signed ints up to 32 bits, uint32 for unsigned ones (NumPy would use
+    64 bits); None for other dtypes (keep NumPy's choice)."""
+    dt = np.dtype(dtype)
+    if dt.kind == "b" or (dt.kind == "i" and dt.itemsize <= 4):
+        return np.dtype("int32")
+    if dt.kind == "u" and dt.itemsize <= 4:
+        return np.dtype("uint32")
+    return None
+
+
 def t_or_a(x):
     """Keeps a Tensor (so gradients flow); converts anything else to an
     array of the backend."""

@@ -69,7 +69,12 @@ def is_float(a):
     dt = getattr(a, "dtype", None)
     if dt is None:
         return isinstance(a, float)
-    return dt.kind in "fc"
+    return _floating_kind(dt)
+
+
+def _floating_kind(dt):
+    """Float or complex, bfloat16 included (ml_dtypes gives it kind "V")."""
+    return dt.kind in "fc" or dt.name == "bfloat16"
 
 
 def _has_symbolic(args, kwargs):
@@ -131,11 +136,11 @@ def to_float(x):
     integer and bool tensors in floatx (NumPy would pick float64 or
     float16)."""
     a = x.data if isinstance(x, Tensor) else x
-    kind = getattr(getattr(a, "dtype", None), "kind", None)
-    if kind in ("f", "c"):
+    dt = getattr(a, "dtype", None)
+    if dt is not None and _floating_kind(dt):
         return x
     a = to_array(x)
-    return a if a.dtype.kind in "fc" else a.astype(backend.floatx())
+    return a if _floating_kind(a.dtype) else a.astype(backend.floatx())
 
 
 def int_accumulator(dtype):

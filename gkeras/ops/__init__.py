@@ -52,6 +52,7 @@ from gkeras.ops.conv import (  # noqa: F401
 )
 from gkeras.ops.normalization import batch_normalization  # noqa: F401
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
+from gkeras.ops import image  # noqa: F401,E402
 
 _install()
 del _install

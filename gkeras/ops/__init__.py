@@ -51,6 +51,12 @@ from gkeras.ops.conv import (  # noqa: F401
     separable_conv,
 )
 from gkeras.ops.normalization import batch_normalization  # noqa: F401
+from gkeras.ops.spectral import (  # noqa: F401
+    fft, fft2, ifft2, irfft, istft, rfft, stft,
+)
+from gkeras.ops.adaptive_pool import (  # noqa: F401
+    adaptive_average_pool, adaptive_max_pool,
+)
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
 from gkeras.ops import image  # noqa: F401,E402
 

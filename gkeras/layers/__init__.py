@@ -98,6 +98,9 @@ from gkeras.layers.preprocessing import (  # noqa: F401
     RandomTranslation, RandomZoom, Rescaling, Resizing, StringLookup,
     TextVectorization,
 )
+from gkeras.layers.preprocessing import (  # noqa: F401  (issue 17)
+    HashedCrossing, Hashing,
+)
 
 
 def serialize(layer):

@@ -7,6 +7,7 @@ iterable of batches.
 
 from gkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from gkeras.layers.preprocessing.discretization import Discretization
+from gkeras.layers.preprocessing.hashing import HashedCrossing, Hashing
 from gkeras.layers.preprocessing.image_augmentation import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom,
@@ -19,7 +20,8 @@ from gkeras.layers.preprocessing.normalization import Normalization
 from gkeras.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = [
-    "CategoryEncoding", "CenterCrop", "Discretization", "IntegerLookup",
+    "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing",
+    "Hashing", "IntegerLookup",
     "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop",
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "Rescaling", "Resizing", "StringLookup", "TextVectorization",

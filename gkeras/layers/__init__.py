@@ -99,7 +99,7 @@ from gkeras.layers.preprocessing import (  # noqa: F401
     TextVectorization,
 )
 from gkeras.layers.preprocessing import (  # noqa: F401  (issue 17)
-    HashedCrossing, Hashing,
+    HashedCrossing, Hashing, MelSpectrogram, Pipeline, STFTSpectrogram,
 )
 
 

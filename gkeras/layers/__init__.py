@@ -101,6 +101,7 @@ from gkeras.layers.preprocessing import (  # noqa: F401
 from gkeras.layers.preprocessing import (  # noqa: F401  (issue 17)
     HashedCrossing, Hashing, MelSpectrogram, Pipeline, STFTSpectrogram,
 )
+from gkeras.layers.preprocessing.augmentation import *  # noqa: F401,F403
 
 
 def serialize(layer):

@@ -106,7 +106,7 @@ def sample(inputs, coords, order, fill_mode="constant", fill_value=0.0):
         vals = S.getitem(x, tuple(idx))
         if valid is not None:
             vals = E.where(xp.broadcast_to(valid, vals.shape), vals,
-                           np.asarray(fill_value, vals.dtype))
+                           float(fill_value))
         if weight is not None:
             if dtype.kind != "f":
                 vals = C.cast(vals, arr(weight).dtype)

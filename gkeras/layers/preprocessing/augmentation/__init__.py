@@ -1,0 +1,18 @@
+"""Keras 3's image augmentation layers (`AutoContrast`, `CutMix`,
+`Equalization`, `MixUp`, `RandomHue`, ...), on NumPy and CuPy images."""
+
+from gkeras.layers.preprocessing.augmentation.color import (  # noqa: F401
+    AutoContrast, Equalization, RandomColorDegeneration, RandomGaussianBlur,
+    RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
+    RandomSaturation, RandomSharpness, Solarization,
+)
+from gkeras.layers.preprocessing.augmentation.mixing import (  # noqa: F401
+    CutMix, MixUp, RandomErasing,
+)
+
+__all__ = [
+    "AutoContrast", "CutMix", "Equalization", "MixUp",
+    "RandomColorDegeneration", "RandomErasing", "RandomGaussianBlur",
+    "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPosterization",
+    "RandomSaturation", "RandomSharpness", "Solarization",
+]

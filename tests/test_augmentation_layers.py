@@ -205,3 +205,35 @@ def test_in_a_model_fit_runs_augmentation_only_in_training():
     a = model.predict(IMG, verbose=0)
     b = model.predict(IMG, verbose=0)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("shear_x", dict(x_factor=(0.3, 0.3), fill_mode="constant",
+                     fill_value=9.0)),
+    ("shear_y", dict(y_factor=(0.2, 0.2), interpolation="nearest")),
+])
+def test_random_shear_matches_keras_up_to_the_random_sign(name, kw):
+    layer = L.RandomShear(**kw)
+    ref = FIX["out_" + name]
+    x = gkeras.ops.convert_to_tensor(IMG)
+    fx = kw.get("x_factor", (0, 0))[0]
+    fy = kw.get("y_factor", (0, 0))[0]
+    outs = [np.asarray(layer.transform_images(x, {"shear_factor": np.tile(
+        [[s * fx, s * fy]], (len(IMG), 1))})) for s in (1, -1)]
+    for i in range(len(IMG)):
+        assert min(np.abs(o[i] - ref[i]).max() for o in outs) < 1e-2
+
+
+def test_random_perspective_and_elastic_properties():
+    x = IMG
+    same = L.RandomPerspective(scale=0.0, seed=1)(x, training=True)
+    np.testing.assert_allclose(np.asarray(same), x, atol=1e-3)
+    warped = np.asarray(L.RandomPerspective(factor=(1.0, 1.0), scale=0.5,
+                                            seed=1)(x, training=True))
+    assert warped.shape == x.shape and not np.allclose(warped, x)
+    el = L.RandomElasticTransform(factor=(1.0, 1.0), scale=0.5, seed=1)
+    y = np.asarray(el(x, training=True))
+    assert y.shape == x.shape and not np.allclose(y, x)
+    assert y.min() >= 0 and y.max() <= 255
+    none = L.RandomElasticTransform(scale=0.0, seed=1)
+    np.testing.assert_array_equal(np.asarray(none(x, training=True)), x)

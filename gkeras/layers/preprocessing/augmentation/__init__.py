@@ -6,13 +6,17 @@ from gkeras.layers.preprocessing.augmentation.color import (  # noqa: F401
     RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
     RandomSaturation, RandomSharpness, Solarization,
 )
+from gkeras.layers.preprocessing.augmentation.geometric import (  # noqa
+    RandomElasticTransform, RandomPerspective, RandomShear,
+)
 from gkeras.layers.preprocessing.augmentation.mixing import (  # noqa: F401
     CutMix, MixUp, RandomErasing,
 )
 
 __all__ = [
     "AutoContrast", "CutMix", "Equalization", "MixUp",
-    "RandomColorDegeneration", "RandomErasing", "RandomGaussianBlur",
-    "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPosterization",
-    "RandomSaturation", "RandomSharpness", "Solarization",
+    "RandomColorDegeneration", "RandomElasticTransform", "RandomErasing",
+    "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
+    "RandomPerspective", "RandomPosterization", "RandomSaturation",
+    "RandomSharpness", "RandomShear", "Solarization",
 ]

@@ -86,8 +86,12 @@ def test_random_hue_matches_keras_up_to_the_random_sign():
 def test_configs_match_keras(cls):
     args = CONFIGS[cls]["args"]
     ref = CONFIGS[cls]["config"]
-    layer = getattr(L, cls)(*args, seed=3) if cls not in (
-        "AutoContrast", "Equalization") else getattr(L, cls)()
+    if "kwargs" in CONFIGS[cls]:
+        layer = getattr(L, cls)(**CONFIGS[cls]["kwargs"])
+    elif cls in ("AutoContrast", "Equalization"):
+        layer = getattr(L, cls)()
+    else:
+        layer = getattr(L, cls)(*args, seed=3)
     cfg = layer.get_config()
     cfg.pop("dtype")
     ref = {**ref, "name": cfg["name"]}
@@ -237,3 +241,54 @@ def test_random_perspective_and_elastic_properties():
     assert y.min() >= 0 and y.max() <= 255
     none = L.RandomElasticTransform(scale=0.0, seed=1)
     np.testing.assert_array_equal(np.asarray(none(x, training=True)), x)
+
+
+def test_composite_layers_properties():
+    x = IMG
+    jitter = L.RandomColorJitter(brightness_factor=0.2, contrast_factor=0.3,
+                                 saturation_factor=0.4, hue_factor=0.1,
+                                 seed=1)
+    y = np.asarray(jitter(x, training=True))
+    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 255
+    assert not np.allclose(y, x)
+    for layer in (L.RandAugment(seed=1), L.AugMix(seed=1),
+                  L.AugMix(all_ops=False, chain_depth=1, seed=2)):
+        y = np.asarray(layer(x, training=True))
+        assert y.shape == x.shape and y.dtype == np.float32
+        assert 0 <= y.min() and y.max() <= 255
+        np.testing.assert_array_equal(np.asarray(layer(x, training=False)),
+                                      x)
+    # RandAugment applies exactly the drawn operations, in order.
+    ra = L.RandAugment(num_ops=2, factor=0.5, seed=4)
+    t = {"layer_idxes": np.array([9, 10])}  # auto_contrast, equalization
+    got = np.asarray(ra.transform_images(gkeras.ops.convert_to_tensor(x),
+                                         t))
+    ref = np.asarray(L.Equalization()(L.AutoContrast()(x), training=True))
+    np.testing.assert_allclose(got, ref, atol=1e-3)
+    # AugMix with weight_sample 1 returns the original image.
+    am = L.AugMix(seed=1)
+    t = am.get_random_transformation(x.shape, np.random.default_rng(0))
+    t["weight_sample"] = 1.0
+    np.testing.assert_allclose(np.asarray(am.transform_images(
+        gkeras.ops.convert_to_tensor(x), t)), x, atol=1e-3)
+
+
+def test_max_num_bounding_boxes_matches_keras_semantics():
+    layer = L.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")
+    out = layer({"images": IMG[:1], "bounding_boxes": {
+        "boxes": np.ones((1, 1, 4), "float32"),
+        "labels": np.ones((1, 1), "float32")}})
+    np.testing.assert_array_equal(np.asarray(out["bounding_boxes"]["boxes"]),
+                                  [[[1, 1, 1, 1], [-1] * 4, [-1] * 4]])
+    np.testing.assert_array_equal(
+        np.asarray(out["bounding_boxes"]["labels"]), [[1, -1, -1]])
+    np.testing.assert_array_equal(np.asarray(out["images"]), IMG[:1])
+    out = L.MaxNumBoundingBoxes(1, bounding_box_format="xyxy")(
+        {"images": IMG[:1], "bounding_boxes": {
+            "boxes": np.arange(8, dtype="float32").reshape(1, 2, 4),
+            "labels": np.array([[5.0, 6.0]], "float32")}})
+    np.testing.assert_array_equal(
+        np.asarray(out["bounding_boxes"]["labels"]), [[5.0]])
+    with pytest.raises(ValueError, match="bounding box format"):
+        L.MaxNumBoundingBoxes(2)({"images": IMG, "bounding_boxes": {
+            "boxes": np.ones((3, 1, 4)), "labels": np.ones((3, 1))}})

@@ -6,6 +6,12 @@ from gkeras.layers.preprocessing.augmentation.color import (  # noqa: F401
     RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
     RandomSaturation, RandomSharpness, Solarization,
 )
+from gkeras.layers.preprocessing.augmentation.bounding_boxes import (  # noqa
+    MaxNumBoundingBoxes,
+)
+from gkeras.layers.preprocessing.augmentation.composite import (  # noqa
+    AugMix, RandAugment, RandomColorJitter,
+)
 from gkeras.layers.preprocessing.augmentation.geometric import (  # noqa
     RandomElasticTransform, RandomPerspective, RandomShear,
 )
@@ -14,7 +20,7 @@ from gkeras.layers.preprocessing.augmentation.mixing import (  # noqa: F401
 )
 
 __all__ = [
-    "AutoContrast", "CutMix", "Equalization", "MixUp",
+    "MaxNumBoundingBoxes", "AugMix", "RandAugment", "RandomColorJitter", "AutoContrast", "CutMix", "Equalization", "MixUp",
     "RandomColorDegeneration", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
     "RandomPerspective", "RandomPosterization", "RandomSaturation",

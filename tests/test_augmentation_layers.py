@@ -292,3 +292,21 @@ def test_max_num_bounding_boxes_matches_keras_semantics():
     with pytest.raises(ValueError, match="bounding box format"):
         L.MaxNumBoundingBoxes(2)({"images": IMG, "bounding_boxes": {
             "boxes": np.ones((3, 1, 4)), "labels": np.ones((3, 1))}})
+
+
+def test_clahe_matches_keras():
+    clahe = L.ContrastLimitedAdaptiveHistogramEqualization
+    cases = {
+        "clahe": (clahe(tile_grid_size=(2, 3)), IMG),
+        "clahe_unit": (clahe(value_range=(0, 1), clip_limit=2.0,
+                             tile_grid_size=(4, 4)), UNIT),
+        "clahe_noclip_cf": (clahe(clip_limit=0, tile_grid_size=(3, 3),
+                                  data_format="channels_first"),
+                            np.transpose(IMG, (0, 3, 1, 2))),
+    }
+    for name, (layer, x) in cases.items():
+        y = np.asarray(layer(x))
+        ref = FIX["out_" + name]
+        assert y.shape == ref.shape and y.dtype == ref.dtype
+        scale = 1.0 if name == "clahe_unit" else 255.0
+        np.testing.assert_allclose(y, ref, atol=2e-3 * scale, err_msg=name)

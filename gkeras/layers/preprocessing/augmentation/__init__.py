@@ -1,6 +1,9 @@
 """Keras 3's image augmentation layers (`AutoContrast`, `CutMix`,
 `Equalization`, `MixUp`, `RandomHue`, ...), on NumPy and CuPy images."""
 
+from gkeras.layers.preprocessing.augmentation.clahe import (  # noqa: F401
+    ContrastLimitedAdaptiveHistogramEqualization,
+)
 from gkeras.layers.preprocessing.augmentation.color import (  # noqa: F401
     AutoContrast, Equalization, RandomColorDegeneration, RandomGaussianBlur,
     RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
@@ -20,7 +23,7 @@ from gkeras.layers.preprocessing.augmentation.mixing import (  # noqa: F401
 )
 
 __all__ = [
-    "MaxNumBoundingBoxes", "AugMix", "RandAugment", "RandomColorJitter", "AutoContrast", "CutMix", "Equalization", "MixUp",
+    "ContrastLimitedAdaptiveHistogramEqualization", "MaxNumBoundingBoxes", "AugMix", "RandAugment", "RandomColorJitter", "AutoContrast", "CutMix", "Equalization", "MixUp",
     "RandomColorDegeneration", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
     "RandomPerspective", "RandomPosterization", "RandomSaturation",

@@ -310,3 +310,9 @@ def test_clahe_matches_keras():
         assert y.shape == ref.shape and y.dtype == ref.dtype
         scale = 1.0 if name == "clahe_unit" else 255.0
         np.testing.assert_allclose(y, ref, atol=2e-3 * scale, err_msg=name)
+
+
+def test_equalization_keeps_single_level_channels():
+    x = np.full((2, 4, 4, 3), 77.0, "float32")
+    np.testing.assert_array_equal(
+        np.asarray(L.Equalization()(x, training=True)), x)

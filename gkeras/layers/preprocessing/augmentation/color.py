@@ -496,18 +496,17 @@ class Equalization(BaseAugmentation):
         idx = xp.clip(((a.astype(xp.float32) - 0.0) * (nb - 1) / 255.0
                        ).astype(xp.int32), 0, nb - 1)
         hist = xp.bincount(idx.reshape(-1), minlength=nb)[:nb]
-        if int((hist > 0).sum()) <= 1:
-            eq = ch
-        else:
-            cdf = xp.cumsum(hist)
-            cdf_min = cdf[int(xp.argmax(cdf > 0))]
-            den = cdf[-1] - cdf_min
-            den = den if den != 0 else 1
-            lut = xp.clip(xp.round((cdf - cdf_min) * 255 / den), 0, 255)
-            scaled = a / 255.0 * (nb - 1)
-            ind = xp.clip(scaled, 0, nb - 1).astype(xp.int32)
-            from gkeras.ops.engine import Tensor
-            eq = Tensor(lut[ind].astype(a.dtype))
+        # Branch-free (no device-to-host read): a channel with at most one
+        # occupied bin is kept as is, as Keras's `where`.
+        cdf = xp.cumsum(hist)
+        cdf_min = cdf[xp.argmax(cdf > 0)]
+        den = cdf[-1] - cdf_min
+        den = xp.where(den == 0, xp.ones_like(den), den)
+        lut = xp.clip(xp.round((cdf - cdf_min) * 255 / den), 0, 255)
+        ind = xp.clip(a / 255.0 * (nb - 1), 0, nb - 1).astype(xp.int32)
+        flat = (hist > 0).sum() <= 1
+        from gkeras.ops.engine import Tensor
+        eq = ops.where(flat, ch, Tensor(lut[ind].astype(a.dtype)))
         if vr != (0, 255):
             eq = ops.add(ops.multiply(eq, (vr[1] - vr[0]) / 255.0), vr[0])
         return eq

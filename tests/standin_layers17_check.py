@@ -93,4 +93,39 @@ for name, make in seeded.items():
         bad += 1
         print(f"{name:14s} FAIL {type(e).__name__}: {str(e)[:300]}")
         traceback.print_exc(limit=-3)
+import standin_counters as sc
+simg = cupy.asarray(np.random.default_rng(0).random((2, 16, 16, 3)).astype("float32") * 255)
+T = cupy.asarray(np.array([[1.1, .2, -1.5, -.1, .9, 2., 0, 0]] * 2, "float32"))
+scases = {
+ "resize": lambda: I.resize(simg, (8, 9), interpolation="bicubic"),
+ "affine": lambda: I.affine_transform(simg, T),
+ "blur": lambda: I.gaussian_blur(simg),
+ "hsv": lambda: I.hsv_to_rgb(I.rgb_to_hsv(simg / 255)),
+ "stft": lambda: ops.stft(ops.reshape(simg, (2, -1)), 32, 8, 32),
+ "istft": lambda: ops.istft(ops.stft(ops.reshape(simg, (2, -1)), 32, 8, 32), 32, 8, 32),
+ "apool": lambda: ops.adaptive_max_pool(simg, 5),
+}
+for n, mk in [("hue", lambda: L.RandomHue(.3, seed=1)), ("mixup", lambda: L.MixUp(seed=1)),
+              ("cutmix", lambda: L.CutMix(seed=1)), ("erasing", lambda: L.RandomErasing(seed=1)),
+              ("equalize", lambda: L.Equalization()), ("clahe", lambda: L.ContrastLimitedAdaptiveHistogramEqualization()),
+              ("shear", lambda: L.RandomShear(.2, .2, seed=1)), ("persp", lambda: L.RandomPerspective(seed=1)),
+              ("elastic", lambda: L.RandomElasticTransform(seed=1)), ("randaug", lambda: L.RandAugment(seed=1)),
+              ("augmix", lambda: L.AugMix(seed=1)), ("solar", lambda: L.Solarization(.2, .2, seed=1)),
+              ("sharp", lambda: L.RandomSharpness(.3, seed=1)), ("poster", lambda: L.RandomPosterization(4, seed=1)),
+              ("autocontrast", lambda: L.AutoContrast())]:
+    layer = mk()
+    scases[n] = (lambda layer=layer: layer(simg, training=True))
+# A second call of each (warm) must not read the device back to the host
+# nor compute in float64 on float32 images.
+for n, f in scases.items():
+    f()
+    sc.reset()
+    f()
+    ns, nf = sc.count("sync"), sc.count("float64")
+    if ns or nf:
+        bad += 1
+        print(f"{n:14s} HOST-SYNC/FLOAT64 syncs={ns} float64={nf} "
+              f"{dict(sc.where('sync'))} {dict(sc.where('float64'))}")
+    else:
+        print(f"{n:14s} ok  no sync, no float64")
 print("failures:", bad)

@@ -502,7 +502,8 @@ class Equalization(BaseAugmentation):
         cdf_min = cdf[xp.argmax(cdf > 0)]
         den = cdf[-1] - cdf_min
         den = xp.where(den == 0, xp.ones_like(den), den)
-        lut = xp.clip(xp.round((cdf - cdf_min) * 255 / den), 0, 255)
+        lut = xp.clip(xp.round((cdf - cdf_min).astype(xp.float32) * 255
+                               / den.astype(xp.float32)), 0, 255)
         ind = xp.clip(a / 255.0 * (nb - 1), 0, nb - 1).astype(xp.int32)
         flat = (hist > 0).sum() <= 1
         from gkeras.ops.engine import Tensor

@@ -150,3 +150,26 @@ def test_pipeline_runs_layers_in_order_with_training():
         "Rescaling", "CenterCrop"]
     with pytest.raises(ValueError, match="layers"):
         gkeras.layers.Pipeline.from_config({"name": "p"})
+
+
+def test_new_layers_save_and_load_in_a_keras_file(tmp_path):
+    layers = gkeras.layers
+    model = gkeras.Sequential([
+        gkeras.Input((64, 1)), layers.STFTSpectrogram(frame_length=16),
+        layers.Reshape((7, 9, 1)), layers.RandomInvert(seed=1),
+        layers.AdaptiveAveragePooling2D(3), layers.Flatten(),
+        layers.Dense(2)])
+    x = np.random.default_rng(5).random((2, 64, 1)).astype("float32")
+    y = model.predict(x, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = gkeras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), y)
+    assert [type(layer).__name__ for layer in loaded.layers][:4] == [
+        "STFTSpectrogram", "Reshape", "RandomInvert",
+        "AdaptiveAveragePooling2D"]
+    pipe = layers.Pipeline([layers.RandomHue(0.2, seed=1),
+                            layers.AutoContrast()])
+    back = layers.deserialize(layers.serialize(pipe))
+    assert [type(layer).__name__ for layer in back.layers] == [
+        "RandomHue", "AutoContrast"]

@@ -88,6 +88,8 @@ def sample(inputs, coords, order, fill_mode="constant", fill_value=0.0):
         lower = lower.astype(np.int64)
         per_axis.append([(lower, lower_w), (lower + 1, upper_w)])
     shape = x.shape
+    stride = [int(np.prod(shape[d + 1:])) for d in range(len(shape))]
+    flat = S.reshape(x, (-1,))
     out = None
     for combo in itertools.product(*per_axis):
         idx, valid, weight = [], None, None
@@ -102,8 +104,13 @@ def sample(inputs, coords, order, fill_mode="constant", fill_value=0.0):
             idx.append(i)
             if w is not None:
                 weight = w if weight is None else E.multiply(weight, w)
-        idx = xp.broadcast_arrays(*idx)
-        vals = S.getitem(x, tuple(idx))
+        # One linear index into the flattened input: a single gather (and
+        # a single scatter-add in backward) instead of one per axis.
+        lin = None
+        for d, i in enumerate(idx):
+            term = i * stride[d] if stride[d] != 1 else i
+            lin = term if lin is None else lin + term
+        vals = S.take(flat, lin)
         if valid is not None:
             vals = E.where(xp.broadcast_to(valid, vals.shape), vals,
                            float(fill_value))

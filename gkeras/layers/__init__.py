@@ -101,7 +101,14 @@ from gkeras.layers.preprocessing import (  # noqa: F401
 from gkeras.layers.preprocessing import (  # noqa: F401  (issue 17)
     HashedCrossing, Hashing, MelSpectrogram, Pipeline, STFTSpectrogram,
 )
-from gkeras.layers.preprocessing.augmentation import *  # noqa: F401,F403
+from gkeras.layers.preprocessing.augmentation import (  # noqa: F401
+    AugMix, AutoContrast, ContrastLimitedAdaptiveHistogramEqualization,
+    CutMix, Equalization, MaxNumBoundingBoxes, MixUp, RandAugment,
+    RandomColorDegeneration, RandomColorJitter, RandomElasticTransform,
+    RandomErasing, RandomGaussianBlur, RandomGrayscale, RandomHue,
+    RandomInvert, RandomPerspective, RandomPosterization, RandomSaturation,
+    RandomSharpness, RandomShear, Solarization,
+)
 
 
 def serialize(layer):

@@ -217,3 +217,23 @@ def test_resizing_layer_goes_through_ops_image_resize():
         assert layer.get_config()["antialias"] is True
     with pytest.raises(NotImplementedError, match="area"):
         gkeras.layers.Resizing(5, 6, interpolation="area")
+
+
+def test_channels_first_matches_keras():
+    cf = FIX["in_img_cf"]
+    kw = dict(data_format="channels_first")
+    close("cf_affine", I.affine_transform(cf, FIX["in_transforms"],
+                                          fill_mode="wrap", **kw), 1e-4)
+    close("cf_persp", I.perspective_transform(cf, FIX["in_sp"], FIX["in_ep"],
+                                              **kw), 1e-4)
+    close("cf_blur", I.gaussian_blur(cf, (3, 5), (1.2, 0.8), **kw))
+    close("cf_sobel", I.sobel_edges(cf, **kw))
+    close("cf_patches", I.extract_patches(cf, (2, 3), strides=(3, 2), **kw))
+    close("cf_hsv", I.rgb_to_hsv(cf, **kw))
+    close("cf_gray", I.rgb_to_grayscale(cf, **kw))
+    close("cf_pad", I.pad_images(cf, 1, 2, 0, 1, **kw))
+    close("cf_crop", I.crop_images(cf, 1, 2, target_height=5, target_width=6,
+                                   **kw))
+    close("cf_ssim", I.ssim(np.transpose(FIX["in_big"], (0, 3, 1, 2)),
+                            np.transpose(FIX["in_big2"], (0, 3, 1, 2)),
+                            **kw))

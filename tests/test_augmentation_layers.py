@@ -20,7 +20,16 @@ with open(os.path.join(HERE, "augmentation_configs_keras315.json")) as f:
     CONFIGS = json.load(f)
 IMG, UNIT = FIX["in_img"], FIX["in_unit"]
 
+CFIMG = np.transpose(IMG, (0, 3, 1, 2))
+CF = dict(data_format="channels_first")
 CASES = {
+    "cf_degen": (lambda: L.RandomColorDegeneration((0.4, 0.4), **CF),
+                 CFIMG),
+    "cf_sat": (lambda: L.RandomSaturation((0.7, 0.7), **CF), CFIMG),
+    "cf_gray": (lambda: L.RandomGrayscale(1.0, **CF), CFIMG),
+    "cf_equalize": (lambda: L.Equalization(**CF), np.round(CFIMG * 0.4)),
+    "cf_blur": (lambda: L.RandomGaussianBlur((1.0, 1.0), sigma=(0.7, 0.7),
+                                             **CF), CFIMG),
     "solarize": (lambda: L.Solarization(), IMG),
     "solarize_unit": (lambda: L.Solarization(value_range=(0, 1)), UNIT),
     "invert": (lambda: L.RandomInvert(factor=(1.0, 1.0)), IMG),
@@ -316,3 +325,17 @@ def test_equalization_keeps_single_level_channels():
     x = np.full((2, 4, 4, 3), 77.0, "float32")
     np.testing.assert_array_equal(
         np.asarray(L.Equalization()(x, training=True)), x)
+
+
+def test_autocontrast_channels_first_is_per_channel():
+    # Keras 3.15 reduces over axes (1, 2) whatever the data_format, which
+    # for channels_first mixes channels and rows (its recorded output,
+    # out_cf_autocontrast, differs); gkeras stretches each channel over
+    # its own spatial axes in both layouts.
+    x = IMG * 0.5 + 20
+    last = np.asarray(L.AutoContrast()(x))
+    first = np.asarray(L.AutoContrast(data_format="channels_first")(
+        np.transpose(x, (0, 3, 1, 2))))
+    np.testing.assert_allclose(np.transpose(first, (0, 2, 3, 1)), last,
+                               atol=1e-3)
+    np.testing.assert_allclose(last, FIX["out_autocontrast"], atol=2e-3)

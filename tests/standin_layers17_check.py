@@ -3,7 +3,7 @@ augmentation layers on CuPy arrays of the strict CuPy stand-in
 (tests/cupy_standin) and compares with the NumPy results; run by
 tests/test_layers17_standin.py in a subprocess with GKERAS_BACKEND=cupy.
 Prints one line per case and `failures: N`."""
-import numpy as np, sys, traceback
+import numpy as np, traceback
 import cupy
 import gkeras
 from gkeras import ops, layers as L

@@ -12,8 +12,7 @@ from gkeras.layers.layer import Layer
 from gkeras.layers.preprocessing.hash_functions import (
     cross_hash_bucket, hash_bucket_fast, hash_bucket_strong)
 from gkeras.layers.preprocessing.preprocessing_utils import (
-    as_array, check_no_sparse, check_output_mode, encode_indices,
-    encoded_shape, to_output)
+    as_array, check_no_sparse, check_output_mode, encode_indices, to_output)
 from gkeras.ops.symbolic import KerasTensor
 
 __all__ = ["Hashing", "HashedCrossing"]

@@ -7,6 +7,8 @@ import numpy as np
 from gkeras import backend
 from gkeras.backend.config import standardize_data_format
 from gkeras.ops import core as C
+# `gkeras.ops.shape`/`gkeras.ops.conv` are shadowed by the ops of those
+# names on the package, so the modules are fetched by their full name.
 S = importlib.import_module("gkeras.ops.shape")
 from gkeras.ops._base import arr, t_or_a, xp_of
 

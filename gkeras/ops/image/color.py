@@ -6,6 +6,8 @@ import numpy as np
 
 from gkeras.ops import core as C
 from gkeras.ops import elementwise as E
+# `gkeras.ops.shape`/`gkeras.ops.conv` are shadowed by the ops of those
+# names on the package, so the modules are fetched by their full name.
 S = importlib.import_module("gkeras.ops.shape")
 from gkeras.ops._base import keras_op
 from gkeras.ops.image._utils import (as_tensor, check_rank, const_like,

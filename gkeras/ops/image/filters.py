@@ -5,6 +5,8 @@ respect to the images)."""
 import importlib
 import numpy as np
 
+# `gkeras.ops.shape`/`gkeras.ops.conv` are shadowed by the ops of those
+# names on the package, so the modules are fetched by their full name.
 V = importlib.import_module("gkeras.ops.conv")
 from gkeras.ops import core as C
 from gkeras.ops import elementwise as E

@@ -5,6 +5,8 @@ import importlib
 import numpy as np
 
 from gkeras.backend.config import standardize_data_format
+# `gkeras.ops.shape`/`gkeras.ops.conv` are shadowed by the ops of those
+# names on the package, so the modules are fetched by their full name.
 V = importlib.import_module("gkeras.ops.conv")
 S = importlib.import_module("gkeras.ops.shape")
 from gkeras.ops._base import keras_op

@@ -17,6 +17,8 @@ import numpy as np
 from gkeras import backend
 from gkeras.ops import core as C
 from gkeras.ops import elementwise as E
+# `gkeras.ops.shape`/`gkeras.ops.conv` are shadowed by the ops of those
+# names on the package, so the modules are fetched by their full name.
 S = importlib.import_module("gkeras.ops.shape")
 from gkeras.ops._base import arr, keras_op, xp_of
 from gkeras.ops.image._utils import (as_tensor, check_rank, data_format_of,

@@ -14,7 +14,6 @@ from gkeras.layers.layer import Layer
 from gkeras.ops import image as image_ops
 from gkeras.ops.image.resize import RESIZE_INTERPOLATIONS
 from gkeras.ops._base import arr, xp_of
-from gkeras.ops.engine import Tensor
 
 __all__ = ["Rescaling", "Resizing", "CenterCrop"]
 
@@ -101,7 +100,9 @@ def resize_images(x, height, width, interpolation="bilinear",
 def affine_images(x, matrices, offsets, interpolation, fill_mode,
                   fill_value, data_format):
     """Resamples each image of a rank-3/4 float tensor with its own affine
-    map from output to input `(row, col)` coordinates.
+    map from output to input `(row, col)` coordinates, through
+    `ops.image.affine_transform` (Keras's sampling and fill modes; on
+    NumPy or CuPy, differentiable with respect to the images).
 
     Args:
         x: Tensor, one image or a batch.
@@ -113,27 +114,24 @@ def affine_images(x, matrices, offsets, interpolation, fill_mode,
         data_format: layout of `x`.
 
     Returns:
-        A Tensor like `x` (no gradient flows through the resampling).
+        A Tensor like `x`.
     """
+    m = np.asarray(matrices, np.float64)
+    off = np.asarray(offsets, np.float64)
+    n = m.shape[0]
+    # (row_in, col_in) = M (row, col) + offset, in Keras's transform order
+    # [a0, a1, a2, b0, b1, b2, c0, c1] with x = col and y = row.
+    t = np.stack([m[:, 1, 1], m[:, 1, 0], off[:, 1], m[:, 0, 1], m[:, 0, 0],
+                  off[:, 0], np.zeros(n), np.zeros(n)], axis=1)
     a = arr(x)
-    xp = xp_of(a)
-    unbatched = a.ndim == 3
-    if unbatched:
-        a = a[None]
-    # The kernel takes (channels, rows, cols) per image.
-    chw = a if data_format == "channels_first" else xp.moveaxis(a, 3, 1)
-    kern = backend.kernels_for(chw)
-    order = 0 if interpolation == "nearest" else 1
-    out = xp.stack([
-        kern.affine_transform_channels(
-            xp.ascontiguousarray(chw[i]), matrices[i], offsets[i],
-            order=order, mode=_SCIPY_FILL_MODES[fill_mode],
-            cval=float(fill_value))
-        for i in range(chw.shape[0])])
-    if data_format != "channels_first":
-        out = xp.moveaxis(out, 1, 3)
-    out = xp.ascontiguousarray(out[0] if unbatched else out)
-    return Tensor(out)
+    t = t.astype(a.dtype if np.dtype(a.dtype).kind == "f" else np.float32)
+    if xp_of(a) is not np:
+        t = backend.to_device(t)
+    if a.ndim == 3:
+        t = t[0]
+    return image_ops.affine_transform(
+        x, t, interpolation=interpolation, fill_mode=fill_mode,
+        fill_value=fill_value, data_format=data_format)
 
 
 def cast_back(y, dtype):

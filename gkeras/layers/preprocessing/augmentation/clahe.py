@@ -7,6 +7,7 @@ import numpy as np
 from gkeras import ops
 from gkeras.layers.preprocessing.augmentation.base import (
     BaseAugmentation, transform_value_range)
+from gkeras.layers.preprocessing.augmentation.color import _histogram
 from gkeras.ops._base import arr, xp_of
 from gkeras.ops.engine import Tensor
 
@@ -27,12 +28,11 @@ def _clahe(images, clip_limit, grid):
     tiles = padded.reshape(b, gh, th, gw, tw, c).transpose(0, 1, 3, 5, 2, 4)
     tiles = xp.clip(tiles.reshape(b, gh, gw, c, th * tw).astype(xp.int32),
                     0, 255)
-    # Histograms of every tile: counts of each level, one bincount.
+    # Histograms of every tile: counts of each level, one scatter-add.
     offs = xp.arange(b * gh * gw * c, dtype=xp.int64).reshape(
         b, gh, gw, c, 1) * 256
-    hists = xp.bincount((tiles + offs).reshape(-1),
-                        minlength=b * gh * gw * c * 256).reshape(
-        b, gh, gw, c, 256).astype(xp.float32)
+    hists = _histogram((tiles + offs).reshape(-1),
+                       b * gh * gw * c * 256).reshape(b, gh, gw, c, 256)
     if clip_limit > 0:
         limit = np.float32(clip_limit * (th * tw) / 256.0)
         clipped = xp.clip(hists, 0, limit)

@@ -26,6 +26,18 @@ def _dev(a, like):
     return a
 
 
+def _histogram(idx, n):
+    """Counts of the int indices `idx` in `[0, n)` (a scatter-add into a
+    fixed-size array: unlike `cupy.bincount`, no device-to-host read of
+    the largest index)."""
+    from gkeras import backend
+    xp = xp_of(idx)
+    hist = xp.zeros(n, dtype=xp.float32)
+    backend.kernels_for(hist).scatter_add(
+        hist, idx.astype(xp.int64), xp.ones(idx.shape, dtype=xp.float32))
+    return hist
+
+
 class Solarization(BaseAugmentation):
     """Randomly solarizes images: pixels at or above a random threshold
     are inverted, after adding a random amount (values on [0, 255]).
@@ -495,7 +507,7 @@ class Equalization(BaseAugmentation):
         nb = self.bins
         idx = xp.clip(((a.astype(xp.float32) - 0.0) * (nb - 1) / 255.0
                        ).astype(xp.int32), 0, nb - 1)
-        hist = xp.bincount(idx.reshape(-1), minlength=nb)[:nb]
+        hist = _histogram(idx.reshape(-1), nb)
         # Branch-free (no device-to-host read): a channel with at most one
         # occupied bin is kept as is, as Keras's `where`.
         cdf = xp.cumsum(hist)

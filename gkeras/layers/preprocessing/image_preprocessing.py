@@ -19,11 +19,6 @@ __all__ = ["Rescaling", "Resizing", "CenterCrop"]
 
 _UNSUPPORTED_INTERPOLATIONS = ("area", "gaussian", "mitchellcubic",
                                "lanczos")
-# Keras fill mode -> scipy.ndimage mode. Keras (jax.scipy map_coordinates)
-# interpolates against the fill beyond the border and wraps with period n:
-# scipy's "grid-" modes, not its legacy "constant"/"wrap".
-_SCIPY_FILL_MODES = {"reflect": "reflect", "wrap": "grid-wrap",
-                     "constant": "grid-constant", "nearest": "nearest"}
 
 
 def check_interpolation(layer, interpolation, allowed=("bilinear",

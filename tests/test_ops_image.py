@@ -237,3 +237,17 @@ def test_channels_first_matches_keras():
     close("cf_ssim", I.ssim(np.transpose(FIX["in_big"], (0, 3, 1, 2)),
                             np.transpose(FIX["in_big2"], (0, 3, 1, 2)),
                             **kw))
+
+
+def test_perspective_transform_gradient_wrt_image_and_points():
+    sp = np.array([[[0.1, 0.2], [5.3, 0.1], [0.2, 4.1], [5.2, 4.3]]])
+    ep = np.array([[[0.4, 0.1], [5.1, 0.3], [0.1, 4.2], [4.9, 4.05]]])
+    check_grad(lambda x, a, b: I.perspective_transform(x, a, b), SMALL,
+               sp, ep, atol=1e-5)
+    # The homography maps each end corner onto its start corner.
+    m = np.asarray(I.warp.compute_homography_matrix(sp, ep))[0]
+    for (sx, sy), (ex, ey) in zip(sp[0], ep[0]):
+        k = m[6] * ex + m[7] * ey + 1
+        np.testing.assert_allclose([(m[0] * ex + m[1] * ey + m[2]) / k,
+                                    (m[3] * ex + m[4] * ey + m[5]) / k],
+                                   [sx, sy], atol=1e-9)

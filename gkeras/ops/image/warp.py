@@ -21,6 +21,7 @@ from gkeras.ops import elementwise as E
 # names on the package, so the modules are fetched by their full name.
 S = importlib.import_module("gkeras.ops.shape")
 from gkeras.ops._base import arr, keras_op, xp_of
+from gkeras.ops.engine import Function, Tensor
 from gkeras.ops.image._utils import (as_tensor, check_rank, data_format_of,
                                      to_nhwc)
 
@@ -274,31 +275,56 @@ def affine_transform(images, transform, interpolation="bilinear",
     return back(out)
 
 
+class _BatchedSolve(Function):
+    """x = A^-1 b for `(n, k, k)` A and `(n, k)` b; the gradients are
+    `gb = A^-T g` and `gA = -gb x^T`."""
+
+    def forward(self, a, b):
+        xp = backend.get_array_module(a)
+        self.a = a
+        self.x = xp.linalg.solve(a, b[..., None])[..., 0]
+        return self.x
+
+    def backward(self, g):
+        xp = backend.get_array_module(g)
+        gb = xp.linalg.solve(xp.swapaxes(self.a, -1, -2), g[..., None])
+        ga = -gb * self.x[..., None, :]
+        return ga, gb[..., 0]
+
+
 def compute_homography_matrix(start_points, end_points):
     """The `(batch, 8)` projective transforms mapping each end quad onto
-    its start quad (solving the 8x8 system, in float64 on the host's or
-    device's array module).
+    its start quad: the solution of the 8x8 system of the corners
+    (differentiable with respect to the points).
 
     Args:
-        start_points: `(batch, 4, 2)` array of `(x, y)` corners.
-        end_points: `(batch, 4, 2)` array of `(x, y)` corners.
+        start_points: `(batch, 4, 2)` tensor of `(x, y)` corners.
+        end_points: `(batch, 4, 2)` tensor of `(x, y)` corners.
 
     Returns:
-        A `(batch, 8)` float64 array of transforms.
+        A `(batch, 8)` tensor of transforms, in the points' float dtype
+        (float32 for integer points).
     """
-    sp, ep = arr(as_tensor(start_points)), arr(as_tensor(end_points))
-    xp = xp_of(sp, ep)
-    sp, ep = xp.asarray(sp, xp.float64), xp.asarray(ep, xp.float64)
-    sx, sy = sp[..., 0], sp[..., 1]
-    ex, ey = ep[..., 0], ep[..., 1]
-    zeros, ones = xp.zeros_like(ex), xp.ones_like(ex)
-    x_rows = xp.stack([ex, ey, ones, zeros, zeros, zeros, -sx * ex,
-                       -sx * ey], axis=-1)
-    y_rows = xp.stack([zeros, zeros, zeros, ex, ey, ones, -sy * ex,
-                       -sy * ey], axis=-1)
-    a = xp.concatenate([x_rows, y_rows], axis=1)
-    rhs = xp.concatenate([sx, sy], axis=-1)[..., None]
-    return xp.linalg.solve(a, rhs)[..., 0]
+    sp, ep = as_tensor(start_points), as_tensor(end_points)
+    if np.dtype(sp.dtype).kind != "f":
+        sp = C.cast(sp, "float32")
+    if np.dtype(ep.dtype).kind != "f":
+        ep = C.cast(ep, "float32")
+
+    def coord(p, k):
+        return S.getitem(p, (Ellipsis, k))
+    sx, sy, ex, ey = coord(sp, 0), coord(sp, 1), coord(ep, 0), coord(ep, 1)
+    zeros = E.multiply(ex, 0.0)
+    ones = E.add(zeros, 1.0)
+    x_rows = S.stack([ex, ey, ones, zeros, zeros, zeros,
+                      E.negative(E.multiply(sx, ex)),
+                      E.negative(E.multiply(sx, ey))], axis=-1)
+    y_rows = S.stack([zeros, zeros, zeros, ex, ey, ones,
+                      E.negative(E.multiply(sy, ex)),
+                      E.negative(E.multiply(sy, ey))], axis=-1)
+    a = S.concatenate([x_rows, y_rows], axis=1)
+    rhs = S.concatenate([sx, sy], axis=-1)
+    return _BatchedSolve()(a, rhs)
 
 
 def _check_points(name, p):
@@ -325,8 +351,8 @@ def perspective_transform(images, start_points, end_points,
         data_format: `"channels_last"` or `"channels_first"`.
 
     Returns:
-        The transformed image(s), shape and dtype of `images` (no gradient
-        flows to the points; the image gradient does).
+        The transformed image(s), shape and dtype of `images`
+        (differentiable with respect to the images and the points).
 
     Example:
     >>> x = np.random.random((1, 8, 8, 3)).astype("float32")
@@ -349,21 +375,26 @@ def perspective_transform(images, start_points, end_points,
     x4, back = to_nhwc(x, data_format)
     b, h, w, c = x4.shape
     xp = xp_of(arr(x4))
-    spa, epa = arr(sp), arr(ep)
-    if spa.ndim == 2:
-        spa, epa = spa[None], epa[None]
-    # The 8x8 solves are tiny: host points are solved on the host in
-    # float64 and only the float32 transforms go to the device.
-    m = compute_homography_matrix(spa, epa).astype(np.float32)
-    if xp is not np and xp_of(m) is np:
-        m = backend.to_device(m)
+    if len(sp.shape) == 2:
+        sp, ep = S.expand_dims(sp, 0), S.expand_dims(ep, 0)
+    # The 8x8 solves are tiny: host points are solved on the host and
+    # only the transforms go to the device, in the images' float dtype
+    # (float32 for float32 and integer images, as Keras).
+    cdt = x4.dtype if np.dtype(x4.dtype).kind == "f" else np.float32
+    m = C.cast(compute_homography_matrix(sp, ep), cdt)
+    if xp is not np and xp_of(arr(m)) is np and m.creator is None:
+        m = Tensor(backend.to_device(arr(m)))
     if m.shape[0] == 1 and b > 1:
-        m = xp.tile(m, (b, 1))
-    ys, xs = _grid(h, w, x4, np.float32)
-    cols = [m[:, k].reshape(-1, 1, 1, 1) for k in range(8)]
-    denom = cols[6] * xs + cols[7] * ys + 1.0
-    x_in = (cols[0] * xs + cols[1] * ys + cols[2]) / denom
-    y_in = (cols[3] * xs + cols[4] * ys + cols[5]) / denom
+        m = S.tile(m, (b, 1))
+    ys, xs = _grid(h, w, x4, cdt)
+    cols = [S.reshape(S.getitem(m, (slice(None), k)), (-1, 1, 1, 1))
+            for k in range(8)]
+    denom = E.add(E.add(E.multiply(cols[6], xs), E.multiply(cols[7], ys)),
+                  1.0)
+    x_in = E.divide(E.add(E.add(E.multiply(cols[0], xs),
+                                E.multiply(cols[1], ys)), cols[2]), denom)
+    y_in = E.divide(E.add(E.add(E.multiply(cols[3], xs),
+                                E.multiply(cols[4], ys)), cols[5]), denom)
     bi, ci = _batch_channel_index(b, c, xp)
     out = sample(x4, [bi, y_in, x_in, ci], order, "constant", fill_value)
     return back(out)

@@ -253,7 +253,9 @@ def scale_and_translate(images, output_shape, scale, translation,
         antialias: widen the filter when downsampling.
 
     Returns:
-        A tensor of `output_shape`.
+        A tensor of `output_shape` (differentiable with respect to
+        `images`; `scale` and `translation` are read as constants, while
+        JAX also differentiates them).
 
     Example:
     >>> x = np.arange(4, dtype="float32").reshape(1, 4, 1)

@@ -339,3 +339,12 @@ def test_autocontrast_channels_first_is_per_channel():
     np.testing.assert_allclose(np.transpose(first, (0, 2, 3, 1)), last,
                                atol=1e-3)
     np.testing.assert_allclose(last, FIX["out_autocontrast"], atol=2e-3)
+
+
+def test_autocontrast_keeps_constant_channels():
+    x = np.full((1, 4, 4, 3), 7.0, "float32")
+    x[..., 1] = np.arange(16).reshape(4, 4)
+    y = np.asarray(L.AutoContrast()(x))
+    np.testing.assert_array_equal(y[..., 0], 7.0)
+    np.testing.assert_allclose(y[0, :, :, 1].ravel(),
+                               np.arange(16) * 17.0, atol=1e-4)

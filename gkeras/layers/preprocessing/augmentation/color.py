@@ -51,9 +51,9 @@ class Solarization(BaseAugmentation):
         seed: integer seed.
 
     Example:
-    >>> layer = gkeras.layers.Solarization(threshold_factor=(0.5, 0.5))
+    >>> layer = gkeras.layers.Solarization()  # threshold 0: invert all
     >>> layer(np.array([[[[10.0], [200.0]]]]), training=True).numpy().ravel()
-    array([10., 55.], dtype=float32)
+    array([245.,  55.], dtype=float32)
     """
 
     def __init__(self, addition_factor=0.0, threshold_factor=0.0,
@@ -456,12 +456,17 @@ class AutoContrast(BaseAugmentation):
         axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
         low = ops.min(x, axis=axes, keepdims=True)
         high = ops.max(x, axis=axes, keepdims=True)
-        scale = ops.divide(255.0, ops.subtract(high, low))
+        span = ops.subtract(high, low)
+        flat = ops.equal(span, 0.0)
+        # Keras divides by zero there and puts the original back where the
+        # result is NaN; the same, without the inf/NaN arithmetic.
+        scale = ops.divide(255.0, ops.where(flat, 1.0, span))
         offset = ops.multiply(ops.negative(low), scale)
         y = ops.clip(ops.add(ops.multiply(x, scale), offset), 0.0, 255.0)
         y = transform_value_range(y, (0, 255), self.value_range,
                                   self.compute_dtype)
-        y = ops.where(ops.isnan(y), ops.cast(original, y.dtype), y)
+        keep = ops.logical_or(ops.isnan(y), ops.broadcast_to(flat, y.shape))
+        y = ops.where(keep, ops.cast(original, y.dtype), y)
         return saturate_like(y, in_dtype)
 
     def transform_images(self, images, t):

@@ -5,9 +5,12 @@ from gkeras.layers.preprocessing.augmentation.clahe import (  # noqa: F401
     ContrastLimitedAdaptiveHistogramEqualization,
 )
 from gkeras.layers.preprocessing.augmentation.color import (  # noqa: F401
-    AutoContrast, Equalization, RandomColorDegeneration, RandomGaussianBlur,
-    RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
-    RandomSaturation, RandomSharpness, Solarization,
+    RandomColorDegeneration, RandomGaussianBlur, RandomGrayscale, RandomHue,
+    RandomInvert, RandomPosterization, RandomSaturation, RandomSharpness,
+    Solarization,
+)
+from gkeras.layers.preprocessing.augmentation.contrast import (  # noqa: F401
+    AutoContrast, Equalization,
 )
 from gkeras.layers.preprocessing.augmentation.bounding_boxes import (  # noqa
     MaxNumBoundingBoxes,

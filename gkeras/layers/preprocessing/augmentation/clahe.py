@@ -7,7 +7,7 @@ import numpy as np
 from gkeras import ops
 from gkeras.layers.preprocessing.augmentation.base import (
     BaseAugmentation, transform_value_range)
-from gkeras.layers.preprocessing.augmentation.color import _histogram
+from gkeras.layers.preprocessing.augmentation.contrast import _histogram
 from gkeras.ops._base import arr, xp_of
 from gkeras.ops.engine import Tensor
 

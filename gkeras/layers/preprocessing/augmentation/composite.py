@@ -7,8 +7,10 @@ from gkeras import ops
 from gkeras.layers.preprocessing.augmentation.base import (
     BaseAugmentation, parse_factor)
 from gkeras.layers.preprocessing.augmentation.color import (
-    AutoContrast, Equalization, RandomColorDegeneration, RandomHue,
-    RandomPosterization, RandomSaturation, RandomSharpness, Solarization)
+    RandomColorDegeneration, RandomHue, RandomPosterization,
+    RandomSaturation, RandomSharpness, Solarization)
+from gkeras.layers.preprocessing.augmentation.contrast import (
+    AutoContrast, Equalization)
 from gkeras.layers.preprocessing.augmentation.geometric import RandomShear
 
 __all__ = ["RandomColorJitter", "RandAugment", "AugMix"]

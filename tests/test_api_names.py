@@ -7,8 +7,8 @@ be reachable in the matching gkeras namespace (`keras.layers.Dense` ->
 
 - EXEMPT: names issue 17 leaves out (TensorFlow/JAX/PyTorch-specific or
   Keras-internal; gkeras raises a clear NotImplementedError where a user
-  can reach them), `keras.applications` (its own issue) and the
-  mixed-precision names (their own issue);
+  can reach them), `keras.applications` (its own issue) and the quantized
+  dtype policies (with quantization);
 - PENDING: names other helpers are building on their branches right now.
   The lead empties this table when merging them.
 """
@@ -31,53 +31,30 @@ EXEMPT_NAMESPACES = (
     "keras.export",            # TF SavedModel / ONNX export
     "keras.quantizers",        # quantization
     "keras.distillation",      # Keras-internal distillation API
-    "keras.dtype_policies",    # mixed-precision issue
-    "keras.mixed_precision",   # mixed-precision issue
     "keras.utils.bounding_boxes",
 )
 
 EXEMPT = {
     "keras": {"export", "quantizers", "Quantizer", "distillation", "remat",
               "RematScope", "StatelessScope", "SymbolicScope",
-              "applications",
-              # mixed-precision issue
-              "DTypePolicy", "FloatDTypePolicy", "dtype_policies",
-              "mixed_precision"},
+              "applications"},
     "keras.layers": {"TFSMLayer", "JaxLayer", "FlaxLayer",
                      "TorchModuleWrapper"},
     "keras.utils": {"bounding_boxes", "audio_dataset_from_directory"},
-    "keras.config": {"set_backend", "is_nnx_enabled",
-                     # mixed-precision issue
-                     "dtype_policy", "set_dtype_policy"},
+    "keras.config": {"set_backend", "is_nnx_enabled"},
     "keras.saving": {"KerasFileEditor"},
-    "keras.optimizers": {"LossScaleOptimizer"},  # mixed-precision issue
+    # Quantized dtype policies (and DTypePolicyMap, which loads quantized
+    # models' per-layer policies) go with `keras.quantizers`.
+    "keras.dtype_policies": {"AWQDTypePolicy", "DTypePolicyMap",
+                             "GPTQDTypePolicy", "Int4DTypePolicy",
+                             "QuantizedDTypePolicy",
+                             "QuantizedFloat8DTypePolicy"},
 }
 
-# Built on other branches now; the lead empties this at merge.
-PENDING = {
-    # `layers17` helper (issue 17): ops.image, the fft/stft family and
-    # adaptive pooling ops, and the layers below.
-    "keras.ops": {"adaptive_average_pool", "adaptive_max_pool", "fft",
-                  "fft2", "ifft2", "image", "irfft", "istft", "rfft",
-                  "stft"},
-    "keras.ops.image": "*",
-    "keras.ops.nn": {"adaptive_average_pool", "adaptive_max_pool"},
-    # `layers17` helper (issue 17): adaptive pooling, Hashing/HashedCrossing,
-    # Pipeline, audio layers (+ the STFT initializer), augmentation layers.
-    "keras.layers": {
-        "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
-        "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
-        "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AugMix",
-        "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization",
-        "CutMix", "Equalization", "HashedCrossing", "Hashing",
-        "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline",
-        "RandAugment", "RandomColorDegeneration", "RandomColorJitter",
-        "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
-        "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective",
-        "RandomPosterization", "RandomSaturation", "RandomSharpness",
-        "RandomShear", "STFTSpectrogram", "Solarization"},
-    "keras.initializers": {"STFT", "STFTInitializer", "stft"},
-}
+# Built on other branches now; the lead empties this at merge (namespace
+# -> set of names, or "*" for a whole namespace). Empty: the ops, layers17
+# and mixed branches are merged.
+PENDING = {}
 
 
 def _gkeras_module(keras_ns):

@@ -62,35 +62,6 @@ def test_custom_operation_in_a_functional_model():
     assert not isinstance(np.ones(2), gkeras.Operation)
 
 
-@gkeras.saving.register_keras_serializable(package="test_api_surface")
-class _Square(gkeras.Operation):
-    def call(self, x):
-        return ops.square(x)
-
-
-def test_custom_operation_saved_and_loaded(tmp_path):
-    x = gkeras.Input((3,))
-    model = gkeras.Model(x, layers.Dense(2)(_Square(name="sq")(x)))
-    path = str(tmp_path / "op.keras")
-    model.save(path)
-    loaded = gkeras.models.load_model(path)
-    assert [op.name for op in loaded.operations] == [
-        "input_layer", "sq", "dense"]
-    v = np.arange(6, dtype="float32").reshape(2, 3)
-    np.testing.assert_allclose(loaded.predict(v, verbose=0),
-                               model.predict(v, verbose=0), rtol=1e-6)
-    # Still refused: a config naming something that is not an operation.
-    config = model.get_config()
-    config["layers"][1] = {"module": "keras.regularizers",
-                           "class_name": "L2", "config": {"l2": 0.1},
-                           "registered_name": None, "name": "sq",
-                           "inbound_nodes": config["layers"][1][
-                               "inbound_nodes"]}
-    with pytest.raises(ValueError, match="neither a layer nor an "
-                       "operation"):
-        gkeras.Model.from_config(config)
-
-
 def test_function_runs_the_graph():
     a = gkeras.Input((2,), name="a")
     b = gkeras.Input((2,), name="b")

@@ -74,31 +74,13 @@ def _is_tensor_config(v):
     return isinstance(v, dict) and v.get("class_name") == "__keras_tensor__"
 
 
-def _deserialize_operation(config, custom_objects, where):
-    """An entry of a Functional config's `layers`: a layer, or an operation
-    (Keras lists operation nodes there too, e.g. a registered
-    `gkeras.Operation` subclass). Anything else is refused, as
-    `deserialize_layer` does."""
-    from gkeras.ops.operation import Operation
-    from gkeras.saving.serialization import UnsafeObjectError, \
-        deserialize_keras_object
-    obj = deserialize_keras_object(config, custom_objects=custom_objects)
-    if not isinstance(obj, Operation):
-        name = config.get("class_name") if isinstance(config, dict) \
-            else config
-        raise UnsafeObjectError(
-            f"The layer list of {where} names {name!r}, which deserializes "
-            f"to {obj!r}, neither a layer nor an operation.")
-    return obj
-
-
 def functional_from_config(cls, config, custom_objects=None):
     """Rebuilds a Functional model from its config by replaying the calls."""
     created = {}
     pending = []
     for lc in config["layers"]:
         name = lc.get("name") or lc["config"]["name"]
-        layer = _deserialize_operation(
+        layer = deserialize_layer(
             lc, custom_objects, f"Functional model {config.get('name')!r}")
         created[name] = layer
         for node in lc.get("inbound_nodes", []):

@@ -71,6 +71,11 @@ def _pythonify(logs):
     out = {}
     for k in sorted(logs):
         v = logs[k]
+        if isinstance(v, dict):
+            # Keras flattens nested logs (a custom step returning
+            # {m.name: m.result()} with the compiled metrics' dict).
+            out.update(_pythonify(v))
+            continue
         if isinstance(v, Tensor):
             v = v.data
         try:
@@ -307,6 +312,18 @@ class Trainer:
                 logs[m.name] = r
         return _pythonify(logs)
 
+    def _metrics_result_or_logs(self, logs):
+        """The epoch's logs, as Keras picks them: the metrics' results,
+        unless the last step returned logs with other keys (a custom
+        `train_step`/`test_step` returning its own dict); then those."""
+        metric_logs = self._metrics_result()
+        if logs is None or callable(logs) or not isinstance(logs, dict):
+            return metric_logs
+        logs = _pythonify(logs)
+        if set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
+
     def get_metrics_result(self):
         """The current values of all metrics, as Python floats."""
         return self._metrics_result()
@@ -415,6 +432,7 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step = -1
+            result = None
             skip = self._initial_step if epoch == initial_epoch else 0
             for step, batch in enumerate(adapter.epoch(rng)):
                 if step < skip:
@@ -440,7 +458,7 @@ class Trainer:
                 for cb in callbacks:
                     if cb.params is not None:
                         cb.params["steps"] = step + 1
-            epoch_logs = self._metrics_result()
+            epoch_logs = self._metrics_result_or_logs(result)
             if val_adapter is not None and _should_validate(
                     epoch, validation_freq):
                 val_logs = self._run_evaluation(val_adapter, callbacks=None)
@@ -477,6 +495,7 @@ class Trainer:
         batch_logs = dist is not None and dist.any(
             callbacks is not None and callbacks._callers("on_test_batch_end"))
         step = -1
+        result = None
         with no_grad():
             for step, batch in enumerate(adapter.epoch(rng)):
                 if callbacks is not None:
@@ -499,7 +518,7 @@ class Trainer:
             raise ValueError("The evaluation data produced no batches.")
         if dist is not None:
             dist.reduce_metrics(self)
-        logs = self._metrics_result()
+        logs = self._metrics_result_or_logs(result)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs

@@ -82,3 +82,43 @@ def test_custom_step_logs_reach_history_and_evaluate():
     # metrics (`custom` alone).
     assert h.history == {"custom": [1.0, 1.0], "inner": [2.0, 2.0]}
     assert m.evaluate(x, verbose=0, return_dict=True) == {"custom": 3.0}
+
+
+class GuideModel(keras.Model):
+    """The customizing-fit guide's first train_step, verbatim but for the
+    tape."""
+
+    def train_step(self, data):
+        x, y = data
+        with keras.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply(grads, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_compiled_metrics_reached_through_model_metrics_on_first_batch():
+    inputs = keras.Input((3,))
+    model = GuideModel(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse",
+                  metrics=["mae"])
+    # Before any batch the compiled metrics appear under Keras 3's name.
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 3)).astype("float32")
+    y = rng.random((8, 1)).astype("float32")
+    w, b = [v.astype("float64") for v in model.get_weights()]
+    h = model.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    pred = x @ w + b                      # lr 0: weights stay put
+    assert sorted(h) == ["loss", "mae"]
+    np.testing.assert_allclose(h["mae"], [np.mean(np.abs(pred - y))],
+                               rtol=1e-5)
+    np.testing.assert_allclose(h["loss"], [np.mean((pred - y) ** 2)],
+                               rtol=1e-5)
+    assert [m.name for m in model.metrics] == ["loss", "mae"]

@@ -167,7 +167,11 @@ class Trainer:
         if self._compile_loss is not None and self._compile_loss.built:
             out.extend(m for m in self._compile_loss.metrics if m is not None)
         if self._compile_metrics is not None:
-            out.extend(self._compile_metrics.metrics)
+            if self._compile_metrics.built:
+                out.extend(self._compile_metrics.metrics)
+            else:
+                from gkeras.models.compile_utils import UnbuiltCompileMetrics
+                out.append(UnbuiltCompileMetrics(self._compile_metrics))
         return out
 
     @property

@@ -11,6 +11,8 @@ import numpy as np
 
 import gkeras as keras
 
+keras.utils.set_random_seed(1337)
+
 layer = keras.layers.Dense(3)
 layer.build((None, 4))  # Create the weights
 assert len(layer.weights) == 2
@@ -48,8 +50,10 @@ np.testing.assert_allclose(initial_layer1_weights_values[0],
                            final_layer1_weights_values[0])
 np.testing.assert_allclose(initial_layer1_weights_values[1],
                            final_layer1_weights_values[1])
-assert not np.allclose(initial_layer2_weights_values[0],
-                       layer2.get_weights()[0])
+# ...while layer2's did (its bias always gets a gradient; its kernel none
+# if the frozen ReLUs happen to output zeros).
+assert not np.allclose(initial_layer2_weights_values[1],
+                       layer2.get_weights()[1])
 
 inner_model = keras.Sequential([
     keras.Input(shape=(3,)),
@@ -128,7 +132,7 @@ model.compile(
 xb, yb = make_images(96, task=1)
 h = model.fit(xb, yb, epochs=6, batch_size=32, verbose=0).history
 assert sorted(h) == ["binary_accuracy", "loss"]
-assert h["loss"][-1] < h["loss"][0], h["loss"]
+assert h["loss"][-1] < 0.95 * h["loss"][0], h["loss"]
 for a, b in zip(frozen, base_model.get_weights()):
     np.testing.assert_array_equal(a, b)   # weights and BN statistics
 
@@ -151,5 +155,7 @@ moving = [i for i, w in enumerate(bn.weights) if not w.trainable]
 for i in moving:
     np.testing.assert_array_equal(after[n_before_bn + i],
                                   frozen[n_before_bn + i])
-assert h["binary_accuracy"][-1] > 0.65, h
-assert h2["binary_accuracy"][0] > 0.65, h2
+# `BinaryAccuracy` thresholds the logits at 0.5 as given; the classes
+# are read off the logit's sign here.
+acc = np.mean((model.predict(xb, verbose=0)[:, 0] > 0) == yb)
+assert acc > 0.65, (acc, h, h2)

@@ -6,6 +6,8 @@ Source: keras.io/examples/nlp/text_classification_from_scratch. Changed:
 `keras` -> `gkeras`; a synthetic review corpus instead of IMDB, smaller
 layers, arrays instead of a tf.data pipeline, no end-to-end string
 model (see the end).
+
+Keras reference: none (Keras's TextVectorization requires TensorFlow).
 """
 import numpy as np
 

@@ -5,6 +5,9 @@ them with a validation set, predictions for the next value.
 Source: keras.io/examples/timeseries/timeseries_weather_forecasting.
 Changed: `keras` -> `gkeras`; a synthetic two-feature signal instead of
 the Jena climate CSV, LSTM(32) -> LSTM(8), fewer epochs.
+
+Keras reference: none (Keras's timeseries_dataset_from_array requires
+TensorFlow).
 """
 import numpy as np
 

@@ -37,3 +37,50 @@ def test_normalization_mean_and_variance_after_adapt():
     np.testing.assert_array_equal(np.asarray(given.mean), [[1.0, 2.0]])
     np.testing.assert_allclose(np.asarray(given(np.array([[2.0, 4.0]]))),
                                [[1.0, 1.0]])
+
+
+class _TemporalSoftmax(keras.layers.Layer):
+    """The masking guide's mask-consuming layer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        assert mask is not None
+        m = keras.ops.expand_dims(keras.ops.cast(mask, "float32"), -1)
+        e = keras.ops.exp(inputs) * m
+        return e / keras.ops.sum(e, axis=1, keepdims=True)
+
+
+class _Split(keras.layers.Layer):
+    def call(self, inputs):
+        return keras.ops.split(inputs, 2, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else keras.ops.split(mask, 2, axis=1)
+
+
+def test_masks_reach_call_while_a_functional_graph_is_built():
+    # Masking guide: Embedding(mask_zero) -> Dense -> a layer whose call
+    # needs the mask. Keras passes symbolic masks in symbolic calls.
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = keras.layers.Embedding(10, 4, mask_zero=True)(inputs)
+    assert x._keras_mask.shape == (None, None)
+    x = keras.layers.Dense(1)(x)           # propagates (supports_masking)
+    assert x._keras_mask.shape == (None, None)
+    outputs = _TemporalSoftmax()(x)
+    model = keras.Model(inputs, outputs)
+    data = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    y = np.asarray(model(data))[..., 0]
+    # Softmax over time of the unmasked steps only, in NumPy.
+    d = np.asarray(model.layers[2](model.layers[1](data)))[..., 0]
+    e = np.exp(d.astype("float64")) * (data != 0)
+    np.testing.assert_allclose(y, e / e.sum(1, keepdims=True), rtol=1e-5)
+    # compute_mask overrides give their outputs symbolic masks too.
+    a, b = _Split()(keras.layers.Embedding(10, 4, mask_zero=True)(
+        keras.Input(shape=(6,), dtype="int32")))
+    assert a._keras_mask.shape == b._keras_mask.shape == (None, 3)
+    # No mask, no symbolic mask.
+    plain = keras.layers.Dense(2)(keras.Input((3,)))
+    assert getattr(plain, "_keras_mask", None) is None

@@ -84,3 +84,38 @@ def test_masks_reach_call_while_a_functional_graph_is_built():
     # No mask, no symbolic mask.
     plain = keras.layers.Dense(2)(keras.Input((3,)))
     assert getattr(plain, "_keras_mask", None) is None
+
+
+class _NamelessConfigDense(keras.layers.Layer):
+    """The Functional API guide's CustomDense: get_config without the
+    base config, so no `name`."""
+
+    def __init__(self, units=32):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units))
+
+    def call(self, inputs):
+        return keras.ops.matmul(inputs, self.w)
+
+    def get_config(self):
+        return {"units": self.units}
+
+
+def test_functional_from_config_with_a_layer_config_lacking_its_name():
+    inputs = keras.Input((4,))
+    x = _NamelessConfigDense(3)(inputs)
+    outputs = keras.layers.Dense(2)(_NamelessConfigDense(5)(x))
+    model = keras.Model(inputs, outputs)
+    new = keras.Model.from_config(
+        model.get_config(),
+        custom_objects={"_NamelessConfigDense": _NamelessConfigDense})
+    assert [type(l).__name__ for l in new.layers] == [
+        "InputLayer", "_NamelessConfigDense", "_NamelessConfigDense", "Dense"]
+    assert [l.units for l in new.layers[1:3]] == [3, 5]
+    new.set_weights(model.get_weights())
+    x = np.random.default_rng(0).random((2, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(new(x)), np.asarray(model(x)),
+                               rtol=1e-6)

@@ -119,13 +119,6 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     return (x, y, sample_weight)
 
 
-def _packed(batches):
-    # The adapters build (x, y, sample_weight) triples; steps receive
-    # Keras's packed form.
-    for x, y, sw in batches:
-        yield pack_x_y_sample_weight(x, y, sw)
-
-
 def unpack_x_y_sample_weight(data):
     """`(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts."""
     if isinstance(data, list):
@@ -141,6 +134,13 @@ def unpack_x_y_sample_weight(data):
     raise ValueError(
         "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
         f"`(x, y, sample_weight)`, found a tuple of length {len(data)}.")
+
+
+def _packed(batches):
+    # The adapters build (x, y, sample_weight) triples; steps receive
+    # Keras's packed form.
+    for x, y, sw in batches:
+        yield pack_x_y_sample_weight(x, y, sw)
 
 
 class ArrayAdapter:

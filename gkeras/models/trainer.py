@@ -71,11 +71,6 @@ def _pythonify(logs):
     out = {}
     for k in sorted(logs):
         v = logs[k]
-        if isinstance(v, dict):
-            # Keras flattens nested logs (a custom step returning
-            # {m.name: m.result()} with the compiled metrics' dict).
-            out.update(_pythonify(v))
-            continue
         if isinstance(v, Tensor):
             v = v.data
         try:
@@ -323,7 +318,14 @@ class Trainer:
         metric_logs = self._metrics_result()
         if logs is None or callable(logs) or not isinstance(logs, dict):
             return metric_logs
-        logs = _pythonify(logs)
+        def flat(d):
+            # Keras flattens nested logs (a custom step returning
+            # {m.name: m.result()} with the compiled metrics' dict).
+            out = {}
+            for k, v in d.items():
+                out.update(flat(v) if isinstance(v, dict) else {k: v})
+            return out
+        logs = _pythonify(flat(logs))
         if set(logs) == set(metric_logs):
             return metric_logs
         return logs

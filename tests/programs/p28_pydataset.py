@@ -65,7 +65,9 @@ model.compile(optimizer=keras.optimizers.Adam(0.03),
               loss="binary_crossentropy", metrics=["accuracy"])
 h = model.fit(train, epochs=6, validation_data=val, verbose=0).history
 assert h["loss"][-1] < h["loss"][0], h
-assert train.epochs_seen == 6
+# Once per epoch; Keras 3.15 also calls it once before the first epoch
+# (its EpochIterator.reset), gkeras does not.
+assert train.epochs_seen in (6, 7), train.epochs_seen
 assert sorted(train.order.tolist()) == list(range(80))
 assert train.order.tolist() != list(range(80))   # reshuffled
 

@@ -119,3 +119,25 @@ def test_functional_from_config_with_a_layer_config_lacking_its_name():
     x = np.random.default_rng(0).random((2, 4)).astype("float32")
     np.testing.assert_allclose(np.asarray(new(x)), np.asarray(model(x)),
                                rtol=1e-6)
+
+
+def test_nested_tape_gradient_is_refused_not_silently_dropped():
+    # WGAN-GP's gradient penalty: the inner gradient, taken while the outer
+    # tape records, must be differentiable by the outer tape. gkeras has
+    # no higher-order gradients, so it says so instead of returning a
+    # constant (the outer gradient of the penalty was silently None).
+    import pytest
+    from gkeras import ops
+    x = keras.Variable(np.array([1.0, 2.0], "float32"))
+    w = keras.Variable(np.array([3.0, 4.0], "float32"))
+    with keras.GradientTape():
+        with keras.GradientTape() as inner:
+            y = ops.sum(w * x * x)
+        with pytest.raises(NotImplementedError, match="gradients of grad"):
+            inner.gradient(y, x)
+    # Outside any outer tape (and inside its own block) it still works.
+    with keras.GradientTape() as tape:
+        y = ops.sum(w * x * x)
+        g = tape.gradient(y, [x, w])
+    np.testing.assert_allclose(np.asarray(g[0]), [6.0, 16.0])
+    np.testing.assert_allclose(np.asarray(g[1]), [1.0, 4.0])

@@ -141,3 +141,28 @@ def test_nested_tape_gradient_is_refused_not_silently_dropped():
         g = tape.gradient(y, [x, w])
     np.testing.assert_allclose(np.asarray(g[0]), [6.0, 16.0])
     np.testing.assert_allclose(np.asarray(g[1]), [1.0, 4.0])
+
+
+def test_metric_add_weight_defaults_to_a_scalar():
+    # The TF-era custom metric: `self.add_weight(name=..., initializer=...)`
+    # without a shape (Keras 3's Metric.add_weight has shape=()).
+    from gkeras import ops
+
+    class TruePositives(keras.metrics.Metric):
+        def __init__(self, name="tp", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.tp = self.add_weight(name="tp", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hit = ops.logical_and(ops.cast(y_true, "bool"), y_pred > 0.5)
+            self.tp.assign_add(ops.sum(ops.cast(hit, "float32")))
+
+        def result(self):
+            return self.tp
+
+    m = TruePositives()
+    assert tuple(m.tp.shape) == () and m.variables == [m.tp]
+    m.update_state(np.array([1, 0, 1, 1]), np.array([0.9, 0.8, 0.2, 0.7]))
+    assert float(np.asarray(m.result())) == 2.0
+    m.reset_state()
+    assert float(np.asarray(m.result())) == 0.0

@@ -7,8 +7,8 @@ be reachable in the matching gkeras namespace (`keras.layers.Dense` ->
 
 - EXEMPT: names issue 17 leaves out (TensorFlow/JAX/PyTorch-specific or
   Keras-internal; gkeras raises a clear NotImplementedError where a user
-  can reach them), `keras.applications` (its own issue) and the quantized
-  dtype policies (with quantization);
+  can reach them), `keras.applications` (its own issue) and the
+  mixed-precision names (their own issue);
 - PENDING: names other helpers are building on their branches right now.
   The lead empties this table when merging them.
 """
@@ -43,17 +43,10 @@ EXEMPT = {
     "keras.utils": {"bounding_boxes", "audio_dataset_from_directory"},
     "keras.config": {"set_backend", "is_nnx_enabled"},
     "keras.saving": {"KerasFileEditor"},
-    # Quantized dtype policies (and DTypePolicyMap, which loads quantized
-    # models' per-layer policies) go with `keras.quantizers`.
-    "keras.dtype_policies": {"AWQDTypePolicy", "DTypePolicyMap",
-                             "GPTQDTypePolicy", "Int4DTypePolicy",
-                             "QuantizedDTypePolicy",
-                             "QuantizedFloat8DTypePolicy"},
 }
 
-# Built on other branches now; the lead empties this at merge (namespace
-# -> set of names, or "*" for a whole namespace). Empty: the ops, layers17
-# and mixed branches are merged.
+# Names other branches were building; empty since they merged. A name
+# may enter only with a comment naming the branch that builds it.
 PENDING = {}
 
 

@@ -125,17 +125,23 @@ def normalize_axis(axis, ndim):
     return (int(axis) % ndim,) if ndim else ()
 
 
+def floating(dtype):
+    """Whether a dtype is floating or complex, bfloat16 included (NumPy
+    gives `ml_dtypes`' bfloat16 kind "V")."""
+    return dtype.kind in "fc" or dtype.name == "bfloat16"
+
+
 def to_float(x):
     """`x` itself when floating (a Tensor keeps its gradient), else its
     array cast to `floatx()`: Keras computes float-valued functions of
     integer and bool tensors in floatx (NumPy would pick float64 or
     float16)."""
     a = x.data if isinstance(x, Tensor) else x
-    kind = getattr(getattr(a, "dtype", None), "kind", None)
-    if kind in ("f", "c"):
+    dt = getattr(a, "dtype", None)
+    if dt is not None and floating(dt):
         return x
     a = to_array(x)
-    return a if a.dtype.kind in "fc" else a.astype(backend.floatx())
+    return a if floating(a.dtype) else a.astype(backend.floatx())
 
 
 def int_accumulator(dtype):

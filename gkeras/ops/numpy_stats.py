@@ -15,8 +15,8 @@ import numpy as np
 from gkeras import backend
 from gkeras.ops import elementwise as E
 from gkeras.ops import reduction as R
-from gkeras.ops._base import arr, is_float, keras_op, normalize_axis, \
-    t_or_a, to_array, wrap, xp_of
+from gkeras.ops._base import arr, floating, is_float, keras_op, \
+    normalize_axis, t_or_a, to_array, wrap, xp_of
 from gkeras.ops.elementwise import _coerce_pair
 from gkeras.ops.engine import Function
 
@@ -43,7 +43,7 @@ def _int_acc(out, src):
 def _float_t(x):
     """`x` kept as is when floating, else as a `floatx()` array."""
     a = arr(x)
-    if hasattr(a, "dtype") and a.dtype.kind == "f":
+    if hasattr(a, "dtype") and floating(a.dtype):
         return x
     return to_array(x).astype(backend.floatx())
 

@@ -61,6 +61,8 @@ from gkeras.layers.merging.elementwise import Minimum, minimum  # noqa: F401
 from gkeras.layers.merging.concatenate import Concatenate, concatenate  # noqa: F401,E501
 from gkeras.layers.merging.dot import Dot, dot  # noqa: F401
 from gkeras.layers.core.embedding import Embedding  # noqa: F401
+from gkeras.layers.core.reversible_embedding import \
+    ReversibleEmbedding  # noqa: F401
 from gkeras.layers.core.masking import Masking  # noqa: F401
 from gkeras.layers.rnn.rnn import RNN  # noqa: F401
 from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: F401
@@ -84,6 +86,10 @@ from gkeras.layers.attention.grouped_query_attention import (  # noqa: F401,E501
     GroupedQueryAttention, GroupQueryAttention,
 )
 from gkeras.layers.attention.additive_attention import AdditiveAttention  # noqa: F401,E501
+# Left out on purpose (issue 17): NotImplementedError stand-ins.
+from gkeras.utils.unsupported_names import (  # noqa: F401
+    FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper,
+)
 from gkeras.layers.activations.activation_layers import (  # noqa: F401
     ELU, LeakyReLU, PReLU, ReLU, Softmax,
 )

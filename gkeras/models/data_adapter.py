@@ -94,6 +94,31 @@ def device_batches(host_batches):
     return prefetch_to_device(host_batches, depth=PREFETCH_DEPTH)
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs user data into the form `train_step` and friends receive.
+
+    As in Keras: `x` alone when there are no targets (a tuple or list `x`
+    is wrapped as `(x,)`, so that its items are not mistaken for targets),
+    `(x, y)` without sample weights, else `(x, y, sample_weight)`. Custom
+    steps therefore may write `x, y = data` or `x = data`.
+
+    Args:
+        x: the inputs.
+        y: the targets, or None.
+        sample_weight: the sample weights, or None.
+
+    Returns:
+        The packed data.
+    """
+    if y is None:
+        if not isinstance(x, (tuple, list)):
+            return x
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data):
     """`(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts."""
     if isinstance(data, list):

@@ -8,7 +8,7 @@ import numpy as np
 from gkeras import backend
 from gkeras.ops._base import arr, keras_op, t_or_a, to_array, unbroadcast, \
     wrap, xp_of
-from gkeras.ops.engine import Function, Tensor
+from gkeras.ops.engine import _HALF_USED, Function, Tensor
 
 
 # Keras 3.15's `keras.ops.core` names. Those defined in other gkeras.ops
@@ -71,6 +71,8 @@ def convert_to_numpy(x):
 
 
 class _Cast(Function):
+    half_native = True
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -79,19 +81,43 @@ class _Cast(Function):
         return x.astype(self.dtype, copy=False)
 
     def backward(self, gy):
-        if self.src.kind not in "fc":
+        if self.src.kind not in "fc" and not backend.is_half_dtype(self.src):
             return None
         return gy.astype(self.src, copy=False)
 
 
 @keras_op
 def cast(x, dtype):
-    """Casts a tensor to `dtype` (differentiable between float types)."""
+    """Casts a tensor to `dtype` (differentiable between float types).
+
+    Args:
+        x: a tensor or array.
+        dtype: the target dtype (`"bfloat16"` included; on the CPU it comes
+            from `ml_dtypes`, CuPy has none and raises).
+
+    Returns:
+        The cast tensor (`x` itself when it already has that dtype).
+    """
     dtype = backend.standardize_dtype(dtype)
     a = arr(x)
-    if hasattr(a, "dtype") and a.dtype == dtype:
+    if hasattr(a, "dtype") and a.dtype == backend.to_dtype(dtype):
         return t_or_a(x) if isinstance(x, Tensor) else wrap(to_array(x))
-    return _Cast(dtype)(t_or_a(x))
+    if backend.is_half_dtype(dtype):
+        check_half_supported(dtype, a)
+        _HALF_USED[0] = True
+    return _Cast(backend.to_dtype(dtype))(t_or_a(x))
+
+
+def check_half_supported(dtype, a=None):
+    """Raises NotImplementedError for bfloat16 on CuPy (no CuPy dtype)."""
+    if dtype == "bfloat16" and (backend.is_cupy_array(a) or (
+            a is None or not hasattr(a, "dtype")) and
+            backend.backend() == "cupy"):
+        raise NotImplementedError(
+            "bfloat16 on the GPU: CuPy has no bfloat16 dtype, so gkeras "
+            "cannot hold bfloat16 arrays on the GPU yet. Use the "
+            "'mixed_float16' policy on the GPU, or bfloat16 on the CPU "
+            "(GKERAS_BACKEND=numpy).")
 
 
 def dtype(x):

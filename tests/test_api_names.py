@@ -60,14 +60,19 @@ PENDING = {
     "soft_shrink", "space_to_depth", "sparse_sigmoid", "sparsemax",
     "squareplus", "tanh_shrink", "threshold", "unfold"}
 PENDING = {
-    # `layers17` helper (issue 17): ops.image, the fft family and adaptive
-    # pooling (the rest of keras.ops, ops.linalg/nn/numpy and the matching
-    # activations came with the `ops` branch).
-    "keras.ops": {"adaptive_average_pool", "adaptive_max_pool", "fft",
-                  "fft2", "ifft2", "image", "irfft", "istft", "rfft",
-                  "stft"},
+    # `ops` helper (issue 17, "The whole keras.ops namespace"): every
+    # keras.ops name gkeras lacked, ops.linalg/nn/numpy and the matching
+    # activations; `layers17` helper: ops.image (and the keras.ops names
+    # its layers need: adaptive pooling, stft...).
+    "keras.ops": "*",
     "keras.ops.image": "*",
-    "keras.ops.nn": {"adaptive_average_pool", "adaptive_max_pool"},
+    "keras.ops.linalg": "*",
+    "keras.ops.nn": "*",
+    "keras.ops.numpy": "*",
+    "keras.activations": {"glu", "hard_shrink", "hard_tanh", "log_sigmoid",
+                          "soft_shrink", "sparse_plus", "sparse_sigmoid",
+                          "sparsemax", "squareplus", "tanh_shrink",
+                          "threshold"},
     # `layers17` helper (issue 17): adaptive pooling, Hashing/HashedCrossing,
     # Pipeline, audio layers (+ the STFT initializer), augmentation layers.
     "keras.layers": {

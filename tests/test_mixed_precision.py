@@ -625,3 +625,22 @@ def test_bfloat16_on_cupy_is_a_clear_not_implemented_error():
     with pytest.raises(NotImplementedError, match="mixed_float16"):
         AutocastScope("bfloat16").maybe_cast(FakeCupyArray())
     check_half_supported("float16", FakeCupyArray())  # float16 is fine
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_float_valued_ops_keep_half_dtypes(dtype):
+    # bfloat16 has NumPy kind "V": the integer-to-floatx promotion of the
+    # float-valued ops once turned it into float32, so a mixed_bfloat16
+    # Dense(activation="softmax") returned float32 where Keras returns
+    # bfloat16.
+    from gkeras import ops
+    x = ops.cast(np.linspace(-2.0, 2.0, 6).reshape(2, 3), dtype)
+    for name in ("softmax", "log_softmax", "sigmoid", "elu", "leaky_relu",
+                 "gelu", "silu", "softplus", "sparse_plus", "log_sigmoid"):
+        y = getattr(ops, name)(x)
+        assert str(y.dtype) == dtype, (name, y.dtype)
+    ref = np.exp(np.linspace(-2.0, 2.0, 6).reshape(2, 3))
+    ref = ref / ref.sum(-1, keepdims=True)
+    got = np.asarray(ops.softmax(x), dtype=np.float64)
+    np.testing.assert_allclose(got, ref, atol=2e-2 if dtype == "bfloat16"
+                               else 2e-3)

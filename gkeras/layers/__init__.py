@@ -31,6 +31,11 @@ from gkeras.layers.pooling.pooling import (  # noqa: F401
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D,
     MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
 )
+from gkeras.layers.pooling.adaptive_pooling import (  # noqa: F401
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from gkeras.layers.normalization.batch_normalization import BatchNormalization  # noqa: F401,E501
 from gkeras.layers.reshaping.zero_padding import (  # noqa: F401
     ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
@@ -98,6 +103,17 @@ from gkeras.layers.preprocessing import (  # noqa: F401
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom, Rescaling, Resizing, StringLookup,
     TextVectorization,
+)
+from gkeras.layers.preprocessing import (  # noqa: F401  (issue 17)
+    HashedCrossing, Hashing, MelSpectrogram, Pipeline, STFTSpectrogram,
+)
+from gkeras.layers.preprocessing.augmentation import (  # noqa: F401
+    AugMix, AutoContrast, ContrastLimitedAdaptiveHistogramEqualization,
+    CutMix, Equalization, MaxNumBoundingBoxes, MixUp, RandAugment,
+    RandomColorDegeneration, RandomColorJitter, RandomElasticTransform,
+    RandomErasing, RandomGaussianBlur, RandomGrayscale, RandomHue,
+    RandomInvert, RandomPerspective, RandomPosterization, RandomSaturation,
+    RandomSharpness, RandomShear, Solarization,
 )
 
 

@@ -43,6 +43,13 @@ from gkeras.ops.nn import (  # noqa: F401
 )
 from gkeras.ops.attention import dot_product_attention  # noqa: F401
 from gkeras.ops.ctc import ctc_decode, ctc_loss  # noqa: F401
+from gkeras.ops.spectral import (  # noqa: F401
+    fft, fft2, ifft2, irfft, istft, rfft, stft,
+)
+from gkeras.ops.adaptive_pool import (  # noqa: F401
+    adaptive_average_pool, adaptive_max_pool,
+)
+from gkeras.ops import image  # noqa: F401,E402 (issue 17)
 from gkeras.ops.layer_norm import (  # noqa: F401
     layer_normalization, rms_normalization,
 )

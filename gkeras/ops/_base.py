@@ -69,7 +69,12 @@ def is_float(a):
     dt = getattr(a, "dtype", None)
     if dt is None:
         return isinstance(a, float)
-    return dt.kind in "fc"
+    return _floating_kind(dt)
+
+
+def _floating_kind(dt):
+    """Float or complex, bfloat16 included (ml_dtypes gives it kind "V")."""
+    return dt.kind in "fc" or dt.name == "bfloat16"
 
 
 def _has_symbolic(args, kwargs):
@@ -125,10 +130,9 @@ def normalize_axis(axis, ndim):
     return (int(axis) % ndim,) if ndim else ()
 
 
-def floating(dtype):
-    """Whether a dtype is floating or complex, bfloat16 included (NumPy
-    gives `ml_dtypes`' bfloat16 kind "V")."""
-    return dtype.kind in "fc" or dtype.name == "bfloat16"
+# Whether a dtype is floating or complex, bfloat16 included (the name the
+# numpy_* op modules use).
+floating = _floating_kind
 
 
 def to_float(x):
@@ -138,10 +142,10 @@ def to_float(x):
     float16)."""
     a = x.data if isinstance(x, Tensor) else x
     dt = getattr(a, "dtype", None)
-    if dt is not None and floating(dt):
+    if dt is not None and _floating_kind(dt):
         return x
     a = to_array(x)
-    return a if floating(a.dtype) else a.astype(backend.floatx())
+    return a if _floating_kind(a.dtype) else a.astype(backend.floatx())
 
 
 def int_accumulator(dtype):

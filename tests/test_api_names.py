@@ -55,24 +55,13 @@ EXEMPT = {
 
 # Built on other branches now; the lead empties this at merge.
 PENDING = {
-    "adaptive_average_pool", "adaptive_max_pool", "depth_to_space", "fold",
-    "glu", "hard_shrink", "hard_tanh", "multi_hot", "polar", "psnr",
-    "soft_shrink", "space_to_depth", "sparse_sigmoid", "sparsemax",
-    "squareplus", "tanh_shrink", "threshold", "unfold"}
-PENDING = {
-    # `ops` helper (issue 17, "The whole keras.ops namespace"): every
-    # keras.ops name gkeras lacked, ops.linalg/nn/numpy and the matching
-    # activations; `layers17` helper: ops.image (and the keras.ops names
-    # its layers need: adaptive pooling, stft...).
-    "keras.ops": "*",
+    # `layers17` helper (issue 17): ops.image, the fft/stft family and
+    # adaptive pooling ops, and the layers below.
+    "keras.ops": {"adaptive_average_pool", "adaptive_max_pool", "fft",
+                  "fft2", "ifft2", "image", "irfft", "istft", "rfft",
+                  "stft"},
     "keras.ops.image": "*",
-    "keras.ops.linalg": "*",
-    "keras.ops.nn": "*",
-    "keras.ops.numpy": "*",
-    "keras.activations": {"glu", "hard_shrink", "hard_tanh", "log_sigmoid",
-                          "soft_shrink", "sparse_plus", "sparse_sigmoid",
-                          "sparsemax", "squareplus", "tanh_shrink",
-                          "threshold"},
+    "keras.ops.nn": {"adaptive_average_pool", "adaptive_max_pool"},
     # `layers17` helper (issue 17): adaptive pooling, Hashing/HashedCrossing,
     # Pipeline, audio layers (+ the STFT initializer), augmentation layers.
     "keras.layers": {

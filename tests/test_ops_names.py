@@ -14,9 +14,6 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
 with open(os.path.join(HERE, "ops_names_keras315.json")) as f:
     NAMES = json.load(f)["names"]
 
-# Names built on another branch and not merged yet (none now: layers17's
-# ops.image, fft family and adaptive pooling have landed).
-PENDING = set()
 
 NAMESPACES = {
     "ops": "gkeras.ops",
@@ -24,7 +21,6 @@ NAMESPACES = {
     "ops.nn": "gkeras.ops.nn",
     "ops.linalg": "gkeras.ops.linalg",
     "ops.core": "gkeras.ops.core",
-    "ops.image": "gkeras.ops.image",
     "activations": "gkeras.activations",
 }
 
@@ -32,12 +28,10 @@ NAMESPACES = {
 @pytest.mark.parametrize("keras_ns", sorted(NAMESPACES))
 def test_namespace_has_every_keras_name(keras_ns):
     mod = importlib.import_module(NAMESPACES[keras_ns])
-    missing = [n for n in NAMES[keras_ns]
-               if n not in PENDING and not hasattr(mod, n)]
+    missing = [n for n in NAMES[keras_ns] if not hasattr(mod, n)]
     assert not missing, f"{NAMESPACES[keras_ns]} lacks {missing}"
     listed = set(dir(mod))
-    assert not [n for n in NAMES[keras_ns]
-                if n not in PENDING and n not in listed]
+    assert not [n for n in NAMES[keras_ns] if n not in listed]
 
 
 @pytest.mark.parametrize("keras_ns", ["ops.numpy", "ops.nn", "ops.linalg",
@@ -46,8 +40,6 @@ def test_namespaces_alias_the_same_functions(keras_ns):
     import gkeras.ops
     mod = importlib.import_module(NAMESPACES[keras_ns])
     for n in NAMES[keras_ns]:
-        if n in PENDING:
-            continue
         assert getattr(mod, n) is getattr(gkeras.ops, n), n
 
 
@@ -60,11 +52,6 @@ def test_namespaces_are_reachable_as_attributes():
     assert gkeras.ops is ops
     with pytest.raises(AttributeError, match="no attribute 'not_an_op'"):
         ops.numpy.not_an_op
-
-
-def test_pending_names_are_keras_names():
-    # Every PENDING name is one Keras exports (so none is a stale entry).
-    assert PENDING <= set(NAMES["ops"]) | set(NAMES["ops.nn"])
 
 
 with open(os.path.join(HERE, "ops_signatures_keras315.json")) as f:
@@ -91,7 +78,7 @@ def _sig(fn):
             for p in inspect.signature(fn).parameters.values()]
 
 
-@pytest.mark.parametrize("name", sorted(set(SIGNATURES) - PENDING
+@pytest.mark.parametrize("name", sorted(set(SIGNATURES)
                                         - SIGNATURE_EXCEPTIONS))
 def test_signature_matches_keras(name):
     import gkeras.activations

@@ -406,7 +406,10 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     if a.dtype.kind not in "iu":
         raise TypeError(f"bincount expects an integer tensor, received dtype "
                         f"{a.dtype}.")
-    w = None if weights is None else xp.asarray(to_array(weights))
+    w = None
+    if weights is not None:
+        a, w = _coerce_pair(a, to_array(weights))
+        xp = xp_of(a, w)
     if a.ndim == 1:
         length = builtins.max(int(a.max()) + 1 if a.size else 0,
                               int(minlength))

@@ -66,7 +66,7 @@ rad2deg = _float_unary(
     lambda x, y, xp: 180.0 / np.pi, "Converts radians to degrees.")
 exp2 = _float_unary(
     "exp2", lambda x, xp: xp.exp2(x),
-    lambda x, y, xp: y * np.log(2.0), "`2 ** x`, element-wise.")
+    lambda x, y, xp: y * math.log(2.0), "`2 ** x`, element-wise.")
 fabs = _float_unary(
     "fabs", lambda x, xp: xp.fabs(x), lambda x, y, xp: xp.sign(x),
     "Absolute value as a float, element-wise.")

@@ -274,11 +274,14 @@ def _quantile(x, q, axis, method, keepdims, ignore_nan, name):
     n = fa.shape[-1]
     qv = qa.reshape(-1)
     nanmask = xp.isnan(fa)
+    # Positions in the data's float dtype (no float64 on the device for
+    # float32 data; exact for axes up to 2**24 long).
+    pdt = fa.dtype if fa.dtype.kind == "f" else np.dtype("float32")
     if ignore_nan:
-        cnt = (~nanmask).sum(axis=-1, keepdims=True).astype(np.float64)
+        cnt = (~nanmask).sum(axis=-1, keepdims=True).astype(pdt)
     else:
-        cnt = xp.full(fa.shape[:-1] + (1,), float(n))
-    pos = xp.asarray(qv) * (cnt - 1)  # (..., Q)
+        cnt = xp.full(fa.shape[:-1] + (1,), n, dtype=pdt)
+    pos = xp.asarray(qv.astype(pdt)) * (cnt - 1)  # (..., Q)
     lo = xp.floor(pos)
     hi = xp.ceil(pos)
     if method == "nearest":

@@ -230,6 +230,66 @@ def run():
     return out
 
 
+# Cases whose forward and backward must neither sync with the host nor
+# make float64 arrays from float32 data on the device (a training step's
+# rule); counted by the stand-in's `standin_counters`.
+_Y = rng.uniform(-1, 1, (8, 6)).astype("float32")
+_IDS = np.array([0, 0, 1, 2, 2, 3, 3, 3], "int32")
+STEP_CASES = {
+    "glu": ops.glu, "sparsemax": ops.sparsemax, "hard_tanh": ops.hard_tanh,
+    "soft_shrink": ops.soft_shrink, "squareplus": ops.squareplus,
+    "erf": ops.erf, "erfinv": lambda t: ops.erfinv(t * 0.9), "i0": ops.i0,
+    "arctan2": lambda t: ops.arctan2(t, t + 2.0),
+    "cumprod": lambda t: ops.cumprod(t, axis=1),
+    "quantile": lambda t: ops.quantile(t, 0.5, axis=1),
+    "nanquantile": lambda t: ops.nanquantile(t, 0.3, axis=0),
+    "median": lambda t: ops.median(t, axis=1),
+    "nanmean": lambda t: ops.nanmean(t, axis=1),
+    "segment_sum": lambda t: ops.segment_sum(
+        t, ops.convert_to_tensor(_IDS), num_segments=4),
+    "psnr": lambda t: ops.psnr(t, t * 0.5, 1.0),
+    "depth_to_space": lambda t: ops.depth_to_space(
+        ops.reshape(t, (1, 2, 2, 12)), 2),
+    "extract_sequences": lambda t: ops.extract_sequences(t, 3, 1),
+    "unfold": lambda t: ops.unfold(ops.reshape(t, (1, 3, 4, 4)), 2),
+    "fold": lambda t: ops.fold(ops.reshape(t, (1, 12, 4)), (3, 3), 2),
+    "inv": lambda t: ops.inv(ops.matmul(t[:6], ops.transpose(t[:6]))
+                             + ops.eye(6)),
+    "svd": lambda t: ops.svd(t, compute_uv=False),
+    "qr": lambda t: ops.qr(t)[1],
+    "eigh": lambda t: ops.eigh(ops.matmul(ops.transpose(t), t))[0],
+    "solve": lambda t: ops.solve(t[:6] + 3 * ops.eye(6), t[:6]),
+    "lstsq": lambda t: ops.lstsq(t, t[:, 0]),
+    "norm": lambda t: ops.norm(t, axis=1),
+    "scan": lambda t: ops.scan(lambda c, x: (c + x, c), ops.zeros(6), t)[1],
+    "associative_scan": lambda t: ops.associative_scan(ops.add, t, axis=1),
+    "map": lambda t: ops.map(lambda r: ops.sum(r * r), t),
+    "rearrange": lambda t: ops.rearrange(t, "a (b c) -> (a b) c", c=2),
+    "correlate": lambda t: ops.correlate(t[0], t[1, :3]),
+    "cdist": lambda t: ops.cdist(t, t + 1.0),
+    "log2": ops.log2, "exp2": ops.exp2, "logaddexp2":
+        lambda t: ops.logaddexp2(t, t * 2.0),
+}
+
+
+def count_step_events():
+    """`{case: (host syncs, float64 results)}` of one forward and backward
+    (under the stand-in only)."""
+    import standin_counters as sc
+    x = ops.convert_to_tensor(_Y)
+    out = {}
+    for name, fn in STEP_CASES.items():
+        sc.reset()
+        with GradientTape() as tape:
+            tape.watch(x)
+            loss = ops.sum(fn(x))
+        tape.gradient(loss, x)
+        out[name] = (dict(sc.where("sync")), dict(sc.where("float64")))
+    return out
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1], "wb") as f:
-        pickle.dump(run(), f)
+    result = count_step_events() if sys.argv[1:2] == ["--step-events"] \
+        else run()
+    with open(sys.argv[-1], "wb") as f:
+        pickle.dump(result, f)

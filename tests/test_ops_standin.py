@@ -92,3 +92,17 @@ def test_op_on_the_cupy_standin_matches_numpy(name):
     _compare(ref[name]["value"], dev[name]["value"], name + "/value")
     if "grads" in ref[name]:
         _compare(ref[name]["grads"], dev[name]["grads"], name + "/grads")
+
+
+def test_training_step_ops_neither_sync_nor_make_float64():
+    import ops_standin_cases
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "events.pkl")
+        r = run_in_standin(["-m", "ops_standin_cases", "--step-events", out],
+                           timeout=300)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-6000:]
+        with open(out, "rb") as f:
+            events = pickle.load(f)
+    assert set(events) == set(ops_standin_cases.STEP_CASES)
+    bad = {k: v for k, v in events.items() if v[0] or v[1]}
+    assert not bad, bad

@@ -31,53 +31,23 @@ EXEMPT_NAMESPACES = (
     "keras.export",            # TF SavedModel / ONNX export
     "keras.quantizers",        # quantization
     "keras.distillation",      # Keras-internal distillation API
-    "keras.dtype_policies",    # mixed-precision issue
-    "keras.mixed_precision",   # mixed-precision issue
     "keras.utils.bounding_boxes",
 )
 
 EXEMPT = {
     "keras": {"export", "quantizers", "Quantizer", "distillation", "remat",
               "RematScope", "StatelessScope", "SymbolicScope",
-              "applications",
-              # mixed-precision issue
-              "DTypePolicy", "FloatDTypePolicy", "dtype_policies",
-              "mixed_precision"},
+              "applications"},
     "keras.layers": {"TFSMLayer", "JaxLayer", "FlaxLayer",
                      "TorchModuleWrapper"},
     "keras.utils": {"bounding_boxes", "audio_dataset_from_directory"},
-    "keras.config": {"set_backend", "is_nnx_enabled",
-                     # mixed-precision issue
-                     "dtype_policy", "set_dtype_policy"},
+    "keras.config": {"set_backend", "is_nnx_enabled"},
     "keras.saving": {"KerasFileEditor"},
-    "keras.optimizers": {"LossScaleOptimizer"},  # mixed-precision issue
 }
 
-# Built on other branches now; the lead empties this at merge.
-PENDING = {
-    # `layers17` helper (issue 17): ops.image, the fft/stft family and
-    # adaptive pooling ops, and the layers below.
-    "keras.ops": {"adaptive_average_pool", "adaptive_max_pool", "fft",
-                  "fft2", "ifft2", "image", "irfft", "istft", "rfft",
-                  "stft"},
-    "keras.ops.image": "*",
-    "keras.ops.nn": {"adaptive_average_pool", "adaptive_max_pool"},
-    # `layers17` helper (issue 17): adaptive pooling, Hashing/HashedCrossing,
-    # Pipeline, audio layers (+ the STFT initializer), augmentation layers.
-    "keras.layers": {
-        "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
-        "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
-        "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AugMix",
-        "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization",
-        "CutMix", "Equalization", "HashedCrossing", "Hashing",
-        "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline",
-        "RandAugment", "RandomColorDegeneration", "RandomColorJitter",
-        "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
-        "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective",
-        "RandomPosterization", "RandomSaturation", "RandomSharpness",
-        "RandomShear", "STFTSpectrogram", "Solarization"},
-    "keras.initializers": {"STFT", "STFTInitializer", "stft"},
-}
+# Names other branches were building; empty since they merged. A name
+# may enter only with a comment naming the branch that builds it.
+PENDING = {}
 
 
 def _gkeras_module(keras_ns):

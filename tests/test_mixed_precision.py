@@ -644,3 +644,13 @@ def test_float_valued_ops_keep_half_dtypes(dtype):
     got = np.asarray(ops.softmax(x), dtype=np.float64)
     np.testing.assert_allclose(got, ref, atol=2e-2 if dtype == "bfloat16"
                                else 2e-3)
+
+
+@pytest.mark.parametrize("name", ["QuantizedDTypePolicy", "AWQDTypePolicy",
+                                  "GPTQDTypePolicy", "Int4DTypePolicy",
+                                  "QuantizedFloat8DTypePolicy",
+                                  "DTypePolicyMap"])
+def test_quantized_policy_names_exist_and_say_why(name):
+    cls = getattr(dtype_policies, name)
+    with pytest.raises(NotImplementedError, match="quantized"):
+        cls("int8_from_float32")

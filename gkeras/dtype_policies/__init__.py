@@ -19,6 +19,17 @@ _NOT_IMPLEMENTED = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
                     "DTypePolicyMap")
 
 
+def _stand_ins():
+    # Keras's quantized policies (and the per-layer map that carries them)
+    # are importable, and constructing one says why it is missing.
+    from gkeras.utils.unsupported import unsupported_class
+    return {n: unsupported_class(f"gkeras.dtype_policies.{n}", "quantizers")
+            for n in _NOT_IMPLEMENTED}
+
+
+globals().update(_stand_ins())
+
+
 def serialize(dtype_policy):
     """Serializes a `DTypePolicy` as Keras 3.15 writes it in model files.
 

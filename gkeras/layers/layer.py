@@ -594,6 +594,7 @@ class Layer:
         self._maybe_build(shapes, args, kwargs)
         assert_input_compatibility(self.input_spec, shapes, self)
         outputs = self.compute_output_spec(*args, **kwargs)
+        _symbolic_mask(self, args[0], outputs)
         Node(self, args, kwargs, outputs)
         return outputs
 
@@ -866,6 +867,38 @@ def _mask_of(inputs):
         masks = [getattr(t, "_keras_mask", None) for t in inputs]
         return masks if any(m is not None for m in masks) else None
     return None
+
+
+def _symbolic_mask(layer, inputs, outputs):
+    """Gives the output KerasTensor(s) the symbolic mask (a bool
+    KerasTensor in `_keras_mask`) the layer would produce, as Keras does
+    in symbolic calls, so that layers downstream that take `mask` in
+    `call` see one while the graph is built. Eager runs are unaffected:
+    they compute real masks."""
+    in_mask = map_structure(lambda t: getattr(t, "_keras_mask", None),
+                            inputs)
+    has_in = any(m is not None for m in flatten(in_mask))
+    if type(layer).compute_mask is Layer.compute_mask:
+        if not (has_in and layer.supports_masking):
+            return
+        out_mask = in_mask if isinstance(in_mask, KerasTensor) else None
+    else:
+        def run(x, m):
+            return layer.compute_mask(x, m if has_in else None)
+        try:
+            out_mask = compute_output_spec_by_running(run, (inputs, in_mask),
+                                                      {})
+        except Exception:
+            # compute_mask may need real values (or raise for symbolic
+            # input); masks are then left to the eager run, as before.
+            return
+    if isinstance(outputs, KerasTensor) and isinstance(out_mask, KerasTensor):
+        outputs._keras_mask = out_mask
+    elif isinstance(outputs, (list, tuple)) and isinstance(
+            out_mask, (list, tuple)) and len(out_mask) == len(outputs):
+        for o, m in zip(outputs, out_mask):
+            if isinstance(o, KerasTensor) and isinstance(m, KerasTensor):
+                o._keras_mask = m
 
 
 def _set_mask(outputs, mask):

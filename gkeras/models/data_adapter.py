@@ -136,6 +136,13 @@ def unpack_x_y_sample_weight(data):
         f"`(x, y, sample_weight)`, found a tuple of length {len(data)}.")
 
 
+def _packed(batches):
+    # The adapters build (x, y, sample_weight) triples; steps receive
+    # Keras's packed form.
+    for x, y, sw in batches:
+        yield pack_x_y_sample_weight(x, y, sw)
+
+
 class ArrayAdapter:
     """Batches of in-memory arrays (shuffled per epoch when asked)."""
 
@@ -172,7 +179,7 @@ class ArrayAdapter:
 
     def epoch(self, rng):
         """The batches of one epoch (on the device on CuPy)."""
-        return device_batches(self._host_epoch(rng))
+        return _packed(device_batches(self._host_epoch(rng)))
 
     def _host_epoch(self, rng):
         # On CuPy, host rows are described (HostGather) and gathered by the
@@ -255,7 +262,7 @@ class GeneratorAdapter:
 
     def epoch(self, rng):
         """The batches of one epoch (on the device on CuPy)."""
-        return device_batches(self._host_epoch(rng))
+        return _packed(device_batches(self._host_epoch(rng)))
 
     def _host_epoch(self, rng):
         if self.is_pydataset:

@@ -176,7 +176,11 @@ class Trainer:
         if self._compile_loss is not None and self._compile_loss.built:
             out.extend(m for m in self._compile_loss.metrics if m is not None)
         if self._compile_metrics is not None:
-            out.extend(self._compile_metrics.metrics)
+            if self._compile_metrics.built:
+                out.extend(self._compile_metrics.metrics)
+            else:
+                from gkeras.models.compile_utils import UnbuiltCompileMetrics
+                out.append(UnbuiltCompileMetrics(self._compile_metrics))
         return out
 
     @property
@@ -343,6 +347,25 @@ class Trainer:
                 logs[m.name] = r
         return _pythonify(logs)
 
+    def _metrics_result_or_logs(self, logs):
+        """The epoch's logs, as Keras picks them: the metrics' results,
+        unless the last step returned logs with other keys (a custom
+        `train_step`/`test_step` returning its own dict); then those."""
+        metric_logs = self._metrics_result()
+        if logs is None or callable(logs) or not isinstance(logs, dict):
+            return metric_logs
+        def flat(d):
+            # Keras flattens nested logs (a custom step returning
+            # {m.name: m.result()} with the compiled metrics' dict).
+            out = {}
+            for k, v in d.items():
+                out.update(flat(v) if isinstance(v, dict) else {k: v})
+            return out
+        logs = _pythonify(flat(logs))
+        if set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
+
     def get_metrics_result(self):
         """The current values of all metrics, as Python floats."""
         return self._metrics_result()
@@ -456,6 +479,7 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step = -1
+            result = None
             skip = self._initial_step if epoch == initial_epoch else 0
             for step, batch in enumerate(adapter.epoch(rng)):
                 if step < skip:
@@ -481,7 +505,7 @@ class Trainer:
                 for cb in callbacks:
                     if cb.params is not None:
                         cb.params["steps"] = step + 1
-            epoch_logs = self._metrics_result()
+            epoch_logs = self._metrics_result_or_logs(result)
             if val_adapter is not None and _should_validate(
                     epoch, validation_freq):
                 # Keras validates with the fit's callback list, so user
@@ -526,6 +550,7 @@ class Trainer:
                             False)
                 for fn in callbacks._callers("on_test_batch_end")))
         step = -1
+        result = None
         with no_grad():
             for step, batch in enumerate(adapter.epoch(rng)):
                 if callbacks is not None:
@@ -548,7 +573,7 @@ class Trainer:
             raise ValueError("The evaluation data produced no batches.")
         if dist is not None:
             dist.reduce_metrics(self)
-        logs = self._metrics_result()
+        logs = self._metrics_result_or_logs(result)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs

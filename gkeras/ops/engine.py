@@ -417,13 +417,16 @@ class GradientTape:
         self.persistent = persistent
         self._used = False
         self._watched = []
+        self._inside = False
 
     def __enter__(self):
         _STATE.recording += 1
+        self._inside = True
         return self
 
     def __exit__(self, *exc):
         _STATE.recording -= 1
+        self._inside = False
         return False
 
     def watch(self, tensor):
@@ -450,6 +453,18 @@ class GradientTape:
         if self._used:
             raise RuntimeError("GradientTape.gradient can only be called once "
                                "per tape (the graph is freed after backward).")
+        if _STATE.recording - (1 if self._inside else 0) > 0:
+            # Under an outer tape, TensorFlow records this gradient so the
+            # outer tape can differentiate it (a gradient penalty, as in
+            # WGAN-GP). gkeras's backward passes are not differentiable:
+            # the outer gradient would silently miss this term.
+            raise NotImplementedError(
+                "GradientTape.gradient was called while an outer "
+                "GradientTape is recording. gkeras does not compute "
+                "gradients of gradients (nested tapes, e.g. a gradient "
+                "penalty): the result would not be differentiable by the "
+                "outer tape. If you do not need its derivative, call "
+                "`gradient` after leaving the outer tape's `with` block.")
         self._used = True
         single = not isinstance(sources, (list, tuple))
         srcs = [sources] if single else list(sources)

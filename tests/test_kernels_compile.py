@@ -12,6 +12,13 @@
   libnvrtc loads).
 - Every `extern "C" __global__` entry point carries a header comment (the
   launch layout, shapes and limits), as DESIGN.md asks.
+- Half precision: the kernels include `kernels/half.cuh`; NVRTC compiles
+  the text `read_kernel` gives CuPy (includes inlined, half.cuh's own
+  __half / __nv_bfloat16 definitions since NVRTC has no CUDA headers),
+  nvcc the file itself (the toolkit's cuda_fp16.h / cuda_bf16.h). So both
+  the real headers' API and NVRTC's stand-ins are checked, for every
+  architecture: the bfloat16 entry points compile for sm_70 too (integer
+  rounding there, cvt.rn.bf16.f32 from sm_80).
 
 New kernel families are picked up by the glob automatically.
 """
@@ -28,6 +35,7 @@ import subprocess
 import pytest
 
 from gkeras.backend.gpu._module import NVRTC_OPTIONS
+from gkeras.backend.kernel_source import read_kernel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = sorted(glob.glob(os.path.join(ROOT, "kernels", "*.cu")))
@@ -100,6 +108,35 @@ def test_nvrtc_compatible_source(path):
                 "(grid/block layout, shapes, limits)")
 
 
+HEADERS = sorted(glob.glob(os.path.join(ROOT, "kernels", "*.cuh")))
+
+
+@pytest.mark.parametrize("path", HEADERS,
+                         ids=[os.path.basename(k) for k in HEADERS])
+def test_headers_include_cuda_headers_only_outside_nvrtc(path):
+    """A `.cuh` may include the toolkit's fp16/bf16 headers for nvcc, but
+    only where NVRTC (`__CUDACC_RTC__`) and the emulator do not see them."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    guarded = []
+    for line in lines:
+        t = line.strip()
+        if t.startswith("#if"):
+            guarded.append("__CUDACC_RTC__" in t or "__CUDA_EMU__" in t)
+        elif t.startswith("#endif"):
+            guarded.pop()
+        m = re.match(r'#\s*include\s*<([^>]+)>', t)
+        if m:
+            assert m.group(1) in ("cuda_fp16.h", "cuda_bf16.h"), t
+            assert any(guarded), f"{t} is not behind __CUDACC_RTC__"
+
+
+def test_kernel_source_inlines_headers():
+    src = read_kernel("conv.cu")
+    assert '#include "half.cuh"' not in src
+    assert "GKERAS_HALF_CUH" in src and "im2col_bf16" in src
+
+
 def _nvrtc_candidates():
     """Where libnvrtc may live: the `nvidia-cuda-nvrtc-cu12` wheel the test
     extra installs (what CuPy itself loads from), then a CUDA toolkit."""
@@ -153,8 +190,7 @@ def test_nvrtc_compiles(path, arch):
         pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12)")
     if arch not in _nvrtc_archs(lib):
         pytest.skip(f"this NVRTC does not support {arch}")
-    with open(path, "rb") as f:
-        src = f.read()
+    src = read_kernel(os.path.basename(path)).encode()
     prog = ctypes.c_void_p()
     assert lib.nvrtcCreateProgram(ctypes.byref(prog), src,
                                   os.path.basename(path).encode(), 0, None,

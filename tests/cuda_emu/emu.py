@@ -491,8 +491,11 @@ class EmuRuntime:
 
     xp = np
 
-    def __init__(self, order="forward", workers=1, strict_scalars=True):
+    def __init__(self, order="forward", workers=1, strict_scalars=True,
+                 compute_capability=90):
         self.order, self.workers = order, workers
+        # What `CupyRuntime.compute_capability` reports on the GPU.
+        self.compute_capability = int(compute_capability)
         self.strict_scalars = strict_scalars
         self.launches = []
 

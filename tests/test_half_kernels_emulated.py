@@ -1,0 +1,171 @@
+"""float16 / bfloat16 kernels (`_f16` / `_bf16` entry points), run whole on
+the CPU through the CUDA emulator against the float32 NumPy path.
+
+Each GPU wrapper of `backend.gpu` is called with float16 or
+`ml_dtypes.bfloat16` arrays and an `EmuRuntime` (same launches, grids and
+argument tuples as on the GPU). The reference is `backend.cpu` in float32
+on the same inputs rounded to the 16-bit type (so only the kernels' own
+arithmetic is measured): float32 accumulation and one rounding of each
+output keep the error within a few units in the last place of the format.
+
+Tolerances (relative to the output's largest magnitude, and per element):
+float16 1e-2, bfloat16 5e-2 (`gpu.precision.tolerance`). Max pooling is
+exact in every type (a max of rounded values is one of them).
+
+`test_every_half_entry_point_is_emulated` fails when a `_f16` / `_bf16`
+entry point of any `kernels/*.cu` file is not launched here.
+"""
+
+import numpy as np
+import pytest
+
+from cuda_emu import emu
+
+import gkeras.backend.cpu as cpu
+from gkeras.backend.gpu import conv as gconv
+from gkeras.backend.gpu import pool as gpool
+from gkeras.backend.gpu import precision
+from test_conv_pool_bn_primitives import CONV_CASES, POOL_CASES
+
+ml_dtypes = pytest.importorskip(
+    "ml_dtypes", reason="ml_dtypes gives NumPy its bfloat16 (test extra)")
+
+pytestmark = pytest.mark.skipif(not emu.have_compiler(),
+                                reason="no C++ compiler for the emulator")
+
+F16, BF16 = np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)
+DTYPES = [pytest.param(F16, id="f16"), pytest.param(BF16, id="bf16")]
+# Kernel files whose every entry point has _f16 / _bf16 twins.
+HALF_FILES = ("conv.cu", "pool.cu")
+
+
+def _rand(r, shape, dt, scale=1.0):
+    """Random normals rounded to `dt`, and the same values in float32."""
+    h = (r.standard_normal(shape) * scale).astype(np.float32).astype(dt)
+    return h, h.astype(np.float32)
+
+
+def _close(got, want, dt):
+    assert got.dtype == dt, f"result dtype {got.dtype}, expected {dt}"
+    tol = precision.tolerance(dt)
+    want = np.asarray(want, np.float32)
+    np.testing.assert_allclose(
+        got.astype(np.float32), want, rtol=tol,
+        atol=tol * max(1.0, float(np.abs(want).max(initial=0))))
+
+
+# ------------------------------------------------------------------ families
+def run_conv(rt, dt, case, seed=0):
+    xs, ks, st, pad, dil, g, f = case
+    r = np.random.default_rng(seed)
+    x, x32 = _rand(r, xs, dt)
+    w, w32 = _rand(r, (*ks, xs[-1] // g, f), dt)
+    y = gconv._conv_forward(rt, x, w, st, pad, dil, g)
+    _close(y, cpu.conv_forward(x32, w32, st, pad, dil, g), dt)
+    dy, dy32 = _rand(r, y.shape, dt)
+    _close(gconv._conv_backward_input(rt, dy, w, xs, st, pad, dil, g),
+           cpu.conv_backward_input(dy32, w32, xs, st, pad, dil, g), dt)
+    _close(gconv._conv_backward_kernel(rt, dy, x, w.shape, st, pad, dil, g),
+           cpu.conv_backward_kernel(dy32, x32, w.shape, st, pad, dil, g), dt)
+
+
+def run_pool(rt, dt, case, seed=1):
+    xs, p, s, pad = case
+    r = np.random.default_rng(seed)
+    x, x32 = _rand(r, xs, dt)
+    y, arg = gpool._max_pool_forward(rt, x, p, s, pad)
+    cy, carg = cpu.max_pool_forward(x32, p, s, pad)
+    assert y.dtype == dt
+    np.testing.assert_array_equal(y.astype(np.float32), cy)
+    np.testing.assert_array_equal(arg, carg)
+    dy, dy32 = _rand(r, y.shape, dt)
+    _close(gpool._max_pool_backward(rt, dy, x, arg, p, s, pad),
+           cpu.max_pool_backward(dy32, x32, carg, p, s, pad), dt)
+    _close(gpool._avg_pool_forward(rt, x, p, s, pad),
+           cpu.avg_pool_forward(x32, p, s, pad), dt)
+    _close(gpool._avg_pool_backward(rt, dy, xs, p, s, pad),
+           cpu.avg_pool_backward(dy32, xs, p, s, pad), dt)
+
+
+# -------------------------------------------------------------------- tests
+@pytest.fixture
+def rt():
+    return emu.EmuRuntime()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("case", [CONV_CASES[i] for i in (1, 4, 6, 7, 11)],
+                         ids=["1d_group", "2d_dil_group", "2d_stride",
+                              "depthwise", "3d"])
+def test_conv(rt, dt, case):
+    run_conv(rt, dt, case)
+    names = {n for _, n, *_ in rt.launches}
+    sfx = precision.suffix(dt)
+    assert names == {f"im2col_{sfx}", f"col2im_{sfx}"}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_conv_chunked_kernel_gradient_sums_in_float32(rt, dt, monkeypatch):
+    """Batch chunks (one sample each) of the kernel gradient are added in
+    float32 and rounded once."""
+    monkeypatch.setattr(gconv, "MAX_COL_BYTES", 1)
+    run_conv(rt, dt, ((3, 6, 5, 4), (3, 3), (1, 1), ((1, 1), (1, 1)),
+                      (1, 1), 1, 5), seed=3)
+    assert sum(1 for L in rt.launches if L[1].startswith("im2col")) == 6
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("case", POOL_CASES, ids=range(len(POOL_CASES)))
+def test_pool(rt, dt, case):
+    run_pool(rt, dt, case)
+    assert all(n.endswith("_" + precision.suffix(dt))
+               for _, n, *_ in rt.launches)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_float64_and_float32_still_take_the_f32_kernels(rt, dt):
+    x = np.random.default_rng(4).standard_normal((1, 5, 4, 2))
+    y, _ = gpool._max_pool_forward(rt, x, (2, 2), (1, 1), ((0, 0), (0, 0)))
+    assert y.dtype == np.float64
+    assert rt.launches[-1][1] == "maxpool_fwd_f32"
+
+
+def test_kernel_dtype_rules():
+    assert precision.kernel_dtype(np, F16) == F16
+    assert precision.kernel_dtype(np, BF16) == BF16
+    assert precision.kernel_dtype(np, np.float64) == np.float32
+    assert precision.entry("im2col", BF16) == "im2col_bf16"
+    with pytest.raises(TypeError, match="float32, float16 or bfloat16.*"
+                                        "int8"):
+        precision.suffix(np.int8)
+
+
+def test_half_gemm_accumulates_in_float32():
+    """2048 products of 1.0 * (1 + 2**-10): a float16 accumulator stalls at
+    2048 (its ulp there is 2), float32 accumulation gives 2050 exactly."""
+    rt = emu.EmuRuntime()
+    a = np.ones((1, 2048), F16)
+    b = np.full((2048, 1), 1 + 2 ** -10, F16)
+    assert float(precision.matmul(rt, a, b)[0, 0]) == 2050.0
+    assert precision.matmul(rt, a, b).dtype == F16
+
+
+def test_every_half_entry_point_is_emulated():
+    from gkeras.backend.kernel_source import kernels_dir, read_kernel
+    import os
+    rt = emu.EmuRuntime()
+    for dt in (F16, BF16):
+        run_conv(rt, dt, CONV_CASES[4])
+        run_pool(rt, dt, POOL_CASES[2])
+    launched = {(f, n) for f, n, *_ in rt.launches}
+    files = sorted(f for f in os.listdir(kernels_dir()) if f.endswith(".cu"))
+    for f in files:
+        names = [n for n, _ in emu.entry_points(read_kernel(f))]
+        half = [n for n in names if n.endswith(("_f16", "_bf16"))]
+        if f in HALF_FILES:
+            # every float32 entry point has both twins
+            f32 = [n for n in names if n.endswith("_f32")]
+            assert f32 and sorted(half) == sorted(
+                [n[:-4] + s for n in f32 for s in ("_f16", "_bf16")]), f
+        for n in half:
+            assert (f, n) in launched, f"{f}:{n} never emulated"

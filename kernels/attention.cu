@@ -4,8 +4,13 @@
 // row kernel and its backward (used around cuBLAS batched GEMMs).
 //
 // Layout: q (B, H, Tq, D), k (B, H, Tk, D), v (B, H, Tk, Dv), out
-// (B, H, Tq, Dv), all float32 C-contiguous; rows of the lse / delta
-// vectors are (B, H, Tq). The optional boolean mask is read in place
+// (B, H, Tq, Dv), C-contiguous float (entry points without a suffix),
+// __half (_f16) or __nv_bfloat16 (_bf16), as are scores / probs / their
+// gradients on the general path; rows of the lse / delta vectors are
+// (B, H, Tq), float32 in all three. Tiles live in shared memory as float32
+// and all arithmetic is float32 (half.cuh): 16-bit data is converted when
+// loaded and rounded once when stored.
+// The optional boolean mask is read in place
 // through element strides (msb, msh, msq, msk) of its broadcast view to
 // (B, H, Tq, Tk) (stride 0 on broadcast axes); mask == NULL means none.
 //
@@ -19,6 +24,8 @@
 //
 // Determinism: every output element is produced by one thread in a fixed
 // order; no atomics anywhere.
+
+#include "half.cuh"
 
 #define GK_NEG_LOGIT (-1.0e30f)
 #define GK_M_INIT (-3.0e38f)
@@ -96,9 +103,10 @@ __device__ __forceinline__ float gk_block_reduce(float v, float* red, int op) {
 //   Limits: D <= FA_MAXD (128), Dv <= FA_MAXD; Tq/FA_BM <= 65535 (grid y).
 //   drop_thr = 0 means no dropout. Causal tiles past the diagonal are
 //   skipped only when mask == NULL (no fully masked row can occur then).
-extern "C" __global__ void flash_attn_fwd(
-    const float* __restrict__ q, const float* __restrict__ k,
-    const float* __restrict__ v, float* __restrict__ out,
+template <typename T>
+__device__ __forceinline__ void gk_flash_attn_fwd(
+    const T* __restrict__ q, const T* __restrict__ k,
+    const T* __restrict__ v, T* __restrict__ out,
     float* __restrict__ lse, const unsigned char* __restrict__ mask,
     long long msb, long long msh, long long msq, long long msk,
     int B, int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
@@ -116,14 +124,14 @@ extern "C" __global__ void flash_attn_fwd(
   const int bh = blockIdx.x;
   const int b = bh / H, h = bh % H;
   const int i0 = blockIdx.y * FA_BM;
-  const float* qb = q + (long long)bh * Tq * D;
-  const float* kb = k + (long long)bh * Tk * D;
-  const float* vb = v + (long long)bh * Tk * Dv;
+  const T* qb = q + (long long)bh * Tq * D;
+  const T* kb = k + (long long)bh * Tk * D;
+  const T* vb = v + (long long)bh * Tk * Dv;
   const long long mbase = (long long)b * msb + (long long)h * msh;
 
   for (int e = tid; e < FA_BM * D; e += FA_THREADS) {
     int r = e / D, c = e % D;
-    Qs[r][c] = (i0 + r < Tq) ? qb[(long long)(i0 + r) * D + c] : 0.0f;
+    Qs[r][c] = (i0 + r < Tq) ? gk_f32(qb[(long long)(i0 + r) * D + c]) : 0.0f;
   }
   for (int e = tid; e < FA_BM * Dv; e += FA_THREADS) Os[e / Dv][e % Dv] = 0.0f;
   if (tid < FA_BM) {
@@ -139,11 +147,13 @@ extern "C" __global__ void flash_attn_fwd(
   for (int j0 = 0; j0 < kend; j0 += FA_BN) {
     for (int e = tid; e < FA_BN * D; e += FA_THREADS) {
       int r = e / D, c = e % D;
-      Ks[r][c] = (j0 + r < Tk) ? kb[(long long)(j0 + r) * D + c] : 0.0f;
+      Ks[r][c] = (j0 + r < Tk) ? gk_f32(kb[(long long)(j0 + r) * D + c]) : 0.0f;
     }
     for (int e = tid; e < FA_BN * Dv; e += FA_THREADS) {
       int r = e / Dv, c = e % Dv;
-      Vs[r][c] = (j0 + r < Tk) ? vb[(long long)(j0 + r) * Dv + c] : 0.0f;
+      Vs[r][c] = (j0 + r < Tk)
+          ? gk_f32(vb[(long long)(j0 + r) * Dv + c])
+          : 0.0f;
     }
     __syncthreads();
     for (int e = tid; e < FA_BM * FA_BN; e += FA_THREADS) {
@@ -193,13 +203,13 @@ extern "C" __global__ void flash_attn_fwd(
     __syncthreads();
   }
 
-  float* ob = out + (long long)bh * Tq * Dv;
+  T* ob = out + (long long)bh * Tq * Dv;
   for (int e = tid; e < FA_BM * Dv; e += FA_THREADS) {
     int r = e / Dv, c = e % Dv;
     if (i0 + r >= Tq) continue;
     bool full = m_s[r] < GK_FULLY_MASKED_M;
     ob[(long long)(i0 + r) * Dv + c] =
-        (full && zero_fm) ? 0.0f : Os[r][c] / l_s[r];
+        gk_cast<T>((full && zero_fm) ? 0.0f : Os[r][c] / l_s[r]);
   }
   if (tid < FA_BM && i0 + tid < Tq) {
     bool full = m_s[tid] < GK_FULLY_MASKED_M;
@@ -213,15 +223,16 @@ extern "C" __global__ void flash_attn_fwd(
 //   grid = (ceil(rows / FA_THREADS),), block = (FA_THREADS,),
 //   rows = B*H*Tq.  delta[row] = sum_c dout[row, c] * out[row, c]
 //   (= sum_j p_ij dp_ij, also with dropout).
-extern "C" __global__ void flash_attn_bwd_preprocess(
-    const float* __restrict__ dout, const float* __restrict__ out,
+template <typename T>
+__device__ __forceinline__ void gk_flash_attn_bwd_preprocess(
+    const T* __restrict__ dout, const T* __restrict__ out,
     float* __restrict__ delta, long long rows, int Dv) {
   long long row = (long long)blockIdx.x * FA_THREADS + threadIdx.x;
   if (row >= rows) return;
-  const float* a = dout + row * Dv;
-  const float* o = out + row * Dv;
+  const T* a = dout + row * Dv;
+  const T* o = out + row * Dv;
   float s = 0.0f;
-  for (int c = 0; c < Dv; ++c) s += a[c] * o[c];
+  for (int c = 0; c < Dv; ++c) s += gk_f32(a[c]) * gk_f32(o[c]);
   delta[row] = s;
 }
 
@@ -250,11 +261,12 @@ __device__ __forceinline__ void gk_flash_bwd_entry(
 //   dq (B,H,Tq,D) from q, k, v, dout (B,H,Tq,Dv), lse and delta (B,H,Tq).
 //   Same limits and options as flash_attn_fwd. Each block owns FA_BM query
 //   rows and loops over all key tiles (no atomics: deterministic).
-extern "C" __global__ void flash_attn_bwd_dq(
-    const float* __restrict__ q, const float* __restrict__ k,
-    const float* __restrict__ v, const float* __restrict__ dout,
+template <typename T>
+__device__ __forceinline__ void gk_flash_attn_bwd_dq(
+    const T* __restrict__ q, const T* __restrict__ k,
+    const T* __restrict__ v, const T* __restrict__ dout,
     const float* __restrict__ lse, const float* __restrict__ delta,
-    float* __restrict__ dq, const unsigned char* __restrict__ mask,
+    T* __restrict__ dq, const unsigned char* __restrict__ mask,
     long long msb, long long msh, long long msq, long long msk,
     int B, int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
     int zero_fm, unsigned int drop_thr, float drop_scale,
@@ -272,20 +284,21 @@ extern "C" __global__ void flash_attn_bwd_dq(
   const int bh = blockIdx.x;
   const int b = bh / H, h = bh % H;
   const int i0 = blockIdx.y * FA_BM;
-  const float* kb = k + (long long)bh * Tk * D;
-  const float* vb = v + (long long)bh * Tk * Dv;
+  const T* kb = k + (long long)bh * Tk * D;
+  const T* vb = v + (long long)bh * Tk * Dv;
   const long long mbase = (long long)b * msb + (long long)h * msh;
   const float inv_tk = 1.0f / (float)Tk;
 
   for (int e = tid; e < FA_BM * D; e += FA_THREADS) {
     int r = e / D, c = e % D;
     bool in = i0 + r < Tq;
-    Qs[r][c] = in ? q[((long long)bh * Tq + i0 + r) * D + c] : 0.0f;
+    Qs[r][c] = in ? gk_f32(q[((long long)bh * Tq + i0 + r) * D + c]) : 0.0f;
     dQs[r][c] = 0.0f;
   }
   for (int e = tid; e < FA_BM * Dv; e += FA_THREADS) {
     int r = e / Dv, c = e % Dv;
-    dOs[r][c] = (i0 + r < Tq) ? dout[((long long)bh * Tq + i0 + r) * Dv + c]
+    dOs[r][c] = (i0 + r < Tq)
+        ? gk_f32(dout[((long long)bh * Tq + i0 + r) * Dv + c])
                               : 0.0f;
   }
   if (tid < FA_BM) {
@@ -302,11 +315,13 @@ extern "C" __global__ void flash_attn_bwd_dq(
   for (int j0 = 0; j0 < kend; j0 += FA_BN) {
     for (int e = tid; e < FA_BN * D; e += FA_THREADS) {
       int r = e / D, c = e % D;
-      Ks[r][c] = (j0 + r < Tk) ? kb[(long long)(j0 + r) * D + c] : 0.0f;
+      Ks[r][c] = (j0 + r < Tk) ? gk_f32(kb[(long long)(j0 + r) * D + c]) : 0.0f;
     }
     for (int e = tid; e < FA_BN * Dv; e += FA_THREADS) {
       int r = e / Dv, c = e % Dv;
-      Vs[r][c] = (j0 + r < Tk) ? vb[(long long)(j0 + r) * Dv + c] : 0.0f;
+      Vs[r][c] = (j0 + r < Tk)
+          ? gk_f32(vb[(long long)(j0 + r) * Dv + c])
+          : 0.0f;
     }
     __syncthreads();
     for (int e = tid; e < FA_BM * FA_BN; e += FA_THREADS) {
@@ -340,7 +355,7 @@ extern "C" __global__ void flash_attn_bwd_dq(
   for (int e = tid; e < FA_BM * D; e += FA_THREADS) {
     int r = e / D, c = e % D;
     if (i0 + r < Tq) dq[((long long)bh * Tq + i0 + r) * D + c] =
-        dQs[r][c] * scale;
+        gk_cast<T>(dQs[r][c] * scale);
   }
 }
 
@@ -349,11 +364,12 @@ extern "C" __global__ void flash_attn_bwd_dq(
 //   dk (B,H,Tk,D), dv (B,H,Tk,Dv). Each block owns FA_BN keys and loops
 //   over all query tiles, accumulating in registers (deterministic).
 //   Same limits and options as flash_attn_fwd.
-extern "C" __global__ void flash_attn_bwd_dkdv(
-    const float* __restrict__ q, const float* __restrict__ k,
-    const float* __restrict__ v, const float* __restrict__ dout,
+template <typename T>
+__device__ __forceinline__ void gk_flash_attn_bwd_dkdv(
+    const T* __restrict__ q, const T* __restrict__ k,
+    const T* __restrict__ v, const T* __restrict__ dout,
     const float* __restrict__ lse, const float* __restrict__ delta,
-    float* __restrict__ dk, float* __restrict__ dv,
+    T* __restrict__ dk, T* __restrict__ dv,
     const unsigned char* __restrict__ mask,
     long long msb, long long msh, long long msq, long long msk,
     int B, int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
@@ -372,8 +388,8 @@ extern "C" __global__ void flash_attn_bwd_dkdv(
   const int bh = blockIdx.x;
   const int b = bh / H, h = bh % H;
   const int j0 = blockIdx.y * FA_BN;
-  const float* qb = q + (long long)bh * Tq * D;
-  const float* ob = dout + (long long)bh * Tq * Dv;
+  const T* qb = q + (long long)bh * Tq * D;
+  const T* ob = dout + (long long)bh * Tq * Dv;
   const long long mbase = (long long)b * msb + (long long)h * msh;
   const float inv_tk = 1.0f / (float)Tk;
 
@@ -384,11 +400,13 @@ extern "C" __global__ void flash_attn_bwd_dkdv(
 
   for (int e = tid; e < FA_BN * D; e += FA_THREADS) {
     int r = e / D, c = e % D;
-    Ks[r][c] = (j0 + r < Tk) ? k[((long long)bh * Tk + j0 + r) * D + c] : 0.0f;
+    Ks[r][c] = (j0 + r < Tk)
+        ? gk_f32(k[((long long)bh * Tk + j0 + r) * D + c])
+        : 0.0f;
   }
   for (int e = tid; e < FA_BN * Dv; e += FA_THREADS) {
     int r = e / Dv, c = e % Dv;
-    Vs[r][c] = (j0 + r < Tk) ? v[((long long)bh * Tk + j0 + r) * Dv + c]
+    Vs[r][c] = (j0 + r < Tk) ? gk_f32(v[((long long)bh * Tk + j0 + r) * Dv + c])
                              : 0.0f;
   }
   int istart = 0;
@@ -397,11 +415,13 @@ extern "C" __global__ void flash_attn_bwd_dkdv(
   for (int i0 = istart; i0 < Tq; i0 += FA_BM) {
     for (int e = tid; e < FA_BM * D; e += FA_THREADS) {
       int r = e / D, c = e % D;
-      Qs[r][c] = (i0 + r < Tq) ? qb[(long long)(i0 + r) * D + c] : 0.0f;
+      Qs[r][c] = (i0 + r < Tq) ? gk_f32(qb[(long long)(i0 + r) * D + c]) : 0.0f;
     }
     for (int e = tid; e < FA_BM * Dv; e += FA_THREADS) {
       int r = e / Dv, c = e % Dv;
-      dOs[r][c] = (i0 + r < Tq) ? ob[(long long)(i0 + r) * Dv + c] : 0.0f;
+      dOs[r][c] = (i0 + r < Tq)
+          ? gk_f32(ob[(long long)(i0 + r) * Dv + c])
+          : 0.0f;
     }
     if (tid < FA_BM) {
       bool in = i0 + tid < Tq;
@@ -454,12 +474,14 @@ extern "C" __global__ void flash_attn_bwd_dkdv(
     int e = tid + u * FA_THREADS;
     if (e < FA_BN * Dv) {
       int jr = e / Dv, c = e % Dv;
-      if (j0 + jr < Tk) dv[((long long)bh * Tk + j0 + jr) * Dv + c] = dv_acc[u];
+      if (j0 + jr < Tk) dv[((long long)bh * Tk + j0 + jr) * Dv + c] =
+          gk_cast<T>(dv_acc[u]);
     }
     if (e < FA_BN * D) {
       int jr = e / D, c = e % D;
       if (j0 + jr < Tk)
-        dk[((long long)bh * Tk + j0 + jr) * D + c] = dk_acc[u] * scale;
+        dk[((long long)bh * Tk + j0 + jr) * D + c] =
+            gk_cast<T>(dk_acc[u] * scale);
     }
   }
 }
@@ -469,8 +491,9 @@ extern "C" __global__ void flash_attn_bwd_dkdv(
 //   grid = (B*H*Tq,), block = (SM_THREADS,): one block per score row.
 //   scores (B,H,Tq,Tk) -> probs (may alias scores) and, when drop_thr != 0,
 //   probs_dropped (a separate buffer). Any Tk.
-extern "C" __global__ void attn_softmax_fwd(
-    const float* scores, float* probs, float* probs_dropped,
+template <typename T>
+__device__ __forceinline__ void gk_attn_softmax_fwd(
+    const T* scores, T* probs, T* probs_dropped,
     const unsigned char* __restrict__ mask,
     long long msb, long long msh, long long msq, long long msk,
     int B, int H, int Tq, int Tk, float scale, int causal, int zero_fm,
@@ -482,19 +505,19 @@ extern "C" __global__ void attn_softmax_fwd(
   const int b = bh / H, h = bh % H;
   const long long moff = (long long)b * msb + (long long)h * msh +
                          (long long)i * msq;
-  const float* x = scores + row * Tk;
+  const T* x = scores + row * Tk;
   const int t = threadIdx.x;
 
   float mx = GK_M_INIT;
   for (int j = t; j < Tk; j += SM_THREADS) {
-    float s = gk_valid(mask, moff, msk, causal, i, j) ? x[j] * scale
+    float s = gk_valid(mask, moff, msk, causal, i, j) ? gk_f32(x[j]) * scale
                                                       : GK_NEG_LOGIT;
     mx = fmaxf(mx, s);
   }
   mx = gk_block_reduce(mx, red, 1);
   float sum = 0.0f;
   for (int j = t; j < Tk; j += SM_THREADS) {
-    float s = gk_valid(mask, moff, msk, causal, i, j) ? x[j] * scale
+    float s = gk_valid(mask, moff, msk, causal, i, j) ? gk_f32(x[j]) * scale
                                                       : GK_NEG_LOGIT;
     sum += expf(s - mx);
   }
@@ -502,16 +525,17 @@ extern "C" __global__ void attn_softmax_fwd(
   const float inv = 1.0f / sum;
   const unsigned int key = drop_thr ? gk_row_key(seed, (unsigned)bh,
                                                  (unsigned)i) : 0u;
-  float* y = probs + row * Tk;
+  T* y = probs + row * Tk;
   for (int j = t; j < Tk; j += SM_THREADS) {
     bool valid = gk_valid(mask, moff, msk, causal, i, j);
-    float s = valid ? x[j] * scale : GK_NEG_LOGIT;
+    float s = valid ? gk_f32(x[j]) * scale : GK_NEG_LOGIT;
     float p = expf(s - mx) * inv;
     if (zero_fm && !valid) p = 0.0f;
-    y[j] = p;
+    y[j] = gk_cast<T>(p);
     if (drop_thr)
       probs_dropped[row * Tk + j] =
-          gk_dropout_keep(key, (unsigned)j, drop_thr) ? p * drop_scale : 0.0f;
+          gk_cast<T>(gk_dropout_keep(key, (unsigned)j, drop_thr)
+                         ? p * drop_scale : 0.0f);
   }
 }
 
@@ -520,8 +544,9 @@ extern "C" __global__ void attn_softmax_fwd(
 //   dprobs = gradient w.r.t. probs_dropped, probs (B,H,Tq,Tk) ->
 //   dscores = scale * valid * p * (dp - sum_j p dp), dp = dropout(dprobs).
 //   dscores may alias dprobs.
-extern "C" __global__ void attn_softmax_bwd(
-    const float* dprobs, const float* __restrict__ probs, float* dscores,
+template <typename T>
+__device__ __forceinline__ void gk_attn_softmax_bwd(
+    const T* dprobs, const T* __restrict__ probs, T* dscores,
     const unsigned char* __restrict__ mask,
     long long msb, long long msh, long long msq, long long msk,
     int B, int H, int Tq, int Tk, float scale, int causal,
@@ -533,25 +558,245 @@ extern "C" __global__ void attn_softmax_bwd(
   const int b = bh / H, h = bh % H;
   const long long moff = (long long)b * msb + (long long)h * msh +
                          (long long)i * msq;
-  const float* g = dprobs + row * Tk;
-  const float* p = probs + row * Tk;
+  const T* g = dprobs + row * Tk;
+  const T* p = probs + row * Tk;
   const int t = threadIdx.x;
   const unsigned int key = drop_thr ? gk_row_key(seed, (unsigned)bh,
                                                  (unsigned)i) : 0u;
   float acc = 0.0f;
   for (int j = t; j < Tk; j += SM_THREADS) {
-    float dp = g[j];
+    float dp = gk_f32(g[j]);
     if (drop_thr)
       dp = gk_dropout_keep(key, (unsigned)j, drop_thr) ? dp * drop_scale : 0.0f;
-    acc += dp * p[j];
+    acc += dp * gk_f32(p[j]);
   }
   acc = gk_block_reduce(acc, red, 0);
-  float* out = dscores + row * Tk;
+  T* out = dscores + row * Tk;
   for (int j = t; j < Tk; j += SM_THREADS) {
-    float dp = g[j];
+    float dp = gk_f32(g[j]);
     if (drop_thr)
       dp = gk_dropout_keep(key, (unsigned)j, drop_thr) ? dp * drop_scale : 0.0f;
     bool valid = gk_valid(mask, moff, msk, causal, i, j);
-    out[j] = valid ? p[j] * (dp - acc) * scale : 0.0f;
+    out[j] = gk_cast<T>(valid ? gk_f32(p[j]) * (dp - acc) * scale : 0.0f);
   }
+}
+
+// ---- entry points: the templates above for float (no suffix), __half
+// (_f16) and __nv_bfloat16 (_bf16); launch layouts and limits as above.
+
+// flash_attn_fwd: gk_flash_attn_fwd, float32 data.
+extern "C" __global__ void flash_attn_fwd(
+    const float* __restrict__ q, const float* __restrict__ k,
+    const float* __restrict__ v, float* __restrict__ out,
+    float* __restrict__ lse, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
+    int zero_fm, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_flash_attn_fwd<float>(q, k, v, out, lse, mask, msb, msh, msq, msk, B, H,
+      Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr, drop_scale, seed);
+}
+
+// flash_attn_fwd_f16: gk_flash_attn_fwd, float16 data.
+extern "C" __global__ void flash_attn_fwd_f16(
+    const __half* __restrict__ q, const __half* __restrict__ k,
+    const __half* __restrict__ v, __half* __restrict__ out,
+    float* __restrict__ lse, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
+    int zero_fm, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_flash_attn_fwd<__half>(q, k, v, out, lse, mask, msb, msh, msq, msk, B, H,
+      Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr, drop_scale, seed);
+}
+
+// flash_attn_fwd_bf16: gk_flash_attn_fwd, bfloat16 data.
+extern "C" __global__ void flash_attn_fwd_bf16(
+    const __nv_bfloat16* __restrict__ q,
+    const __nv_bfloat16* __restrict__ k,
+    const __nv_bfloat16* __restrict__ v, __nv_bfloat16* __restrict__ out,
+    float* __restrict__ lse, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
+    int zero_fm, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_flash_attn_fwd<__nv_bfloat16>(q, k, v, out, lse, mask, msb, msh, msq,
+      msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr, drop_scale,
+      seed);
+}
+
+// flash_attn_bwd_preprocess: gk_flash_attn_bwd_preprocess, float32 data.
+extern "C" __global__ void flash_attn_bwd_preprocess(
+    const float* __restrict__ dout, const float* __restrict__ out,
+    float* __restrict__ delta, long long rows, int Dv) {
+  gk_flash_attn_bwd_preprocess<float>(dout, out, delta, rows, Dv);
+}
+
+// flash_attn_bwd_preprocess_f16: gk_flash_attn_bwd_preprocess, float16 data.
+extern "C" __global__ void flash_attn_bwd_preprocess_f16(
+    const __half* __restrict__ dout, const __half* __restrict__ out,
+    float* __restrict__ delta, long long rows, int Dv) {
+  gk_flash_attn_bwd_preprocess<__half>(dout, out, delta, rows, Dv);
+}
+
+// flash_attn_bwd_preprocess_bf16: gk_flash_attn_bwd_preprocess, bfloat16 data.
+extern "C" __global__ void flash_attn_bwd_preprocess_bf16(
+    const __nv_bfloat16* __restrict__ dout,
+    const __nv_bfloat16* __restrict__ out, float* __restrict__ delta,
+    long long rows, int Dv) {
+  gk_flash_attn_bwd_preprocess<__nv_bfloat16>(dout, out, delta, rows, Dv);
+}
+
+// flash_attn_bwd_dq: gk_flash_attn_bwd_dq, float32 data.
+extern "C" __global__ void flash_attn_bwd_dq(
+    const float* __restrict__ q, const float* __restrict__ k,
+    const float* __restrict__ v, const float* __restrict__ dout,
+    const float* __restrict__ lse, const float* __restrict__ delta,
+    float* __restrict__ dq, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
+    int zero_fm, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_flash_attn_bwd_dq<float>(q, k, v, dout, lse, delta, dq, mask, msb, msh,
+      msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr,
+      drop_scale, seed);
+}
+
+// flash_attn_bwd_dq_f16: gk_flash_attn_bwd_dq, float16 data.
+extern "C" __global__ void flash_attn_bwd_dq_f16(
+    const __half* __restrict__ q, const __half* __restrict__ k,
+    const __half* __restrict__ v, const __half* __restrict__ dout,
+    const float* __restrict__ lse, const float* __restrict__ delta,
+    __half* __restrict__ dq, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
+    int zero_fm, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_flash_attn_bwd_dq<__half>(q, k, v, dout, lse, delta, dq, mask, msb, msh,
+      msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr,
+      drop_scale, seed);
+}
+
+// flash_attn_bwd_dq_bf16: gk_flash_attn_bwd_dq, bfloat16 data.
+extern "C" __global__ void flash_attn_bwd_dq_bf16(
+    const __nv_bfloat16* __restrict__ q,
+    const __nv_bfloat16* __restrict__ k,
+    const __nv_bfloat16* __restrict__ v,
+    const __nv_bfloat16* __restrict__ dout, const float* __restrict__ lse,
+    const float* __restrict__ delta, __nv_bfloat16* __restrict__ dq,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, int D,
+    int Dv, float scale, int causal, int zero_fm, unsigned int drop_thr,
+    float drop_scale, unsigned int seed) {
+  gk_flash_attn_bwd_dq<__nv_bfloat16>(q, k, v, dout, lse, delta, dq, mask,
+      msb, msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm,
+      drop_thr, drop_scale, seed);
+}
+
+// flash_attn_bwd_dkdv: gk_flash_attn_bwd_dkdv, float32 data.
+extern "C" __global__ void flash_attn_bwd_dkdv(
+    const float* __restrict__ q, const float* __restrict__ k,
+    const float* __restrict__ v, const float* __restrict__ dout,
+    const float* __restrict__ lse, const float* __restrict__ delta,
+    float* __restrict__ dk, float* __restrict__ dv,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, int D,
+    int Dv, float scale, int causal, int zero_fm, unsigned int drop_thr,
+    float drop_scale, unsigned int seed) {
+  gk_flash_attn_bwd_dkdv<float>(q, k, v, dout, lse, delta, dk, dv, mask, msb,
+      msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr,
+      drop_scale, seed);
+}
+
+// flash_attn_bwd_dkdv_f16: gk_flash_attn_bwd_dkdv, float16 data.
+extern "C" __global__ void flash_attn_bwd_dkdv_f16(
+    const __half* __restrict__ q, const __half* __restrict__ k,
+    const __half* __restrict__ v, const __half* __restrict__ dout,
+    const float* __restrict__ lse, const float* __restrict__ delta,
+    __half* __restrict__ dk, __half* __restrict__ dv,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, int D,
+    int Dv, float scale, int causal, int zero_fm, unsigned int drop_thr,
+    float drop_scale, unsigned int seed) {
+  gk_flash_attn_bwd_dkdv<__half>(q, k, v, dout, lse, delta, dk, dv, mask, msb,
+      msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr,
+      drop_scale, seed);
+}
+
+// flash_attn_bwd_dkdv_bf16: gk_flash_attn_bwd_dkdv, bfloat16 data.
+extern "C" __global__ void flash_attn_bwd_dkdv_bf16(
+    const __nv_bfloat16* __restrict__ q,
+    const __nv_bfloat16* __restrict__ k,
+    const __nv_bfloat16* __restrict__ v,
+    const __nv_bfloat16* __restrict__ dout, const float* __restrict__ lse,
+    const float* __restrict__ delta, __nv_bfloat16* __restrict__ dk,
+    __nv_bfloat16* __restrict__ dv, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, int D, int Dv, float scale, int causal,
+    int zero_fm, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_flash_attn_bwd_dkdv<__nv_bfloat16>(q, k, v, dout, lse, delta, dk, dv,
+      mask, msb, msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm,
+      drop_thr, drop_scale, seed);
+}
+
+// attn_softmax_fwd: gk_attn_softmax_fwd, float32 data.
+extern "C" __global__ void attn_softmax_fwd(
+    const float* scores, float* probs, float* probs_dropped,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, float scale,
+    int causal, int zero_fm, unsigned int drop_thr, float drop_scale,
+    unsigned int seed) {
+  gk_attn_softmax_fwd<float>(scores, probs, probs_dropped, mask, msb, msh,
+      msq, msk, B, H, Tq, Tk, scale, causal, zero_fm, drop_thr, drop_scale,
+      seed);
+}
+
+// attn_softmax_fwd_f16: gk_attn_softmax_fwd, float16 data.
+extern "C" __global__ void attn_softmax_fwd_f16(
+    const __half* scores, __half* probs, __half* probs_dropped,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, float scale,
+    int causal, int zero_fm, unsigned int drop_thr, float drop_scale,
+    unsigned int seed) {
+  gk_attn_softmax_fwd<__half>(scores, probs, probs_dropped, mask, msb, msh,
+      msq, msk, B, H, Tq, Tk, scale, causal, zero_fm, drop_thr, drop_scale,
+      seed);
+}
+
+// attn_softmax_fwd_bf16: gk_attn_softmax_fwd, bfloat16 data.
+extern "C" __global__ void attn_softmax_fwd_bf16(
+    const __nv_bfloat16* scores, __nv_bfloat16* probs,
+    __nv_bfloat16* probs_dropped, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, float scale, int causal, int zero_fm,
+    unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_attn_softmax_fwd<__nv_bfloat16>(scores, probs, probs_dropped, mask, msb,
+      msh, msq, msk, B, H, Tq, Tk, scale, causal, zero_fm, drop_thr,
+      drop_scale, seed);
+}
+
+// attn_softmax_bwd: gk_attn_softmax_bwd, float32 data.
+extern "C" __global__ void attn_softmax_bwd(
+    const float* dprobs, const float* __restrict__ probs, float* dscores,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, float scale,
+    int causal, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_attn_softmax_bwd<float>(dprobs, probs, dscores, mask, msb, msh, msq, msk,
+      B, H, Tq, Tk, scale, causal, drop_thr, drop_scale, seed);
+}
+
+// attn_softmax_bwd_f16: gk_attn_softmax_bwd, float16 data.
+extern "C" __global__ void attn_softmax_bwd_f16(
+    const __half* dprobs, const __half* __restrict__ probs, __half* dscores,
+    const unsigned char* __restrict__ mask, long long msb, long long msh,
+    long long msq, long long msk, int B, int H, int Tq, int Tk, float scale,
+    int causal, unsigned int drop_thr, float drop_scale, unsigned int seed) {
+  gk_attn_softmax_bwd<__half>(dprobs, probs, dscores, mask, msb, msh, msq,
+      msk, B, H, Tq, Tk, scale, causal, drop_thr, drop_scale, seed);
+}
+
+// attn_softmax_bwd_bf16: gk_attn_softmax_bwd, bfloat16 data.
+extern "C" __global__ void attn_softmax_bwd_bf16(
+    const __nv_bfloat16* dprobs, const __nv_bfloat16* __restrict__ probs,
+    __nv_bfloat16* dscores, const unsigned char* __restrict__ mask,
+    long long msb, long long msh, long long msq, long long msk, int B,
+    int H, int Tq, int Tk, float scale, int causal, unsigned int drop_thr,
+    float drop_scale, unsigned int seed) {
+  gk_attn_softmax_bwd<__nv_bfloat16>(dprobs, probs, dscores, mask, msb, msh,
+      msq, msk, B, H, Tq, Tk, scale, causal, drop_thr, drop_scale, seed);
 }

@@ -22,7 +22,12 @@ import pytest
 from cuda_emu import emu
 
 import gkeras.backend.cpu as cpu
+import gkeras.backend.cpu.attention as cpu_attn
+import gkeras.backend.cpu.layernorm as cpu_ln
+from gkeras.backend.gpu import attention as gattn
+from gkeras.backend.gpu import batchnorm as gbn
 from gkeras.backend.gpu import conv as gconv
+from gkeras.backend.gpu import layernorm as gln
 from gkeras.backend.gpu import pool as gpool
 from gkeras.backend.gpu import precision
 from test_conv_pool_bn_primitives import CONV_CASES, POOL_CASES
@@ -36,7 +41,13 @@ pytestmark = pytest.mark.skipif(not emu.have_compiler(),
 F16, BF16 = np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)
 DTYPES = [pytest.param(F16, id="f16"), pytest.param(BF16, id="bf16")]
 # Kernel files whose every entry point has _f16 / _bf16 twins.
-HALF_FILES = ("conv.cu", "pool.cu")
+# Kernel files whose float32 entry points all have _f16 / _bf16 twins, and
+# (file, float32 name) pairs that have none because they read only float32
+# statistics.
+HALF_FILES = ("conv.cu", "pool.cu", "batchnorm.cu", "layernorm.cu",
+              "softmax.cu", "attention.cu")
+NO_TWIN = {("batchnorm.cu", "bn_finalize_stats_f32"),
+           ("batchnorm.cu", "bn_finalize_grads_f32")}
 
 
 def _rand(r, shape, dt, scale=1.0):
@@ -87,6 +98,98 @@ def run_pool(rt, dt, case, seed=1):
            cpu.avg_pool_backward(dy32, xs, p, s, pad), dt)
 
 
+def run_batchnorm(rt, dt, m, c, affine, seed=2):
+    r = np.random.default_rng(seed)
+    x = (r.standard_normal((m, c)) * 2 + 3).astype(np.float32).astype(dt)
+    x32 = x.astype(np.float32)
+    gamma = r.standard_normal(c).astype(np.float32) if affine else None
+    beta = r.standard_normal(c).astype(np.float32) if affine else None
+    y, mean, var, inv_std = gbn._batchnorm_forward_train(rt, x, gamma, beta,
+                                                         1e-3)
+    want = cpu.batchnorm_forward_train(x32, gamma, beta, 1e-3)
+    _close(y, want[0], dt)
+    for a, b in zip((mean, var, inv_std), want[1:]):
+        assert a.dtype == np.float32          # statistics stay float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    dy, dy32 = _rand(r, (m, c), dt)
+    dx, dgamma, dbeta = gbn._batchnorm_backward(rt, dy, x, gamma, mean,
+                                                inv_std)
+    wdx, wdg, wdb = cpu.batchnorm_backward(dy32, x32, gamma, want[1],
+                                           want[3])
+    _close(dx, wdx, dt)
+    assert dbeta.dtype == np.float32
+    np.testing.assert_allclose(dbeta, wdb, rtol=1e-4, atol=1e-4)
+    if affine:
+        assert dgamma.dtype == np.float32
+        np.testing.assert_allclose(dgamma, wdg, rtol=1e-4, atol=1e-4)
+
+
+def run_layernorm(rt, dt, rms, affine, seed=3):
+    r = np.random.default_rng(seed)
+    m, c = 5, 133                       # C > LN_THREADS: strided rows
+    x, x32 = _rand(r, (m, c), dt, 2.0)
+    gamma = r.standard_normal(c).astype(np.float32) if affine else None
+    beta = r.standard_normal(c).astype(np.float32) if affine else None
+    y, mean, inv_std = gln._layernorm_forward(rt, x, gamma, beta, 1e-3, rms)
+    wy, wmean, winv = cpu_ln.layernorm_forward(x32, gamma, beta, 1e-3, rms)
+    _close(y, wy, dt)
+    assert mean.dtype == inv_std.dtype == np.float32
+    np.testing.assert_allclose(mean, wmean, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(inv_std, winv, rtol=1e-4, atol=1e-5)
+    dy, dy32 = _rand(r, (m, c), dt)
+    dx, dgamma, dbeta = gln._layernorm_backward(rt, dy, x, gamma, mean,
+                                                inv_std, rms)
+    wdx, wdg, wdb = cpu_ln.layernorm_backward(dy32, x32, gamma, wmean, winv,
+                                              rms)
+    _close(dx, wdx, dt)
+    assert dbeta.dtype == np.float32
+    np.testing.assert_allclose(dbeta, wdb, rtol=1e-4, atol=1e-4)
+    if affine:
+        np.testing.assert_allclose(dgamma, wdg, rtol=1e-4, atol=1e-4)
+
+
+def run_softmax(rt, dt, seed=4):
+    r = np.random.default_rng(seed)
+    x, x32 = _rand(r, (3, 4, 133), dt, 4.0)
+    for axis in (-1, 1):
+        y = gattn._softmax_forward(rt, x, axis)
+        wy = cpu_attn.softmax_forward(x32, axis)
+        _close(y, wy, dt)
+        dy, dy32 = _rand(r, x.shape, dt)
+        _close(gattn._softmax_backward(rt, dy, y, axis),
+               cpu_attn.softmax_backward(dy32, y.astype(np.float32), axis),
+               dt)
+
+
+ATTN_CASES = [dict(), dict(is_causal=True), dict(mask=True),
+              dict(mask=True, dropout_rate=0.3, seed=7),
+              dict(mask=True, fully_masked="zero", is_causal=True)]
+
+
+def run_attention(rt, dt, impl, case, seed=5):
+    r = np.random.default_rng(seed)
+    B, H, Tq, Tk, D, Dv = 1, 2, 19, 11, 5, 3
+    case = dict(case)
+    if case.get("is_causal") and not case.get("mask"):
+        Tk = Tq
+    q, q32 = _rand(r, (B, H, Tq, D), dt)
+    k, k32 = _rand(r, (B, H, Tk, D), dt)
+    v, v32 = _rand(r, (B, H, Tk, Dv), dt)
+    if case.get("mask"):
+        mask = r.random((B, 1, Tq, Tk)) > 0.3
+        mask[0, 0, 2] = False                       # a fully masked row
+        case["mask"] = mask
+    out, cache = gattn._attention_forward(rt, q, k, v, implementation=impl,
+                                          **case)
+    ref, rcache = cpu_attn.attention_forward(q32, k32, v32, **case)
+    _close(out, ref, dt)
+    dout, dout32 = _rand(r, out.shape, dt)
+    grads = gattn._attention_backward(rt, dout, cache)
+    rgrads = cpu_attn.attention_backward(dout32, rcache)
+    for g, w in zip(grads, rgrads):
+        _close(g, w, dt)
+
+
 # -------------------------------------------------------------------- tests
 @pytest.fixture
 def rt():
@@ -130,6 +233,54 @@ def test_float64_and_float32_still_take_the_f32_kernels(rt, dt):
     assert rt.launches[-1][1] == "maxpool_fwd_f32"
 
 
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("m,c,affine", [(200, 37, True), (7, 3, False)])
+def test_batchnorm(rt, dt, m, c, affine):
+    run_batchnorm(rt, dt, m, c, affine)
+    sfx = precision.suffix(dt)
+    assert {n for _, n, *_ in rt.launches} == {
+        f"bn_partial_stats_{sfx}", "bn_finalize_stats_f32",
+        f"bn_forward_apply_{sfx}", f"bn_partial_grads_{sfx}",
+        "bn_finalize_grads_f32", f"bn_backward_apply_{sfx}"}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("rms,affine", [(False, True), (True, False)])
+def test_layernorm(rt, dt, rms, affine):
+    run_layernorm(rt, dt, rms, affine)
+    sfx = precision.suffix(dt)
+    assert {n for _, n, *_ in rt.launches} == {
+        f"layernorm_fwd_{sfx}", f"layernorm_bwd_dx_{sfx}",
+        f"layernorm_bwd_params_{sfx}"}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_softmax(rt, dt):
+    run_softmax(rt, dt)
+    sfx = precision.suffix(dt)
+    assert {n for _, n, *_ in rt.launches} == {f"softmax_fwd_{sfx}",
+                                               f"softmax_bwd_{sfx}"}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("case", ATTN_CASES,
+                         ids=["plain", "causal", "mask", "dropout",
+                              "zero_fm_causal"])
+@pytest.mark.parametrize("impl", ["flash", "materialized"])
+def test_attention(dt, impl, case):
+    rt = emu.EmuRuntime(order="reverse")
+    run_attention(rt, dt, impl, case)
+    sfx = precision.suffix(dt)
+    names = {n for _, n, *_ in rt.launches}
+    if impl == "flash":
+        assert names == {f"flash_attn_fwd_{sfx}",
+                         f"flash_attn_bwd_preprocess_{sfx}",
+                         f"flash_attn_bwd_dq_{sfx}",
+                         f"flash_attn_bwd_dkdv_{sfx}"}
+    else:
+        assert names == {f"attn_softmax_fwd_{sfx}", f"attn_softmax_bwd_{sfx}"}
+
+
 def test_kernel_dtype_rules():
     assert precision.kernel_dtype(np, F16) == F16
     assert precision.kernel_dtype(np, BF16) == BF16
@@ -157,15 +308,23 @@ def test_every_half_entry_point_is_emulated():
     for dt in (F16, BF16):
         run_conv(rt, dt, CONV_CASES[4])
         run_pool(rt, dt, POOL_CASES[2])
+        run_batchnorm(rt, dt, 9, 4, True)
+        run_layernorm(rt, dt, False, True)
+        run_softmax(rt, dt)
+        for impl in ("flash", "materialized"):
+            run_attention(rt, dt, impl, {})
     launched = {(f, n) for f, n, *_ in rt.launches}
     files = sorted(f for f in os.listdir(kernels_dir()) if f.endswith(".cu"))
     for f in files:
         names = [n for n, _ in emu.entry_points(read_kernel(f))]
         half = [n for n in names if n.endswith(("_f16", "_bf16"))]
         if f in HALF_FILES:
-            # every float32 entry point has both twins
-            f32 = [n for n in names if n.endswith("_f32")]
+            # every float32 entry point (suffixed _f32 or not) has both
+            # twins, unless it reads only float32 statistics
+            f32 = [n for n in names if n not in half
+                   and (f, n) not in NO_TWIN]
+            base = [n[:-4] if n.endswith("_f32") else n for n in f32]
             assert f32 and sorted(half) == sorted(
-                [n[:-4] + s for n in f32 for s in ("_f16", "_bf16")]), f
+                [b + s for b in base for s in ("_f16", "_bf16")]), f
         for n in half:
             assert (f, n) in launched, f"{f}:{n} never emulated"

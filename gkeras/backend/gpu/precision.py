@@ -76,10 +76,15 @@ def suffix(dtype):
     return SUFFIXES[name]
 
 
-def entry(name, dtype):
+def entry(name, dtype, f32_suffix=True):
     """`name + "_" + suffix(dtype)`, e.g. `entry("im2col", float16)` is
-    `"im2col_f16"`."""
-    return f"{name}_{suffix(dtype)}"
+    `"im2col_f16"`. With `f32_suffix=False` the float32 entry point is
+    `name` itself (families whose float32 names predate the 16-bit ones:
+    softmax, layernorm, attention, LSTM/GRU steps)."""
+    sfx = suffix(dtype)
+    if sfx == "f32" and not f32_suffix:
+        return name
+    return f"{name}_{sfx}"
 
 
 def is_half(dtype):

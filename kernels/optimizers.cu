@@ -1,4 +1,5 @@
-// optimizers.cu -- fused multi-tensor optimizer updates (float32).
+// optimizers.cu -- fused multi-tensor optimizer updates (float32 variables
+// and slots; float32, float16 or bfloat16 gradients).
 //
 // One launch updates every variable of an optimizer step: the variables,
 // their gradients and their slots stay separate allocations, reached
@@ -28,6 +29,13 @@
 // __fmul_rn / __fadd_rn keep the compiler from contracting), so the GPU
 // and the CPU give the same bits. Scalars arrive already rounded to float32
 // by the host (learning rate, bias corrections, 1 - beta, ...).
+//
+// Mixed precision: variables and slots are always float32 (master
+// weights); the gradients of one launch are float (_f32), __half (_f16) or
+// __nv_bfloat16 (_bf16), converted exactly to float32 when read, so a
+// 16-bit gradient gives the same update as its float32 value.
+
+#include "half.cuh"
 
 #define MT_THREADS 256   // mirrored in backend/gpu/optimizers.py
 #define MT_CHUNK 4096    // mirrored in backend/gpu/optimizers.py
@@ -60,10 +68,17 @@ __device__ __forceinline__ float* gk_mt_ptr(const GkMtChunk& c, int k) {
 // The gradient, times its tensor's clipping scale when scales are given
 // (gscale[tensor], from mt_clip_scale_f32 or mt_clip_tensor_scale_f32;
 // NULL: no clipping), rounded as NumPy's `g * scale`.
-__device__ __forceinline__ float gk_mt_grad(const float* g, long long i,
+template <typename TG>
+__device__ __forceinline__ float gk_mt_grad(const TG* g, long long i,
                                             const float* gscale,
                                             const GkMtChunk& c) {
-  return gscale ? __fmul_rn(g[i], gscale[c.tensor]) : g[i];
+  return gscale ? __fmul_rn(gk_f32(g[i]), gscale[c.tensor]) : gk_f32(g[i]);
+}
+
+// This chunk's gradient, of element type TG.
+template <typename TG>
+__device__ __forceinline__ const TG* gk_mt_gptr(const GkMtChunk& c) {
+  return reinterpret_cast<const TG*>(c.ptrs[0]) + c.start;
 }
 
 // np.maximum semantics: NaN when either operand is NaN.
@@ -71,19 +86,21 @@ __device__ __forceinline__ float gk_mt_nanmax(float a, float b) {
   return (a >= b || a != a) ? a : b;
 }
 
-// sgd_mt_f32
+// sgd_mt (entry points sgd_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w] or
 //   [g, w, momentum] (n_ptr 2 or 3). Keras SGD:
 //     no slot:   w -= lr * g
 //     momentum:  m = momentum * m - lr * g; w += m
 //     nesterov:  m = momentum * m - lr * g; w = w - lr * g + momentum * m
-extern "C" __global__ void sgd_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_sgd_mt(
+    const long long* __restrict__ meta,
                                       const long long* __restrict__ chunks,
                                       int n_ptr, float lr, float momentum,
                                       int nesterov, float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* m = n_ptr > 2 ? gk_mt_ptr(c, 2) : nullptr;
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
@@ -105,21 +122,23 @@ extern "C" __global__ void sgd_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// adam_mt_f32
+// adam_mt (entry points adam_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m, v] or,
 //   with amsgrad, [g, w, m, v, v_hat] (n_ptr 4 or 5). Keras Adam / AdamW:
 //     m += (g - m) * c1;  v += (g * g - v) * c2   (c1 = 1 - beta_1, ...)
 //     v_hat = max(v_hat, v) (amsgrad; then used in place of v)
 //     w -= m / (sqrt(v) + epsilon) * alpha
 //   alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), computed by the host.
-extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_adam_mt(
+    const long long* __restrict__ meta,
                                        const long long* __restrict__ chunks,
                                        int n_ptr, float alpha, float c1,
                                        float c2, float epsilon,
                                        float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* m = gk_mt_ptr(c, 2);
   float* v = gk_mt_ptr(c, 3);
@@ -143,7 +162,7 @@ extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// rmsprop_mt_f32
+// rmsprop_mt (entry points rmsprop_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, velocity]
 //   then, when enabled, average_gradient (centered) and momentum, in that
 //   order (n_ptr 3 to 5). Keras RMSprop:
@@ -152,7 +171,9 @@ extern "C" __global__ void adam_mt_f32(const long long* __restrict__ meta,
 //     else:     d = vel + epsilon
 //     inc = g / sqrt(d) * lr
 //     momentum: mom = momentum * mom + inc; w -= mom;  else w -= inc
-extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_rmsprop_mt(
+    const long long* __restrict__ meta,
                                           const long long* __restrict__ chunks,
                                           int n_ptr, float lr, float rho,
                                           float one_minus_rho, float momentum,
@@ -160,7 +181,7 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
                                           float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* vel = gk_mt_ptr(c, 2);
   float* ag = centered ? gk_mt_ptr(c, 3) : nullptr;
@@ -194,17 +215,19 @@ extern "C" __global__ void rmsprop_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// adagrad_mt_f32
+// adagrad_mt (entry points adagrad_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w,
 //   accumulator] (n_ptr 3). Keras Adagrad:
 //     acc += g * g;  w -= g / sqrt(acc + epsilon) * lr
-extern "C" __global__ void adagrad_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_adagrad_mt(
+    const long long* __restrict__ meta,
                                           const long long* __restrict__ chunks,
                                           int n_ptr, float lr, float epsilon,
                                           float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* acc = gk_mt_ptr(c, 2);
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
@@ -218,19 +241,21 @@ extern "C" __global__ void adagrad_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// adamax_mt_f32
+// adamax_mt (entry points adamax_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m, u]
 //   (n_ptr 4). Keras Adamax:
 //     m += (g - m) * c1;  u = max(beta_2 * u, |g|)
 //     w -= m / (u + epsilon) * alpha,  alpha = lr / (1 - beta_1^t) (host)
-extern "C" __global__ void adamax_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_adamax_mt(
+    const long long* __restrict__ meta,
                                          const long long* __restrict__ chunks,
                                          int n_ptr, float alpha, float c1,
                                          float beta_2, float epsilon,
                                          float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* m = gk_mt_ptr(c, 2);
   float* u = gk_mt_ptr(c, 3);
@@ -247,12 +272,14 @@ extern "C" __global__ void adamax_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// lion_mt_f32
+// lion_mt (entry points lion_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m]
 //   (n_ptr 3). Keras Lion:
 //     w -= sign(beta_1 * m + (1 - beta_1) * g) * lr
 //     m = beta_2 * m + (1 - beta_2) * g
-extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_lion_mt(
+    const long long* __restrict__ meta,
                                        const long long* __restrict__ chunks,
                                        int n_ptr, float lr, float beta_1,
                                        float one_minus_beta_1, float beta_2,
@@ -260,7 +287,7 @@ extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
                                        float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* m = gk_mt_ptr(c, 2);
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
@@ -277,14 +304,16 @@ extern "C" __global__ void lion_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// nadam_mt_f32
+// nadam_mt (entry points nadam_mt_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,). meta rows: [g, w, m, v]
 //   (n_ptr 4). Keras Nadam, with the host's momentum-schedule scalars
 //   a = u_{t+1} / (1 - prod_{t+1}), b = (1 - u_t) / (1 - prod_t),
 //   v_scale = 1 / (1 - beta_2^t):
 //     m += (g - m) * c1;  v += (g * g - v) * c2
 //     w -= (m * a + g * b) / (sqrt(v * v_scale) + epsilon) * lr
-extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_nadam_mt(
+    const long long* __restrict__ meta,
                                         const long long* __restrict__ chunks,
                                         int n_ptr, float lr, float c1,
                                         float c2, float a, float b,
@@ -292,7 +321,7 @@ extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
                                         float wd_factor,
     const float* __restrict__ gscale) {
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float* w = gk_mt_ptr(c, 1);
   float* m = gk_mt_ptr(c, 2);
   float* v = gk_mt_ptr(c, 3);
@@ -312,21 +341,24 @@ extern "C" __global__ void nadam_mt_f32(const long long* __restrict__ meta,
   }
 }
 
-// mt_sumsq_f32
+// mt_sumsq (entry points mt_sumsq_f32 / _f16 / _bf16)
 //   grid = (n_chunks,), block = (MT_THREADS,), same tables as the updates.
 //   partial[chunk] = sum of g^2 over the chunk's elements (column 0 of
 //   meta), each thread strided over the chunk, then a fixed-order tree:
 //   deterministic.
-extern "C" __global__ void mt_sumsq_f32(const long long* __restrict__ meta,
+template <typename TG>
+__device__ __forceinline__ void gk_mt_sumsq(
+    const long long* __restrict__ meta,
                                         const long long* __restrict__ chunks,
                                         int n_ptr,
                                         float* __restrict__ partial) {
   __shared__ float red[MT_THREADS];
   const GkMtChunk c = gk_mt_chunk(meta, chunks, n_ptr);
-  const float* g = gk_mt_ptr(c, 0);
+  const TG* g = gk_mt_gptr<TG>(c);
   float acc = 0.0f;
   for (long long i = threadIdx.x; i < c.len; i += blockDim.x) {
-    acc = __fadd_rn(acc, __fmul_rn(g[i], g[i]));
+    const float gi = gk_f32(g[i]);
+    acc = __fadd_rn(acc, __fmul_rn(gi, gi));
   }
   red[threadIdx.x] = acc;
   __syncthreads();
@@ -335,6 +367,239 @@ extern "C" __global__ void mt_sumsq_f32(const long long* __restrict__ meta,
     __syncthreads();
   }
   if (threadIdx.x == 0) partial[blockIdx.x] = red[0];
+}
+
+
+// ---- entry points: the templates above with float (_f32), __half (_f16)
+// and __nv_bfloat16 (_bf16) gradients; layouts and formulas as above.
+
+// sgd_mt_f32: gk_sgd_mt with float32 gradients.
+extern "C" __global__ void sgd_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr,
+    float momentum, int nesterov, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_sgd_mt<float>(meta, chunks, n_ptr, lr, momentum, nesterov, wd_factor,
+      gscale);
+}
+
+// adam_mt_f32: gk_adam_mt with float32 gradients.
+extern "C" __global__ void adam_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float alpha, float c1,
+    float c2, float epsilon, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_adam_mt<float>(meta, chunks, n_ptr, alpha, c1, c2, epsilon, wd_factor,
+      gscale);
+}
+
+// rmsprop_mt_f32: gk_rmsprop_mt with float32 gradients.
+extern "C" __global__ void rmsprop_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float rho,
+    float one_minus_rho, float momentum, float epsilon, int centered,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_rmsprop_mt<float>(meta, chunks, n_ptr, lr, rho, one_minus_rho, momentum,
+      epsilon, centered, wd_factor, gscale);
+}
+
+// adagrad_mt_f32: gk_adagrad_mt with float32 gradients.
+extern "C" __global__ void adagrad_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr,
+    float epsilon, float wd_factor, const float* __restrict__ gscale) {
+  gk_adagrad_mt<float>(meta, chunks, n_ptr, lr, epsilon, wd_factor, gscale);
+}
+
+// adamax_mt_f32: gk_adamax_mt with float32 gradients.
+extern "C" __global__ void adamax_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float alpha, float c1,
+    float beta_2, float epsilon, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_adamax_mt<float>(meta, chunks, n_ptr, alpha, c1, beta_2, epsilon,
+      wd_factor, gscale);
+}
+
+// lion_mt_f32: gk_lion_mt with float32 gradients.
+extern "C" __global__ void lion_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float beta_1,
+    float one_minus_beta_1, float beta_2, float one_minus_beta_2,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_lion_mt<float>(meta, chunks, n_ptr, lr, beta_1, one_minus_beta_1, beta_2,
+      one_minus_beta_2, wd_factor, gscale);
+}
+
+// nadam_mt_f32: gk_nadam_mt with float32 gradients.
+extern "C" __global__ void nadam_mt_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float c1,
+    float c2, float a, float b, float v_scale, float epsilon,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_nadam_mt<float>(meta, chunks, n_ptr, lr, c1, c2, a, b, v_scale, epsilon,
+      wd_factor, gscale);
+}
+
+// mt_sumsq_f32: gk_mt_sumsq with float32 gradients.
+extern "C" __global__ void mt_sumsq_f32(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr,
+    float* __restrict__ partial) {
+  gk_mt_sumsq<float>(meta, chunks, n_ptr, partial);
+}
+
+// sgd_mt_f16: gk_sgd_mt with float16 gradients.
+extern "C" __global__ void sgd_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr,
+    float momentum, int nesterov, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_sgd_mt<__half>(meta, chunks, n_ptr, lr, momentum, nesterov, wd_factor,
+      gscale);
+}
+
+// adam_mt_f16: gk_adam_mt with float16 gradients.
+extern "C" __global__ void adam_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float alpha, float c1,
+    float c2, float epsilon, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_adam_mt<__half>(meta, chunks, n_ptr, alpha, c1, c2, epsilon, wd_factor,
+      gscale);
+}
+
+// rmsprop_mt_f16: gk_rmsprop_mt with float16 gradients.
+extern "C" __global__ void rmsprop_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float rho,
+    float one_minus_rho, float momentum, float epsilon, int centered,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_rmsprop_mt<__half>(meta, chunks, n_ptr, lr, rho, one_minus_rho, momentum,
+      epsilon, centered, wd_factor, gscale);
+}
+
+// adagrad_mt_f16: gk_adagrad_mt with float16 gradients.
+extern "C" __global__ void adagrad_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr,
+    float epsilon, float wd_factor, const float* __restrict__ gscale) {
+  gk_adagrad_mt<__half>(meta, chunks, n_ptr, lr, epsilon, wd_factor, gscale);
+}
+
+// adamax_mt_f16: gk_adamax_mt with float16 gradients.
+extern "C" __global__ void adamax_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float alpha, float c1,
+    float beta_2, float epsilon, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_adamax_mt<__half>(meta, chunks, n_ptr, alpha, c1, beta_2, epsilon,
+      wd_factor, gscale);
+}
+
+// lion_mt_f16: gk_lion_mt with float16 gradients.
+extern "C" __global__ void lion_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float beta_1,
+    float one_minus_beta_1, float beta_2, float one_minus_beta_2,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_lion_mt<__half>(meta, chunks, n_ptr, lr, beta_1, one_minus_beta_1,
+      beta_2, one_minus_beta_2, wd_factor, gscale);
+}
+
+// nadam_mt_f16: gk_nadam_mt with float16 gradients.
+extern "C" __global__ void nadam_mt_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float c1,
+    float c2, float a, float b, float v_scale, float epsilon,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_nadam_mt<__half>(meta, chunks, n_ptr, lr, c1, c2, a, b, v_scale, epsilon,
+      wd_factor, gscale);
+}
+
+// mt_sumsq_f16: gk_mt_sumsq with float16 gradients.
+extern "C" __global__ void mt_sumsq_f16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr,
+    float* __restrict__ partial) {
+  gk_mt_sumsq<__half>(meta, chunks, n_ptr, partial);
+}
+
+// sgd_mt_bf16: gk_sgd_mt with bfloat16 gradients.
+extern "C" __global__ void sgd_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr,
+    float momentum, int nesterov, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_sgd_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, momentum, nesterov,
+      wd_factor, gscale);
+}
+
+// adam_mt_bf16: gk_adam_mt with bfloat16 gradients.
+extern "C" __global__ void adam_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float alpha, float c1,
+    float c2, float epsilon, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_adam_mt<__nv_bfloat16>(meta, chunks, n_ptr, alpha, c1, c2, epsilon,
+      wd_factor, gscale);
+}
+
+// rmsprop_mt_bf16: gk_rmsprop_mt with bfloat16 gradients.
+extern "C" __global__ void rmsprop_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float rho,
+    float one_minus_rho, float momentum, float epsilon, int centered,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_rmsprop_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, rho, one_minus_rho,
+      momentum, epsilon, centered, wd_factor, gscale);
+}
+
+// adagrad_mt_bf16: gk_adagrad_mt with bfloat16 gradients.
+extern "C" __global__ void adagrad_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr,
+    float epsilon, float wd_factor, const float* __restrict__ gscale) {
+  gk_adagrad_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, epsilon, wd_factor,
+      gscale);
+}
+
+// adamax_mt_bf16: gk_adamax_mt with bfloat16 gradients.
+extern "C" __global__ void adamax_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float alpha, float c1,
+    float beta_2, float epsilon, float wd_factor,
+    const float* __restrict__ gscale) {
+  gk_adamax_mt<__nv_bfloat16>(meta, chunks, n_ptr, alpha, c1, beta_2, epsilon,
+      wd_factor, gscale);
+}
+
+// lion_mt_bf16: gk_lion_mt with bfloat16 gradients.
+extern "C" __global__ void lion_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float beta_1,
+    float one_minus_beta_1, float beta_2, float one_minus_beta_2,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_lion_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, beta_1, one_minus_beta_1,
+      beta_2, one_minus_beta_2, wd_factor, gscale);
+}
+
+// nadam_mt_bf16: gk_nadam_mt with bfloat16 gradients.
+extern "C" __global__ void nadam_mt_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr, float lr, float c1,
+    float c2, float a, float b, float v_scale, float epsilon,
+    float wd_factor, const float* __restrict__ gscale) {
+  gk_nadam_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, c1, c2, a, b, v_scale,
+      epsilon, wd_factor, gscale);
+}
+
+// mt_sumsq_bf16: gk_mt_sumsq with bfloat16 gradients.
+extern "C" __global__ void mt_sumsq_bf16(
+    const long long* __restrict__ meta,
+    const long long* __restrict__ chunks, int n_ptr,
+    float* __restrict__ partial) {
+  gk_mt_sumsq<__nv_bfloat16>(meta, chunks, n_ptr, partial);
 }
 
 // mt_clip_scale_f32

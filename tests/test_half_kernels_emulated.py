@@ -45,9 +45,11 @@ DTYPES = [pytest.param(F16, id="f16"), pytest.param(BF16, id="bf16")]
 # (file, float32 name) pairs that have none because they read only float32
 # statistics.
 HALF_FILES = ("conv.cu", "pool.cu", "batchnorm.cu", "layernorm.cu",
-              "softmax.cu", "attention.cu")
+              "softmax.cu", "attention.cu", "optimizers.cu")
 NO_TWIN = {("batchnorm.cu", "bn_finalize_stats_f32"),
-           ("batchnorm.cu", "bn_finalize_grads_f32")}
+           ("batchnorm.cu", "bn_finalize_grads_f32"),
+           ("optimizers.cu", "mt_clip_scale_f32"),
+           ("optimizers.cu", "mt_clip_tensor_scale_f32")}
 
 
 def _rand(r, shape, dt, scale=1.0):
@@ -159,6 +161,57 @@ def run_softmax(rt, dt, seed=4):
         _close(gattn._softmax_backward(rt, dy, y, axis),
                cpu_attn.softmax_backward(dy32, y.astype(np.float32), axis),
                dt)
+
+
+OPT_CONFIGS = [
+    ("SGD", dict(learning_rate=0.05, momentum=0.9, nesterov=True)),
+    ("Adam", dict(learning_rate=0.01, amsgrad=True)),
+    ("AdamW", dict(learning_rate=0.02, weight_decay=0.1,
+                   global_clipnorm=0.5)),
+    ("RMSprop", dict(learning_rate=0.01, centered=True, momentum=0.5,
+                     clipnorm=0.3)),
+    ("Adagrad", dict(learning_rate=0.1)),
+    ("Adamax", dict(learning_rate=0.02)),
+    ("Lion", dict(learning_rate=0.01)),
+    ("Nadam", dict(learning_rate=0.01)),
+]
+
+
+def run_optimizer(rt, monkeypatch, dt, cls_name, kwargs, steps=2):
+    """The fused update with 16-bit gradients (float32 variables) against
+    the NumPy optimizer given the same gradient values in float32: the
+    kernels read a 16-bit gradient exactly, so the variables and slots must
+    match bit for bit (up to float32 rounding with clipping, whose norm
+    is summed in another order)."""
+    import gkeras
+    from gkeras import optimizers
+    from gkeras.optimizers import _fused
+    shapes = [(7,), (13, 5), (4099,)]
+
+    def run(fused):
+        r = np.random.default_rng(7)
+        variables = [gkeras.Variable(r.standard_normal(s).astype(
+            np.float32), name=f"w{i}") for i, s in enumerate(shapes)]
+        opt = getattr(optimizers, cls_name)(**kwargs)
+        gr = np.random.default_rng(11)
+        with monkeypatch.context() as mp:
+            if fused:
+                mp.setattr(_fused, "runtime_for", lambda a: rt)
+            for _ in range(steps):
+                g16 = [(gr.standard_normal(s) * 3).astype(np.float32).astype(
+                    dt) for s in shapes]
+                opt.apply(g16 if fused else [g.astype(np.float32)
+                                             for g in g16], variables)
+        return opt, variables
+
+    ref_opt, ref_vars = run(False)
+    opt, got_vars = run(True)
+    clip = "clipnorm" in kwargs or "global_clipnorm" in kwargs
+    tol = dict(rtol=2e-5, atol=1e-6) if clip else dict(rtol=0, atol=0)
+    for r, g in zip(ref_vars + ref_opt.variables, got_vars + opt.variables):
+        if g.numpy().dtype.kind == "f":
+            assert g.numpy().dtype == np.float32        # master weights
+        np.testing.assert_allclose(g.numpy(), r.numpy(), **tol)
 
 
 ATTN_CASES = [dict(), dict(is_causal=True), dict(mask=True),
@@ -281,6 +334,31 @@ def test_attention(dt, impl, case):
         assert names == {f"attn_softmax_fwd_{sfx}", f"attn_softmax_bwd_{sfx}"}
 
 
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("cls_name,kwargs", OPT_CONFIGS,
+                         ids=[c for c, _ in OPT_CONFIGS])
+def test_fused_optimizers_take_16bit_gradients(rt, monkeypatch, dt, cls_name,
+                                               kwargs):
+    run_optimizer(rt, monkeypatch, dt, cls_name, kwargs)
+    sfx = precision.suffix(dt)
+    names = {n for _, n, *_ in rt.launches}
+    assert all(n.endswith("_" + sfx) for n in names
+               if not n.startswith("mt_clip")), names
+    if "clipnorm" in kwargs or "global_clipnorm" in kwargs:
+        assert f"mt_sumsq_{sfx}" in names
+
+
+def test_fused_optimizer_rejects_16bit_variables(rt):
+    from gkeras.backend.gpu import optimizers as gopt
+    w = np.zeros(5, F16)
+    with pytest.raises(TypeError, match="float32 \\(master weights\\).*"
+                                        "float16"):
+        gopt.multi_tensor_update(rt, "sgd", gopt.MultiTensorPlan(),
+                                 [np.zeros(5, F16)], [[w]], [False],
+                                 (np.float32(0.1), np.float32(0.0),
+                                  np.int32(0)))
+
+
 def test_kernel_dtype_rules():
     assert precision.kernel_dtype(np, F16) == F16
     assert precision.kernel_dtype(np, BF16) == BF16
@@ -301,7 +379,7 @@ def test_half_gemm_accumulates_in_float32():
     assert precision.matmul(rt, a, b).dtype == F16
 
 
-def test_every_half_entry_point_is_emulated():
+def test_every_half_entry_point_is_emulated(monkeypatch):
     from gkeras.backend.kernel_source import kernels_dir, read_kernel
     import os
     rt = emu.EmuRuntime()
@@ -313,6 +391,8 @@ def test_every_half_entry_point_is_emulated():
         run_softmax(rt, dt)
         for impl in ("flash", "materialized"):
             run_attention(rt, dt, impl, {})
+        for cls_name, kwargs in OPT_CONFIGS:
+            run_optimizer(rt, monkeypatch, dt, cls_name, kwargs, steps=1)
     launched = {(f, n) for f, n, *_ in rt.launches}
     files = sorted(f for f in os.listdir(kernels_dir()) if f.endswith(".cu"))
     for f in files:

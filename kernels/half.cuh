@@ -116,9 +116,23 @@ struct GkRound<__nv_bfloat16> {
   }
 };
 
-template <typename T>
-__device__ __forceinline__ T gk_cast(float v) {
+template <>
+struct GkRound<double> {
+  static __device__ __forceinline__ double from(double v) { return v; }
+};
+
+template <typename T, typename A>
+__device__ __forceinline__ T gk_cast(A v) {
   return GkRound<T>::from(v);
+}
+
+// The accumulation type of an element: float for the 16-bit types and
+// float, double for double.
+__device__ __forceinline__ double gk_widen(double v) { return v; }
+__device__ __forceinline__ float gk_widen(float v) { return v; }
+__device__ __forceinline__ float gk_widen(__half v) { return gk_f32(v); }
+__device__ __forceinline__ float gk_widen(__nv_bfloat16 v) {
+  return gk_f32(v);
 }
 
 // Store float32 v into *p, rounded to T.

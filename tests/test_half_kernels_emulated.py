@@ -45,11 +45,12 @@ DTYPES = [pytest.param(F16, id="f16"), pytest.param(BF16, id="bf16")]
 # (file, float32 name) pairs that have none because they read only float32
 # statistics.
 HALF_FILES = ("conv.cu", "pool.cu", "batchnorm.cu", "layernorm.cu",
-              "softmax.cu", "attention.cu", "optimizers.cu")
+              "softmax.cu", "attention.cu", "optimizers.cu", "scatter.cu")
 NO_TWIN = {("batchnorm.cu", "bn_finalize_stats_f32"),
            ("batchnorm.cu", "bn_finalize_grads_f32"),
            ("optimizers.cu", "mt_clip_scale_f32"),
-           ("optimizers.cu", "mt_clip_tensor_scale_f32")}
+           ("optimizers.cu", "mt_clip_tensor_scale_f32"),
+           ("scatter.cu", "scatter_add_rows_f64")}
 
 
 def _rand(r, shape, dt, scale=1.0):
@@ -214,6 +215,26 @@ def run_optimizer(rt, monkeypatch, dt, cls_name, kwargs, steps=2):
         np.testing.assert_allclose(g.numpy(), r.numpy(), **tol)
 
 
+def run_scatter(rt, dt, seed=6):
+    """Row scatter-add (Embedding / `take` gradients) and a general index:
+    the kernels sum each segment in float32 in numpy.add.at's order and
+    round once, so a float32 numpy.add.at rounded at the end is the exact
+    reference."""
+    from gkeras.backend.gpu import scatter
+    r = np.random.default_rng(seed)
+    for shape, index, vshape in (
+            ((37, 5), r.integers(-37, 37, (6, 11)), (6, 11, 5)),
+            ((4, 6, 3), (r.integers(0, 4, 9), r.integers(0, 6, 9)), (9, 3))):
+        dst, dst32 = _rand(r, shape, dt)
+        vals, vals32 = _rand(r, vshape, dt)
+        want = dst32.copy()
+        np.add.at(want, index, vals32)
+        scatter._scatter_add(rt, dst, index, vals)
+        assert dst.dtype == dt
+        np.testing.assert_array_equal(dst.view(np.uint16),
+                                      want.astype(dt).view(np.uint16))
+
+
 ATTN_CASES = [dict(), dict(is_causal=True), dict(mask=True),
               dict(mask=True, dropout_rate=0.3, seed=7),
               dict(mask=True, fully_masked="zero", is_causal=True)]
@@ -359,6 +380,13 @@ def test_fused_optimizer_rejects_16bit_variables(rt):
                                   np.int32(0)))
 
 
+@pytest.mark.parametrize("dt", DTYPES)
+def test_scatter_add(rt, dt):
+    run_scatter(rt, dt)
+    assert {n for _, n, *_ in rt.launches} == {
+        "scatter_add_rows_" + precision.suffix(dt)}
+
+
 def test_kernel_dtype_rules():
     assert precision.kernel_dtype(np, F16) == F16
     assert precision.kernel_dtype(np, BF16) == BF16
@@ -391,6 +419,7 @@ def test_every_half_entry_point_is_emulated(monkeypatch):
         run_softmax(rt, dt)
         for impl in ("flash", "materialized"):
             run_attention(rt, dt, impl, {})
+        run_scatter(rt, dt)
         for cls_name, kwargs in OPT_CONFIGS:
             run_optimizer(rt, monkeypatch, dt, cls_name, kwargs, steps=1)
     launched = {(f, n) for f, n, *_ in rt.launches}

@@ -437,3 +437,51 @@ def test_every_half_entry_point_is_emulated(monkeypatch):
                 [b + s for b in base for s in ("_f16", "_bf16")]), f
         for n in half:
             assert (f, n) in launched, f"{f}:{n} never emulated"
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_backend_check_half_cases_pass_through_the_emulator(rt, monkeypatch,
+                                                            dt):
+    """`python -m gkeras.backend.check` runs its "float16 kernels" /
+    "bfloat16 kernels" cases on the GPU; here the same case functions run
+    with the GPU wrappers bound to the emulator and must pass the check's
+    own comparison, so the GPU verdict does not hinge on untested code."""
+    import functools
+    import types
+
+    from gkeras.backend import check
+    from gkeras.backend.gpu import scatter
+    from gkeras.optimizers import _fused
+
+    name = {"float16": "float16 kernels",
+            "bfloat16": "bfloat16 kernels"}[dt.name]
+    fn, tol = next((f, t) for n, f, t in check.CASES if n == name)
+    p = functools.partial
+    gpu = types.SimpleNamespace(
+        __name__="gkeras.backend.gpu",
+        conv_forward=p(gconv._conv_forward, rt),
+        conv_backward_input=p(gconv._conv_backward_input, rt),
+        conv_backward_kernel=p(gconv._conv_backward_kernel, rt),
+        max_pool_forward=p(gpool._max_pool_forward, rt),
+        max_pool_backward=p(gpool._max_pool_backward, rt),
+        avg_pool_forward=p(gpool._avg_pool_forward, rt),
+        avg_pool_backward=p(gpool._avg_pool_backward, rt),
+        batchnorm_forward_train=p(gbn._batchnorm_forward_train, rt),
+        batchnorm_backward=p(gbn._batchnorm_backward, rt),
+        layernorm_forward=p(gln._layernorm_forward, rt),
+        layernorm_backward=p(gln._layernorm_backward, rt),
+        attention_forward=p(gattn._attention_forward, rt),
+        attention_backward=p(gattn._attention_backward, rt),
+        softmax_forward=p(gattn._softmax_forward, rt),
+        softmax_backward=p(gattn._softmax_backward, rt),
+        scatter_add=p(scatter._scatter_add, rt))
+    want = fn(cpu, lambda a: a, np.random.default_rng(0))
+    monkeypatch.setattr(_fused, "runtime_for", lambda a: rt)
+    got = fn(gpu, lambda a: a, np.random.default_rng(0))
+    err, worst = check._compare(got, want, tol)
+    assert err is None, err
+    # The 16-bit roundings show (the comparison is not vacuous).
+    assert 1e-5 < worst < tol
+    launched = {n for _, n, *_ in rt.launches}
+    assert all(n.endswith("_" + precision.suffix(dt)) for n in launched
+               if not n.startswith(("bn_finalize", "mt_clip"))), launched

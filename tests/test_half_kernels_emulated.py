@@ -235,6 +235,39 @@ def run_scatter(rt, dt, seed=6):
                                       want.astype(dt).view(np.uint16))
 
 
+def run_rnn(rt, dt, kind, seed=8):
+    """LSTM / GRU with 16-bit inputs: computed by the float32 step kernels
+    (no 16-bit twins yet), results rounded to the input type."""
+    from gkeras.backend.gpu import rnn as grnn
+    r = np.random.default_rng(seed)
+    N, T, U = 3, 5, 7
+    g = 4 if kind == "lstm" else 3
+    xw, xw32 = _rand(r, (N, T, g * U), dt)
+    h0, h032 = _rand(r, (N, U), dt, 0.5)
+    c0, c032 = _rand(r, (N, U), dt, 0.5)
+    R, R32 = _rand(r, (U, g * U), dt, 1 / np.sqrt(U))
+    mask = r.random((N, T)) > 0.3
+    dhs, dhs32 = _rand(r, (N, T, U), dt)
+    dh, dh32 = _rand(r, (N, U), dt)
+    if kind == "lstm":
+        got = grnn._lstm_forward(rt, xw, h0, c0, R, mask=mask,
+                                 go_backwards=True)
+        want = cpu.lstm_forward(xw32, h032, c032, R32, mask=mask,
+                                go_backwards=True)
+        gb = grnn._lstm_backward(rt, dhs, dh, dh, got[3])
+        wb = cpu.lstm_backward(dhs32, dh32, dh32, want[3])
+        n_out = 3
+    else:
+        rb, rb32 = _rand(r, (3 * U,), dt)
+        got = grnn._gru_forward(rt, xw, h0, R, rb, mask=mask)
+        want = cpu.gru_forward(xw32, h032, R32, rb32, mask=mask)
+        gb = grnn._gru_backward(rt, dhs, dh, got[2])
+        wb = cpu.gru_backward(dhs32, dh32, want[2])
+        n_out = 2
+    for a, b in zip(got[:n_out] + tuple(gb), want[:n_out] + tuple(wb)):
+        _close(a, b, dt)
+
+
 ATTN_CASES = [dict(), dict(is_causal=True), dict(mask=True),
               dict(mask=True, dropout_rate=0.3, seed=7),
               dict(mask=True, fully_masked="zero", is_causal=True)]
@@ -385,6 +418,14 @@ def test_scatter_add(rt, dt):
     run_scatter(rt, dt)
     assert {n for _, n, *_ in rt.launches} == {
         "scatter_add_rows_" + precision.suffix(dt)}
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_recurrent_16bit_inputs_run_in_float32(rt, dt, kind):
+    run_rnn(rt, dt, kind)
+    assert all(not n.endswith(("_f16", "_bf16")) for _, n, *_ in rt.launches)
+    assert rt.launches
 
 
 def test_kernel_dtype_rules():

@@ -9,6 +9,12 @@ element-wise step passes are the CUDA kernels of `kernels/lstm.cu` and
 plus one activation, written once against `xp` (a fused kernel was not
 measured to be worth it).
 
+Mixed precision: float16 / bfloat16 sequences are computed by the float32
+step kernels (inputs converted once, the recurrence and its states in
+float32, the outputs and gradients rounded once to the input's type); the
+step kernels have no 16-bit entry points yet, so a 16-bit LSTM/GRU keeps
+float32 state buffers on the device (twice their 16-bit size).
+
 CuPy is imported only inside functions, so `rnn_launch_config` and
 `KernelSteps` can be used without CuPy: the tests run these very wrappers
 on the CPU with the CUDA emulator (`tests/cuda_emu`, `EmuRuntime`).
@@ -17,6 +23,7 @@ on the CPU with the CUDA emulator (`tests/cuda_emu`, `EmuRuntime`).
 import numpy as np
 
 from gkeras.backend.cpu import rnn as _cpu
+from gkeras.backend.gpu import precision
 from gkeras.backend.gpu.launch import cupy_runtime, i32
 
 __all__ = list(_cpu.__all__)
@@ -122,14 +129,76 @@ class KernelSteps:
             _i(t), _i(s), _i(ract)))
 
 
-def _steps(*arrays):
+def _steps(*arrays, rt=None):
     for a in arrays:
         if a is not None and a.dtype != np.float32:
             raise TypeError(
-                "The GPU recurrent kernels run in float32. Received: "
-                f"dtype={a.dtype}. Cast the inputs to float32 (or use "
-                "backend.cpu for float64).")
-    return KernelSteps(cupy_runtime())
+                "The GPU recurrent kernels run in float32 (float16 and "
+                "bfloat16 inputs are converted by lstm_forward/gru_forward). "
+                f"Received: dtype={a.dtype}. Cast the inputs to float32 (or "
+                "use backend.cpu for float64).")
+    return KernelSteps(cupy_runtime() if rt is None else rt)
+
+
+def _to_f32(xp, *arrays):
+    """16-bit floating arrays as float32 (None and others unchanged)."""
+    return [a.astype(xp.float32) if a is not None and precision.is_half(
+        a.dtype) else a for a in arrays]
+
+
+def _round_to(dtype, arrays):
+    """Results rounded to the 16-bit input type `dtype` (None kept)."""
+    return tuple(None if a is None else a.astype(dtype) for a in arrays)
+
+
+def _lstm_forward(rt, xw, h0, c0, recurrent_kernel, mask=None,
+                  recurrent_dropout_mask=None, go_backwards=False,
+                  activation="tanh", recurrent_activation="sigmoid",
+                  zero_output_for_mask=False):
+    dt = xw.dtype
+    xw, h0, c0, recurrent_kernel, recurrent_dropout_mask = _to_f32(
+        rt.xp, xw, h0, c0, recurrent_kernel, recurrent_dropout_mask)
+    hs, h_T, c_T, cache = _cpu._lstm_forward(
+        _steps(xw, rt=rt), xw, h0, c0, recurrent_kernel, mask,
+        recurrent_dropout_mask, go_backwards, activation,
+        recurrent_activation, zero_output_for_mask)
+    if precision.is_half(dt):
+        cache["result_dtype"] = dt
+        hs, h_T, c_T = _round_to(dt, (hs, h_T, c_T))
+    return hs, h_T, c_T, cache
+
+
+def _lstm_backward(rt, dhs, dh_T, dc_T, cache):
+    dhs, dh_T, dc_T = _to_f32(rt.xp, dhs, dh_T, dc_T)
+    out = _cpu._lstm_backward(_steps(cache["h"], rt=rt), dhs, dh_T, dc_T,
+                              cache)
+    dt = cache.get("result_dtype")
+    return out if dt is None else _round_to(dt, out)
+
+
+def _gru_forward(rt, xw, h0, recurrent_kernel, recurrent_bias=None,
+                 mask=None, recurrent_dropout_mask=None, go_backwards=False,
+                 activation="tanh", recurrent_activation="sigmoid",
+                 reset_after=True, zero_output_for_mask=False):
+    dt = xw.dtype
+    xw, h0, recurrent_kernel, recurrent_bias, recurrent_dropout_mask = \
+        _to_f32(rt.xp, xw, h0, recurrent_kernel, recurrent_bias,
+                recurrent_dropout_mask)
+    hs, h_T, cache = _cpu._gru_forward(
+        _steps(xw, rt=rt), xw, h0, recurrent_kernel, recurrent_bias, mask,
+        recurrent_dropout_mask, go_backwards, activation,
+        recurrent_activation, reset_after, zero_output_for_mask)
+    if precision.is_half(dt):
+        cache["result_dtype"] = dt
+        hs, h_T = _round_to(dt, (hs, h_T))
+    return hs, h_T, cache
+
+
+def _gru_backward(rt, dhs, dh_T, cache):
+    dhs, dh_T = _to_f32(rt.xp, dhs, dh_T)
+    out = _cpu._gru_backward(_steps(cache["h"], rt=rt), dhs, dh_T, cache)
+    dt = cache.get("result_dtype")
+    return out if dt is None else _round_to(dt, out)
 
 
 def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
@@ -139,7 +208,8 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
     """Runs an LSTM over a sequence whose input projection is given (GPU).
 
     See `gkeras.backend.cpu.rnn.lstm_forward`: same arguments (CuPy
-    arrays, float32) and results.
+    arrays, float32; float16 / bfloat16 are computed in float32 and the
+    results rounded to that type) and results.
 
     Args:
         xw: `(batch, timesteps, 4 * units)`.
@@ -157,11 +227,9 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
     Returns:
         `(hs, h_T, c_T, cache)`.
     """
-    steps = _steps(xw)
-    return _cpu._lstm_forward(steps, xw, h0, c0, recurrent_kernel, mask,
-                              recurrent_dropout_mask, go_backwards,
-                              activation, recurrent_activation,
-                              zero_output_for_mask)
+    return _lstm_forward(cupy_runtime(), xw, h0, c0, recurrent_kernel, mask,
+                         recurrent_dropout_mask, go_backwards, activation,
+                         recurrent_activation, zero_output_for_mask)
 
 
 def lstm_backward(dhs, dh_T, dc_T, cache):
@@ -176,7 +244,7 @@ def lstm_backward(dhs, dh_T, dc_T, cache):
     Returns:
         `(dxw, dh0, dc0, drecurrent_kernel)`.
     """
-    return _cpu._lstm_backward(_steps(cache["h"]), dhs, dh_T, dc_T, cache)
+    return _lstm_backward(cupy_runtime(), dhs, dh_T, dc_T, cache)
 
 
 def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
@@ -204,11 +272,10 @@ def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
     Returns:
         `(hs, h_T, cache)`.
     """
-    steps = _steps(xw)
-    return _cpu._gru_forward(steps, xw, h0, recurrent_kernel, recurrent_bias,
-                             mask, recurrent_dropout_mask, go_backwards,
-                             activation, recurrent_activation, reset_after,
-                             zero_output_for_mask)
+    return _gru_forward(cupy_runtime(), xw, h0, recurrent_kernel,
+                        recurrent_bias, mask, recurrent_dropout_mask,
+                        go_backwards, activation, recurrent_activation,
+                        reset_after, zero_output_for_mask)
 
 
 def gru_backward(dhs, dh_T, cache):
@@ -222,7 +289,7 @@ def gru_backward(dhs, dh_T, cache):
     Returns:
         `(dxw, dh0, drecurrent_kernel, drecurrent_bias)`.
     """
-    return _cpu._gru_backward(_steps(cache["h"]), dhs, dh_T, cache)
+    return _gru_backward(cupy_runtime(), dhs, dh_T, cache)
 
 
 def simple_rnn_forward(xw, h0, recurrent_kernel, mask=None,

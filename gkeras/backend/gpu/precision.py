@@ -28,6 +28,10 @@ no bfloat16 instructions; `half.cuh`), but cuBLAS has no bfloat16 GEMM
 before sm_80, so on sm_70/sm_75 bfloat16 GEMMs are computed in float32 and
 rounded to bfloat16 (same results, no tensor-core speed-up).
 
+Recurrent layers (LSTM/GRU steps) have no 16-bit kernels yet: 16-bit
+sequences run through the float32 step kernels and their results are
+rounded to the input type (`rnn.py`).
+
 Importable without CuPy.
 """
 
@@ -112,12 +116,16 @@ _FP16_GEMM_SET = []
 
 
 def _set_fp16_gemm_fp32_accumulate():
+    """Asks CuPy for float32 accumulation in its float16 GEMMs (once)."""
     if _FP16_GEMM_SET:
         return
-    from cupy._core import _routines_linalg as linalg
-    linalg.set_compute_type(
-        np.float16, getattr(linalg, "COMPUTE_TYPE_FP32", _COMPUTE_TYPE_FP32))
     _FP16_GEMM_SET.append(True)
+    try:
+        from cupy._core import _routines_linalg as linalg
+        linalg.set_compute_type(np.float16, getattr(
+            linalg, "COMPUTE_TYPE_FP32", _COMPUTE_TYPE_FP32))
+    except Exception:  # a CuPy without the switch: its default applies
+        pass
 
 
 def matmul(rt, a, b):

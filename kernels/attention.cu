@@ -596,6 +596,7 @@ extern "C" __global__ void flash_attn_fwd(
       Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr, drop_scale, seed);
 }
 
+#if GK_F16
 // flash_attn_fwd_f16: gk_flash_attn_fwd, float16 data.
 extern "C" __global__ void flash_attn_fwd_f16(
     const __half* __restrict__ q, const __half* __restrict__ k,
@@ -607,7 +608,9 @@ extern "C" __global__ void flash_attn_fwd_f16(
   gk_flash_attn_fwd<__half>(q, k, v, out, lse, mask, msb, msh, msq, msk, B, H,
       Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr, drop_scale, seed);
 }
+#endif
 
+#if GK_BF16
 // flash_attn_fwd_bf16: gk_flash_attn_fwd, bfloat16 data.
 extern "C" __global__ void flash_attn_fwd_bf16(
     const __nv_bfloat16* __restrict__ q,
@@ -621,6 +624,7 @@ extern "C" __global__ void flash_attn_fwd_bf16(
       msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr, drop_scale,
       seed);
 }
+#endif
 
 // flash_attn_bwd_preprocess: gk_flash_attn_bwd_preprocess, float32 data.
 extern "C" __global__ void flash_attn_bwd_preprocess(
@@ -629,13 +633,16 @@ extern "C" __global__ void flash_attn_bwd_preprocess(
   gk_flash_attn_bwd_preprocess<float>(dout, out, delta, rows, Dv);
 }
 
+#if GK_F16
 // flash_attn_bwd_preprocess_f16: gk_flash_attn_bwd_preprocess, float16 data.
 extern "C" __global__ void flash_attn_bwd_preprocess_f16(
     const __half* __restrict__ dout, const __half* __restrict__ out,
     float* __restrict__ delta, long long rows, int Dv) {
   gk_flash_attn_bwd_preprocess<__half>(dout, out, delta, rows, Dv);
 }
+#endif
 
+#if GK_BF16
 // flash_attn_bwd_preprocess_bf16: gk_flash_attn_bwd_preprocess, bfloat16 data.
 extern "C" __global__ void flash_attn_bwd_preprocess_bf16(
     const __nv_bfloat16* __restrict__ dout,
@@ -643,6 +650,7 @@ extern "C" __global__ void flash_attn_bwd_preprocess_bf16(
     long long rows, int Dv) {
   gk_flash_attn_bwd_preprocess<__nv_bfloat16>(dout, out, delta, rows, Dv);
 }
+#endif
 
 // flash_attn_bwd_dq: gk_flash_attn_bwd_dq, float32 data.
 extern "C" __global__ void flash_attn_bwd_dq(
@@ -658,6 +666,7 @@ extern "C" __global__ void flash_attn_bwd_dq(
       drop_scale, seed);
 }
 
+#if GK_F16
 // flash_attn_bwd_dq_f16: gk_flash_attn_bwd_dq, float16 data.
 extern "C" __global__ void flash_attn_bwd_dq_f16(
     const __half* __restrict__ q, const __half* __restrict__ k,
@@ -671,7 +680,9 @@ extern "C" __global__ void flash_attn_bwd_dq_f16(
       msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr,
       drop_scale, seed);
 }
+#endif
 
+#if GK_BF16
 // flash_attn_bwd_dq_bf16: gk_flash_attn_bwd_dq, bfloat16 data.
 extern "C" __global__ void flash_attn_bwd_dq_bf16(
     const __nv_bfloat16* __restrict__ q,
@@ -687,6 +698,7 @@ extern "C" __global__ void flash_attn_bwd_dq_bf16(
       msb, msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm,
       drop_thr, drop_scale, seed);
 }
+#endif
 
 // flash_attn_bwd_dkdv: gk_flash_attn_bwd_dkdv, float32 data.
 extern "C" __global__ void flash_attn_bwd_dkdv(
@@ -703,6 +715,7 @@ extern "C" __global__ void flash_attn_bwd_dkdv(
       drop_scale, seed);
 }
 
+#if GK_F16
 // flash_attn_bwd_dkdv_f16: gk_flash_attn_bwd_dkdv, float16 data.
 extern "C" __global__ void flash_attn_bwd_dkdv_f16(
     const __half* __restrict__ q, const __half* __restrict__ k,
@@ -717,7 +730,9 @@ extern "C" __global__ void flash_attn_bwd_dkdv_f16(
       msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm, drop_thr,
       drop_scale, seed);
 }
+#endif
 
+#if GK_BF16
 // flash_attn_bwd_dkdv_bf16: gk_flash_attn_bwd_dkdv, bfloat16 data.
 extern "C" __global__ void flash_attn_bwd_dkdv_bf16(
     const __nv_bfloat16* __restrict__ q,
@@ -733,6 +748,7 @@ extern "C" __global__ void flash_attn_bwd_dkdv_bf16(
       mask, msb, msh, msq, msk, B, H, Tq, Tk, D, Dv, scale, causal, zero_fm,
       drop_thr, drop_scale, seed);
 }
+#endif
 
 // attn_softmax_fwd: gk_attn_softmax_fwd, float32 data.
 extern "C" __global__ void attn_softmax_fwd(
@@ -746,6 +762,7 @@ extern "C" __global__ void attn_softmax_fwd(
       seed);
 }
 
+#if GK_F16
 // attn_softmax_fwd_f16: gk_attn_softmax_fwd, float16 data.
 extern "C" __global__ void attn_softmax_fwd_f16(
     const __half* scores, __half* probs, __half* probs_dropped,
@@ -757,7 +774,9 @@ extern "C" __global__ void attn_softmax_fwd_f16(
       msq, msk, B, H, Tq, Tk, scale, causal, zero_fm, drop_thr, drop_scale,
       seed);
 }
+#endif
 
+#if GK_BF16
 // attn_softmax_fwd_bf16: gk_attn_softmax_fwd, bfloat16 data.
 extern "C" __global__ void attn_softmax_fwd_bf16(
     const __nv_bfloat16* scores, __nv_bfloat16* probs,
@@ -769,6 +788,7 @@ extern "C" __global__ void attn_softmax_fwd_bf16(
       msh, msq, msk, B, H, Tq, Tk, scale, causal, zero_fm, drop_thr,
       drop_scale, seed);
 }
+#endif
 
 // attn_softmax_bwd: gk_attn_softmax_bwd, float32 data.
 extern "C" __global__ void attn_softmax_bwd(
@@ -780,6 +800,7 @@ extern "C" __global__ void attn_softmax_bwd(
       B, H, Tq, Tk, scale, causal, drop_thr, drop_scale, seed);
 }
 
+#if GK_F16
 // attn_softmax_bwd_f16: gk_attn_softmax_bwd, float16 data.
 extern "C" __global__ void attn_softmax_bwd_f16(
     const __half* dprobs, const __half* __restrict__ probs, __half* dscores,
@@ -789,7 +810,9 @@ extern "C" __global__ void attn_softmax_bwd_f16(
   gk_attn_softmax_bwd<__half>(dprobs, probs, dscores, mask, msb, msh, msq,
       msk, B, H, Tq, Tk, scale, causal, drop_thr, drop_scale, seed);
 }
+#endif
 
+#if GK_BF16
 // attn_softmax_bwd_bf16: gk_attn_softmax_bwd, bfloat16 data.
 extern "C" __global__ void attn_softmax_bwd_bf16(
     const __nv_bfloat16* dprobs, const __nv_bfloat16* __restrict__ probs,
@@ -800,3 +823,4 @@ extern "C" __global__ void attn_softmax_bwd_bf16(
   gk_attn_softmax_bwd<__nv_bfloat16>(dprobs, probs, dscores, mask, msb, msh,
       msq, msk, B, H, Tq, Tk, scale, causal, drop_thr, drop_scale, seed);
 }
+#endif

@@ -225,12 +225,15 @@ extern "C" __global__ void bn_backward_apply_f32(const float* __restrict__ dy,
                          total, C, M);
 }
 
+#if GK_F16
 // bn_partial_stats_f16: bn_partial_stats, x in float16.
 extern "C" __global__ void bn_partial_stats_f16(const __half* __restrict__ x,
     float* __restrict__ part, int M, int C, int rows_per_split) {
   bn_partial_stats<__half>(x, part, M, C, rows_per_split);
 }
+#endif
 
+#if GK_F16
 // bn_forward_apply_f16: bn_forward_apply, x and y in float16.
 extern "C" __global__ void bn_forward_apply_f16(const __half* __restrict__ x,
     const float* __restrict__ mean, const float* __restrict__ inv_std,
@@ -238,7 +241,9 @@ extern "C" __global__ void bn_forward_apply_f16(const __half* __restrict__ x,
     __half* __restrict__ y, long long total, int C) {
   bn_forward_apply<__half>(x, mean, inv_std, gamma, beta, y, total, C);
 }
+#endif
 
+#if GK_F16
 // bn_partial_grads_f16: bn_partial_grads, dy and x in float16.
 extern "C" __global__ void bn_partial_grads_f16(const __half* __restrict__ dy,
     const __half* __restrict__ x, const float* __restrict__ mean,
@@ -246,7 +251,9 @@ extern "C" __global__ void bn_partial_grads_f16(const __half* __restrict__ dy,
     int rows_per_split) {
   bn_partial_grads<__half>(dy, x, mean, inv_std, part, M, C, rows_per_split);
 }
+#endif
 
+#if GK_F16
 // bn_backward_apply_f16: bn_backward_apply, dy, x and dx in float16.
 extern "C" __global__ void bn_backward_apply_f16(const __half* __restrict__ dy,
     const __half* __restrict__ x, const float* __restrict__ mean,
@@ -256,13 +263,17 @@ extern "C" __global__ void bn_backward_apply_f16(const __half* __restrict__ dy,
   bn_backward_apply<__half>(dy, x, mean, inv_std, gamma, dgamma, dbeta, dx,
                          total, C, M);
 }
+#endif
 
+#if GK_BF16
 // bn_partial_stats_bf16: bn_partial_stats, x in bfloat16.
 extern "C" __global__ void bn_partial_stats_bf16(const __nv_bfloat16* __restrict__ x,
     float* __restrict__ part, int M, int C, int rows_per_split) {
   bn_partial_stats<__nv_bfloat16>(x, part, M, C, rows_per_split);
 }
+#endif
 
+#if GK_BF16
 // bn_forward_apply_bf16: bn_forward_apply, x and y in bfloat16.
 extern "C" __global__ void bn_forward_apply_bf16(const __nv_bfloat16* __restrict__ x,
     const float* __restrict__ mean, const float* __restrict__ inv_std,
@@ -270,7 +281,9 @@ extern "C" __global__ void bn_forward_apply_bf16(const __nv_bfloat16* __restrict
     __nv_bfloat16* __restrict__ y, long long total, int C) {
   bn_forward_apply<__nv_bfloat16>(x, mean, inv_std, gamma, beta, y, total, C);
 }
+#endif
 
+#if GK_BF16
 // bn_partial_grads_bf16: bn_partial_grads, dy and x in bfloat16.
 extern "C" __global__ void bn_partial_grads_bf16(const __nv_bfloat16* __restrict__ dy,
     const __nv_bfloat16* __restrict__ x, const float* __restrict__ mean,
@@ -278,7 +291,9 @@ extern "C" __global__ void bn_partial_grads_bf16(const __nv_bfloat16* __restrict
     int rows_per_split) {
   bn_partial_grads<__nv_bfloat16>(dy, x, mean, inv_std, part, M, C, rows_per_split);
 }
+#endif
 
+#if GK_BF16
 // bn_backward_apply_bf16: bn_backward_apply, dy, x and dx in bfloat16.
 extern "C" __global__ void bn_backward_apply_bf16(const __nv_bfloat16* __restrict__ dy,
     const __nv_bfloat16* __restrict__ x, const float* __restrict__ mean,
@@ -288,3 +303,4 @@ extern "C" __global__ void bn_backward_apply_bf16(const __nv_bfloat16* __restric
   bn_backward_apply<__nv_bfloat16>(dy, x, mean, inv_std, gamma, dgamma, dbeta, dx,
                          total, C, M);
 }
+#endif

@@ -141,17 +141,21 @@ extern "C" __global__ void im2col_f32(const float* __restrict__ x,
   im2col<float>(x, col, CONV_ARGS);
 }
 
+#if GK_F16
 // im2col_f16: im2col on float16 arrays (launch and shapes above).
 extern "C" __global__ void im2col_f16(const __half* __restrict__ x,
     __half* __restrict__ col, CONV_PARAMS) {
   im2col<__half>(x, col, CONV_ARGS);
 }
+#endif
 
+#if GK_BF16
 // im2col_bf16: im2col on bfloat16 arrays (launch and shapes above).
 extern "C" __global__ void im2col_bf16(const __nv_bfloat16* __restrict__ x,
     __nv_bfloat16* __restrict__ col, CONV_PARAMS) {
   im2col<__nv_bfloat16>(x, col, CONV_ARGS);
 }
+#endif
 
 // col2im_f32: col2im on float32 arrays (launch and shapes above).
 extern "C" __global__ void col2im_f32(const float* __restrict__ dcol,
@@ -159,14 +163,18 @@ extern "C" __global__ void col2im_f32(const float* __restrict__ dcol,
   col2im<float>(dcol, dx, CONV_ARGS);
 }
 
+#if GK_F16
 // col2im_f16: col2im on float16 arrays (launch and shapes above).
 extern "C" __global__ void col2im_f16(const __half* __restrict__ dcol,
     __half* __restrict__ dx, CONV_PARAMS) {
   col2im<__half>(dcol, dx, CONV_ARGS);
 }
+#endif
 
+#if GK_BF16
 // col2im_bf16: col2im on bfloat16 arrays (launch and shapes above).
 extern "C" __global__ void col2im_bf16(const __nv_bfloat16* __restrict__ dcol,
     __nv_bfloat16* __restrict__ dx, CONV_PARAMS) {
   col2im<__nv_bfloat16>(dcol, dx, CONV_ARGS);
 }
+#endif

@@ -21,6 +21,18 @@
 #ifndef GKERAS_HALF_CUH
 #define GKERAS_HALF_CUH
 
+// Which 16-bit entry points a compile includes: all by default (nvcc, the
+// compile tests, the emulator); gkeras/backend/gpu/_module.py compiles the
+// float32 entry points without them (-DGK_F16=0 -DGK_BF16=0), so a float32
+// model does not pay NVRTC time for the 16-bit twins, and each 16-bit type
+// in a module of its own on first use.
+#ifndef GK_F16
+#define GK_F16 1
+#endif
+#ifndef GK_BF16
+#define GK_BF16 1
+#endif
+
 #if defined(__CUDA_EMU__)
 // tests/cuda_emu/cuda_emu.h already defines __half and __nv_bfloat16.
 #elif defined(__CUDACC_RTC__)

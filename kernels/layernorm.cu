@@ -189,6 +189,7 @@ extern "C" __global__ void layernorm_bwd_params(
   ln_bwd_params<float>(dy, x, mean, inv_std, dgamma, dbeta, M, C, rms);
 }
 
+#if GK_F16
 // layernorm_fwd_f16: ln_fwd, x and y in float16.
 extern "C" __global__ void layernorm_fwd_f16(const __half* __restrict__ x,
     const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -196,7 +197,9 @@ extern "C" __global__ void layernorm_fwd_f16(const __half* __restrict__ x,
     float* __restrict__ inv_std, long long M, int C, float eps, int rms) {
   ln_fwd<__half>(x, gamma, beta, y, mean, inv_std, M, C, eps, rms);
 }
+#endif
 
+#if GK_F16
 // layernorm_bwd_dx_f16: ln_bwd_dx, dy, x and dx in float16.
 extern "C" __global__ void layernorm_bwd_dx_f16(const __half* __restrict__ dy,
     const __half* __restrict__ x, const float* __restrict__ gamma,
@@ -204,7 +207,9 @@ extern "C" __global__ void layernorm_bwd_dx_f16(const __half* __restrict__ dy,
     __half* __restrict__ dx, long long M, int C, int rms) {
   ln_bwd_dx<__half>(dy, x, gamma, mean, inv_std, dx, M, C, rms);
 }
+#endif
 
+#if GK_F16
 // layernorm_bwd_params_f16: ln_bwd_params, dy and x in float16.
 extern "C" __global__ void layernorm_bwd_params_f16(
     const __half* __restrict__ dy, const __half* __restrict__ x,
@@ -213,7 +218,9 @@ extern "C" __global__ void layernorm_bwd_params_f16(
     int rms) {
   ln_bwd_params<__half>(dy, x, mean, inv_std, dgamma, dbeta, M, C, rms);
 }
+#endif
 
+#if GK_BF16
 // layernorm_fwd_bf16: ln_fwd, x and y in bfloat16.
 extern "C" __global__ void layernorm_fwd_bf16(const __nv_bfloat16* __restrict__ x,
     const float* __restrict__ gamma, const float* __restrict__ beta,
@@ -221,7 +228,9 @@ extern "C" __global__ void layernorm_fwd_bf16(const __nv_bfloat16* __restrict__ 
     float* __restrict__ inv_std, long long M, int C, float eps, int rms) {
   ln_fwd<__nv_bfloat16>(x, gamma, beta, y, mean, inv_std, M, C, eps, rms);
 }
+#endif
 
+#if GK_BF16
 // layernorm_bwd_dx_bf16: ln_bwd_dx, dy, x and dx in bfloat16.
 extern "C" __global__ void layernorm_bwd_dx_bf16(const __nv_bfloat16* __restrict__ dy,
     const __nv_bfloat16* __restrict__ x, const float* __restrict__ gamma,
@@ -229,7 +238,9 @@ extern "C" __global__ void layernorm_bwd_dx_bf16(const __nv_bfloat16* __restrict
     __nv_bfloat16* __restrict__ dx, long long M, int C, int rms) {
   ln_bwd_dx<__nv_bfloat16>(dy, x, gamma, mean, inv_std, dx, M, C, rms);
 }
+#endif
 
+#if GK_BF16
 // layernorm_bwd_params_bf16: ln_bwd_params, dy and x in bfloat16.
 extern "C" __global__ void layernorm_bwd_params_bf16(
     const __nv_bfloat16* __restrict__ dy, const __nv_bfloat16* __restrict__ x,
@@ -238,3 +249,4 @@ extern "C" __global__ void layernorm_bwd_params_bf16(
     int rms) {
   ln_bwd_params<__nv_bfloat16>(dy, x, mean, inv_std, dgamma, dbeta, M, C, rms);
 }
+#endif

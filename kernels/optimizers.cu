@@ -449,6 +449,7 @@ extern "C" __global__ void mt_sumsq_f32(
   gk_mt_sumsq<float>(meta, chunks, n_ptr, partial);
 }
 
+#if GK_F16
 // sgd_mt_f16: gk_sgd_mt with float16 gradients.
 extern "C" __global__ void sgd_mt_f16(
     const long long* __restrict__ meta,
@@ -458,7 +459,9 @@ extern "C" __global__ void sgd_mt_f16(
   gk_sgd_mt<__half>(meta, chunks, n_ptr, lr, momentum, nesterov, wd_factor,
       gscale);
 }
+#endif
 
+#if GK_F16
 // adam_mt_f16: gk_adam_mt with float16 gradients.
 extern "C" __global__ void adam_mt_f16(
     const long long* __restrict__ meta,
@@ -468,7 +471,9 @@ extern "C" __global__ void adam_mt_f16(
   gk_adam_mt<__half>(meta, chunks, n_ptr, alpha, c1, c2, epsilon, wd_factor,
       gscale);
 }
+#endif
 
+#if GK_F16
 // rmsprop_mt_f16: gk_rmsprop_mt with float16 gradients.
 extern "C" __global__ void rmsprop_mt_f16(
     const long long* __restrict__ meta,
@@ -478,7 +483,9 @@ extern "C" __global__ void rmsprop_mt_f16(
   gk_rmsprop_mt<__half>(meta, chunks, n_ptr, lr, rho, one_minus_rho, momentum,
       epsilon, centered, wd_factor, gscale);
 }
+#endif
 
+#if GK_F16
 // adagrad_mt_f16: gk_adagrad_mt with float16 gradients.
 extern "C" __global__ void adagrad_mt_f16(
     const long long* __restrict__ meta,
@@ -486,7 +493,9 @@ extern "C" __global__ void adagrad_mt_f16(
     float epsilon, float wd_factor, const float* __restrict__ gscale) {
   gk_adagrad_mt<__half>(meta, chunks, n_ptr, lr, epsilon, wd_factor, gscale);
 }
+#endif
 
+#if GK_F16
 // adamax_mt_f16: gk_adamax_mt with float16 gradients.
 extern "C" __global__ void adamax_mt_f16(
     const long long* __restrict__ meta,
@@ -496,7 +505,9 @@ extern "C" __global__ void adamax_mt_f16(
   gk_adamax_mt<__half>(meta, chunks, n_ptr, alpha, c1, beta_2, epsilon,
       wd_factor, gscale);
 }
+#endif
 
+#if GK_F16
 // lion_mt_f16: gk_lion_mt with float16 gradients.
 extern "C" __global__ void lion_mt_f16(
     const long long* __restrict__ meta,
@@ -506,7 +517,9 @@ extern "C" __global__ void lion_mt_f16(
   gk_lion_mt<__half>(meta, chunks, n_ptr, lr, beta_1, one_minus_beta_1,
       beta_2, one_minus_beta_2, wd_factor, gscale);
 }
+#endif
 
+#if GK_F16
 // nadam_mt_f16: gk_nadam_mt with float16 gradients.
 extern "C" __global__ void nadam_mt_f16(
     const long long* __restrict__ meta,
@@ -516,7 +529,9 @@ extern "C" __global__ void nadam_mt_f16(
   gk_nadam_mt<__half>(meta, chunks, n_ptr, lr, c1, c2, a, b, v_scale, epsilon,
       wd_factor, gscale);
 }
+#endif
 
+#if GK_F16
 // mt_sumsq_f16: gk_mt_sumsq with float16 gradients.
 extern "C" __global__ void mt_sumsq_f16(
     const long long* __restrict__ meta,
@@ -524,7 +539,9 @@ extern "C" __global__ void mt_sumsq_f16(
     float* __restrict__ partial) {
   gk_mt_sumsq<__half>(meta, chunks, n_ptr, partial);
 }
+#endif
 
+#if GK_BF16
 // sgd_mt_bf16: gk_sgd_mt with bfloat16 gradients.
 extern "C" __global__ void sgd_mt_bf16(
     const long long* __restrict__ meta,
@@ -534,7 +551,9 @@ extern "C" __global__ void sgd_mt_bf16(
   gk_sgd_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, momentum, nesterov,
       wd_factor, gscale);
 }
+#endif
 
+#if GK_BF16
 // adam_mt_bf16: gk_adam_mt with bfloat16 gradients.
 extern "C" __global__ void adam_mt_bf16(
     const long long* __restrict__ meta,
@@ -544,7 +563,9 @@ extern "C" __global__ void adam_mt_bf16(
   gk_adam_mt<__nv_bfloat16>(meta, chunks, n_ptr, alpha, c1, c2, epsilon,
       wd_factor, gscale);
 }
+#endif
 
+#if GK_BF16
 // rmsprop_mt_bf16: gk_rmsprop_mt with bfloat16 gradients.
 extern "C" __global__ void rmsprop_mt_bf16(
     const long long* __restrict__ meta,
@@ -554,7 +575,9 @@ extern "C" __global__ void rmsprop_mt_bf16(
   gk_rmsprop_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, rho, one_minus_rho,
       momentum, epsilon, centered, wd_factor, gscale);
 }
+#endif
 
+#if GK_BF16
 // adagrad_mt_bf16: gk_adagrad_mt with bfloat16 gradients.
 extern "C" __global__ void adagrad_mt_bf16(
     const long long* __restrict__ meta,
@@ -563,7 +586,9 @@ extern "C" __global__ void adagrad_mt_bf16(
   gk_adagrad_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, epsilon, wd_factor,
       gscale);
 }
+#endif
 
+#if GK_BF16
 // adamax_mt_bf16: gk_adamax_mt with bfloat16 gradients.
 extern "C" __global__ void adamax_mt_bf16(
     const long long* __restrict__ meta,
@@ -573,7 +598,9 @@ extern "C" __global__ void adamax_mt_bf16(
   gk_adamax_mt<__nv_bfloat16>(meta, chunks, n_ptr, alpha, c1, beta_2, epsilon,
       wd_factor, gscale);
 }
+#endif
 
+#if GK_BF16
 // lion_mt_bf16: gk_lion_mt with bfloat16 gradients.
 extern "C" __global__ void lion_mt_bf16(
     const long long* __restrict__ meta,
@@ -583,7 +610,9 @@ extern "C" __global__ void lion_mt_bf16(
   gk_lion_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, beta_1, one_minus_beta_1,
       beta_2, one_minus_beta_2, wd_factor, gscale);
 }
+#endif
 
+#if GK_BF16
 // nadam_mt_bf16: gk_nadam_mt with bfloat16 gradients.
 extern "C" __global__ void nadam_mt_bf16(
     const long long* __restrict__ meta,
@@ -593,7 +622,9 @@ extern "C" __global__ void nadam_mt_bf16(
   gk_nadam_mt<__nv_bfloat16>(meta, chunks, n_ptr, lr, c1, c2, a, b, v_scale,
       epsilon, wd_factor, gscale);
 }
+#endif
 
+#if GK_BF16
 // mt_sumsq_bf16: gk_mt_sumsq with bfloat16 gradients.
 extern "C" __global__ void mt_sumsq_bf16(
     const long long* __restrict__ meta,
@@ -601,6 +632,7 @@ extern "C" __global__ void mt_sumsq_bf16(
     float* __restrict__ partial) {
   gk_mt_sumsq<__nv_bfloat16>(meta, chunks, n_ptr, partial);
 }
+#endif
 
 // mt_clip_scale_f32
 //   grid = (1,), block = (MT_THREADS,). norm = sqrt(sum of partial[0:n]),

@@ -215,54 +215,70 @@ extern "C" __global__ void avgpool_bwd_f32(const float* __restrict__ dy,
   avgpool_bwd<float>(dy, dx, POOL_ARGS);
 }
 
+#if GK_F16
 // maxpool_fwd_f16: maxpool_fwd on float16 (launch and shapes above).
 extern "C" __global__ void maxpool_fwd_f16(const __half* __restrict__ x,
     __half* __restrict__ y, int* __restrict__ argmax, long long total,
     POOL_PARAMS) {
   maxpool_fwd<__half>(x, y, argmax, POOL_ARGS);
 }
+#endif
 
+#if GK_F16
 // maxpool_bwd_f16: maxpool_bwd on float16.
 extern "C" __global__ void maxpool_bwd_f16(const __half* __restrict__ dy,
     const int* __restrict__ argmax, __half* __restrict__ dx, long long total,
     POOL_PARAMS) {
   maxpool_bwd<__half>(dy, argmax, dx, POOL_ARGS);
 }
+#endif
 
+#if GK_F16
 // avgpool_fwd_f16: avgpool_fwd on float16.
 extern "C" __global__ void avgpool_fwd_f16(const __half* __restrict__ x,
     __half* __restrict__ y, long long total, POOL_PARAMS) {
   avgpool_fwd<__half>(x, y, POOL_ARGS);
 }
+#endif
 
+#if GK_F16
 // avgpool_bwd_f16: avgpool_bwd on float16.
 extern "C" __global__ void avgpool_bwd_f16(const __half* __restrict__ dy,
     __half* __restrict__ dx, long long total, POOL_PARAMS) {
   avgpool_bwd<__half>(dy, dx, POOL_ARGS);
 }
+#endif
 
+#if GK_BF16
 // maxpool_fwd_bf16: maxpool_fwd on bfloat16 (launch and shapes above).
 extern "C" __global__ void maxpool_fwd_bf16(const __nv_bfloat16* __restrict__ x,
     __nv_bfloat16* __restrict__ y, int* __restrict__ argmax, long long total,
     POOL_PARAMS) {
   maxpool_fwd<__nv_bfloat16>(x, y, argmax, POOL_ARGS);
 }
+#endif
 
+#if GK_BF16
 // maxpool_bwd_bf16: maxpool_bwd on bfloat16.
 extern "C" __global__ void maxpool_bwd_bf16(const __nv_bfloat16* __restrict__ dy,
     const int* __restrict__ argmax, __nv_bfloat16* __restrict__ dx, long long total,
     POOL_PARAMS) {
   maxpool_bwd<__nv_bfloat16>(dy, argmax, dx, POOL_ARGS);
 }
+#endif
 
+#if GK_BF16
 // avgpool_fwd_bf16: avgpool_fwd on bfloat16.
 extern "C" __global__ void avgpool_fwd_bf16(const __nv_bfloat16* __restrict__ x,
     __nv_bfloat16* __restrict__ y, long long total, POOL_PARAMS) {
   avgpool_fwd<__nv_bfloat16>(x, y, POOL_ARGS);
 }
+#endif
 
+#if GK_BF16
 // avgpool_bwd_bf16: avgpool_bwd on bfloat16.
 extern "C" __global__ void avgpool_bwd_bf16(const __nv_bfloat16* __restrict__ dy,
     __nv_bfloat16* __restrict__ dx, long long total, POOL_PARAMS) {
   avgpool_bwd<__nv_bfloat16>(dy, dx, POOL_ARGS);
 }
+#endif

@@ -71,6 +71,7 @@ extern "C" __global__ void scatter_add_rows_f64(
                               cols);
 }
 
+#if GK_F16
 // scatter_add_rows_f16
 //   grid = (min(n, SC_MAX_BLOCKS),), block = (SC_THREADS,); float16 values
 //   and dst, float32 accumulation, layout above.
@@ -81,7 +82,9 @@ extern "C" __global__ void scatter_add_rows_f16(
   gk_scatter_add_rows<__half>(sorted_rows, order, values, dst, n, n_rows,
                               cols);
 }
+#endif
 
+#if GK_BF16
 // scatter_add_rows_bf16
 //   grid = (min(n, SC_MAX_BLOCKS),), block = (SC_THREADS,); bfloat16
 //   values and dst, float32 accumulation, layout above.
@@ -94,3 +97,4 @@ extern "C" __global__ void scatter_add_rows_bf16(
   gk_scatter_add_rows<__nv_bfloat16>(sorted_rows, order, values, dst, n,
                                      n_rows, cols);
 }
+#endif

@@ -137,6 +137,69 @@ def test_kernel_source_inlines_headers():
     assert "GKERAS_HALF_CUH" in src and "im2col_bf16" in src
 
 
+@pytest.mark.parametrize("path", KERNELS,
+                         ids=[os.path.basename(k) for k in KERNELS])
+def test_16bit_twins_sit_behind_their_type_macro(path):
+    """Every `*_f16` / `*_bf16` entry point is inside `#if GK_F16` /
+    `#if GK_BF16` (so `_module.py` can compile the float32 entry points
+    without them), and no other entry point is."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    stack = []
+    for i, line in enumerate(lines):
+        t = line.strip()
+        if t.startswith("#if"):
+            stack.append(t)
+        elif t.startswith("#endif"):
+            stack.pop()
+        m = re.search(r'extern\s+"C"\s+__global__\s+void\s+(\w+)', line)
+        if not m:
+            continue
+        name = m.group(1)
+        macros = [s for s in stack if s.startswith("#if GK_")]
+        want = ("#if GK_F16" if name.endswith("_f16") else "#if GK_BF16"
+                if name.endswith("_bf16") else None)
+        where = f"{os.path.basename(path)}:{i + 1} {name}"
+        assert macros == ([want] if want else []), (where, macros)
+
+
+def _nvrtc_ptx(lib, src, name, opts):
+    prog = ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), src, name.encode(), 0,
+                                  None, None) == 0
+    arr = (ctypes.c_char_p * len(opts))(*[o.encode() for o in opts])
+    try:
+        rc = lib.nvrtcCompileProgram(prog, len(opts), arr)
+        size = ctypes.c_size_t()
+        lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
+        ptx = ctypes.create_string_buffer(size.value)
+        lib.nvrtcGetPTX(prog, ptx)
+    finally:
+        lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    assert rc == 0, f"NVRTC failed on {name} with {opts}"
+    return ptx.value.decode(errors="replace")
+
+
+def test_module_options_select_one_element_type():
+    """The options `_module.py` compiles each entry point with keep only
+    that entry point's element type (checked in the PTX of conv.cu)."""
+    from gkeras.backend.gpu._module import options_for
+    lib = _load_nvrtc()
+    if lib is None:
+        pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12)")
+    src = read_kernel("conv.cu").encode()
+    for entry, present, absent in (
+            ("im2col_f32", ["im2col_f32"], ["im2col_f16", "im2col_bf16"]),
+            ("im2col_f16", ["im2col_f32", "im2col_f16"], ["im2col_bf16"]),
+            ("col2im_bf16", ["col2im_bf16"], ["col2im_f16"])):
+        ptx = _nvrtc_ptx(lib, src, "conv.cu", list(options_for(entry))
+                         + ["--gpu-architecture=compute_80"])
+        for n in present:
+            assert f".entry {n}(" in ptx, (entry, n)
+        for n in absent:
+            assert f".entry {n}(" not in ptx, (entry, n)
+
+
 def _nvrtc_candidates():
     """Where libnvrtc may live: the `nvidia-cuda-nvrtc-cu12` wheel the test
     extra installs (what CuPy itself loads from), then a CUDA toolkit."""

@@ -45,7 +45,8 @@ DTYPES = [pytest.param(F16, id="f16"), pytest.param(BF16, id="bf16")]
 # (file, float32 name) pairs that have none because they read only float32
 # statistics.
 HALF_FILES = ("conv.cu", "pool.cu", "batchnorm.cu", "layernorm.cu",
-              "softmax.cu", "attention.cu", "optimizers.cu", "scatter.cu")
+              "softmax.cu", "attention.cu", "optimizers.cu", "scatter.cu",
+              "lstm.cu", "gru.cu")
 NO_TWIN = {("batchnorm.cu", "bn_finalize_stats_f32"),
            ("batchnorm.cu", "bn_finalize_grads_f32"),
            ("optimizers.cu", "mt_clip_scale_f32"),
@@ -235,9 +236,9 @@ def run_scatter(rt, dt, seed=6):
                                       want.astype(dt).view(np.uint16))
 
 
-def run_rnn(rt, dt, kind, seed=8):
-    """LSTM / GRU with 16-bit inputs: computed by the float32 step kernels
-    (no 16-bit twins yet), results rounded to the input type."""
+def run_rnn(rt, dt, kind, seed=8, reset_after=True, dropout=False):
+    """LSTM / GRU on the 16-bit step kernels (bfloat16 on an emulated
+    sm_75 takes the float32 kernels and rounds the results)."""
     from gkeras.backend.gpu import rnn as grnn
     r = np.random.default_rng(seed)
     N, T, U = 3, 5, 7
@@ -249,23 +250,39 @@ def run_rnn(rt, dt, kind, seed=8):
     mask = r.random((N, T)) > 0.3
     dhs, dhs32 = _rand(r, (N, T, U), dt)
     dh, dh32 = _rand(r, (N, U), dt)
+    dm = dm32 = None
+    if dropout:
+        dm32 = (r.random((N, U)) > 0.3).astype(np.float32) / np.float32(0.7)
+        dm32 = dm32.astype(dt).astype(np.float32)
+        dm = dm32.astype(dt)
     if kind == "lstm":
         got = grnn._lstm_forward(rt, xw, h0, c0, R, mask=mask,
+                                 recurrent_dropout_mask=dm,
                                  go_backwards=True)
         want = cpu.lstm_forward(xw32, h032, c032, R32, mask=mask,
+                                recurrent_dropout_mask=dm32,
                                 go_backwards=True)
         gb = grnn._lstm_backward(rt, dhs, dh, dh, got[3])
         wb = cpu.lstm_backward(dhs32, dh32, dh32, want[3])
         n_out = 3
     else:
         rb, rb32 = _rand(r, (3 * U,), dt)
-        got = grnn._gru_forward(rt, xw, h0, R, rb, mask=mask)
-        want = cpu.gru_forward(xw32, h032, R32, rb32, mask=mask)
+        if not reset_after:
+            rb = rb32 = None
+        got = grnn._gru_forward(rt, xw, h0, R, rb, mask=mask,
+                                recurrent_dropout_mask=dm,
+                                reset_after=reset_after)
+        want = cpu.gru_forward(xw32, h032, R32, rb32, mask=mask,
+                               recurrent_dropout_mask=dm32,
+                               reset_after=reset_after)
         gb = grnn._gru_backward(rt, dhs, dh, got[2])
         wb = cpu.gru_backward(dhs32, dh32, want[2])
         n_out = 2
     for a, b in zip(got[:n_out] + tuple(gb), want[:n_out] + tuple(wb)):
-        _close(a, b, dt)
+        if b is None:            # no recurrent bias with reset_after=False
+            assert a is None
+        else:
+            _close(a, b, dt)
 
 
 ATTN_CASES = [dict(), dict(is_causal=True), dict(mask=True),
@@ -421,11 +438,24 @@ def test_scatter_add(rt, dt):
 
 
 @pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("kind,reset_after,dropout", [
+    ("lstm", True, False), ("lstm", True, True), ("gru", True, True),
+    ("gru", False, False)])
+def test_recurrent(rt, dt, kind, reset_after, dropout):
+    run_rnn(rt, dt, kind, reset_after=reset_after, dropout=dropout)
+    sfx = "_" + precision.suffix(dt)
+    names = {n for _, n, *_ in rt.launches}
+    assert names and all(n.endswith(sfx) for n in names), names
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_recurrent_16bit_inputs_run_in_float32(rt, dt, kind):
-    run_rnn(rt, dt, kind)
-    assert all(not n.endswith(("_f16", "_bf16")) for _, n, *_ in rt.launches)
-    assert rt.launches
+def test_recurrent_bfloat16_before_sm80_runs_in_float32(kind):
+    """No cuBLAS bfloat16 GEMM before sm_80: the float32 kernels run and
+    the results are rounded to bfloat16."""
+    rt = emu.EmuRuntime(compute_capability=75)
+    run_rnn(rt, BF16, kind)
+    names = {n for _, n, *_ in rt.launches}
+    assert names and not any(n.endswith(("_f16", "_bf16")) for n in names)
 
 
 def test_kernel_dtype_rules():
@@ -461,6 +491,9 @@ def test_every_half_entry_point_is_emulated(monkeypatch):
         for impl in ("flash", "materialized"):
             run_attention(rt, dt, impl, {})
         run_scatter(rt, dt)
+        run_rnn(rt, dt, "lstm")
+        run_rnn(rt, dt, "gru")
+        run_rnn(rt, dt, "gru", reset_after=False)
         for cls_name, kwargs in OPT_CONFIGS:
             run_optimizer(rt, monkeypatch, dt, cls_name, kwargs, steps=1,
                           shapes=((5,), (2, 3)))
@@ -492,6 +525,7 @@ def test_backend_check_half_cases_pass_through_the_emulator(rt, monkeypatch,
     import types
 
     from gkeras.backend import check
+    from gkeras.backend.gpu import rnn as grnn
     from gkeras.backend.gpu import scatter
     from gkeras.optimizers import _fused
 
@@ -516,7 +550,11 @@ def test_backend_check_half_cases_pass_through_the_emulator(rt, monkeypatch,
         attention_backward=p(gattn._attention_backward, rt),
         softmax_forward=p(gattn._softmax_forward, rt),
         softmax_backward=p(gattn._softmax_backward, rt),
-        scatter_add=p(scatter._scatter_add, rt))
+        scatter_add=p(scatter._scatter_add, rt),
+        lstm_forward=p(grnn._lstm_forward, rt),
+        lstm_backward=p(grnn._lstm_backward, rt),
+        gru_forward=p(grnn._gru_forward, rt),
+        gru_backward=p(grnn._gru_backward, rt))
     want = fn(cpu, lambda a: a, np.random.default_rng(0))
     monkeypatch.setattr(_fused, "runtime_for", lambda a: rt)
     got = fn(gpu, lambda a: a, np.random.default_rng(0))
@@ -525,5 +563,12 @@ def test_backend_check_half_cases_pass_through_the_emulator(rt, monkeypatch,
     # The 16-bit roundings show (the comparison is not vacuous).
     assert 1e-5 < worst < tol
     launched = {n for _, n, *_ in rt.launches}
-    assert all(n.endswith("_" + precision.suffix(dt)) for n in launched
+    sfx = "_" + precision.suffix(dt)
+    assert all(n.endswith(sfx) for n in launched
                if not n.startswith(("bn_finalize", "mt_clip"))), launched
+    # The check reports an entry point it never launched as NOT EXERCISED
+    # (a failure): its 16-bit case must reach every twin of this type.
+    for f, names in check.entry_points().items():
+        for n in names:
+            if n.endswith(sfx):
+                assert n in launched, f"{f}:{n} not exercised by the check"

@@ -307,15 +307,32 @@ def _half_case(dtype_name):
         k.scatter_add(d, dev(rng.integers(-11, 11, (4, 9))),
                       h(_f32(rng, 4, 9, 6)))
         out.append(d)
+        xw, h0, c0, r, mask = _rnn_inputs(rng, 3, 5, 7, 4)
+        fw = k.lstm_forward(h(xw), h(h0), h(c0), h(r), mask=dev(mask),
+                            go_backwards=True)
+        out += [*fw[:3], *k.lstm_backward(
+            h(_f32(rng, 3, 5, 7)), h(_f32(rng, 3, 7)), h(_f32(rng, 3, 7)),
+            fw[3])]
+        for reset_after in (True, False):
+            xw, h0, _, r, mask = _rnn_inputs(rng, 3, 5, 7, 3)
+            rb = h(_f32(rng, 21)) if reset_after else None
+            fw = k.gru_forward(h(xw), h(h0), h(r), rb, mask=dev(mask),
+                               reset_after=reset_after)
+            out += [*fw[:2], *k.gru_backward(h(_f32(rng, 3, 5, 7)),
+                                             h(_f32(rng, 3, 7)), fw[2])]
         # Fused optimizers: 16-bit gradients, float32 variables (master
         # weights); the CPU reference is the per-variable path.
-        for cls in (optimizers.Adam, optimizers.SGD):
+        for cls, kw in ((optimizers.Adam, dict(global_clipnorm=0.5)),
+                        (optimizers.SGD, dict(momentum=0.9)),
+                        (optimizers.RMSprop, dict(centered=True)),
+                        (optimizers.Adagrad, {}), (optimizers.Adamax, {}),
+                        (optimizers.Lion, {}), (optimizers.Nadam, {})):
             shapes = [(7,), (4099,)]
             variables = [Variable(_f32(rng, *s)) for s in shapes]
             g = [h(_f32(rng, *s)) for s in shapes]
             if not gpu:
                 cls = type(cls.__name__, (cls,), {"_fused_kind": None})
-            opt = cls(learning_rate=0.01)
+            opt = cls(learning_rate=0.01, **kw)
             opt.apply(g, variables)
             out += [v.data for v in variables]
         return f32(out)
@@ -388,6 +405,24 @@ def _compare(got, want, tol):
     return None, worst
 
 
+def _unused_here(filename, name):
+    """Why entry point `name` is not used on this GPU, or None: the
+    bfloat16 recurrent steps need cuBLAS bfloat16 GEMMs (sm_80+); before
+    that bfloat16 sequences run on the float32 kernels."""
+    if not (name.endswith("_bf16") and filename in ("lstm.cu", "gru.cu")):
+        return None
+    from gkeras.backend.gpu import precision
+    from gkeras.backend.gpu.launch import cupy_runtime
+    try:
+        cc = cupy_runtime().compute_capability
+    except Exception:  # no device: nothing runs anyway
+        return None
+    if cc < precision.BF16_GEMM_MIN_CC:
+        return ("bfloat16 recurrences use the float32 kernels before "
+                "sm_80")
+    return None
+
+
 def check_kernels(gpu, emit):
     """Runs every case; returns `(ok, {file: {entry: verdict}})`."""
     from gkeras import backend as B
@@ -442,6 +477,8 @@ def check_kernels(gpu, emit):
             cases = launched.get((f, n))
             if not gpu:
                 v = "not run (no GPU)"
+            elif not cases and _unused_here(f, n):
+                v = "not used on this GPU (" + _unused_here(f, n) + ")"
             elif not cases:
                 v = "NOT EXERCISED"
                 all_ok = False

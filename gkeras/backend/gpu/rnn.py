@@ -9,11 +9,12 @@ element-wise step passes are the CUDA kernels of `kernels/lstm.cu` and
 plus one activation, written once against `xp` (a fused kernel was not
 measured to be worth it).
 
-Mixed precision: float16 / bfloat16 sequences are computed by the float32
-step kernels (inputs converted once, the recurrence and its states in
-float32, the outputs and gradients rounded once to the input's type); the
-step kernels have no 16-bit entry points yet, so a 16-bit LSTM/GRU keeps
-float32 state buffers on the device (twice their 16-bit size).
+Mixed precision: float16 / bfloat16 sequences run on the `*_f16` /
+`*_bf16` step kernels (16-bit buffers, float32 arithmetic within a step,
+one rounding per stored value; the recurrent GEMMs through cuBLAS with
+float32 accumulation). bfloat16 before sm_80 (no cuBLAS bfloat16 GEMM)
+falls back to the float32 kernels: inputs converted once, the results and
+gradients rounded once to bfloat16.
 
 CuPy is imported only inside functions, so `rnn_launch_config` and
 `KernelSteps` can be used without CuPy: the tests run these very wrappers
@@ -65,13 +66,20 @@ class KernelSteps:
             `tests/cuda_emu`'s `EmuRuntime` on the CPU.
     """
 
-    def __init__(self, rt):
+    def __init__(self, rt, dtype=np.float32):
         self.rt = rt
         self.xp = rt.xp
+        # Entry-point suffix for the element type: "" (float32), "_f16",
+        # "_bf16".
+        self.suffix = ("_" + precision.suffix(dtype)
+                       if precision.is_half(dtype) else "")
+        if self.suffix and rt.xp is not np:
+            # The drivers' xp.matmul on 16-bit arrays: float32 accumulation.
+            precision._set_fp16_gemm_fp32_accumulate()
 
     def _go(self, filename, name, N, U, args):
         grid, block = rnn_launch_config(N, U)
-        self.rt.launch(filename, name, grid, block, args)
+        self.rt.launch(filename, name + self.suffix, grid, block, args)
 
     def lstm_fwd(self, t, s, xw, rec, h0, c0, mask, dm, gates, hstate,
                  cstate, hd, act, ract):
@@ -130,14 +138,30 @@ class KernelSteps:
 
 
 def _steps(*arrays, rt=None):
+    dtype = arrays[0].dtype
     for a in arrays:
-        if a is not None and a.dtype != np.float32:
+        if (a is not None and a.dtype != dtype) or not (
+                dtype == np.float32 or precision.is_half(dtype)):
             raise TypeError(
-                "The GPU recurrent kernels run in float32 (float16 and "
-                "bfloat16 inputs are converted by lstm_forward/gru_forward). "
-                f"Received: dtype={a.dtype}. Cast the inputs to float32 (or "
-                "use backend.cpu for float64).")
-    return KernelSteps(cupy_runtime() if rt is None else rt)
+                "The GPU recurrent kernels take float32, float16 or bfloat16 "
+                f"(one type per call). Received: dtype={a.dtype}. Cast the "
+                "inputs (or use backend.cpu for float64).")
+    return KernelSteps(cupy_runtime() if rt is None else rt, dtype)
+
+
+def _native_16bit(rt, dtype):
+    """True when 16-bit `dtype` runs on the 16-bit step kernels: always for
+    float16, for bfloat16 from sm_80 (cuBLAS has no bfloat16 GEMM before)."""
+    return precision.is_half(dtype) and (
+        dtype.name == "float16"
+        or getattr(rt, "compute_capability", 0) >= precision.BF16_GEMM_MIN_CC)
+
+
+def _to(xp, dtype, *arrays):
+    """Floating arrays (None kept, masks and integers unchanged) as
+    C-contiguous `dtype`."""
+    return [a if a is None or not (a.dtype.kind == "f" or precision.is_half(
+        a.dtype)) else xp.ascontiguousarray(a, dtype=dtype) for a in arrays]
 
 
 def _to_f32(xp, *arrays):
@@ -147,8 +171,11 @@ def _to_f32(xp, *arrays):
 
 
 def _round_to(dtype, arrays):
-    """Results rounded to the 16-bit input type `dtype` (None kept)."""
-    return tuple(None if a is None else a.astype(dtype) for a in arrays)
+    """Results rounded to the 16-bit input type `dtype` (None kept; no copy
+    for those already of that type -- NumPy's bfloat16 GEMMs return
+    float32, CuPy's bfloat16)."""
+    return tuple(None if a is None else a.astype(dtype, copy=False)
+                 for a in arrays)
 
 
 def _lstm_forward(rt, xw, h0, c0, recurrent_kernel, mask=None,
@@ -156,6 +183,14 @@ def _lstm_forward(rt, xw, h0, c0, recurrent_kernel, mask=None,
                   activation="tanh", recurrent_activation="sigmoid",
                   zero_output_for_mask=False):
     dt = xw.dtype
+    if _native_16bit(rt, dt):
+        xw, h0, c0, recurrent_kernel, recurrent_dropout_mask = _to(
+            rt.xp, dt, xw, h0, c0, recurrent_kernel, recurrent_dropout_mask)
+        *res, cache = _cpu._lstm_forward(
+            _steps(xw, rt=rt), xw, h0, c0, recurrent_kernel, mask,
+            recurrent_dropout_mask, go_backwards, activation,
+            recurrent_activation, zero_output_for_mask)
+        return (*_round_to(dt, res), cache)
     xw, h0, c0, recurrent_kernel, recurrent_dropout_mask = _to_f32(
         rt.xp, xw, h0, c0, recurrent_kernel, recurrent_dropout_mask)
     hs, h_T, c_T, cache = _cpu._lstm_forward(
@@ -169,6 +204,11 @@ def _lstm_forward(rt, xw, h0, c0, recurrent_kernel, mask=None,
 
 
 def _lstm_backward(rt, dhs, dh_T, dc_T, cache):
+    dt = cache["h"].dtype
+    if precision.is_half(dt):
+        dhs, dh_T, dc_T = _to(rt.xp, dt, dhs, dh_T, dc_T)
+        return _round_to(dt, _cpu._lstm_backward(
+            _steps(cache["h"], rt=rt), dhs, dh_T, dc_T, cache))
     dhs, dh_T, dc_T = _to_f32(rt.xp, dhs, dh_T, dc_T)
     out = _cpu._lstm_backward(_steps(cache["h"], rt=rt), dhs, dh_T, dc_T,
                               cache)
@@ -181,6 +221,15 @@ def _gru_forward(rt, xw, h0, recurrent_kernel, recurrent_bias=None,
                  activation="tanh", recurrent_activation="sigmoid",
                  reset_after=True, zero_output_for_mask=False):
     dt = xw.dtype
+    if _native_16bit(rt, dt):
+        xw, h0, recurrent_kernel, recurrent_bias, recurrent_dropout_mask = \
+            _to(rt.xp, dt, xw, h0, recurrent_kernel, recurrent_bias,
+                recurrent_dropout_mask)
+        *res, cache = _cpu._gru_forward(
+            _steps(xw, rt=rt), xw, h0, recurrent_kernel, recurrent_bias,
+            mask, recurrent_dropout_mask, go_backwards, activation,
+            recurrent_activation, reset_after, zero_output_for_mask)
+        return (*_round_to(dt, res), cache)
     xw, h0, recurrent_kernel, recurrent_bias, recurrent_dropout_mask = \
         _to_f32(rt.xp, xw, h0, recurrent_kernel, recurrent_bias,
                 recurrent_dropout_mask)
@@ -195,6 +244,11 @@ def _gru_forward(rt, xw, h0, recurrent_kernel, recurrent_bias=None,
 
 
 def _gru_backward(rt, dhs, dh_T, cache):
+    dt = cache["h"].dtype
+    if precision.is_half(dt):
+        dhs, dh_T = _to(rt.xp, dt, dhs, dh_T)
+        return _round_to(dt, _cpu._gru_backward(
+            _steps(cache["h"], rt=rt), dhs, dh_T, cache))
     dhs, dh_T = _to_f32(rt.xp, dhs, dh_T)
     out = _cpu._gru_backward(_steps(cache["h"], rt=rt), dhs, dh_T, cache)
     dt = cache.get("result_dtype")
@@ -208,8 +262,8 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
     """Runs an LSTM over a sequence whose input projection is given (GPU).
 
     See `gkeras.backend.cpu.rnn.lstm_forward`: same arguments (CuPy
-    arrays, float32; float16 / bfloat16 are computed in float32 and the
-    results rounded to that type) and results.
+    arrays: float32, or float16 / bfloat16 on the 16-bit step kernels)
+    and results.
 
     Args:
         xw: `(batch, timesteps, 4 * units)`.

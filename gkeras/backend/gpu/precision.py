@@ -28,9 +28,18 @@ no bfloat16 instructions; `half.cuh`), but cuBLAS has no bfloat16 GEMM
 before sm_80, so on sm_70/sm_75 bfloat16 GEMMs are computed in float32 and
 rounded to bfloat16 (same results, no tensor-core speed-up).
 
-Recurrent layers (LSTM/GRU steps) have no 16-bit kernels yet: 16-bit
-sequences run through the float32 step kernels and their results are
-rounded to the input type (`rnn.py`).
+What stays float32 whatever the input: batch-norm and layer-norm
+statistics, gamma/beta and their gradients; attention's row log-sum-exp
+and delta; optimizer variables and slots (master weights); every
+accumulator inside a kernel. Scatter-add in 16 bits sums each segment in
+float32 and rounds once (NumPy's add.at rounds every addition).
+Recurrent steps (LSTM/GRU) keep 16-bit state buffers and compute each
+step in float32; bfloat16 sequences before sm_80 run on the float32 step
+kernels (`rnn.py`).
+
+Kernel sources: `kernels/half.cuh` (included by every family; inlined by
+`kernel_source.read_kernel` for NVRTC); the 16-bit twins are compiled only
+into a module of their own type (`_module.options_for`).
 
 Importable without CuPy.
 """

@@ -222,7 +222,7 @@ extern "C" __global__ void bn_backward_apply_f32(const float* __restrict__ dy,
     const float* __restrict__ dgamma, const float* __restrict__ dbeta,
     float* __restrict__ dx, long long total, int C, int M) {
   bn_backward_apply<float>(dy, x, mean, inv_std, gamma, dgamma, dbeta, dx,
-                         total, C, M);
+      total, C, M);
 }
 
 #if GK_F16
@@ -261,46 +261,51 @@ extern "C" __global__ void bn_backward_apply_f16(const __half* __restrict__ dy,
     const float* __restrict__ dgamma, const float* __restrict__ dbeta,
     __half* __restrict__ dx, long long total, int C, int M) {
   bn_backward_apply<__half>(dy, x, mean, inv_std, gamma, dgamma, dbeta, dx,
-                         total, C, M);
+      total, C, M);
 }
 #endif
 
 #if GK_BF16
 // bn_partial_stats_bf16: bn_partial_stats, x in bfloat16.
-extern "C" __global__ void bn_partial_stats_bf16(const __nv_bfloat16* __restrict__ x,
-    float* __restrict__ part, int M, int C, int rows_per_split) {
+extern "C" __global__ void bn_partial_stats_bf16(
+    const __nv_bfloat16* __restrict__ x, float* __restrict__ part, int M,
+    int C, int rows_per_split) {
   bn_partial_stats<__nv_bfloat16>(x, part, M, C, rows_per_split);
 }
 #endif
 
 #if GK_BF16
 // bn_forward_apply_bf16: bn_forward_apply, x and y in bfloat16.
-extern "C" __global__ void bn_forward_apply_bf16(const __nv_bfloat16* __restrict__ x,
-    const float* __restrict__ mean, const float* __restrict__ inv_std,
-    const float* __restrict__ gamma, const float* __restrict__ beta,
-    __nv_bfloat16* __restrict__ y, long long total, int C) {
+extern "C" __global__ void bn_forward_apply_bf16(
+    const __nv_bfloat16* __restrict__ x, const float* __restrict__ mean,
+    const float* __restrict__ inv_std, const float* __restrict__ gamma,
+    const float* __restrict__ beta, __nv_bfloat16* __restrict__ y,
+    long long total, int C) {
   bn_forward_apply<__nv_bfloat16>(x, mean, inv_std, gamma, beta, y, total, C);
 }
 #endif
 
 #if GK_BF16
 // bn_partial_grads_bf16: bn_partial_grads, dy and x in bfloat16.
-extern "C" __global__ void bn_partial_grads_bf16(const __nv_bfloat16* __restrict__ dy,
+extern "C" __global__ void bn_partial_grads_bf16(
+    const __nv_bfloat16* __restrict__ dy,
     const __nv_bfloat16* __restrict__ x, const float* __restrict__ mean,
-    const float* __restrict__ inv_std, float* __restrict__ part, int M, int C,
-    int rows_per_split) {
-  bn_partial_grads<__nv_bfloat16>(dy, x, mean, inv_std, part, M, C, rows_per_split);
+    const float* __restrict__ inv_std, float* __restrict__ part, int M,
+    int C, int rows_per_split) {
+  bn_partial_grads<__nv_bfloat16>(dy, x, mean, inv_std, part, M, C,
+      rows_per_split);
 }
 #endif
 
 #if GK_BF16
 // bn_backward_apply_bf16: bn_backward_apply, dy, x and dx in bfloat16.
-extern "C" __global__ void bn_backward_apply_bf16(const __nv_bfloat16* __restrict__ dy,
+extern "C" __global__ void bn_backward_apply_bf16(
+    const __nv_bfloat16* __restrict__ dy,
     const __nv_bfloat16* __restrict__ x, const float* __restrict__ mean,
     const float* __restrict__ inv_std, const float* __restrict__ gamma,
     const float* __restrict__ dgamma, const float* __restrict__ dbeta,
     __nv_bfloat16* __restrict__ dx, long long total, int C, int M) {
-  bn_backward_apply<__nv_bfloat16>(dy, x, mean, inv_std, gamma, dgamma, dbeta, dx,
-                         total, C, M);
+  bn_backward_apply<__nv_bfloat16>(dy, x, mean, inv_std, gamma, dgamma, dbeta,
+      dx,                          total, C, M);
 }
 #endif

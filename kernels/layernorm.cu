@@ -222,17 +222,19 @@ extern "C" __global__ void layernorm_bwd_params_f16(
 
 #if GK_BF16
 // layernorm_fwd_bf16: ln_fwd, x and y in bfloat16.
-extern "C" __global__ void layernorm_fwd_bf16(const __nv_bfloat16* __restrict__ x,
-    const float* __restrict__ gamma, const float* __restrict__ beta,
-    __nv_bfloat16* __restrict__ y, float* __restrict__ mean,
-    float* __restrict__ inv_std, long long M, int C, float eps, int rms) {
+extern "C" __global__ void layernorm_fwd_bf16(
+    const __nv_bfloat16* __restrict__ x, const float* __restrict__ gamma,
+    const float* __restrict__ beta, __nv_bfloat16* __restrict__ y,
+    float* __restrict__ mean, float* __restrict__ inv_std, long long M,
+    int C, float eps, int rms) {
   ln_fwd<__nv_bfloat16>(x, gamma, beta, y, mean, inv_std, M, C, eps, rms);
 }
 #endif
 
 #if GK_BF16
 // layernorm_bwd_dx_bf16: ln_bwd_dx, dy, x and dx in bfloat16.
-extern "C" __global__ void layernorm_bwd_dx_bf16(const __nv_bfloat16* __restrict__ dy,
+extern "C" __global__ void layernorm_bwd_dx_bf16(
+    const __nv_bfloat16* __restrict__ dy,
     const __nv_bfloat16* __restrict__ x, const float* __restrict__ gamma,
     const float* __restrict__ mean, const float* __restrict__ inv_std,
     __nv_bfloat16* __restrict__ dx, long long M, int C, int rms) {

@@ -260,9 +260,9 @@ extern "C" __global__ void maxpool_fwd_bf16(const __nv_bfloat16* __restrict__ x,
 
 #if GK_BF16
 // maxpool_bwd_bf16: maxpool_bwd on bfloat16.
-extern "C" __global__ void maxpool_bwd_bf16(const __nv_bfloat16* __restrict__ dy,
-    const int* __restrict__ argmax, __nv_bfloat16* __restrict__ dx, long long total,
-    POOL_PARAMS) {
+extern "C" __global__ void maxpool_bwd_bf16(
+    const __nv_bfloat16* __restrict__ dy, const int* __restrict__ argmax,
+    __nv_bfloat16* __restrict__ dx, long long total, POOL_PARAMS) {
   maxpool_bwd<__nv_bfloat16>(dy, argmax, dx, POOL_ARGS);
 }
 #endif
@@ -277,8 +277,9 @@ extern "C" __global__ void avgpool_fwd_bf16(const __nv_bfloat16* __restrict__ x,
 
 #if GK_BF16
 // avgpool_bwd_bf16: avgpool_bwd on bfloat16.
-extern "C" __global__ void avgpool_bwd_bf16(const __nv_bfloat16* __restrict__ dy,
-    __nv_bfloat16* __restrict__ dx, long long total, POOL_PARAMS) {
+extern "C" __global__ void avgpool_bwd_bf16(
+    const __nv_bfloat16* __restrict__ dy, __nv_bfloat16* __restrict__ dx,
+    long long total, POOL_PARAMS) {
   avgpool_bwd<__nv_bfloat16>(dy, dx, POOL_ARGS);
 }
 #endif

@@ -57,7 +57,7 @@ extern "C" __global__ void scatter_add_rows_f32(
     const long long* __restrict__ order, const float* __restrict__ values,
     float* __restrict__ dst, long long n, long long n_rows, long long cols) {
   gk_scatter_add_rows<float>(sorted_rows, order, values, dst, n, n_rows,
-                             cols);
+      cols);
 }
 
 // scatter_add_rows_f64
@@ -80,7 +80,7 @@ extern "C" __global__ void scatter_add_rows_f16(
     const long long* __restrict__ order, const __half* __restrict__ values,
     __half* __restrict__ dst, long long n, long long n_rows, long long cols) {
   gk_scatter_add_rows<__half>(sorted_rows, order, values, dst, n, n_rows,
-                              cols);
+      cols);
 }
 #endif
 
@@ -95,6 +95,6 @@ extern "C" __global__ void scatter_add_rows_bf16(
     __nv_bfloat16* __restrict__ dst, long long n, long long n_rows,
     long long cols) {
   gk_scatter_add_rows<__nv_bfloat16>(sorted_rows, order, values, dst, n,
-                                     n_rows, cols);
+      n_rows, cols);
 }
 #endif

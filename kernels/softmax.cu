@@ -79,8 +79,8 @@ extern "C" __global__ void softmax_bwd(const float* dy,
 
 #if GK_F16
 // softmax_fwd_f16: smx_fwd on float16; y may alias x.
-extern "C" __global__ void softmax_fwd_f16(const __half* x, __half* y, long long M,
-                                       int C) {
+extern "C" __global__ void softmax_fwd_f16(
+    const __half* x, __half* y, long long M, int C) {
   smx_fwd<__half>(x, y, M, C);
 }
 #endif
@@ -95,16 +95,17 @@ extern "C" __global__ void softmax_bwd_f16(const __half* dy,
 
 #if GK_BF16
 // softmax_fwd_bf16: smx_fwd on bfloat16; y may alias x.
-extern "C" __global__ void softmax_fwd_bf16(const __nv_bfloat16* x, __nv_bfloat16* y, long long M,
-                                       int C) {
+extern "C" __global__ void softmax_fwd_bf16(
+    const __nv_bfloat16* x, __nv_bfloat16* y, long long M, int C) {
   smx_fwd<__nv_bfloat16>(x, y, M, C);
 }
 #endif
 
 #if GK_BF16
 // softmax_bwd_bf16: smx_bwd on bfloat16; dx may alias dy.
-extern "C" __global__ void softmax_bwd_bf16(const __nv_bfloat16* dy,
-    const __nv_bfloat16* __restrict__ y, __nv_bfloat16* dx, long long M, int C) {
+extern "C" __global__ void softmax_bwd_bf16(
+    const __nv_bfloat16* dy, const __nv_bfloat16* __restrict__ y,
+    __nv_bfloat16* dx, long long M, int C) {
   smx_bwd<__nv_bfloat16>(dy, y, dx, M, C);
 }
 #endif

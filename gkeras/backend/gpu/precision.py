@@ -1,17 +1,20 @@
 """Element types of the GPU kernels: float32, float16 and bfloat16.
 
-Every kernel family of `kernels/` has `<name>_f32`, `<name>_f16` and
-`<name>_bf16` entry points (one templated source, `kernels/half.cuh`): the
-16-bit ones load float16 / bfloat16, compute and accumulate in float32 and
-round once when they store. The wrappers pick the entry point from the
-dtype of the main input array:
+Every kernel family of `kernels/` has its float32 entry points (`<name>_f32`,
+or a plain `<name>` in the families that predate the 16-bit ones: softmax,
+layer norm, attention, LSTM/GRU) and `<name>_f16` / `<name>_bf16` twins
+from one templated source (`kernels/half.cuh`): the 16-bit ones load
+float16 / bfloat16, compute and accumulate in float32 and round once when
+they store. The wrappers pick the entry point from the dtype of the main
+input array:
 
-| input dtype        | kernels | result dtype |
-|--------------------|---------|--------------|
-| float32            | `_f32`  | float32      |
-| float16            | `_f16`  | float16      |
-| bfloat16           | `_bf16` | bfloat16     |
-| float64, integers  | `_f32`  | the input's (computed in float32, as before) |
+| input dtype | kernels  | result dtype                                  |
+|-------------|----------|-----------------------------------------------|
+| float32     | float32  | float32                                       |
+| float16     | `_f16`   | float16                                       |
+| bfloat16    | `_bf16`  | bfloat16                                      |
+| float64     | float32  | as before these twins: conv, pooling and batch |
+|             |          | norm cast back to float64, the others float32 |
 
 Other operands (kernels, gammas, ...) are cast to the main input's type, as
 Keras's autocasting has already done under a mixed policy.

@@ -558,3 +558,21 @@ def test_backend_check_half_cases_pass_through_the_emulator(rt, monkeypatch,
         for n in names:
             if n.endswith(sfx):
                 assert n in launched, f"{f}:{n} not exercised by the check"
+
+
+def test_gpu_benchmark_script_exits_cleanly_without_a_gpu():
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed: the script would time the GPU")
+    except ImportError:
+        pass
+    r = subprocess.run([sys.executable, os.path.join(
+        root, "benchmarks", "half_kernels_gpu.py"), "--reps", "1"],
+        capture_output=True, text=True, cwd=root, timeout=120,
+        env=dict(os.environ, PYTHONPATH=root))
+    assert r.returncode == 0, r.stderr
+    assert "needs CuPy and a CUDA GPU" in r.stdout

@@ -166,3 +166,37 @@ def test_metric_add_weight_defaults_to_a_scalar():
     assert float(np.asarray(m.result())) == 2.0
     m.reset_state()
     assert float(np.asarray(m.result())) == 0.0
+
+
+class _CountingModel(keras.Model):
+    """A subclassed model updating a metric it holds as an attribute, and
+    a nested compiled model whose own trackers must stay out."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.batches_seen = keras.metrics.Sum(name="batches_seen")
+
+    def call(self, x):
+        self.batches_seen.update_state(1.0)
+        return self.inner(x)
+
+
+def test_metrics_held_as_attributes_are_model_metrics():
+    # Keras 3's Model.metrics: loss tracker, compiled metrics, then the
+    # metrics tracked as attributes of the model and its layers (the
+    # endpoint-layer pattern's accuracy); reset every epoch and logged.
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    inner.compile("sgd", "mse")              # its own loss tracker
+    model = _CountingModel(inner)
+    model.compile(optimizer="sgd", loss="mse")
+    names = [m.name for m in model.metrics]
+    assert names == ["loss", "batches_seen"], names
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 1), "float32")
+    h = model.fit(x, y, batch_size=2, epochs=2, verbose=0).history
+    # Four forward passes per epoch; the sum restarts each epoch.
+    assert h["batches_seen"] == [4.0, 4.0]
+    assert sorted(h) == ["batches_seen", "loss"]
+    layer = keras.layers.Dense(2)
+    layer.acc = keras.metrics.Mean()
+    assert layer.metrics == [layer.acc]

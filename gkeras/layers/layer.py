@@ -182,7 +182,7 @@ class Layer:
                 f"It looks like you are subclassing `{type(self).__name__}` "
                 "and forgot to call `super().__init__()`. Always start with "
                 "this line.")
-        if isinstance(value, (Layer, list, dict)):
+        if isinstance(value, (Layer, list, dict)) or is_metric(value):
             STRUCTURE_VERSION[0] += 1
         object.__setattr__(self, name, value)
 
@@ -536,6 +536,17 @@ class Layer:
             return None
         return previous_mask
 
+    @property
+    def metrics(self):
+        """The metrics this layer and its sub-layers track: Metric objects
+        assigned as attributes (e.g. an endpoint layer's accuracy), as in
+        Keras."""
+        out = []
+        for layer in self._flatten_layers(include_self=True):
+            out.extend(m for m in own_metrics(layer)
+                       if all(m is not o for o in out))
+        return out
+
     # -- calling -------------------------------------------------------------
 
     def call(self, *args, **kwargs):
@@ -787,6 +798,27 @@ def _mask_of(inputs):
         masks = [getattr(t, "_keras_mask", None) for t in inputs]
         return masks if any(m is not None for m in masks) else None
     return None
+
+
+def is_metric(value):
+    """True for a `gkeras.metrics.Metric` (checked by class, so that this
+    module does not import the metrics package)."""
+    return any(c.__name__ == "Metric" and c.__module__ ==
+               "gkeras.metrics.metric" for c in type(value).__mro__)
+
+
+def own_metrics(layer):
+    """The Metric objects held in a layer's own attributes (directly or in
+    lists/tuples), in attribute order; Keras tracks these in
+    `layer._metrics`."""
+    found = []
+    for k, v in layer.__dict__.items():
+        if k in Layer._UNTRACKED:
+            continue
+        for m in (v if isinstance(v, (list, tuple)) else (v,)):
+            if is_metric(m) and all(m is not f for f in found):
+                found.append(m)
+    return found
 
 
 def _symbolic_mask(layer, inputs, outputs):

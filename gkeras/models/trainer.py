@@ -167,7 +167,29 @@ class Trainer:
             else:
                 from gkeras.models.compile_utils import UnbuiltCompileMetrics
                 out.append(UnbuiltCompileMetrics(self._compile_metrics))
+        out.extend(m for m in self._tracked_metrics()
+                   if all(m is not o for o in out))
         return out
+
+    def _tracked_metrics(self):
+        """Metrics held as attributes of the model and its layers (Keras's
+        `_metrics` and sub-layer metrics), cached until the layer
+        structure changes. Nested models that are themselves trainers
+        (a compiled teacher) keep theirs to themselves, as in Keras."""
+        layer_mod = _layer_module()
+        version = layer_mod.STRUCTURE_VERSION[0]
+        cached = self.__dict__.get("_gk_tracked_metrics")
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = []
+        for layer in self._flatten_layers(include_self=True):
+            if layer is not self and isinstance(layer, Trainer):
+                continue
+            found.extend(m for m in layer_mod.own_metrics(layer)
+                         if m is not self._loss_tracker
+                         and all(m is not f for f in found))
+        self.__dict__["_gk_tracked_metrics"] = (version, found)
+        return found
 
     @property
     def metrics_names(self):

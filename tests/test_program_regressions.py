@@ -200,3 +200,29 @@ def test_metrics_held_as_attributes_are_model_metrics():
     layer = keras.layers.Dense(2)
     layer.acc = keras.metrics.Mean()
     assert layer.metrics == [layer.acc]
+
+
+def test_compute_metrics_api_and_override():
+    # Keras 3's Trainer.compute_metrics: custom train_steps return it, and
+    # an override adds its own metric (the docstring's example).
+    class M(keras.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.custom_metric = keras.metrics.Sum(name="custom_metric")
+
+        def compute_metrics(self, x, y, y_pred, sample_weight):
+            metric_results = super().compute_metrics(x, y, y_pred,
+                                                     sample_weight)
+            self.custom_metric.update_state(2.0)
+            metric_results["custom_metric"] = self.custom_metric.result()
+            return metric_results
+
+    inputs = keras.Input((3,))
+    model = M(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 1), "float32")
+    h = model.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    assert sorted(h) == ["custom_metric", "loss", "mae"]
+    assert h["custom_metric"] == [4.0]                 # 2 per batch
+    res = model.compute_metrics(x, y, model(x), None)
+    assert {"loss", "mae", "custom_metric"} <= set(res)

@@ -313,8 +313,35 @@ class Trainer:
     def _update_metrics(self, x, y, y_pred, sample_weight, loss):
         n = _batch_size(x)
         self._loss_tracker.update_state(loss, sample_weight=n)
+        if type(self).compute_metrics is not Trainer.compute_metrics:
+            # A user override updates the metrics (its own ones, which are
+            # tracked attributes and so logged, and super()'s).
+            self.compute_metrics(x, y, y_pred, sample_weight)
+            return
         if self._compile_metrics is not None and y is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns all metric results.
+
+        The built-in steps call it after the loss tracker is updated;
+        override it for custom metric logic, calling `super()` for the
+        compiled metrics. Custom `train_step`s may return its result.
+
+        Args:
+            x: input data (unused by the default implementation).
+            y: target data.
+            y_pred: the model's predictions.
+            sample_weight: sample weights, or None.
+
+        Returns:
+            A dict of the results of `self.metrics`, e.g.
+            `{"loss": 0.2, "accuracy": 0.7}`.
+        """
+        del x
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
 
     def _metrics_result(self):
         dist = self.__dict__.get("_dist")

@@ -6,6 +6,12 @@ layer's metric is logged and reset per epoch like a compiled one.
 Source: keras.io/examples/keras_recipes/endpoint_layer_pattern. Changed:
 `keras` -> `gkeras`; 764 -> 16 features, small data, the inputs passed
 positionally (keyword inputs are issue 17 defect 5, another branch).
+
+Keras reference: none (Keras 3.15 on JAX fails in the layer's
+`accuracy_fn.update_state` inside `evaluate`, even with run_eagerly:
+"'NoneType' object is not callable"; without the metric the program
+passed there, and Keras lists such layer metrics in `model.metrics` as
+gkeras does).
 """
 import numpy as np
 

@@ -226,3 +226,24 @@ def test_compute_metrics_api_and_override():
     assert h["custom_metric"] == [4.0]                 # 2 per batch
     res = model.compute_metrics(x, y, model(x), None)
     assert {"loss", "mae", "custom_metric"} <= set(res)
+
+
+def test_functional_adjusts_input_rank_like_keras():
+    # Siamese example: (n, 28, 28) MNIST arrays into Input((28, 28, 1)).
+    # Keras's Functional._adjust_input_rank adds (or drops) a last axis
+    # of size 1; other rank mismatches still fail clearly.
+    import pytest
+    inputs = keras.Input((4, 4, 1))
+    model = keras.Model(inputs, keras.layers.Flatten()(inputs))
+    x = np.arange(32, dtype="float32").reshape(2, 4, 4)
+    np.testing.assert_array_equal(np.asarray(model(x)), x.reshape(2, 16))
+    np.testing.assert_array_equal(model.predict(x, verbose=0),
+                                  x.reshape(2, 16))
+    flat_in = keras.Input((3,))
+    m2 = keras.Model(flat_in, keras.layers.Dense(1)(flat_in))
+    with pytest.raises(ValueError, match="expected shape"):
+        m2(np.ones((2, 3, 2), "float32"))
+    col = keras.Input((3,))
+    m3 = keras.Model(col, keras.layers.Identity()(col))
+    np.testing.assert_array_equal(
+        np.asarray(m3(np.ones((2, 3, 1), "float32"))), np.ones((2, 3)))

@@ -247,3 +247,15 @@ def test_functional_adjusts_input_rank_like_keras():
     m3 = keras.Model(col, keras.layers.Identity()(col))
     np.testing.assert_array_equal(
         np.asarray(m3(np.ones((2, 3, 1), "float32"))), np.ones((2, 3)))
+
+
+def test_lora_and_quantize_say_they_are_not_supported():
+    # KerasHub fine-tuning guides call `layer.enable_lora(4)` and
+    # `model.quantize("int8")`: a clear NotImplementedError, not an
+    # AttributeError.
+    import pytest
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    with pytest.raises(NotImplementedError, match="enable_lora"):
+        model.layers[0].enable_lora(4)
+    with pytest.raises(NotImplementedError, match="quantize"):
+        model.quantize("int8")

@@ -536,6 +536,30 @@ class Layer:
             return None
         return previous_mask
 
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform",
+                    b_initializer="zeros"):
+        """Keras's LoRA switch (on Dense, EinsumDense, Embedding and the
+        convolutions there): not supported by gkeras.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} {self.name!r}: enable_lora() (LoRA "
+            "fine-tuning) is not supported by gkeras. Freeze layers with "
+            "`trainable = False` and train a smaller head instead.")
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Keras's post-training quantization: not supported by gkeras.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} {self.name!r}: quantize(mode={mode!r}) "
+            "is not supported by gkeras (no int8/int4/float8/GPTQ kernels); "
+            "models run in float32 (or the dtype policy's float type).")
+
     @property
     def metrics(self):
         """The metrics this layer and its sub-layers track: Metric objects

@@ -259,3 +259,69 @@ def test_lora_and_quantize_say_they_are_not_supported():
         model.layers[0].enable_lora(4)
     with pytest.raises(NotImplementedError, match="quantize"):
         model.quantize("int8")
+
+
+class _AutoConfigLayer(keras.layers.Layer):
+    """No get_config: Keras 3 records plain constructor arguments."""
+
+    def __init__(self, units=3, scale=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.scale = scale
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units))
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.w) * self.scale
+
+
+class _AutoConfigModel(keras.Model):
+    def __init__(self, hidden=4, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = hidden
+        self.d = keras.layers.Dense(hidden)
+        self.o = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.o(self.d(x))
+
+
+class _ObjectArgLayer(keras.layers.Layer):
+    def __init__(self, fn, **kwargs):
+        super().__init__(**kwargs)
+        self.fn = fn
+
+    def call(self, x):
+        return self.fn(x)
+
+
+def test_automatic_config_of_plain_constructor_arguments(tmp_path):
+    # Serialization guide (Keras 3): custom objects whose __init__ takes
+    # plain values need no get_config; positional and default arguments
+    # are recorded, `name` comes from the layer.
+    layer = _AutoConfigLayer(5, scale=1.5, name="auto")
+    cfg = layer.get_config()
+    assert (cfg["name"], cfg["units"], cfg["scale"]) == ("auto", 5, 1.5)
+    assert _AutoConfigLayer.from_config(cfg).units == 5
+    objs = {"_AutoConfigLayer": _AutoConfigLayer,
+            "_AutoConfigModel": _AutoConfigModel}
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, _AutoConfigLayer(4, 0.5)(inputs))
+    model.save(tmp_path / "f.keras")
+    loaded = keras.models.load_model(tmp_path / "f.keras", custom_objects=objs)
+    x = np.ones((1, 2), "float32")
+    assert (loaded.layers[1].units, loaded.layers[1].scale) == (4, 0.5)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)))
+    sub = _AutoConfigModel(6)
+    sub(np.ones((1, 3), "float32"))
+    assert sub.get_config()["hidden"] == 6
+    sub.save(tmp_path / "s.keras")
+    loaded = keras.models.load_model(tmp_path / "s.keras", custom_objects=objs)
+    assert loaded.hidden == 6
+    np.testing.assert_allclose(np.asarray(loaded(np.ones((1, 3)))),
+                               np.asarray(sub(np.ones((1, 3)))), rtol=1e-6)
+    # A non-plain argument (a function) still needs get_config.
+    import pytest
+    with pytest.raises(NotImplementedError, match="get_config"):
+        _ObjectArgLayer(np.square).get_config()

@@ -18,6 +18,7 @@ class Linear(gkeras.layers.Layer):
 ```
 """
 
+import functools
 import inspect
 
 import numpy as np
@@ -122,6 +123,12 @@ class Layer:
         # Set before any user __init__ code runs so attribute assignment in
         # a subclass's __init__ (before super().__init__) is safe.
         object.__setattr__(obj, "_gk_initialized", False)
+        if not _is_builtin(cls):
+            # Keras 3's automatic config: a custom layer or model whose
+            # constructor arguments are plain Python values serialises
+            # them without a get_config of its own.
+            object.__setattr__(obj, "_gk_auto_config",
+                               _auto_config(cls, args, kwargs))
         return obj
 
     def __init__(self, *, activity_regularizer=None, trainable=True,
@@ -727,9 +734,13 @@ class Layer:
                 type(self).__name__ != "InputLayer":
             config["batch_input_shape"] = list(self._batch_input_shape)
         cls = type(self)
+        auto = self.__dict__.get("_gk_auto_config")
+        if cls.get_config is Layer.get_config and auto is not None:
+            return {"name": self.name, **auto,
+                    **{k: v for k, v in config.items() if k != "name"}}
         if cls.get_config is Layer.get_config and not _is_builtin(cls):
-            # A custom layer without get_config: Keras 3 serialises the
-            # base config only if __init__ takes no other arguments.
+            # A custom layer without get_config whose arguments are not
+            # all plain values: Keras 3 cannot serialise it either.
             params = [p for p in inspect.signature(cls.__init__).parameters
                       .values() if p.name != "self" and p.kind not in (
                           p.VAR_KEYWORD, p.VAR_POSITIONAL)]
@@ -905,6 +916,41 @@ def _build_params(cls):
             p = []
         cls._gk_build_params = p
     return p
+
+
+_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
+@functools.lru_cache(maxsize=None)
+def _init_signature(cls):
+    return inspect.signature(cls.__init__)
+
+
+def _auto_config(cls, args, kwargs):
+    """The constructor arguments (defaults included, `name` excluded) when
+    they are all plain Python values, as Keras's Operation.__new__ records
+    them; else None."""
+    try:
+        sig = _init_signature(cls)
+        bound = sig.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    params = list(sig.parameters.values())[1:]
+    if any(p.kind is p.POSITIONAL_ONLY for p in params):
+        return None
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.pop(next(iter(sig.parameters)), None)
+    for p in params:
+        if p.kind is p.VAR_KEYWORD:
+            config.update(config.pop(p.name, {}))
+        elif p.kind is p.VAR_POSITIONAL and config.pop(p.name, ()):
+            return None
+    config.pop("name", None)
+    if not all(isinstance(v, _AUTO_CONFIG_TYPES) for v in flatten(
+            list(config.values()))):
+        return None
+    return config
 
 
 def _is_builtin(cls):

@@ -48,7 +48,8 @@ class Model(Trainer, Layer):
                              len(args) >= 2):
             from gkeras.models.functional import Functional
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        # The arguments reach Layer.__new__ for the automatic config.
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         from gkeras.models.functional import Functional
@@ -159,6 +160,10 @@ class Model(Trainer, Layer):
         base = {"name": self.name, "trainable": self.trainable}
         if type(self).get_config is not Model.get_config:
             return base
+        auto = self.__dict__.get("_gk_auto_config")
+        if auto is not None:
+            # Keras 3's automatic config of plain constructor arguments.
+            return {"name": self.name, **auto, "trainable": self.trainable}
         import inspect
         params = [p for p in inspect.signature(type(self).__init__)
                   .parameters.values() if p.name != "self" and p.kind not in

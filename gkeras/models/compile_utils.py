@@ -152,11 +152,13 @@ class CompileLoss:
             if fn is None:
                 continue
             value = fn(yt, yp, sample_weight=sw)
-            if w is not None:
-                value = E.multiply(value, w)
+            # As Keras: `<output>_loss` logs the unweighted loss; the
+            # weights only enter the total.
             if tracker is not None:
                 batch = yp.shape[0] if batch is None else batch
                 tracker.update_state(value, sample_weight=batch)
+            if w is not None:
+                value = E.multiply(value, w)
             total = value if total is None else E.add(total, value)
         if total is None:
             raise ValueError("No loss to compute: every output's loss is "

@@ -64,7 +64,7 @@ def functional_get_config(model):
         return [ref(t) for t in struct]
 
     return {"name": model.name, "trainable": model.trainable,
-            "dtype": dtype_policy_config(model.dtype),
+            "dtype": dtype_policy_config(model.dtype_policy),
             "layers": layers,
             "input_layers": refs(model._inputs_struct),
             "output_layers": refs(model._outputs_struct)}
@@ -149,6 +149,10 @@ def functional_from_config(cls, config, custom_objects=None):
     kwargs = {}
     if "trainable" in config:
         kwargs["trainable"] = config["trainable"]
+    if config.get("dtype") is not None:
+        # The model's own policy (Keras 3.15 drops it on load, so a loaded
+        # mixed_float16 model would compile without loss scaling).
+        kwargs["dtype"] = config["dtype"]
     from gkeras.models.functional import Functional
     model_cls = cls if issubclass(cls, Functional) else Functional
     return model_cls(inputs=inputs, outputs=outs, name=config.get("name"),

@@ -123,7 +123,11 @@ class Node:
         self.call_kwargs = call_kwargs
         self.output_structure = outputs
         self.outputs = flatten(outputs)
-        self.input_tensors = [t for t in flatten((call_args, call_kwargs))
+        # Keyword tensors in sorted-name order, as Keras's tree.flatten
+        # gives them: this fixes the order of `model.layers`.
+        kw = [call_kwargs[k] for k in sorted(call_kwargs)] \
+            if call_kwargs else []
+        self.input_tensors = [t for t in flatten((call_args, kw))
                               if isinstance(t, KerasTensor)]
         node_index = len(operation._inbound_nodes)
         operation._inbound_nodes.append(self)

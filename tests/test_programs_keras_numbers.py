@@ -1,0 +1,107 @@
+"""Training logs of fixed-weight models, compared with the numbers the real
+Keras 3.15.1 (JAX backend, CPU) printed for the same program.
+
+The program (below, in `_run`) was run once under Keras with `gkeras`
+changed to `keras`; its History logs are stored here, rounded to 5
+digits. It covers what the keras.io programs lean on: `validation_split`
+with `sample_weight`, `class_weight` with `weighted_metrics`, `evaluate`
+with sample weights, Adam/RMSprop(momentum) steps, and RMSE/Huber/MAE.
+"""
+import numpy as np
+
+import gkeras as keras
+from gkeras import layers
+
+KERAS_3_15_1 = {
+    "a": {
+        "accuracy": [0.36667, 0.36667],
+        "loss": [0.61877, 0.60833],
+        "val_accuracy": [0.4, 0.4],
+        "val_loss": [0.58818, 0.57944],
+    },
+    "b": {
+        "accuracy": [0.375, 0.375],
+        "loss": [1.49266, 1.37502],
+        "weighted_accuracy": [0.16854, 0.16854],
+    },
+    "b_eval": {
+        "accuracy": [0.375],
+        "loss": [0.58374],
+        "weighted_accuracy": [0.39822],
+    },
+    "c": {
+        "loss": [0.79906, 0.5648, 0.39311],
+        "mae": [0.73126, 0.61746, 0.51539],
+        "root_mean_squared_error": [0.8939, 0.75153, 0.62698],
+    },
+    "d": {
+        "loss": [0.32384, 0.14659],
+        "mse": [0.68677, 0.29404],
+        "val_loss": [0.16229, 0.08579],
+        "val_mse": [0.32643, 0.17157],
+    },
+}
+
+
+def fixed(model):
+    ws = []
+    for i, w in enumerate(model.get_weights()):
+        ws.append(np.linspace(-0.5, 0.5, w.size).reshape(w.shape)
+                  .astype("float32") * (1 + 0.1 * i))
+    model.set_weights(ws)
+
+
+def cls_model():
+    m = keras.Sequential([keras.Input((5,)),
+                          layers.Dense(4, activation="relu"),
+                          layers.Dense(3, activation="softmax")])
+    fixed(m)
+    return m
+
+
+def _run():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 5)).astype("float32")
+    yc = rng.integers(0, 3, 40)
+    yr = rng.random((40, 2)).astype("float32")
+    sw = rng.random(40).astype("float32")
+    out = {}
+    m = cls_model()
+    m.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+    out["a"] = m.fit(x, yc, batch_size=8, epochs=2, shuffle=False,
+                     validation_split=0.25, sample_weight=sw,
+                     verbose=0).history
+    m = cls_model()
+    m.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy",
+              metrics=["accuracy"], weighted_metrics=["accuracy"])
+    out["b"] = m.fit(x, yc, batch_size=16, epochs=2, shuffle=False,
+                     class_weight={0: 1.0, 1: 2.0, 2: 0.5},
+                     verbose=0).history
+    out["b_eval"] = m.evaluate(x, yc, sample_weight=sw, verbose=0,
+                               return_dict=True)
+    m = keras.Sequential([keras.Input((5,)), layers.Dense(2)])
+    fixed(m)
+    m.compile(keras.optimizers.Adam(0.01), "mse",
+              metrics=["mae", keras.metrics.RootMeanSquaredError()])
+    out["c"] = m.fit(x, yr, batch_size=7, epochs=3, shuffle=False,
+                     verbose=0).history
+    m = keras.Sequential([keras.Input((5,)), layers.Dense(2)])
+    fixed(m)
+    m.compile(keras.optimizers.RMSprop(0.01, momentum=0.5),
+              keras.losses.Huber(), metrics=["mse"])
+    out["d"] = m.fit(x, yr, batch_size=10, epochs=2, shuffle=False,
+                     verbose=0, validation_data=(x[:10], yr[:10])).history
+    return out
+
+
+def test_training_logs_match_keras():
+    got = _run()
+    assert sorted(got) == sorted(KERAS_3_15_1)
+    for case, logs in KERAS_3_15_1.items():
+        g = got[case]
+        assert sorted(g) == sorted(logs), (case, sorted(g))
+        for key, want in logs.items():
+            values = g[key] if isinstance(g[key], list) else [g[key]]
+            np.testing.assert_allclose(values, want, rtol=1e-4, atol=2e-5,
+                                       err_msg=f"{case}/{key}")

@@ -5,7 +5,10 @@ The program (below, in `_run`) was run once under Keras with `gkeras`
 changed to `keras`; its History logs are stored here, rounded to 5
 digits. It covers what the keras.io programs lean on: `validation_split`
 with `sample_weight`, `class_weight` with `weighted_metrics`, `evaluate`
-with sample weights, Adam/RMSprop(momentum) steps, and RMSE/Huber/MAE.
+with sample weights, Adam/RMSprop(momentum) steps, and RMSE/Huber/MAE;
+then EarlyStopping with restore_best_weights, ReduceLROnPlateau,
+validation_freq with initial_epoch, and validation_split (in
+`_run_callbacks`).
 """
 import numpy as np
 
@@ -105,3 +108,84 @@ def test_training_logs_match_keras():
             values = g[key] if isinstance(g[key], list) else [g[key]]
             np.testing.assert_allclose(values, want, rtol=1e-4, atol=2e-5,
                                        err_msg=f"{case}/{key}")
+
+
+KERAS_3_15_1_CALLBACKS = {
+    "es": {
+        "epochs": [0.0, 1.0],
+        "loss": [0.1378, 0.0915],
+        "mae": [0.31726, 0.25685],
+        "pred": [0.78342, 0.7676, 0.77875],
+        "val_loss": [11.30213, 11.31469],
+        "val_mae": [3.35292, 3.35476],
+    },
+    "rlr": {
+        "learning_rate": [0.2, 0.2, 0.1, 0.1, 0.05],
+        "loss": [0.1378, 0.0915, 0.07626, 0.07456, 0.06912],
+        "mae": [0.31726, 0.25685, 0.23241, 0.23334, 0.22331],
+    },
+    "vf": {
+        "epochs": [1.0, 2.0, 3.0, 4.0],
+        "loss": [0.1378, 0.0915, 0.09118, 0.09088],
+        "mae": [0.31726, 0.25685, 0.25669, 0.25652],
+        "val_loss": [11.30213, 11.32617],
+        "val_mae": [3.35292, 3.35645],
+    },
+    "vs": {
+        "loss": [0.14954, 0.08291, 0.07914],
+        "mae": [0.31477, 0.24403, 0.2418],
+        "val_loss": [0.07061, 0.05948, 0.05881],
+        "val_mae": [0.23019, 0.2064, 0.20124],
+    },
+}
+
+
+def _run_callbacks():
+    rng = np.random.default_rng(1)
+    x = rng.random((30, 4)).astype("float32")
+    y = rng.random((30, 1)).astype("float32")
+    xv = rng.random((10, 4)).astype("float32") + 2.0
+    yv = rng.random((10, 1)).astype("float32") - 3.0
+
+    def model(lr=0.2):
+        m = keras.Sequential([keras.Input((4,)),
+                              layers.Dense(3, activation="tanh"),
+                              layers.Dense(1)])
+        m.set_weights([np.linspace(-0.5, 0.5, w.size).reshape(w.shape)
+                       .astype("float32") for w in m.get_weights()])
+        m.compile(keras.optimizers.SGD(lr), "mse", metrics=["mae"])
+        return m
+
+    out = {}
+    m = model()
+    h = m.fit(x, y, epochs=8, batch_size=10, shuffle=False,
+              validation_data=(xv, yv), verbose=0,
+              callbacks=[keras.callbacks.EarlyStopping(
+                  monitor="val_loss", patience=1,
+                  restore_best_weights=True)])
+    out["es"] = dict(h.history, epochs=h.epoch,
+                     pred=m.predict(xv[:3], verbose=0).ravel().tolist())
+    m = model()
+    h = m.fit(x, y, epochs=5, batch_size=10, shuffle=False, verbose=0,
+              callbacks=[keras.callbacks.ReduceLROnPlateau(
+                  monitor="loss", factor=0.5, patience=0, min_delta=0.05)])
+    out["rlr"] = dict(h.history)
+    m = model()
+    h = m.fit(x, y, epochs=5, batch_size=10, shuffle=False, verbose=0,
+              validation_data=(xv, yv), validation_freq=2, initial_epoch=1)
+    out["vf"] = dict(h.history, epochs=h.epoch)
+    m = model(0.05)
+    h = m.fit(x, y, epochs=3, batch_size=4, shuffle=False, verbose=0,
+              validation_split=0.2)
+    out["vs"] = dict(h.history)
+    return out
+
+
+def test_callback_driven_training_matches_keras():
+    got = _run_callbacks()
+    assert sorted(got) == sorted(KERAS_3_15_1_CALLBACKS)
+    for case, logs in KERAS_3_15_1_CALLBACKS.items():
+        assert sorted(got[case]) == sorted(logs), (case, sorted(got[case]))
+        for key, want in logs.items():
+            np.testing.assert_allclose(got[case][key], want, rtol=1e-4,
+                                       atol=2e-5, err_msg=f"{case}/{key}")

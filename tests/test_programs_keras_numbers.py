@@ -8,7 +8,9 @@ with `sample_weight`, `class_weight` with `weighted_metrics`, `evaluate`
 with sample weights, Adam/RMSprop(momentum) steps, and RMSE/Huber/MAE;
 then EarlyStopping with restore_best_weights, ReduceLROnPlateau,
 validation_freq with initial_epoch, and validation_split (in
-`_run_callbacks`).
+`_run_callbacks`); and masks from `Embedding(mask_zero=True)` through
+GRU/LSTM/SimpleRNN, Bidirectional, MultiHeadAttention and the global
+poolings (in `_run_masks`).
 """
 import numpy as np
 
@@ -189,3 +191,39 @@ def test_callback_driven_training_matches_keras():
         for key, want in logs.items():
             np.testing.assert_allclose(got[case][key], want, rtol=1e-4,
                                        atol=2e-5, err_msg=f"{case}/{key}")
+
+
+KERAS_3_15_1_MASKS = {
+    "a": [-0.21413, -0.22127, -0.19846, 0.44812, 0.41322, 0.32238, -0.48157, -0.49762, -0.44632],
+    "c": [0.0, 0.0, 0.26005, 0.22177, 0.0, 0.0, 0.30533, 0.26327, -0.24628, -0.22222, 0.39369, 0.33287],
+    "d": [0.09821, 0.00724, 0.1944, 0.1228, 0.12568, -0.02113],
+    "q": [-0.5037, -0.53823, -0.49992, -0.82117, -0.95861, -0.96631, -0.36917, -0.35934, -0.30088],
+    "s": [-0.12206, -0.26634, 0.765, 0.64099, -0.60881, -0.6565],
+}
+
+
+def _run_masks():
+    x = np.array([[3, 5, 0, 0], [1, 2, 7, 0], [4, 4, 4, 4]])
+    i = keras.Input((None,), dtype="int32")
+    e = layers.Embedding(8, 3, mask_zero=True)(i)
+    a = layers.GlobalAveragePooling1D()(e)
+    b = layers.Bidirectional(layers.GRU(2, return_sequences=True))(e)
+    c = layers.GlobalMaxPooling1D()(b)
+    d = layers.LSTM(2)(e)
+    s = layers.SimpleRNN(2, return_sequences=True)(e)
+    s = layers.GlobalAveragePooling1D()(s)
+    q = layers.MultiHeadAttention(1, 2)(e, e)
+    q = layers.GlobalAveragePooling1D()(q)
+    m = keras.Model(i, [a, c, d, s, q])
+    m.set_weights([np.sin(np.arange(w.size) * 0.37 + n).reshape(w.shape)
+                   .astype("float32") * 0.5
+                   for n, w in enumerate(m.get_weights())])
+    outs = m.predict(x, verbose=0)
+    return {n: np.asarray(o).ravel() for n, o in zip("acdsq", outs)}
+
+
+def test_masked_sequence_layers_match_keras():
+    got = _run_masks()
+    for key, want in KERAS_3_15_1_MASKS.items():
+        np.testing.assert_allclose(got[key], want, rtol=1e-4, atol=2e-5,
+                                   err_msg=key)

@@ -325,3 +325,29 @@ def test_automatic_config_of_plain_constructor_arguments(tmp_path):
     import pytest
     with pytest.raises(NotImplementedError, match="get_config"):
         _ObjectArgLayer(np.square).get_config()
+
+
+def test_subclassed_model_build_calling_super_build():
+    # A model that builds its sub-layers in build() and ends with
+    # super().build(input_shape), as Keras 3 code does: no recursion, the
+    # weights exist, and the model runs.
+    class Tower(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.d = keras.layers.Dense(4)
+
+        def build(self, input_shape):
+            self.d.build(input_shape)
+            super().build(input_shape)
+
+        def call(self, x):
+            return self.d(x)
+
+    model = Tower()
+    model.build((None, 3))
+    assert model.built and len(model.weights) == 2
+    x = np.ones((2, 3), "float32")
+    w, b = model.get_weights()
+    np.testing.assert_allclose(np.asarray(model(x)), x @ w + b, rtol=1e-6)
+    lazy = Tower()
+    assert tuple(lazy(x).shape) == (2, 4)       # built on first call

@@ -117,6 +117,12 @@ class Model(Trainer, Layer):
         """Builds a subclassed model by calling it on a zero batch."""
         if self.built:
             return
+        if type(self).build is not Model.build:
+            # A subclass's own build() calling super().build(): as Keras's
+            # default build, only mark the model built (running the model
+            # would call that build() again, without end).
+            self.built = True
+            return
         from gkeras import backend
         from gkeras.ops.engine import no_grad
 

@@ -351,3 +351,117 @@ def test_subclassed_model_build_calling_super_build():
     np.testing.assert_allclose(np.asarray(model(x)), x @ w + b, rtol=1e-6)
     lazy = Tower()
     assert tuple(lazy(x).shape) == (2, 4)       # built on first call
+
+
+class _LayerWithCustomVariable(keras.layers.Dense):
+    """Customizing-saving guide: extra state through save/load_own_variables
+    that call the base implementation."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.my_variable = keras.Variable(
+            np.arange(units, dtype="float32"), name="my_variable")
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["variables"] = self.my_variable.numpy()
+
+    def load_own_variables(self, store):
+        self.my_variable.assign(store["variables"])
+        for i, v in enumerate(self.weights):
+            v.assign(store[f"{i}"])
+
+    def get_config(self):
+        return {"units": self.units, "name": self.name}
+
+    def call(self, inputs):
+        return super().call(inputs) + self.my_variable
+
+
+class _LayerWithCustomBuild(keras.layers.Layer):
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def call(self, inputs):
+        return keras.ops.matmul(inputs, self.w) + self.b
+
+    def get_config(self):
+        return dict(units=self.units, **super().get_config())
+
+    def build(self, input_shape, layer_init):
+        self.layer_init = layer_init
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer=layer_init)
+        self.b = self.add_weight(shape=(self.units,), initializer=layer_init)
+        self.input_shape_ = input_shape
+
+    def get_build_config(self):
+        return {"layer_init": self.layer_init,
+                "input_shape": self.input_shape_}
+
+    def build_from_config(self, config):
+        self.build(config["input_shape"], config["layer_init"])
+
+
+class _ModelWithCustomCompile(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def compile(self, optimizer, loss_fn):
+        super().compile(optimizer)
+        self.model_optimizer = optimizer
+        self.loss_fn = loss_fn
+
+    def get_compile_config(self):
+        return {"model_optimizer": self.model_optimizer,
+                "loss_fn": self.loss_fn}
+
+    def compile_from_config(self, config):
+        self.compile(
+            optimizer=keras.utils.deserialize_keras_object(
+                config["model_optimizer"]),
+            loss_fn=keras.utils.deserialize_keras_object(config["loss_fn"]))
+
+
+def test_customizing_saving_hooks(tmp_path):
+    objs = {"_LayerWithCustomVariable": _LayerWithCustomVariable,
+            "_LayerWithCustomBuild": _LayerWithCustomBuild,
+            "_ModelWithCustomCompile": _ModelWithCustomCompile}
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    # save_own_variables / load_own_variables calling super().
+    model = keras.Sequential([keras.Input((3,)), _LayerWithCustomVariable(2)])
+    model.layers[0].my_variable.assign(np.array([5.0, 7.0], "float32"))
+    model.save(tmp_path / "v.keras")
+    restored = keras.models.load_model(tmp_path / "v.keras",
+                                       custom_objects=objs)
+    np.testing.assert_array_equal(restored.layers[0].my_variable.numpy(),
+                                  [5.0, 7.0])
+    np.testing.assert_allclose(restored.predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-6)
+    # get_build_config / build_from_config on a layer built by hand.
+    layer = _LayerWithCustomBuild(units=4)
+    layer.build(input_shape=(3,), layer_init="random_normal")
+    model = keras.Sequential([layer])
+    model.save(tmp_path / "b.keras")
+    restored = keras.models.load_model(tmp_path / "b.keras",
+                                       custom_objects=objs)
+    np.testing.assert_array_equal(restored.layers[0].w.numpy(),
+                                  layer.w.numpy())
+    # get_compile_config / compile_from_config.
+    model = _ModelWithCustomCompile()
+    model(x)
+    model.compile(optimizer=keras.optimizers.SGD(0.3),
+                  loss_fn=keras.losses.MeanSquaredError())
+    model.save(tmp_path / "c.keras")
+    restored = keras.models.load_model(tmp_path / "c.keras",
+                                       custom_objects=objs)
+    assert type(restored.model_optimizer).__name__ == "SGD"
+    np.testing.assert_allclose(
+        float(np.asarray(restored.model_optimizer.learning_rate)), 0.3)
+    assert float(np.asarray(restored.loss_fn(np.ones((1, 2)),
+                                             np.zeros((1, 2))))) == 1.0

@@ -574,6 +574,56 @@ class Layer:
             return None
         return previous_mask
 
+    def save_own_variables(self, store):
+        """Writes the layer's own variables into `store` under keys "0",
+        "1", ... (trainable, then non-trainable), as Keras does. Override
+        it (calling `super()`) to save extra state.
+
+        Args:
+            store: dict-like to write into.
+        """
+        for i, v in enumerate(self._trainable_variables +
+                              self._non_trainable_variables):
+            store[f"{i}"] = v
+
+    def load_own_variables(self, store):
+        """Assigns the layer's own variables from `store` (keys "0", "1",
+        ...), the counterpart of `save_own_variables`.
+
+        Args:
+            store: dict-like to read from.
+        """
+        all_vars = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(all_vars):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(all_vars)} variables, "
+                f"but received {len(store.keys())} variables during "
+                "loading.")
+        for i, v in enumerate(all_vars):
+            v.assign(store[f"{i}"])
+
+    def get_build_config(self):
+        """The shape this layer was built with, `{"input_shape": ...}`
+        (None if it is not built), as Keras writes it per layer.
+
+        Returns:
+            A dict, or None.
+        """
+        shapes = self.__dict__.get("_build_shapes")
+        if not self.built or shapes is None:
+            return None
+        return {"input_shape": shapes}
+
+    def build_from_config(self, config):
+        """Builds the layer from `get_build_config()`'s dict.
+
+        Args:
+            config: the build config, or None.
+        """
+        if config and config.get("input_shape") is not None:
+            self.build(config["input_shape"])
+            self.built = True
+
     def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform",
                     b_initializer="zeros"):
         """Keras's LoRA switch (on Dense, EinsumDense, Embedding and the

@@ -253,7 +253,7 @@ class Sequential(Model):
             layers.append(serialize_keras_object(self._input_layer))
         for layer in self._seq_layers:
             cfg = serialize_keras_object(layer)
-            if layer._build_shapes is not None:
+            if layer._build_shapes is not None and "build_config" not in cfg:
                 cfg["build_config"] = {"input_shape": _json_shape(
                     layer._build_shapes)}
             layers.append(cfg)

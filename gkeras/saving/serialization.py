@@ -71,28 +71,11 @@ def serialize_keras_object(obj):
     # A built-in class may be exported by Keras under another name than
     # its class (GroupedQueryAttention is "GroupQueryAttention" in files).
     class_name = cls.__dict__.get("_keras_class_name", cls.__name__)
-    out = {"module": _keras_module(obj) if is_builtin else cls.__module__,
-           "class_name": class_name,
-           "config": obj.get_config(),
-           "registered_name": None if is_builtin else
-           (registered or cls.__name__)}
-    build_config = _custom_build_config(obj)
-    if build_config is not None:
-        out["build_config"] = build_config
-    return out
-
-
-def _custom_build_config(obj):
-    # A layer with its own get_build_config (Keras's customizing-saving
-    # guide) writes it beside its config, as Keras writes build_config.
-    from gkeras.layers.layer import Layer
-    if isinstance(obj, Layer) and \
-            type(obj).get_build_config is not Layer.get_build_config:
-        try:
-            return obj.get_build_config()
-        except AttributeError:
-            return None     # not built: nothing recorded yet
-    return None
+    return {"module": _keras_module(obj) if is_builtin else cls.__module__,
+            "class_name": class_name,
+            "config": obj.get_config(),
+            "registered_name": None if is_builtin else
+            (registered or cls.__name__)}
 
 
 def _modelling_bases():
@@ -221,11 +204,6 @@ def deserialize_layer(config, custom_objects=None, where="model"):
     """
     from gkeras.layers.layer import Layer
     obj = deserialize_keras_object(config, custom_objects=custom_objects)
-    if isinstance(obj, Layer) and isinstance(config, dict) and \
-            config.get("build_config") and not obj.built and \
-            type(obj).build_from_config is not Layer.build_from_config:
-        # Its own build hook (Keras calls build_from_config on load).
-        obj.build_from_config(config["build_config"])
     if not isinstance(obj, Layer):
         name = config.get("class_name") if isinstance(config, dict) \
             else config

@@ -222,6 +222,7 @@ class Functional(Model):
             x = _to_tensor(x, kt.dtype if kt.dtype.startswith("float")
                            else None)
             if isinstance(x, Tensor):
+                x = _adjust_input_rank(x, kt.shape)
                 shape = x.shape
                 if len(shape) != len(kt.shape) or any(
                         a is not None and a != b
@@ -291,6 +292,20 @@ def _accepts_training(op):
     if not isinstance(op, Layer):
         return False
     return _signature_flags(type(op))[0]
+
+
+def _adjust_input_rank(x, ref_shape):
+    """Keras's Functional._adjust_input_rank: an input one rank short of
+    an Input whose last axis is 1 gets that axis (MNIST's (28, 28) images
+    into `Input((28, 28, 1))`); one rank over with a last axis of 1 loses
+    it. Other mismatches are left to the shape check."""
+    from gkeras import ops
+    rank, ref_rank = len(x.shape), len(ref_shape)
+    if rank == ref_rank + 1 and x.shape[-1] == 1:
+        return ops.squeeze(x, axis=-1)
+    if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        return ops.expand_dims(x, axis=-1)
+    return x
 
 
 def _raise_input_mismatch(model, layer, expected, got):

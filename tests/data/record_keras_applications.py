@@ -12,6 +12,8 @@ family allows) the model name, the parameter counts (total / trainable /
 non-trainable) with the top, every layer's name, class and weight shapes,
 the output shape with the top, and without the top for `pooling` None,
 `"avg"` and `"max"` (with the parameter counts of the headless model).
+Under `"_preprocess"`: each family module's `preprocess_input` applied
+to a fixed batch, both data formats.
 """
 
 import json
@@ -120,6 +122,31 @@ def record(case, fn, kwargs, size):
     return entry
 
 
+MODULES = ["convnext", "densenet", "efficientnet", "efficientnet_v2",
+           "inception_resnet_v2", "inception_v3", "mobilenet",
+           "mobilenet_v2", "mobilenet_v3", "nasnet", "resnet", "resnet50",
+           "resnet_v2", "vgg16", "vgg19", "xception"]
+
+
+def preprocess_input_x():
+    """The fixed batch the `preprocess_input` records are made from."""
+    return (np.arange(2 * 2 * 3 * 3, dtype="float64").reshape(2, 2, 3, 3)
+            * 7.0 % 256.0).astype("float32")
+
+
+def record_preprocess():
+    x = preprocess_input_x()
+    out = {}
+    for name in MODULES:
+        mod = getattr(A, name)
+        last = mod.preprocess_input(x.copy())
+        first = mod.preprocess_input(x.transpose(0, 3, 1, 2).copy(),
+                                     data_format="channels_first")
+        out[name] = {"channels_last": np.asarray(last).tolist(),
+                     "channels_first": np.asarray(first).tolist()}
+    return out
+
+
 def main():
     only = set(sys.argv[1:])
     data = {}
@@ -128,6 +155,8 @@ def main():
             data = json.load(f)
     data["_meta"] = {"keras_version": keras.__version__,
                      "backend": keras.backend.backend()}
+    if "_preprocess" not in data or "_preprocess" in only:
+        data["_preprocess"] = record_preprocess()
     for case, fn, kwargs, size in CASES:
         if only and case not in only:
             continue

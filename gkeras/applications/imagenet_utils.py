@@ -31,6 +31,7 @@ CLASS_INDEX_HASH = "c2c37ea517e94d9795004a39431a14cb"
 # `BASE_WEIGHTS_PATH` starts with it.
 KERAS_WEIGHTS_BASE = \
     "https://storage.googleapis.com/tensorflow/keras-applications/"
+_KERAS_WEIGHTS_BASE_OLD = "https://storage.googleapis.com/keras-applications/"
 # Environment variable naming a mirror of `KERAS_WEIGHTS_BASE` (same
 # folder layout), e.g. an intranet server or a local folder served over
 # http.
@@ -474,8 +475,11 @@ def weights_origin(origin):
     """`origin` (a Keras weights URL) on the mirror named by
     `$GKERAS_APPLICATIONS_BASE_URL`, when it is set."""
     mirror = os.environ.get(BASE_URL_ENV)
-    if mirror and origin.startswith(KERAS_WEIGHTS_BASE):
-        return mirror.rstrip("/") + "/" + origin[len(KERAS_WEIGHTS_BASE):]
+    if mirror:
+        # EfficientNet's files sit one level up, outside `tensorflow/`.
+        for base in (KERAS_WEIGHTS_BASE, _KERAS_WEIGHTS_BASE_OLD):
+            if origin.startswith(base):
+                return mirror.rstrip("/") + "/" + origin[len(base):]
     return origin
 
 

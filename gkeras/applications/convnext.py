@@ -1,3 +1,12 @@
+"""ConvNeXt Tiny/Small/Base/Large/XLarge (Liu et al., 2022), with the
+`StochasticDepth` and `LayerScale` layers they use: `gkeras.applications.convnext`.
+
+Ported from Keras 3.15's `keras/src/applications/convnext.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 import numpy as np
 
 from gkeras import backend

@@ -1,3 +1,12 @@
+"""EfficientNetB0-B7 (Tan & Le, 2019), with their built-in
+`Rescaling`/`Normalization` preprocessing: `gkeras.applications.efficientnet`.
+
+Ported from Keras 3.15's `keras/src/applications/efficientnet.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 import copy
 import math
 

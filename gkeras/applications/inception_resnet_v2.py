@@ -1,3 +1,11 @@
+"""InceptionResNetV2 (Szegedy et al., 2016): `gkeras.applications.inception_resnet_v2`.
+
+Ported from Keras 3.15's `keras/src/applications/inception_resnet_v2.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 from gkeras import backend
 from gkeras import layers
 from gkeras.applications import imagenet_utils

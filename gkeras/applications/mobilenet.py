@@ -1,3 +1,11 @@
+"""MobileNet (v1; Howard et al., 2017): `gkeras.applications.mobilenet`.
+
+Ported from Keras 3.15's `keras/src/applications/mobilenet.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 import warnings
 
 from gkeras import backend

@@ -1,3 +1,11 @@
+"""MobileNetV3Small/Large (Howard et al., 2019): `gkeras.applications.mobilenet_v3`.
+
+Ported from Keras 3.15's `keras/src/applications/mobilenet_v3.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 import warnings
 
 from gkeras import backend

@@ -1,3 +1,11 @@
+"""ResNet50V2/101V2/152V2 (He et al., 2016): `gkeras.applications.resnet_v2`.
+
+Ported from Keras 3.15's `keras/src/applications/resnet_v2.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 from gkeras.applications import imagenet_utils
 from gkeras.applications import resnet
 

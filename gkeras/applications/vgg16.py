@@ -1,3 +1,11 @@
+"""VGG16 (Simonyan & Zisserman, 2014): `gkeras.applications.vgg16`.
+
+Ported from Keras 3.15's `keras/src/applications/vgg16.py`: the
+same constructors, arguments, defaults, layer names and order (so
+weight files Keras writes load by position and by name), plus this
+family's `preprocess_input` and `decode_predictions`.
+"""
+
 from gkeras import backend
 from gkeras import layers
 from gkeras.applications import imagenet_utils

@@ -230,6 +230,9 @@ def test_keras_file_round_trip_mobilenet_v3_and_efficientnet(tmp_path):
         loaded = _keras_save_round_trip(model, _images(case), tmp_path)
         assert [l.name for l in loaded.layers] == \
             [l.name for l in model.layers]
+        # The loaded model saves again: same config, op nodes included.
+        assert json.dumps(loaded.get_config()) == \
+            json.dumps(model.get_config())
 
 
 def test_stochastic_depth_and_layer_scale_layers():

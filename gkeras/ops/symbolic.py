@@ -253,10 +253,10 @@ class SymbolicOp:
     node of itself.
     """
 
-    def __init__(self, fn, name, exact_name=False):
+    def __init__(self, fn, name, exact_name=False, op_name=None):
         from gkeras.utils import naming
         self.fn = fn
-        self.op_name = name
+        self.op_name = op_name or name
         self.name = name if exact_name else naming.uniquify(name)
         self._inbound_nodes = []
         self._outbound_nodes = []
@@ -314,7 +314,7 @@ def keras_operation_class(class_name, module=None):
         def from_config(cls, config):
             import gkeras.ops
             return cls(getattr(gkeras.ops, cls._op), config["name"],
-                       exact_name=True)
+                       exact_name=True, op_name=cls._op)
         _OP_CLASSES[class_name] = type(class_name, (SymbolicOp,), {
             "_op": op, "from_config": classmethod(from_config),
             "__doc__": f"Keras's `{class_name}` operation in a Functional "

@@ -442,3 +442,29 @@ def test_argument_errors():
         A.MobileNet(weights="imagenet", alpha=0.3)
     with pytest.raises(ValueError, match="classifier_activation"):
         A.ConvNeXtTiny(weights="imagenet", classifier_activation="relu")
+
+
+def test_input_tensor_and_transfer_learning():
+    """The issue's workflow: a frozen headless base on an existing tensor,
+    a new head, one epoch of `fit`: only the head's weights move."""
+    from gkeras import layers
+    gkeras.backend.clear_session()
+    inp = layers.Input((32, 32, 3))
+    x = layers.Rescaling(1.0 / 255)(inp)
+    base = A.EfficientNetB0(input_tensor=x, weights=None,
+                            include_top=False, pooling="avg")
+    assert base.inputs[0] is inp
+    assert base.layers[1].name == "rescaling"
+    base.trainable = False
+    out = layers.Dense(3, activation="softmax")(base.output)
+    model = gkeras.Model(inp, out)
+    assert len(model.trainable_weights) == 2
+    before = [w.numpy().copy() for w in base.weights]
+    head = model.layers[-1].kernel.numpy().copy()
+    rng = np.random.default_rng(0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(rng.uniform(0, 255, (8, 32, 32, 3)).astype("float32"),
+              rng.integers(0, 3, 8), epochs=1, batch_size=4, verbose=0)
+    for a, w in zip(before, base.weights):
+        np.testing.assert_array_equal(a, w.numpy())
+    assert not np.allclose(head, model.layers[-1].kernel.numpy())

@@ -242,21 +242,43 @@ def compute_output_spec_by_running(fn, args, kwargs):
     return out1
 
 
+# The ops whose graph nodes can be saved in a Functional config: gkeras
+# op name -> (Keras module, Keras Operation class). Keras writes them as
+# {"module": "keras.src.ops.numpy", "class_name": "Add", ...}; each of
+# these classes takes only a name, so the config is {"name": ...}.
+KERAS_OPERATIONS = {
+    name: ("keras.src.ops.numpy", cls) for name, cls in (
+        ("add", "Add"), ("subtract", "Subtract"), ("multiply", "Multiply"),
+        ("divide", "Divide"), ("true_divide", "TrueDivide"),
+        ("floor_divide", "FloorDivide"), ("mod", "Mod"),
+        ("power", "Power"), ("negative", "Negative"), ("matmul", "Matmul"))
+}
+_KERAS_CLASS_TO_OP = {cls: name for name, (_, cls) in
+                      KERAS_OPERATIONS.items()}
+
+
 class SymbolicOp:
     """An op (not a layer) called on KerasTensors inside a Functional model.
 
     It re-runs the op function on real tensors when the model executes.
+    Called on KerasTensors (when a saved model is rebuilt), it records a
+    node of itself.
     """
 
-    def __init__(self, fn, name):
+    def __init__(self, fn, name, exact_name=False, op_name=None):
         from gkeras.utils import naming
         self.fn = fn
-        self.name = naming.uniquify(name)
+        self.op_name = op_name or name
+        self.name = name if exact_name else naming.uniquify(name)
         self._inbound_nodes = []
         self._outbound_nodes = []
         self.trainable = True
 
     def __call__(self, *args, **kwargs):
+        if any_symbolic(args, kwargs):
+            outputs = compute_output_spec_by_running(self.fn, args, kwargs)
+            Node(self, args, kwargs, outputs)
+            return outputs
         return self.fn(*args, **kwargs)
 
     # Functional models treat it like a weightless layer.
@@ -271,11 +293,45 @@ class SymbolicOp:
         return 0
 
     def get_config(self):
-        raise NotImplementedError(
-            f"The op {self.name!r} was applied to symbolic tensors in a "
-            "Functional model; saving such a model's architecture is not "
-            "supported yet. Wrap the computation in a Layer (e.g. Lambda) "
-            "or save the weights only.")
+        if self.op_name not in KERAS_OPERATIONS:
+            raise NotImplementedError(
+                f"The op {self.name!r} was applied to symbolic tensors in a "
+                "Functional model; saving such a model's architecture is "
+                "supported for the ops "
+                f"{sorted(KERAS_OPERATIONS)}, not {self.op_name!r} yet. "
+                "Wrap the computation in a Layer (e.g. Lambda) or save the "
+                "weights only.")
+        return {"name": self.name}
+
+    def _keras_serialized(self):
+        """The op's entry in a Functional config, as Keras writes it."""
+        config = self.get_config()
+        module, cls = KERAS_OPERATIONS[self.op_name]
+        return {"module": module, "class_name": cls, "config": config,
+                "registered_name": cls}
+
+
+_OP_CLASSES = {}
+
+
+def keras_operation_class(class_name, module=None):
+    """A `SymbolicOp` class rebuilding Keras's Operation `class_name` (from
+    `keras.src.ops.numpy`) from its config; None for any other name."""
+    op = _KERAS_CLASS_TO_OP.get(class_name)
+    # Without a module, "Add" is the merging layer (Keras-2 configs).
+    if op is None or module not in ("keras.src.ops.numpy", "keras.ops",
+                                    "gkeras.ops"):
+        return None
+    if class_name not in _OP_CLASSES:
+        def from_config(cls, config):
+            import gkeras.ops
+            return cls(getattr(gkeras.ops, cls._op), config["name"],
+                       exact_name=True, op_name=cls._op)
+        _OP_CLASSES[class_name] = type(class_name, (SymbolicOp,), {
+            "_op": op, "from_config": classmethod(from_config),
+            "__doc__": f"Keras's `{class_name}` operation in a Functional "
+                       "model."})
+    return _OP_CLASSES[class_name]
 
 
 def symbolic_call(fn, name, args, kwargs):

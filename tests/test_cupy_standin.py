@@ -12,14 +12,13 @@ checks that the stand-in itself is as strict as CuPy.
 import functools
 import os
 import pickle
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
 import pytest
 
 from gkeras import backend
+from standin_suite import run_in_standin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -30,33 +29,14 @@ pytestmark = pytest.mark.skipif(
     reason="the reference run needs the NumPy backend in this process")
 
 
-def _env():
-    env = dict(os.environ)
-    env["GKERAS_BACKEND"] = "cupy"
-    env["OMP_NUM_THREADS"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join(
-        [ROOT, HERE, STANDIN] + [p for p in env.get(
-            "PYTHONPATH", "").split(os.pathsep) if p])
-    return env
-
-
-def run_in_standin(code, timeout=120):
-    """Runs Python `code` under the stand-in; returns the completed
-    process (stdout, stderr, returncode)."""
-    return subprocess.run([sys.executable, "-c", code], env=_env(),
-                          cwd=HERE, capture_output=True, text=True,
-                          timeout=timeout)
-
-
 @functools.lru_cache(maxsize=None)
 def _results():
     from standin_suite import runner
     ref = runner.run()
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "cupy.pkl")
-        r = subprocess.run([sys.executable, "-m", "standin_suite.runner",
-                            out], env=_env(), cwd=HERE, capture_output=True,
-                           text=True, timeout=360)
+        r = run_in_standin(["-m", "standin_suite.runner", out],
+                           timeout=360)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-6000:]
         with open(out, "rb") as f:
             dev = pickle.load(f)
@@ -103,10 +83,7 @@ def test_scenario_matches_numpy(name):
 TUTORIAL = ("mlp", "cnn", "lstm", "gru", "transformer")
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(
-        strict=True, reason="Embedding's id-range check syncs twice a call"))
-    if n == "lstm" else n for n in TUTORIAL])
+@pytest.mark.parametrize("name", TUTORIAL)
 def test_no_sync_inside_a_training_step(name):
     """Issue 16 part 3: zero device-to-host syncs per training step at
     verbose=0 (counted by the stand-in, with the gkeras file:line)."""
@@ -118,6 +95,16 @@ def test_no_sync_inside_a_training_step(name):
     assert not syncs, f"{name}: syncs inside training steps: {syncs[:3]}"
     # The counters do count: every step runs device operations.
     assert all(d["op"] > 0 for d in per_step)
+
+
+@pytest.mark.parametrize("name", TUTORIAL)
+def test_no_float64_inside_a_float32_training_step(name):
+    """No float64 array may appear in a float32 step (an int64 count in
+    ops.max's backward made every GlobalMaxPooling model float64)."""
+    _, dev = _results()
+    per_step = dev[name]["counts"]["fit"]
+    assert per_step and all(d["float64"] == 0 for d in per_step), [
+        d["float64"] for d in per_step]
 
 
 STRICTNESS = r'''
@@ -178,7 +165,7 @@ print("STRICT-OK")
 
 
 def test_standin_is_as_strict_as_cupy():
-    r = run_in_standin(STRICTNESS)
+    r = run_in_standin(["-c", STRICTNESS], timeout=120)
     assert r.returncode == 0 and "STRICT-OK" in r.stdout, (
         r.stdout[-2000:] + r.stderr[-4000:])
 

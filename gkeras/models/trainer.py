@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend import device_checks
 from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
@@ -416,7 +417,8 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             step = -1
             skip = self._initial_step if epoch == initial_epoch else 0
-            for step, batch in enumerate(adapter.epoch(rng)):
+            for step, batch in enumerate(device_checks.deferring(
+                    adapter.epoch(rng))):
                 if step < skip:
                     continue  # trained on before the run was interrupted
                 callbacks.on_train_batch_begin(step)
@@ -431,6 +433,7 @@ class Trainer:
                     self.stop_training = dist.any(self.stop_training)
                 if self.stop_training:
                     break
+            device_checks.flush()  # one read of the epoch's input checks
             if step < 0:
                 raise ValueError(
                     "The training data produced no batches. Check that `x` "
@@ -464,9 +467,26 @@ class Trainer:
         variables whenever the layer structure version has moved."""
 
     def _check_labels_once(self, y):
-        """Labels out of range for sparse crossentropy, checked once on the
-        host (the loss checks NumPy batches too; this covers the GPU)."""
-        return None
+        """Sparse labels out of range, checked once per `fit` on the host
+        data before anything moves to the device, so that the GPU raises
+        the CPU's error at once and no training step syncs for it (the
+        loss keeps a deferred device check for other inputs)."""
+        if type(y) is not np.ndarray or y.dtype.kind not in "iuf" or \
+                not y.size or self._compile_loss is None:
+            return
+        from gkeras import losses
+        loss = self._compile_loss.loss
+        sparse = loss in ("sparse_categorical_crossentropy",
+                          losses.sparse_categorical_crossentropy) or (
+            isinstance(loss, losses.SparseCategoricalCrossentropy)
+            and loss.ignore_class is None)
+        outputs = getattr(self, "outputs", None)
+        if not sparse or not outputs or len(outputs) != 1:
+            return
+        n = outputs[0].shape[-1]
+        if n is not None:
+            from gkeras.ops.nn import check_label_range
+            check_label_range(int(y.max()), int(y.min()), int(n))
 
     def _run_evaluation(self, adapter, callbacks):
         self.reset_metrics()
@@ -478,7 +498,8 @@ class Trainer:
             callbacks is not None and callbacks._callers("on_test_batch_end"))
         step = -1
         with no_grad():
-            for step, batch in enumerate(adapter.epoch(rng)):
+            for step, batch in enumerate(device_checks.deferring(
+                    adapter.epoch(rng))):
                 if callbacks is not None:
                     callbacks.on_test_batch_begin(step)
                 if dist is None:
@@ -495,6 +516,7 @@ class Trainer:
                     callbacks.on_test_batch_end(
                         step, _LazyLogs(result) if callable(result)
                         else result)
+        device_checks.flush()
         if step < 0:
             raise ValueError("The evaluation data produced no batches.")
         if dist is not None:

@@ -7,6 +7,8 @@ functions accept host data (a host-to-device copy); everything else refuses
 NumPy arrays, as CuPy's kernels do.
 """
 
+import builtins as _builtins
+
 import numpy as _numpy
 
 import standin_counters as _sc
@@ -149,7 +151,21 @@ def get_array_module(*args):
     return _numpy
 
 
+def _take(a, indices, axis=None, out=None):
+    # CuPy wraps out-of-bounds indices around (no error, as on the GPU).
+    return _numpy.take(a, indices, axis=axis, out=out, mode="wrap")
+
+
+def _take_along_axis(a, indices, axis):
+    n = a.shape[axis] if axis is not None else a.size
+    return _numpy.take_along_axis(a, indices % _builtins.max(n, 1), axis)
+
+
+_NUMPY_TWIN = {"take": _take, "take_along_axis": _take_along_axis}
+
+
 def _make_function(space, name, np_func):
+    np_func = _NUMPY_TWIN.get(name, np_func) if space == "cupy" else np_func
     sync = name in _SYNCING
     host_ok = name in _HOST_OK
 

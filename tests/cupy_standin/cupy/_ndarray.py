@@ -6,6 +6,7 @@ refused as operands, only CuPy's method names exist and their keyword
 arguments bind against CuPy's signatures. Every operation is counted in
 `standin_counters` (syncs, copies, device ops)."""
 
+import functools
 import numbers
 import operator
 
@@ -106,6 +107,21 @@ def _index(key):
         _sc.record("h2d", "list index")
         return key
     return key
+
+
+def _wrap_indices(key, shape):
+    """CuPy's advanced indexing wraps out-of-bounds integer indices around
+    instead of raising (a silent wrong read, as on the GPU)."""
+    keys = key if isinstance(key, tuple) else (key,)
+    if any(k is None or k is Ellipsis for k in keys):
+        return key
+    out = []
+    for dim, k in enumerate(keys):
+        if isinstance(k, numpy.ndarray) and k.dtype.kind in "iu" and \
+                dim < len(shape) and shape[dim]:
+            k = k % shape[dim]
+        out.append(k)
+    return tuple(out) if isinstance(key, tuple) else out[0]
 
 
 def _is_basic(key):
@@ -263,7 +279,7 @@ class ndarray:
     # -- indexing --------------------------------------------------------
     def __getitem__(self, key):
         _sc.record("op", "__getitem__")
-        r = self._a[_index(key)]
+        r = self._a[_wrap_indices(_index(key), self._a.shape)]
         if isinstance(r, numpy.generic):
             r = numpy.asarray(r)
         return ndarray._wrap(r)
@@ -276,7 +292,8 @@ class ndarray:
             _sc.record("h2d", "host value in __setitem__")
         elif isinstance(value, list):
             _sc.record("h2d", "list value in __setitem__")
-        self._a[_index(key)] = unwrap(value) if not isinstance(
+        self._a[_wrap_indices(_index(key), self._a.shape)] = unwrap(
+            value) if not isinstance(
             value, numpy.ndarray) else value
 
     # -- NumPy protocol --------------------------------------------------
@@ -325,7 +342,10 @@ class ndarray:
             _api.bind("cupy.ndarray", name, args, kwargs)
             if name in ("nonzero",):
                 _sc.record("sync", f".{name}()")
-            return call(getattr(a, name), f"ndarray.{name}", args, kwargs)
+            fn = getattr(a, name)
+            if name == "take":  # CuPy wraps out-of-bounds indices
+                fn = functools.partial(numpy.take, a, mode="wrap")
+            return call(fn, f"ndarray.{name}", args, kwargs)
         return method
 
     def copy(self, order="C"):

@@ -97,6 +97,15 @@ def test_no_sync_inside_a_training_step(name):
     assert all(d["op"] > 0 for d in per_step)
 
 
+def test_progress_bar_reads_logs_in_one_transfer():
+    """verbose=1 shows loss and two metrics every step: one sync a step."""
+    _, dev = _results()
+    assert dev["mlp_progbar"]["error"] is None, dev["mlp_progbar"]["error"]
+    per_step = dev["mlp_progbar"]["counts"]["fit"]
+    assert per_step and all(d["sync"] == 1 for d in per_step), [
+        (d["sync"], d["sync_where"]) for d in per_step]
+
+
 @pytest.mark.parametrize("name", TUTORIAL)
 def test_no_float64_inside_a_float32_training_step(name):
     """No float64 array may appear in a float32 step (an int64 count in

@@ -9,6 +9,7 @@ that the trainer converts to a float only when it prints.
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend.device_constants import device_constant
 from gkeras.ops.engine import Tensor
 from gkeras.ops.variable import Variable
 from gkeras.utils.naming import auto_name
@@ -19,6 +20,11 @@ def to_array(x, dtype=None):
     on the backend's device, optionally cast."""
     if isinstance(x, Tensor):
         x = x.data
+    elif isinstance(x, (int, float)) and backend.backend() == "cupy":
+        # A per-step count (the loss tracker's batch size): copied to the
+        # device once, not every step.
+        return device_constant(x, dtype or (
+            backend.floatx() if isinstance(x, float) else "int64"))
     elif not (type(x) is np.ndarray or backend.is_cupy_array(x)):
         x = np.asarray(x)
         if dtype is None and x.dtype == np.float64:

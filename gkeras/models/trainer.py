@@ -70,10 +70,21 @@ class _LazyLogs(dict):
 
 def _pythonify(logs):
     out = {}
+    logs = {k: v.data if isinstance(v, Tensor) else v for k, v in
+            logs.items()}
+    # Device scalars (metric results on the GPU) are read back together:
+    # one transfer per dtype, not one sync per metric.
+    groups = {}
+    for k, v in logs.items():
+        if backend.is_cupy_array(v) and v.ndim == 0:
+            groups.setdefault(v.dtype, []).append(k)
+    for keys in groups.values():
+        xp = backend.get_array_module(logs[keys[0]])
+        host = backend.to_numpy(xp.stack([logs[k] for k in keys]))
+        for k, h in zip(keys, host.tolist()):
+            logs[k] = h
     for k in sorted(logs):
         v = logs[k]
-        if isinstance(v, Tensor):
-            v = v.data
         try:
             v = float(v)
         except (TypeError, ValueError):

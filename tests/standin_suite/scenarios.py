@@ -175,5 +175,25 @@ def transformer(ctx):
     return out
 
 
+def mlp_progbar(ctx):
+    """verbose=1: the progress bar reads loss and both metrics every step;
+    on the GPU that must be one batched transfer, not one per value."""
+    import contextlib
+    import io
+    _seed()
+    x, y = _data(64, (20,), 4)
+    m = keras.Sequential([keras.Input((20,)),
+                          keras.layers.Dense(16, activation="relu"),
+                          keras.layers.Dense(4, activation="softmax")])
+    m.compile("sgd", "sparse_categorical_crossentropy",
+              metrics=["accuracy", "sparse_top_k_categorical_accuracy"])
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        h = m.fit(x, y, batch_size=8, epochs=1, verbose=1, shuffle=False,
+                  callbacks=[ctx.counter()])
+    return {"history": h.history, "printed_steps": buf.getvalue().count(
+        "8/8")}
+
+
 SCENARIOS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "gru": gru,
-             "transformer": transformer}
+             "transformer": transformer, "mlp_progbar": mlp_progbar}

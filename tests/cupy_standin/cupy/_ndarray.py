@@ -168,6 +168,12 @@ class ndarray:
     imag = property(lambda self: ndarray._wrap(self._a.imag))
 
     @property
+    def data(self):
+        """The memory pointer; `.ptr` is the address of the first element
+        (host memory here, read by kernels running in the emulator)."""
+        return _MemoryPointer(self._a)
+
+    @property
     def device(self):
         from cupy import cuda
         return cuda.Device(0)
@@ -384,6 +390,19 @@ class ndarray:
 
     def __dlpack__(self, *args, **kwargs):
         raise NotImplementedError("cupy stand-in: DLPack is not emulated")
+
+
+class _MemoryPointer:
+    """`cupy.cuda.MemoryPointer` of a stand-in array (keeps it alive)."""
+
+    __slots__ = ("_owner", "ptr")
+
+    def __init__(self, a):
+        self._owner = a
+        self.ptr = a.ctypes.data
+
+    def __int__(self):
+        return self.ptr
 
 
 def _unpickle(a):

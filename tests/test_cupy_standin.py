@@ -67,8 +67,8 @@ def _compare(ref, dev, path, rtol=2e-4, atol=2e-5):
 
 
 def _scenario_names():
-    from standin_suite import scenarios
-    return list(scenarios.SCENARIOS)
+    from standin_suite import families, scenarios
+    return list(scenarios.SCENARIOS) + list(families.FAMILIES)
 
 
 @pytest.mark.parametrize("name", _scenario_names())

@@ -26,9 +26,9 @@ def _host(v):
 
 
 def run(names=None):
-    from standin_suite import scenarios
+    from standin_suite import families, scenarios
     out = {}
-    for name, fn in scenarios.SCENARIOS.items():
+    for name, fn in {**scenarios.SCENARIOS, **families.FAMILIES}.items():
         if names and name not in names:
             continue
         ctx = scenarios.Context()

@@ -164,6 +164,26 @@ def _take_along_axis(a, indices, axis):
 _NUMPY_TWIN = {"take": _take, "take_along_axis": _take_along_axis}
 
 
+# Parameters CuPy reads on the host as Python sequences (shapes, axes,
+# split points, paddings): a NumPy array there is fine in CuPy too.
+_HOST_PARAMS = {"indices_or_sections", "shape", "newshape", "axes", "axis",
+                "pad_width", "reps", "source", "destination", "shift",
+                "size", "new_shape", "dims", "constant_values"}
+
+
+def _host_params_to_lists(space, name, args, kwargs):
+    sig = _api.signature(space, name)
+    if sig is None:
+        return args, kwargs
+    bound = sig.bind(*args, **kwargs)
+    changed = False
+    for p, v in bound.arguments.items():
+        if p in _HOST_PARAMS and isinstance(v, _numpy.ndarray):
+            bound.arguments[p] = v.tolist()
+            changed = True
+    return (bound.args, bound.kwargs) if changed else (args, kwargs)
+
+
 def _make_function(space, name, np_func):
     np_func = _NUMPY_TWIN.get(name, np_func) if space == "cupy" else np_func
     sync = name in _SYNCING
@@ -171,6 +191,7 @@ def _make_function(space, name, np_func):
 
     def fn(*args, **kwargs):
         _api.bind(space, name, args, kwargs)
+        args, kwargs = _host_params_to_lists(space, name, args, kwargs)
         if sync:
             _sc.record("sync", f"{name}()")
         if host_ok:

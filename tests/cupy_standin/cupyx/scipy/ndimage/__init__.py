@@ -16,8 +16,10 @@ def __getattr__(name):
         _api.bind("cupyx.scipy.ndimage", name, args, kwargs)
         out = kwargs.get("output")
         if type(out) is ndarray:
-            kwargs = dict(kwargs, output=out._a)
-            _call(f, f"cupyx.scipy.ndimage.{name}", args, kwargs)
+            host_out = out._a
+            kwargs = {k: v for k, v in kwargs.items() if k != "output"}
+            _call(lambda *a, **k: f(*a, output=host_out, **k),
+                  f"cupyx.scipy.ndimage.{name}", args, kwargs)
             return out
         return _call(f, f"cupyx.scipy.ndimage.{name}", args, kwargs)
     fn.__name__ = name

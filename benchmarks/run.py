@@ -1,5 +1,5 @@
 """Runs the benchmark suite: every model on gkeras and on each installed
-peer (Keras 3 on JAX and PyTorch), one subprocess each, and prints per-step
+peer (Keras 3 on JAX and PyTorch, plain PyTorch eager), one subprocess each, and prints per-step
 times and gkeras/peer ratios; `--json PATH` writes the results.
 
 Usage: python benchmarks/run.py [--models mlp cnn] [--steps 50]
@@ -22,13 +22,13 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = [("mlp", 32), ("mlp", 256), ("cnn", 64), ("lstm", 32),
          ("transformer", 32)]
-FRAMEWORKS = ["gkeras", "keras-jax", "keras-torch"]
+FRAMEWORKS = ["gkeras", "keras-jax", "keras-torch", "torch"]
 
 
-def run_case(framework, model, batch, steps):
+def run_case(framework, model, batch, steps, predict_rows=0):
     cmd = [sys.executable, os.path.join(HERE, "bench_one.py"),
            "--framework", framework, "--model", model, "--batch", str(batch),
-           "--steps", str(steps)]
+           "--steps", str(steps), "--predict-rows", str(predict_rows)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -38,13 +38,14 @@ def run_case(framework, model, batch, steps):
     return json.loads(lines[-1])
 
 
-def run_interleaved(frameworks, model, batch, steps, repeats):
+def run_interleaved(frameworks, model, batch, steps, repeats,
+                    predict_rows=0):
     """Each framework `repeats` times, interleaved; one row per framework
     with the median of each time (and every run's times under `runs`)."""
     runs = {f: [] for f in frameworks}
     for _ in range(repeats):
         for f in frameworks:
-            runs[f].append(run_case(f, model, batch, steps))
+            runs[f].append(run_case(f, model, batch, steps, predict_rows))
     rows = []
     for f in frameworks:
         ok = [r for r in runs[f] if "error" not in r]
@@ -52,8 +53,9 @@ def run_interleaved(frameworks, model, batch, steps, repeats):
             rows.append(runs[f][-1])
             continue
         row = dict(ok[-1])
-        for key in ("train_ms", "fit_ms", "predict_ms"):
-            row[key] = statistics.median(r[key] for r in ok)
+        for key in ("train_ms", "fit_ms", "predict_ms", "predict_rows_ms"):
+            if key in row:
+                row[key] = statistics.median(r[key] for r in ok)
         row["runs"] = [{k: r[k] for k in ("train_ms", "fit_ms",
                                            "predict_ms")} for r in ok]
         rows.append(row)
@@ -67,6 +69,8 @@ def main():
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--json", default=None)
+    p.add_argument("--predict-rows", type=int, default=0,
+                   help="also time predict over this many rows")
     a = p.parse_args()
     cases = [c for c in CASES if a.models is None or c[0] in a.models]
     info = {"python": platform.python_version(),
@@ -80,7 +84,7 @@ def main():
           f"{'fit ratio':>9s}")
     for model, batch in cases:
         rows = run_interleaved(a.frameworks, model, batch, a.steps,
-                               max(1, a.repeats))
+                               max(1, a.repeats), a.predict_rows)
         base = next((r for r in rows if r["framework"] == "gkeras"
                      and "train_ms" in r), None)
         for r in rows:

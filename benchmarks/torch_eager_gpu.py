@@ -67,84 +67,11 @@ def gkeras_step(name, batch):
 # ----------------------------------------------------------------- PyTorch
 
 def torch_step(name, batch, device):
-    """The PyTorch twin of the tutorial model, one training step."""
-    import torch
-    from torch import nn
-    torch.manual_seed(0)
-    g = torch.Generator().manual_seed(0)
-
-    class Transformer(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.att = nn.ModuleList(nn.MultiheadAttention(
-                128, 8, batch_first=True) for _ in range(2))
-            self.n1 = nn.ModuleList(nn.LayerNorm(128, eps=1e-6)
-                                    for _ in range(2))
-            self.ff = nn.ModuleList(nn.Sequential(
-                nn.Linear(128, 512), nn.ReLU(), nn.Linear(512, 128))
-                for _ in range(2))
-            self.n2 = nn.ModuleList(nn.LayerNorm(128, eps=1e-6)
-                                    for _ in range(2))
-            self.out = nn.Linear(128, 2)
-
-        def forward(self, x):
-            for att, n1, ff, n2 in zip(self.att, self.n1, self.ff, self.n2):
-                x = n1(x + att(x, x, x, need_weights=False)[0])
-                x = n2(x + ff(x))
-            return self.out(x.mean(1))
-
-    class Recurrent(nn.Module):
-        def __init__(self, cell):
-            super().__init__()
-            self.emb = nn.Embedding(20000, 128)
-            self.rnn = cell(128, 128, batch_first=True)
-            self.out = nn.Linear(128, 1)
-
-        def forward(self, x):
-            h = self.rnn(self.emb(x))[0][:, -1]
-            return self.out(h)
-
-    if name == "mlp":
-        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(),
-                              nn.Linear(128, 64), nn.ReLU(),
-                              nn.Linear(64, 10))
-        x = torch.rand((batch, 784), generator=g)
-        y = torch.randint(0, 10, (batch,), generator=g)
-        loss_fn = nn.CrossEntropyLoss()
-    elif name == "cnn":
-        layers, c = [], 3
-        for f in (32, 64, 128):
-            layers += [nn.Conv2d(c, f, 3, padding=1), nn.BatchNorm2d(
-                f, eps=1e-3, momentum=0.01), nn.ReLU(), nn.MaxPool2d(2)]
-            c = f
-        model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 16, 128),
-                              nn.ReLU(), nn.Linear(128, 10))
-        x = torch.rand((batch, 3, 32, 32), generator=g)
-        y = torch.randint(0, 10, (batch,), generator=g)
-        loss_fn = nn.CrossEntropyLoss()
-    elif name in ("lstm", "gru"):
-        model = Recurrent(nn.LSTM if name == "lstm" else nn.GRU)
-        x = torch.randint(1, 20000, (batch, 100), generator=g)
-        y = torch.randint(0, 2, (batch, 1), generator=g).float()
-        loss_fn = nn.BCEWithLogitsLoss()
-    elif name == "transformer":
-        model = Transformer()
-        x = torch.randn((batch, 100, 128), generator=g)
-        y = torch.randint(0, 2, (batch,), generator=g)
-        loss_fn = nn.CrossEntropyLoss()
-    else:
-        raise ValueError(f"unknown model {name!r}")
-    model = model.to(device)
-    x, y = x.to(device), y.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
+    """The PyTorch twin of the tutorial model (benchmarks/torch_models.py),
+    one training step on one batch already on the device."""
+    import torch_models
+    twin = torch_models.build(name, batch, device, batches=1)
+    return twin.train_step
 
 
 def main(argv=None):

@@ -257,6 +257,26 @@ def render(data):
                 f"{_ratio_range(base, r)} | {gflops:.1f} | "
                 f"{100 * gflops / ceiling:.1f}% |")
 
+    rows_runs = [r for r in results if "predict_rows_ms" in r]
+    if rows_runs:
+        out += ["", "## predict over many rows", "",
+                "`model.predict(x, batch_size=batch)` over "
+                f"{rows_runs[0]['predict_rows']} rows (plain PyTorch: a "
+                "batched `eval()` + `inference_mode` forward loop), ms; "
+                "ratio = gkeras / peer.", "",
+                "| model | batch | framework | predict ms | ratio |",
+                "|---|---:|---|---:|---:|"]
+        for (model, batch), rows in by_case.items():
+            base = next((r for r in rows if r["framework"] == "gkeras"
+                         and "predict_rows_ms" in r), None)
+            for r in rows:
+                if "predict_rows_ms" not in r:
+                    continue
+                ratio = (base["predict_rows_ms"] / r["predict_rows_ms"]
+                         if base else None)
+                out.append(f"| {model} | {batch} | "
+                           f"{r.get('label', r['framework'])} | "
+                           f"{_fmt(r['predict_rows_ms'])} | {_fmt(ratio)} |")
     out += ["", "## Import time", "",
             "Median of 5 fresh interpreters (`python -c \"import ...\"`, "
             "wall time of the import statement); target: gkeras under "
@@ -306,6 +326,8 @@ def main(argv=None):
     p.add_argument("--models", nargs="*", default=None)
     p.add_argument("--frameworks", nargs="*", default=None)
     p.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    p.add_argument("--predict-rows", type=int, default=10000,
+                   help="rows for the predict-over-many-rows table (0: off)")
     p.add_argument("--title", default="Benchmark results (CPU)")
     p.add_argument("--note", action="append", default=[],
                    help="a line for the Notes section (repeatable)")
@@ -315,7 +337,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.dry_run:
         a.steps, a.models, a.frameworks = 3, ["mlp"], ["gkeras"]
-        a.repeats = 1
+        a.repeats, a.predict_rows = 1, 0
 
     import gkeras
     backend = gkeras.backend.backend()
@@ -324,8 +346,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         json_path = os.path.join(tmp, "results.json")
         suite = [sys.executable, os.path.join(HERE, "run.py"), "--steps",
-                 str(a.steps), "--repeats", str(a.repeats), "--json",
-                 json_path]
+                 str(a.steps), "--repeats", str(a.repeats), "--predict-rows",
+                 str(a.predict_rows), "--json", json_path]
         if a.models:
             suite += ["--models", *a.models]
         if a.frameworks:

@@ -135,16 +135,18 @@ def test_run_interleaves_frameworks_and_reports_medians(monkeypatch):
     calls, times = [], {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 7.0,
                                                                6.0])}
 
-    def fake(framework, model, batch, steps):
+    def fake(framework, model, batch, steps, predict_rows):
         calls.append(framework)
         t = next(times[framework])
         return {"framework": framework, "model": model, "batch": batch,
-                "train_ms": t, "fit_ms": 2 * t, "predict_ms": t / 2}
+                "train_ms": t, "fit_ms": 2 * t, "predict_ms": t / 2,
+                "predict_rows": predict_rows, "predict_rows_ms": 10 * t}
 
     monkeypatch.setattr(run, "run_case", fake)
-    rows = run.run_interleaved(["a", "b"], "mlp", 32, 5, 3)
+    rows = run.run_interleaved(["a", "b"], "mlp", 32, 5, 3, 1000)
     assert calls == ["a", "b", "a", "b", "a", "b"]
     assert [r["train_ms"] for r in rows] == [2.0, 6.0]
+    assert [r["predict_rows_ms"] for r in rows] == [20.0, 60.0]
     assert [r["fit_ms"] for r in rows] == [4.0, 12.0]
     assert [x["train_ms"] for x in rows[0]["runs"]] == [3.0, 1.0, 2.0]
 

@@ -105,6 +105,63 @@ def _measure(batch, verbose):
     return results
 
 
+# Measured with this script at 86e0c35 (main before the stand-in work of
+# issue 16: Embedding's id check and one float() per logged value synced,
+# the loss tracker's count was copied every step).
+BEFORE = {
+    "verbose=0": {
+        "mlp": {"sync": 0, "launch": 1, "h2d": 4, "op": 96},
+        "cnn": {"sync": 0, "launch": 22, "h2d": 4, "op": 210},
+        "lstm": {"sync": 2, "launch": 42, "h2d": 4, "op": 241},
+        "gru": {"sync": 2, "launch": 42, "h2d": 4, "op": 224},
+        "transformer": {"sync": 0, "launch": 11, "h2d": 4, "op": 212}},
+    "verbose=1": {
+        "mlp": {"sync": 2, "launch": 1, "h2d": 4, "op": 106},
+        "cnn": {"sync": 2, "launch": 22, "h2d": 4, "op": 220},
+        "lstm": {"sync": 4, "launch": 42, "h2d": 4, "op": 251},
+        "gru": {"sync": 4, "launch": 42, "h2d": 4, "op": 234},
+        "transformer": {"sync": 2, "launch": 11, "h2d": 4, "op": 222}}}
+
+
+def measure(batch=4):
+    """Runs the counting subprocess; returns `{mode: {model: counts}}`."""
+    env = dict(os.environ, GKERAS_BACKEND="cupy", OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [p for p in (os.environ.get("GKERAS_ROOT", ROOT), STANDIN,
+                     os.environ.get("PYTHONPATH")) if p])
+    r = subprocess.run([sys.executable, os.path.abspath(__file__),
+                        "--_child", "--batch", str(batch)], env=env,
+                       capture_output=True, text=True)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("COUNTS")]
+    if r.returncode or not line:
+        raise RuntimeError(r.stdout[-3000:] + r.stderr[-5000:])
+    return json.loads(line[-1][len("COUNTS"):])
+
+
+def markdown_section(after=None):
+    """The RESULTS.md section: counts per step before and after."""
+    after = after or measure()
+    out = ["## Device work per training step (CuPy path)", "",
+           "Counted (not timed) by `benchmarks/standin_counts.py` on the "
+           "strict CuPy stand-in (`tests/cupy_standin`): device-to-host "
+           "syncs, custom kernel launches, host-to-device copies (the "
+           "batch's x and y, the optimizer's scalar table) and other CuPy "
+           "calls per steady-state training step; batch 4, Adam, tutorial "
+           "models at emulator size. Before = 86e0c35. The few extra ops "
+           "after are the device-side range checks of sparse labels and "
+           "token ids, read once per epoch instead of synced per step.", "",
+           "| model | verbose | syncs before | syncs after | launches "
+           "before | launches after | H2D before | H2D after | ops before "
+           "| ops after |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+           "---:|"]
+    for mode in ("verbose=0", "verbose=1"):
+        for name, a in after[mode].items():
+            b = BEFORE[mode].get(name, {})
+            out.append(f"| {name} | {mode[8:]} | " + " | ".join(
+                f"{b.get(k, '-')} | {a[k]}" for k in KINDS) + " |")
+    return out + [""]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=4)
@@ -115,17 +172,10 @@ def main(argv=None):
         out = {f"verbose={v}": _measure(args.batch, v) for v in (0, 1)}
         print("COUNTS" + json.dumps(out))
         return
-    env = dict(os.environ, GKERAS_BACKEND="cupy", OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(
-        [p for p in (os.environ.get("GKERAS_ROOT", ROOT), STANDIN,
-                     os.environ.get("PYTHONPATH")) if p])
-    r = subprocess.run([sys.executable, os.path.abspath(__file__),
-                        "--_child", "--batch", str(args.batch)], env=env,
-                       capture_output=True, text=True)
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("COUNTS")]
-    if r.returncode or not line:
-        sys.exit(r.stdout[-3000:] + r.stderr[-5000:])
-    counts = json.loads(line[-1][len("COUNTS"):])
+    try:
+        counts = measure(args.batch)
+    except RuntimeError as e:
+        sys.exit(str(e))
     print(f"Device work per training step on the CuPy path (CuPy stand-in, "
           f"batch {args.batch}, Adam, max over steady-state steps)")
     for mode, per_model in counts.items():

@@ -18,15 +18,18 @@ import numpy as np
 import pytest
 
 from gkeras import backend
-from standin_suite import run_in_standin
+from standin_suite import run_in_standin, standin_available
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 STANDIN = os.path.join(HERE, "cupy_standin")
 
-pytestmark = pytest.mark.skipif(
-    backend.backend() != "numpy",
-    reason="the reference run needs the NumPy backend in this process")
+pytestmark = [
+    pytest.mark.skipif(not standin_available(),
+                       reason=standin_available.reason),
+    pytest.mark.skipif(
+        backend.backend() != "numpy",
+        reason="the reference run needs the NumPy backend in this process")]
 
 
 @functools.lru_cache(maxsize=None)

@@ -8,11 +8,14 @@ import json
 import pytest
 
 from gkeras import backend
-from standin_suite import run_in_standin
+from standin_suite import run_in_standin, standin_available
 
-pytestmark = pytest.mark.skipif(
-    backend.backend() != "numpy",
-    reason="the stand-in subprocess is started from a NumPy-backend run")
+pytestmark = [
+    pytest.mark.skipif(not standin_available(),
+                       reason=standin_available.reason),
+    pytest.mark.skipif(
+        backend.backend() != "numpy",
+        reason="the stand-in subprocess is started from a NumPy-backend run")]
 
 CHECKS = ("random_flip_training", "variable_from_device_array",
           "stateful_rnn", "rnn_initial_state_numpy",

@@ -28,3 +28,36 @@ def run_in_standin(argv, timeout=300):
     return subprocess.run([sys.executable, *argv], env=standin_env(),
                           cwd=TESTS, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def standin_available():
+    """True when the stand-in can run: a C++ compiler for the CUDA
+    emulator and a loadable NVRTC (the test extra's nvidia-cuda-nvrtc-cu12
+    wheel). Sets `standin_available.reason` otherwise."""
+    import ctypes
+    import glob
+    from cuda_emu import emu
+    if not emu.have_compiler():
+        standin_available.reason = "no C++ compiler for the CUDA emulator"
+        return False
+    libs = []
+    try:
+        import nvidia.cuda_nvrtc as m
+        for d in m.__path__:
+            libs += glob.glob(os.path.join(d, "lib", "libnvrtc.so*"))
+    except ImportError:
+        pass
+    for lib in libs + ["libnvrtc.so"]:
+        if "builtins" in lib:
+            continue
+        try:
+            ctypes.CDLL(lib)
+            return True
+        except OSError:
+            continue
+    standin_available.reason = ("libnvrtc not found (pip install "
+                                "nvidia-cuda-nvrtc-cu12)")
+    return False
+
+
+standin_available.reason = ""

@@ -258,8 +258,8 @@ def inputs_and_callbacks(ctx):
 
     def model():
         _seed()
-        m = keras.Sequential([keras.Input((3,)), L.Dense(3,
-                                                         activation="softmax")])
+        m = keras.Sequential([keras.Input((3,)),
+                              L.Dense(3, activation="softmax")])
         m.compile("sgd", "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
         return m

@@ -24,7 +24,8 @@ CHECKS = ("random_flip_training", "variable_from_device_array",
           "embedding_id_out_of_range_fit", "no_float64_in_float32_step",
           "optimizer_apply_numpy_grads", "repeat_tensor_repeats",
           "random_crop_like_keras_3_15",
-          "functional_symbolic_add_save_load", "erf_nonzero")
+          "functional_symbolic_add_save_load", "device_results_convertible",
+          "erf_nonzero")
 
 
 @functools.lru_cache(maxsize=None)

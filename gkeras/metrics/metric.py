@@ -132,8 +132,14 @@ class Metric:
             f"Metric {type(self).__name__} must implement update_state().")
 
     def result(self):
-        """Computes the current metric value from the state (a backend
-        scalar array)."""
+        """Computes the current metric value from the state.
+
+        Returns:
+            A 0-d array of the backend (NumPy on the CPU, CuPy on the GPU,
+            as Keras returns its backend's tensor), left on the device so
+            that reading it is the caller's choice: `float(m.result())` or
+            `gkeras.ops.convert_to_numpy(m.result())` on both backends.
+        """
         raise NotImplementedError(
             f"Metric {type(self).__name__} must implement result().")
 

@@ -202,6 +202,23 @@ def _():
     assert np.allclose(m2.predict([xa, xb], verbose=0), want, atol=1e-5)
 
 
+@check("device_results_convertible")
+def _():
+    # tape.gradient and Metric.result() give backend (CuPy) arrays, as
+    # Keras gives its backend's tensors; the documented conversions work.
+    import cupy
+    x = keras.Variable(np.array([1.0, 2.0], "float32"))
+    with keras.GradientTape() as tape:
+        y = ops.sum(x * x)
+    g = tape.gradient(y, [x])[0]
+    assert isinstance(g, cupy.ndarray)
+    assert ops.convert_to_numpy(g).tolist() == [2.0, 4.0]
+    m = keras.metrics.Mean()
+    m.update_state(np.array([1.0, 3.0], "float32"))
+    r = m.result()
+    assert float(r) == 2.0 and ops.convert_to_numpy(r) == 2.0
+
+
 @check("erf_nonzero")
 def _():
     # ops.erf / ops.nonzero come from the `ops` work (issue 17); checked

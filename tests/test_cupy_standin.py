@@ -140,6 +140,9 @@ def setbasic():
     a[0] = np.zeros(3, np.float32)
 raises(TypeError, setbasic, "Unsupported type")
 raises(TypeError, lambda: cupy.sum(a, axes=1), "unexpected keyword")
+raises(TypeError, lambda: cupy.sum([1.0, 2.0]))   # lists: creation only
+raises(TypeError, lambda: cupy.exp([1.0]))
+assert cupy.split(cupy.arange(6), np.array([2, 4]))[1].shape == (2,)
 raises(TypeError, lambda: cupy.add(a, a, where=True))
 raises(AttributeError, lambda: cupy.random.default_rng(0).normal)
 raises(AttributeError, lambda: cupy.random.default_rng(0).choice)

@@ -171,6 +171,13 @@ _HOST_PARAMS = {"indices_or_sections", "shape", "newshape", "axes", "axis",
                 "size", "new_shape", "dims", "constant_values"}
 
 
+# Array operands: CuPy's functions call methods on them or hand them to a
+# kernel, so a Python list there fails in CuPy (only the creation
+# functions convert host data).
+_ARRAY_PARAMS = {"a", "x", "x1", "x2", "ary", "arr", "array", "condition",
+                 "m"}
+
+
 def _host_params_to_lists(space, name, args, kwargs):
     sig = _api.signature(space, name)
     if sig is None:
@@ -178,6 +185,10 @@ def _host_params_to_lists(space, name, args, kwargs):
     bound = sig.bind(*args, **kwargs)
     changed = False
     for p, v in bound.arguments.items():
+        if p in _ARRAY_PARAMS and isinstance(v, (list, tuple)) and \
+                name not in _HOST_OK:
+            raise TypeError(f"{space}.{name}(): Unsupported type "
+                            f"{type(v)} for array argument {p!r}")
         if p in _HOST_PARAMS and isinstance(v, _numpy.ndarray):
             bound.arguments[p] = v.tolist()
             changed = True

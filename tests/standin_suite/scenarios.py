@@ -21,29 +21,35 @@ except ImportError:
 
 
 class StepCounter(keras.callbacks.Callback):
-    """Stand-in events per training step: snapshots at every batch begin;
-    a step's events are those up to the next batch (data transfer
-    included). The first step (build, compiles) is left out."""
+    """Stand-in events per training step. A step's events run from the end
+    of the previous step (or the epoch's start) to its own end, so the
+    batch's transfer is included and epoch-end work (metric reads,
+    deferred checks, validation) is not. The fit's first step (build,
+    kernel compiles) is left out."""
 
     def __init__(self, ctx, label):
         super().__init__()
-        self.ctx, self.label, self.snaps = ctx, label, []
+        self.ctx, self.label = ctx, label
+        self.first, self.last = True, None
+        ctx.counts[label] = []
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def _snap(self):
+        return sc.snapshot(), dict(sc.where("sync"))
+
+    def on_epoch_begin(self, epoch, logs=None):
         if sc is not None:
-            self.snaps.append((sc.snapshot(), dict(sc.where("sync"))))
+            self.last = self._snap()
 
-    def on_epoch_end(self, epoch, logs=None):
-        if sc is None or len(self.snaps) < 3:
+    def on_train_batch_end(self, batch, logs=None):
+        if sc is None:
             return
-        steady = self.snaps[1:]
-        per = []
-        for (a, wa), (b, wb) in zip(steady, steady[1:]):
+        now = self._snap()
+        if not self.first:
+            (a, wa), (b, wb) = self.last, now
             d = {k: b[k] - a[k] for k in a}
             d["sync_where"] = sorted(k for k in wb if wb[k] != wa.get(k, 0))
-            per.append(d)
-        self.ctx.counts[self.label] = per
-        self.snaps = []
+            self.ctx.counts[self.label].append(d)
+        self.first, self.last = False, now
 
 
 class Context:

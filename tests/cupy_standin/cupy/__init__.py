@@ -20,8 +20,10 @@ __version__ = "14.2.0"  # the newer of the two API versions it mirrors
 
 _HOST_OK = {"array", "asarray", "asanyarray", "ascontiguousarray",
             "asfortranarray", "copy"}
+# Functions whose output size depends on the data: CuPy reads a count
+# back to the host (a synchronisation) before allocating the result.
 _SYNCING = {"nonzero", "argwhere", "flatnonzero", "unique", "extract",
-            "count_nonzero"}
+            "bincount", "histogram", "compress"}
 
 
 class _NotEmulated(AttributeError, NotImplementedError):

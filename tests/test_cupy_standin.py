@@ -122,6 +122,25 @@ def test_progress_bar_reads_logs_in_one_transfer():
         (d["sync"], d["sync_where"]) for d in per_step]
 
 
+# Host-to-device copies a step may make: the batch (prefetched) and the
+# optimizer's table of scalars (learning rate, step), asynchronously.
+H2D_ALLOWED = ("gkeras/backend/gpu/prefetch.py",
+               "gkeras/backend/gpu/optimizers.py",
+               "gkeras/models/data_adapter.py")
+
+
+@pytest.mark.parametrize("name", SYNC_FREE)
+def test_no_constant_copied_every_step(name):
+    """Issue 16 part 3: small constants (loss-tracker counts, Rescaling
+    scale/offset, Resizing matrices, metric thresholds) live on the device
+    once; per step only the batch and the optimizer's scalars move."""
+    _, dev = _results()
+    per_step = dev[name]["counts"]["fit"]
+    bad = sorted({w for d in per_step for w in d["h2d_where"]
+                  if not w[0].startswith(H2D_ALLOWED)})
+    assert per_step and not bad, bad
+
+
 @pytest.mark.parametrize("name", SYNC_FREE)
 def test_no_float64_inside_a_float32_training_step(name):
     """No float64 array may appear in a float32 step (an int64 count in

@@ -16,26 +16,34 @@ _MAX_ENTRIES = 4096
 
 
 def device_constant(value, dtype):
-    """Returns a cached 0-d array of the backend holding `value`.
+    """Returns a cached array of the backend holding `value`.
 
     Args:
-        value: a Python or NumPy scalar.
+        value: a Python or NumPy scalar, or a small host array / list
+            (resize matrices, metric thresholds, per-channel scales).
         dtype: the array's dtype.
 
     Returns:
-        A NumPy (CPU) or CuPy (GPU) 0-d array. Callers must not write
-        into it: it is shared.
+        A NumPy (CPU) or CuPy (GPU) array. Callers must not write into
+        it: it is shared.
 
     Example:
 
     >>> n = device_constant(32, "float32")   # copied to the GPU once
     """
     dtype = np.dtype(dtype)
-    key = (type(value), value, dtype.str, backend.backend())
+    if isinstance(value, (int, float, bool, np.generic)):
+        key = (type(value), value, dtype.str, backend.backend())
+        host = None
+    else:
+        host = np.ascontiguousarray(value, dtype=dtype)
+        key = ("array", host.shape, dtype.str, host.tobytes(),
+               backend.backend())
     a = _CACHE.get(key)
     if a is None:
         if len(_CACHE) >= _MAX_ENTRIES:
             _CACHE.clear()
-        a = backend.to_device(np.asarray(value, dtype=dtype))
+        a = backend.to_device(np.asarray(value, dtype=dtype)
+                              if host is None else host.copy())
         _CACHE[key] = a
     return a

@@ -34,7 +34,10 @@ class StepCounter(keras.callbacks.Callback):
         ctx.counts[label] = []
 
     def _snap(self):
-        return sc.snapshot(), dict(sc.where("sync"))
+        return sc.snapshot(), {**{("sync",) + k: v for k, v in
+                                  sc.where("sync").items()},
+                               **{("h2d",) + k: v for k, v in
+                                  sc.where("h2d").items()}}
 
     def on_epoch_begin(self, epoch, logs=None):
         if sc is not None:
@@ -47,7 +50,10 @@ class StepCounter(keras.callbacks.Callback):
         if not self.first:
             (a, wa), (b, wb) = self.last, now
             d = {k: b[k] - a[k] for k in a}
-            d["sync_where"] = sorted(k for k in wb if wb[k] != wa.get(k, 0))
+            changed = [k for k in wb if wb[k] != wa.get(k, 0)]
+            d["sync_where"] = sorted(k[1:] for k in changed
+                                     if k[0] == "sync")
+            d["h2d_where"] = sorted(k[1:] for k in changed if k[0] == "h2d")
             self.ctx.counts[self.label].append(d)
         self.first, self.last = False, now
 

@@ -10,6 +10,7 @@ import numpy as np
 from gkeras import backend, ops
 from gkeras.backend.config import (image_data_format,
                                    standardize_data_format)
+from gkeras.backend.device_constants import device_constant
 from gkeras.layers.layer import Layer
 from gkeras.layers.reshaping.up_sampling import _Resize2D
 from gkeras.ops._base import arr, xp_of
@@ -121,7 +122,8 @@ def resize_images(x, height, width, interpolation="bilinear",
     wh = _resize_matrix(h, height, interpolation, dt)
     ww = _resize_matrix(w, width, interpolation, dt)
     if xp_of(arr(x4)) is not np:
-        wh, ww = backend.to_device(wh), backend.to_device(ww)
+        # Built once per shape on the device, not copied every call.
+        wh, ww = device_constant(wh, dt), device_constant(ww, dt)
     return back(_Resize2D(wh, ww)(x4))
 
 
@@ -223,6 +225,9 @@ class Rescaling(Layer):
         # channels_first they must sit on axis -3 instead.
         if scale.ndim > 0 and image_data_format() == "channels_first":
             scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
+        # On the GPU: copied to the device once, not every call.
+        scale = device_constant(scale, dtype)
+        offset = device_constant(offset, dtype)
         x = ops.cast(inputs, dtype)
         return ops.add(ops.multiply(x, scale), offset)
 

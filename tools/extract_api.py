@@ -292,8 +292,9 @@ def intersect(old, new):
         for n in sorted(set(a) & set(b)):
             ea, eb = a[n], b[n]
             if "params" in ea and "params" in eb:
-                out[space][n] = {"kind": ea["kind"], "params": _intersect_params(
-                    ea["params"], eb["params"])}
+                out[space][n] = {"kind": ea["kind"],
+                                 "params": _intersect_params(ea["params"],
+                                                             eb["params"])}
             else:
                 out[space][n] = eb if ea.get("kind") == eb.get("kind") else {
                     "kind": "object"}

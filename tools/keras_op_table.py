@@ -9,7 +9,8 @@ and reads the same layout.
 
 Run with real Keras (any backend):
 
-    KERAS_BACKEND=jax python tools/keras_op_table.py > gkeras/ops/keras_op_classes.py
+    KERAS_BACKEND=jax python tools/keras_op_table.py \
+        > gkeras/ops/keras_op_classes.py
 """
 
 import importlib

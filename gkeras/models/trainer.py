@@ -624,7 +624,8 @@ class Trainer:
         outputs = []
         rng = np.random.default_rng(0)
         with no_grad():
-            for step, batch in enumerate(adapter.epoch(rng)):
+            for step, batch in enumerate(device_checks.deferring(
+                    adapter.epoch(rng))):
                 cbs.on_predict_batch_begin(step)
                 if dist is not None:
                     batch = dist.shard_batch(batch)
@@ -632,6 +633,7 @@ class Trainer:
                 outputs.append(map_structure(_host, out) if dist is None
                                or dist.update_metrics else None)
                 cbs.on_predict_batch_end(step, {"outputs": out})
+        device_checks.flush()
         cbs.on_predict_end()
         if dist is not None:
             # Every rank gets the whole prediction, in global order.

@@ -62,6 +62,8 @@ class ufunc:
                 raise TypeError(f"Unsupported type {type(a)}")
             if isinstance(a, (list, tuple)):
                 raise TypeError(f"Unsupported type {type(a)}")
+        if self.name == "matmul":
+            args = _maybe_tf32(args)
         return _call(self._u, self.name, args, kwargs)
 
     def _method(self, m, *args, **kwargs):
@@ -153,6 +155,38 @@ def get_array_module(*args):
     return _numpy
 
 
+def _tf32_on():
+    from cupy._core import _routines_linalg as linalg
+    return linalg.get_compute_type(_numpy.float32) == \
+        linalg.COMPUTE_TYPE_TF32
+
+
+def _to_tf32(a):
+    """Rounds float32 values to TF32 (10-bit mantissa), as tensor cores
+    read the inputs of a float32 GEMM when TF32 is allowed."""
+    u = _numpy.ascontiguousarray(a).view(_numpy.uint32)
+    r = (u + _numpy.uint32(0x1000)) & _numpy.uint32(0xFFFFE000)
+    special = (u & _numpy.uint32(0x7F800000)) == _numpy.uint32(0x7F800000)
+    return _numpy.where(special, u, r).view(_numpy.float32)
+
+
+def _maybe_tf32(args):
+    """GEMM operands as cuBLAS sees them under the TF32 compute type."""
+    if not _tf32_on():
+        return args
+    return tuple(ndarray._wrap(_to_tf32(a._a)) if type(a) is ndarray
+                 and a.dtype == _numpy.float32 else a for a in args)
+
+
+def _gemm(np_func):
+    def run(*args, **kwargs):
+        if _tf32_on():
+            args = tuple(_to_tf32(a) if isinstance(a, _numpy.ndarray)
+                         and a.dtype == _numpy.float32 else a for a in args)
+        return np_func(*args, **kwargs)
+    return run
+
+
 def _take(a, indices, axis=None, out=None):
     # CuPy wraps out-of-bounds indices around (no error, as on the GPU).
     return _numpy.take(a, indices, axis=axis, out=out, mode="wrap")
@@ -163,7 +197,9 @@ def _take_along_axis(a, indices, axis):
     return _numpy.take_along_axis(a, indices % _builtins.max(n, 1), axis)
 
 
-_NUMPY_TWIN = {"take": _take, "take_along_axis": _take_along_axis}
+_NUMPY_TWIN = {"take": _take, "take_along_axis": _take_along_axis,
+               "dot": _gemm(_numpy.dot), "tensordot": _gemm(_numpy.tensordot),
+               "einsum": _gemm(_numpy.einsum)}
 
 
 # Parameters CuPy reads on the host as Python sequences (shapes, axes,

@@ -25,6 +25,9 @@
 #   5. torch_eager.txt    the tutorial models, gkeras (CuPy) vs PyTorch
 #                         eager with cuDNN, ms per training step
 #                         (TORCH_EAGER.md)
+#   5b. mixed_amp.txt     the tutorial models under float32 /
+#                         mixed_float16 / mixed_bfloat16, gkeras vs PyTorch
+#                         AMP (torch.autocast), ms per step (MIXED_AMP.md)
 #   6. models.txt         only when Keras is installed: the models against
 #                         Keras 3 on PyTorch, rendered by write_results.py
 #                         (RESULTS_GPU.md)
@@ -81,6 +84,7 @@ if [ "$DRY" = 1 ]; then
     MODELS=(--models mlp)
     FRAMEWORKS=(--frameworks gkeras)
     TORCH_ARGS=(--dry-run --models mlp)
+    AMP_ARGS=(--dry-run --models mlp)
     SEQS=128,256
     RNN_SIZES=4x10x16
     CONV_ARGS=(--batch 2 --reps 1)
@@ -91,6 +95,7 @@ else
     MODELS=()
     FRAMEWORKS=(--frameworks gkeras keras-torch)
     TORCH_ARGS=(--steps "$STEPS")
+    AMP_ARGS=(--steps 10 --models mlp cnn transformer)
     SEQS=512,1024,2048,4096
     RNN_SIZES=32x100x128,64x100x256,128x50x512
     CONV_ARGS=(--reps 10)
@@ -200,6 +205,7 @@ step "LSTM sequence kernels" rnn.txt 30 "$PY" benchmarks/rnn_gpu.py --sizes "$RN
 step "attention kernels" attention.txt 30 "$PY" benchmarks/attention_gpu.py --seqs "$SEQS" "${REPS[@]}"
 step "attention kernels (causal)" attention_causal.txt 25 "$PY" benchmarks/attention_gpu.py --seqs "$SEQS" --causal "${REPS[@]}"
 step "tutorial models vs PyTorch eager" torch_eager.txt 90 "$PY" benchmarks/torch_eager_gpu.py "${TORCH_ARGS[@]}" --out "$OUT/TORCH_EAGER.md"
+step "mixed precision vs PyTorch AMP" mixed_amp.txt 45 "$PY" benchmarks/mixed_precision.py --vs-torch-amp "${AMP_ARGS[@]}" --out "$OUT/MIXED_AMP.md"
 step "models vs Keras on PyTorch" models.txt 60 keras_models
 
 echo "| total | $FAILED | $((SECONDS - T0)) | - |" >> "$SUMMARY"

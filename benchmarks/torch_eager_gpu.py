@@ -66,12 +66,44 @@ def gkeras_step(name, batch):
 
 # ----------------------------------------------------------------- PyTorch
 
-def torch_step(name, batch, device):
+def torch_step(name, batch, device, amp_dtype=None):
     """The PyTorch twin of the tutorial model (benchmarks/torch_models.py),
-    one training step on one batch already on the device."""
+    one training step on one batch already on the device.
+
+    With `amp_dtype` (`torch.float16` / `torch.bfloat16`) the forward pass
+    and the loss run under `torch.autocast` (PyTorch AMP), float16 with a
+    `GradScaler`, as the PyTorch AMP recipe does.
+    """
+    import torch
     import torch_models
     twin = torch_models.build(name, batch, device, batches=1)
+    if amp_dtype is not None:
+        return _amp_step(torch, twin.model, twin.opt, twin.loss_fn,
+                         twin.xs[0], twin.ys[0], device, amp_dtype)
     return twin.train_step
+
+
+def _amp_step(torch, model, opt, loss_fn, x, y, device, amp_dtype):
+    kind = str(device).split(":")[0]
+    scaler = None
+    if amp_dtype == torch.float16:
+        amp = getattr(torch, "amp", None)
+        scaler = (amp.GradScaler(kind) if hasattr(amp, "GradScaler")
+                  else torch.cuda.amp.GradScaler())
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=kind, dtype=amp_dtype):
+            loss = loss_fn(model(x), y)
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        return loss.item()
+    return step
 
 
 def main(argv=None):

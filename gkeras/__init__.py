@@ -19,6 +19,9 @@ from gkeras import random  # noqa: F401
 from gkeras import saving  # noqa: F401
 from gkeras import utils  # noqa: F401
 from gkeras import config  # noqa: F401
+from gkeras import dtype_policies  # noqa: F401
+from gkeras import mixed_precision  # noqa: F401
+from gkeras.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
 from gkeras.layers import Input, InputSpec, Layer  # noqa: F401
 from gkeras.models import Model, Sequential  # noqa: F401
 from gkeras.ops.engine import GradientTape  # noqa: F401
@@ -32,13 +35,49 @@ _LAZY = ("datasets", "preprocessing", "applications", "wrappers",
          "callbacks")
 
 
+# Keras 3's top-level names: name -> (module, attribute); loaded on first
+# use like the subpackages above.
+_LAZY_NAMES = {
+    "Loss": ("gkeras.losses", "Loss"),
+    "Metric": ("gkeras.metrics", "Metric"),
+    "Optimizer": ("gkeras.optimizers", "Optimizer"),
+    "Initializer": ("gkeras.initializers", "Initializer"),
+    "Regularizer": ("gkeras.regularizers", "Regularizer"),
+    "Operation": ("gkeras.ops.operation", "Operation"),
+    "Function": ("gkeras.models.function", "Function"),
+    "device": ("gkeras.backend.device", "device"),
+    "name_scope": ("gkeras.utils.naming", "name_scope"),
+    "tree": ("gkeras.tree", None),
+    "visualization": ("gkeras.visualization", None),
+    "legacy": ("gkeras.legacy", None),
+    # Left out on purpose (issue 17): NotImplementedError stand-ins.
+    "export": ("gkeras.export", None),
+    "quantizers": ("gkeras.quantizers", None),
+    "distillation": ("gkeras.distillation", None),
+    "remat": ("gkeras.utils.unsupported_names", "remat"),
+    "RematScope": ("gkeras.utils.unsupported_names", "RematScope"),
+    "StatelessScope": ("gkeras.utils.unsupported_names", "StatelessScope"),
+    "SymbolicScope": ("gkeras.utils.unsupported_names", "SymbolicScope"),
+    "Quantizer": ("gkeras.utils.unsupported_names", "Quantizer"),
+}
+
+
 def __getattr__(name):
     # Heavier or optional subpackages load on first use, keeping
     # `import gkeras` light.
+    import importlib
     if name in _LAZY:
-        import importlib
         return importlib.import_module(f"gkeras.{name}")
+    if name in _LAZY_NAMES:
+        module, attr = _LAZY_NAMES[name]
+        module = importlib.import_module(module)
+        return module if attr is None else getattr(module, attr)
     raise AttributeError(f"module 'gkeras' has no attribute {name!r}")
+
+
+def __dir__():
+    # The lazy names too, for autocompletion.
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_NAMES))
 
 
 def version():

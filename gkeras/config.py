@@ -6,6 +6,17 @@ from gkeras.backend.config import (  # noqa: F401
     set_image_data_format, enable_tensor_float_32_execution,
     tensor_float_32_execution_enabled,
 )
+from gkeras.dtype_policies.dtype_policy import (  # noqa: F401
+    dtype_policy, set_dtype_policy)
+
+from gkeras.backend.global_settings import (  # noqa: F401
+    disable_flash_attention, disable_interactive_logging,
+    disable_traceback_filtering, enable_flash_attention,
+    enable_interactive_logging, enable_traceback_filtering,
+    is_flash_attention_enabled, is_interactive_logging_enabled,
+    is_traceback_filtering_enabled, max_epochs, max_steps_per_epoch,
+    set_max_epochs, set_max_steps_per_epoch,
+)
 
 _DETERMINISM = [True]
 
@@ -33,3 +44,19 @@ def enable_determinism():
 def is_determinism_enabled():
     """Whether deterministic computation is on (always True in gkeras)."""
     return _DETERMINISM[0]
+
+
+def set_backend(backend):
+    """Not supported: gkeras has one array backend per process, chosen by
+    the `GKERAS_BACKEND` environment variable (`numpy` or `cupy`)."""
+    raise NotImplementedError(
+        "gkeras.config.set_backend: gkeras is not multi-backend Keras; its "
+        "array backend (NumPy or CuPy) is chosen once per process by the "
+        "GKERAS_BACKEND environment variable (auto, numpy, cupy). Received "
+        f"backend={backend!r}.")
+
+
+def is_nnx_enabled():
+    """Always False: Flax NNX is a JAX-backend feature gkeras does not
+    have."""
+    return False

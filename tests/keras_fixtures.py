@@ -25,9 +25,15 @@ def manifest_cases(folder=FIXTURES):
     return manifest["cases"] if isinstance(manifest, dict) else manifest
 
 
-def case_names(folder=FIXTURES):
-    """The case names the manifest of `folder` lists, in its order."""
-    return [c["case"] for c in manifest_cases(folder)]
+def case_names(folder=FIXTURES, mixed=None):
+    """The case names the manifest of `folder` lists, in its order.
+
+    `mixed=False` leaves out the mixed precision cases (those with a
+    `dtype_policy`: their tolerances differ, see tests/
+    test_mixed_precision.py), `mixed=True` keeps only them.
+    """
+    return [c["case"] for c in manifest_cases(folder)
+            if mixed is None or bool(c.get("dtype_policy")) == mixed]
 
 
 def fixture_path(name):

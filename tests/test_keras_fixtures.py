@@ -18,7 +18,7 @@ import gkeras
 
 from keras_fixtures import FIXTURES, case_names
 
-CASES = case_names()
+CASES = case_names(mixed=False)
 
 
 def _load(case):

@@ -118,7 +118,9 @@ def test_multi_output_training_with_dict_losses_and_weights():
                      verbose=0)
     assert set(hist.history) == {"loss", "c_loss", "r_loss", "c_accuracy"}
     res = model.evaluate(x, [yc, yr], verbose=0, return_dict=True)
-    np.testing.assert_allclose(res["loss"], res["c_loss"] + res["r_loss"],
+    # As Keras: per-output losses are logged unweighted (issue 17, 7).
+    np.testing.assert_allclose(res["loss"],
+                               res["c_loss"] + 0.5 * res["r_loss"],
                                rtol=1e-4)
 
 

@@ -92,8 +92,16 @@ def test_upsampling_bilinear():
         2, 3, "float64")
     check_grad(lambda a: _Resize2D(wh, ww)(a), RNG.standard_normal(
         (2, 3, 2, 2)))
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        layers.UpSampling2D(interpolation="bicubic")
+    # bicubic/lanczos go through ops.image.resize (checked against Keras
+    # in test_ops_image.py), as Keras's UpSampling2D does.
+    from gkeras.ops import image as image_ops
+    x = RNG.standard_normal((2, 3, 4, 2)).astype("float32")
+    for interp in ("bicubic", "lanczos3"):
+        y = layers.UpSampling2D((2, 3), interpolation=interp)(x)
+        np.testing.assert_array_equal(np.asarray(y), np.asarray(
+            image_ops.resize(x, (6, 12), interpolation=interp)))
+    with pytest.raises(NotImplementedError, match="area"):
+        layers.UpSampling2D(interpolation="area")
 
 
 def test_spatial_dropout_drops_whole_channels():

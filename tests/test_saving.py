@@ -21,7 +21,7 @@ h5py = pytest.importorskip("h5py")
 from keras_fixtures import FIXTURES, case_names
 
 
-CASES = case_names()
+CASES = case_names(mixed=False)
 
 
 def _fixture(case):

@@ -135,6 +135,62 @@ def softmax(x, axis=-1):
     return ops.softmax(x, axis=axis)
 
 
+def log_sigmoid(x):
+    """`log(sigmoid(x))`, computed stably."""
+    return ops.log_sigmoid(x)
+
+
+def sparse_plus(x):
+    """SparsePlus: 0 below -1, `(x + 1)**2 / 4` on [-1, 1], `x` above."""
+    return ops.sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    """Sparse sigmoid: `clip((x + 1) / 2, 0, 1)`."""
+    return ops.sparse_sigmoid(x)
+
+
+def hard_tanh(x):
+    """Hard tanh: `clip(x, -1, 1)`."""
+    return ops.hard_tanh(x)
+
+
+def hard_shrink(x, threshold=0.5):
+    """`x` where `|x| > threshold`, else 0."""
+    return ops.hard_shrink(x, threshold=threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    """`x` moved towards 0 by `threshold`, 0 inside `[-threshold,
+    threshold]`."""
+    return ops.soft_shrink(x, threshold=threshold)
+
+
+def tanh_shrink(x):
+    """`x - tanh(x)`."""
+    return ops.tanh_shrink(x)
+
+
+def threshold(x, threshold, default_value):
+    """`x` where `x > threshold`, else `default_value`."""
+    return ops.threshold(x, threshold, default_value)
+
+
+def squareplus(x, b=4):
+    """`(x + sqrt(x**2 + b)) / 2`."""
+    return ops.squareplus(x, b=b)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: `a * sigmoid(b)`, the halves of `x` on `axis`."""
+    return ops.glu(x, axis=axis)
+
+
+def sparsemax(x, axis=-1):
+    """Sparsemax: projection of `x` onto the probability simplex."""
+    return ops.sparsemax(x, axis=axis)
+
+
 _ALL = {
     "relu": relu, "leaky_relu": leaky_relu, "relu6": relu6, "elu": elu,
     "selu": selu, "softplus": softplus, "softsign": softsign, "silu": silu,
@@ -143,6 +199,11 @@ _ALL = {
     "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu,
     "hard_swish": hard_swish, "linear": linear, "mish": mish,
     "log_softmax": log_softmax, "softmax": softmax,
+    "log_sigmoid": log_sigmoid, "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid, "hard_tanh": hard_tanh,
+    "hard_shrink": hard_shrink, "soft_shrink": soft_shrink,
+    "tanh_shrink": tanh_shrink, "threshold": threshold,
+    "squareplus": squareplus, "glu": glu, "sparsemax": sparsemax,
 }
 
 

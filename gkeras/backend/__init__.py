@@ -35,6 +35,8 @@ from gkeras.backend.config import (  # noqa: F401  (public re-exports)
     tensor_float_32_execution_enabled,
 )
 
+from gkeras.backend.dtypes import is_int_dtype, result_type  # noqa: F401
+
 _BACKEND = None  # "numpy" | "cupy", decided on first use
 _CUPY = None
 # Why `auto` fell back to NumPy although CuPy saw a GPU (None otherwise).
@@ -175,13 +177,62 @@ def to_device(x, dtype=None):
 
 
 def standardize_dtype(dtype):
-    """Returns a dtype name string (`"float32"`, `"int32"`, ...)."""
+    """Returns a dtype name (`"float32"`, `"int32"`, `"bfloat16"`, ...)."""
     if dtype is None:
         return floatx()
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        bfloat16()  # NumPy knows the name once ml_dtypes is imported
+        return dtype
     if hasattr(dtype, "name") and not isinstance(dtype, str):
         return str(dtype.name) if hasattr(dtype, "itemsize") else \
             np.dtype(dtype).name
     return np.dtype(dtype).name
+
+
+def bfloat16():
+    """The NumPy bfloat16 dtype, from the `ml_dtypes` package.
+
+    NumPy has no bfloat16 of its own; `ml_dtypes` (a gkeras dependency)
+    registers one. CuPy has none: GPU code must not ask for it.
+
+    Returns:
+        `numpy.dtype("bfloat16")`.
+    """
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError(
+            "bfloat16 on the CPU needs the `ml_dtypes` package (a gkeras "
+            "dependency): pip install ml_dtypes") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+_HALF_NAMES = ("float16", "bfloat16")
+
+
+def is_float_dtype(dtype):
+    """Whether `dtype` (a dtype or its name) is a floating dtype.
+
+    Unlike `dtype.kind == "f"`, this knows bfloat16 (kind `"V"` in
+    NumPy).
+    """
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
+    if name is None:
+        name = standardize_dtype(dtype)
+    return name.startswith("float") or name == "bfloat16"
+
+
+def is_half_dtype(dtype):
+    """Whether `dtype` is float16 or bfloat16."""
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", "")
+    return name in _HALF_NAMES
+
+
+def to_dtype(dtype):
+    """The array dtype object of a dtype name (`"bfloat16"` included)."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return bfloat16()
+    return np.dtype(dtype)
 
 
 def clear_session(free_memory=True):
@@ -196,11 +247,27 @@ def clear_session(free_memory=True):
     import sys
     from gkeras.utils import naming
     naming.reset_uids()
-    keras2 = sys.modules.get("gkeras.backend.keras2")
-    if keras2 is not None:  # the Keras-2 learning phase is session state
-        keras2._LEARNING_PHASE = None
+    from gkeras.backend import config as _config
+    _config._DTYPE_POLICY[0] = None  # Keras resets the global policy too
+    legacy = sys.modules.get("gkeras.legacy.backend")
+    if legacy is not None:  # the Keras-2 learning phase is session state
+        legacy._LEARNING_PHASE = None
     if free_memory and _BACKEND == "cupy":
         _CUPY.get_default_memory_pool().free_all_blocks()
+
+
+def get_uid(prefix=""):
+    """Returns 1, 2, 3... on successive calls with the same `prefix`.
+
+    The counter is the one automatic layer names use (as in Keras), reset
+    by `clear_session()`.
+
+    Example:
+    >>> gkeras.backend.get_uid("dense")
+    1
+    """
+    from gkeras.utils import naming
+    return naming.get_uid(prefix)
 
 
 def __getattr__(name):
@@ -208,12 +275,11 @@ def __getattr__(name):
     # gkeras never imports CuPy.
     if name == "xp":
         return get_xp()
-    if not name.startswith("_") and name not in ("cpu", "gpu", "keras2"):
+    if not name.startswith("_") and name not in ("cpu", "gpu"):
+        # The Keras-2 `K.<name>` helpers live in gkeras.legacy.backend,
+        # above ops/layers/models: loaded on first use, never at import.
         import importlib
-        try:
-            keras2 = importlib.import_module("gkeras.backend.keras2")
-        except ModuleNotFoundError:
-            keras2 = None
-        if keras2 is not None and hasattr(keras2, name):
-            return getattr(keras2, name)
+        legacy = importlib.import_module("gkeras.legacy.backend")
+        if hasattr(legacy, name):
+            return getattr(legacy, name)
     raise AttributeError(f"module 'gkeras.backend' has no attribute {name!r}")

@@ -7,7 +7,7 @@ getters/setters of the same names.
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
-_VALID_FLOATX = ("float16", "float32", "float64")
+_VALID_FLOATX = ("bfloat16", "float16", "float32", "float64")
 
 
 def floatx():
@@ -27,7 +27,8 @@ def set_floatx(value):
     """Sets the default float type.
 
     Args:
-        value: One of `"float16"`, `"float32"`, `"float64"`.
+        value: One of `"bfloat16"` (on the CPU, via `ml_dtypes`),
+            `"float16"`, `"float32"`, `"float64"`.
     """
     global _FLOATX
     value = str(value)
@@ -35,6 +36,9 @@ def set_floatx(value):
         raise ValueError(
             f"Unknown `floatx` value: {value!r}. Expected one of "
             f"{list(_VALID_FLOATX)}.")
+    if value == "bfloat16":
+        from gkeras.backend import bfloat16
+        bfloat16()  # registers the dtype name with NumPy (ml_dtypes)
     _FLOATX = value
 
 
@@ -129,3 +133,9 @@ def enable_tensor_float_32_execution(enabled):
     if "cupy" in sys.modules:  # otherwise applied when CuPy is chosen
         from gkeras.backend.gpu.math_mode import apply_tf32
         apply_tf32(_TF32[0])
+
+
+# The global dtype policy (`gkeras.config.set_dtype_policy`); None means a
+# float policy of `floatx()`. Kept here, beside floatx, so that
+# `clear_session` can reset it as Keras's does.
+_DTYPE_POLICY = [None]

@@ -31,6 +31,10 @@ from gkeras.distribution.distribution_lib import (  # noqa: F401
     set_distribution,
     size,
 )
+from gkeras.distribution.tensor_placement import (  # noqa: F401
+    distribute_tensor,
+    get_device_count,
+)
 from gkeras.distribution.sync_batch_norm import (  # noqa: F401
     SyncBatchNormalization,
     sync_batch_norm_train,

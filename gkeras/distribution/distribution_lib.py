@@ -620,10 +620,14 @@ class DataParallel(Distribution):
             with GradientTape():
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x, y, y_pred, sample_weight)
+                # Loss scaling (LossScaleOptimizer, `loss_scale_factor`):
+                # every rank sees the same all-reduced gradients, so all
+                # take the same skip/apply decision.
+                scaled = model.optimizer.scale_loss(loss)
             tvars, changed = model._current_step_vars()
             if changed:
                 st.plan = None
-            grads = backward(loss, tvars)
+            grads = backward(scaled, tvars)
             if all(g is None for g in grads) and tvars:
                 raise ValueError(
                     "No gradients were computed for any variable: the loss "

@@ -28,6 +28,7 @@ from gkeras.initializers.initializers import (  # noqa: F401
     Zeros,
     compute_fans,
 )
+from gkeras.initializers.stft import STFT  # noqa: F401
 from gkeras.utils import object_registry
 from gkeras.utils.naming import to_snake_case
 
@@ -35,7 +36,7 @@ ALL_OBJECTS = (
     Initializer, Constant, Identity, Ones, Zeros, GlorotNormal,
     GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform,
     RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling,
-    Orthogonal,
+    Orthogonal, STFT,
 )
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(c.__name__): c for c in ALL_OBJECTS})
@@ -45,6 +46,7 @@ ALL_OBJECTS_DICT.update({
     "OrthogonalInitializer": Orthogonal,
     "orthogonal_initializer": Orthogonal,
     "IdentityInitializer": Identity,
+    "STFTInitializer": STFT,
     "identity_initializer": Identity,
     "one": Ones,
     "zero": Zeros,
@@ -66,6 +68,8 @@ random_uniform = RandomUniform
 truncated_normal = TruncatedNormal
 variance_scaling = VarianceScaling
 orthogonal = Orthogonal
+stft = STFT
+STFTInitializer = STFT
 
 
 def serialize(initializer):

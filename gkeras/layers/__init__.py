@@ -31,6 +31,11 @@ from gkeras.layers.pooling.pooling import (  # noqa: F401
     GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D,
     MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
 )
+from gkeras.layers.pooling.adaptive_pooling import (  # noqa: F401
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from gkeras.layers.normalization.batch_normalization import BatchNormalization  # noqa: F401,E501
 from gkeras.layers.reshaping.zero_padding import (  # noqa: F401
     ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
@@ -61,6 +66,8 @@ from gkeras.layers.merging.elementwise import Minimum, minimum  # noqa: F401
 from gkeras.layers.merging.concatenate import Concatenate, concatenate  # noqa: F401,E501
 from gkeras.layers.merging.dot import Dot, dot  # noqa: F401
 from gkeras.layers.core.embedding import Embedding  # noqa: F401
+from gkeras.layers.core.reversible_embedding import \
+    ReversibleEmbedding  # noqa: F401
 from gkeras.layers.core.masking import Masking  # noqa: F401
 from gkeras.layers.rnn.rnn import RNN  # noqa: F401
 from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: F401
@@ -84,6 +91,10 @@ from gkeras.layers.attention.grouped_query_attention import (  # noqa: F401,E501
     GroupedQueryAttention, GroupQueryAttention,
 )
 from gkeras.layers.attention.additive_attention import AdditiveAttention  # noqa: F401,E501
+# Left out on purpose (issue 17): NotImplementedError stand-ins.
+from gkeras.utils.unsupported_names import (  # noqa: F401
+    FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper,
+)
 from gkeras.layers.activations.activation_layers import (  # noqa: F401
     ELU, LeakyReLU, PReLU, ReLU, Softmax,
 )
@@ -92,6 +103,17 @@ from gkeras.layers.preprocessing import (  # noqa: F401
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom, Rescaling, Resizing, StringLookup,
     TextVectorization,
+)
+from gkeras.layers.preprocessing import (  # noqa: F401  (issue 17)
+    HashedCrossing, Hashing, MelSpectrogram, Pipeline, STFTSpectrogram,
+)
+from gkeras.layers.preprocessing.augmentation import (  # noqa: F401
+    AugMix, AutoContrast, ContrastLimitedAdaptiveHistogramEqualization,
+    CutMix, Equalization, MaxNumBoundingBoxes, MixUp, RandAugment,
+    RandomColorDegeneration, RandomColorJitter, RandomElasticTransform,
+    RandomErasing, RandomGaussianBlur, RandomGrayscale, RandomHue,
+    RandomInvert, RandomPerspective, RandomPosterization, RandomSaturation,
+    RandomSharpness, RandomShear, Solarization,
 )
 
 

@@ -23,8 +23,10 @@ import inspect
 import numpy as np
 
 from gkeras import backend
+from gkeras import dtype_policies
 from gkeras.layers.input_spec import InputSpec, assert_input_compatibility
 from gkeras.ops._base import _has_symbolic
+from gkeras.ops.autocast import _SCOPE, AutocastScope
 from gkeras.ops.elementwise import multiply
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import (KerasTensor, Node,
@@ -74,8 +76,8 @@ def _to_tensor(x, dtype):
     """Converts call inputs (arrays, lists) to Tensors, autocasting floats
     to the layer's compute dtype."""
     if isinstance(x, Tensor):
-        if dtype is not None and x.data.dtype.kind == "f" and \
-                x.data.dtype != dtype:
+        if dtype is not None and x.data.dtype != dtype and \
+                _is_float(x.data.dtype):
             from gkeras.ops.core import cast
             return cast(x, dtype)
         return x
@@ -93,8 +95,9 @@ def _to_tensor(x, dtype):
         a = backend.to_device(x) if backend.backend() == "cupy" and \
             not backend.is_cupy_array(x) else (x if backend.is_cupy_array(x)
                                                else np.asarray(x))
-        if a.dtype.kind == "f" and dtype is not None and a.dtype != dtype:
-            a = a.astype(dtype)
+        if dtype is not None and a.dtype != dtype and _is_float(a.dtype):
+            from gkeras.ops.core import cast
+            return cast(Tensor(a), dtype)
         return Tensor(a)
     return x
 
@@ -105,8 +108,12 @@ class Layer:
     Args:
         trainable: whether the layer's weights are updated by training.
         name: the layer's name (unique names like `dense_1` by default).
-        dtype: the dtype of the weights and computations (default
-            `floatx()`); a dtype policy dict from a Keras config is accepted.
+        dtype: the layer's dtype policy: a `DTypePolicy`, a policy name
+            (`"float32"`, `"mixed_float16"`, `"mixed_bfloat16"`, ...) or a
+            serialized policy; default the global policy
+            (`gkeras.config.dtype_policy()`).
+        autocast: whether floating inputs are cast to the compute dtype and
+            float variables read in it while the layer runs (default True).
         activity_regularizer: optional regularizer applied to the output.
         input_shape: Keras-2 style shape of the input (without the batch
             axis), for the first layer of a `Sequential` model.
@@ -138,7 +145,7 @@ class Layer:
             raise ValueError("Argument `name` must be a string and cannot "
                              f"contain character `/`. Received: name={name!r}")
         self.name = name
-        self._dtype = _standardize_dtype_policy(dtype)
+        self._dtype_policy = _standardize_dtype_policy(dtype)
         self.autocast = autocast
         self._trainable = bool(trainable)
         self.built = False
@@ -420,19 +427,43 @@ class Layer:
 
     @property
     def dtype(self):
-        """The dtype of the layer's weights."""
-        return self._dtype
+        """The dtype of the layer's weights (`variable_dtype`, as Keras)."""
+        return self._dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self):
-        """The dtype of the layer's computations."""
-        return self._dtype
+        """The dtype of the layer's computations, inputs and outputs."""
+        return self._dtype_policy.compute_dtype
 
-    variable_dtype = dtype
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype floating inputs are cast to (the compute dtype)."""
+        return self._dtype_policy.compute_dtype
 
     @property
     def dtype_policy(self):
-        return self._dtype
+        """The layer's `DTypePolicy` (settable with a policy or name)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = dtype_policies.get(value)
+
+    @property
+    def _dtype(self):
+        # Before dtype policies a layer kept one dtype name here; code
+        # written against that (or setting it, as InputLayer) still works.
+        return self.__dict__.get("_dtype_name") or \
+            self._dtype_policy.compute_dtype
+
+    @_dtype.setter
+    def _dtype(self, value):
+        self.__dict__["_dtype_name"] = value
 
     # -- losses --------------------------------------------------------------
 
@@ -550,6 +581,8 @@ class Layer:
                 f"It looks like you are subclassing `{type(self).__name__}` "
                 "and forgot to call `super().__init__()`. Always start with "
                 "this line.")
+        if not args and kwargs:
+            args, kwargs = _bind_first_arg(self, kwargs)
         if _has_symbolic(args, kwargs):
             return self._symbolic_call(args, kwargs)
         return self._eager_call(args, kwargs)
@@ -561,6 +594,7 @@ class Layer:
         self._maybe_build(shapes, args, kwargs)
         assert_input_compatibility(self.input_spec, shapes, self)
         outputs = self.compute_output_spec(*args, **kwargs)
+        _symbolic_mask(self, args[0], outputs)
         Node(self, args, kwargs, outputs)
         return outputs
 
@@ -572,9 +606,16 @@ class Layer:
                 raise ValueError(f"Layer {self.name!r} was called without "
                                  "inputs.")
         inputs = args[0]
-        inputs = _to_tensor(inputs, _cast_dtype(self) if self.autocast
-                            else None)
-        args = (inputs,) + tuple(_to_tensor(a, None) for a in args[1:])
+        cast_dt = _cast_dtype(self) if self.autocast else None
+        inputs = _to_tensor(inputs, cast_dt)
+        # As Keras, every floating tensor argument takes the compute dtype
+        # (a second attention input, an RNN's initial state).
+        args = (inputs,) + tuple(_to_tensor(a, cast_dt) for a in args[1:])
+        if kwargs and cast_dt is not None:
+            for k, v in kwargs.items():
+                if isinstance(v, Tensor) and v.data.dtype != cast_dt and \
+                        _is_float(v.data.dtype):
+                    kwargs[k] = _to_tensor(v, cast_dt)
         has_training, has_mask, _, has_var_kw = _signature_flags(type(self))
         ctx = _CTX
         outer_training = ctx.training
@@ -606,8 +647,15 @@ class Layer:
             self._clear_losses()
         ctx.depth += 1
         ctx.training = training
+        scope = _autocast_scope(self) if (
+            _SCOPE[0] is not None or self._dtype_policy.compute_dtype
+            != self._dtype_policy.variable_dtype) else None
         try:
-            outputs = self.call(*args, **kwargs)
+            if scope is None:
+                outputs = self.call(*args, **kwargs)
+            else:
+                with scope:
+                    outputs = self.call(*args, **kwargs)
         finally:
             ctx.depth -= 1
             ctx.training = outer_training
@@ -639,10 +687,9 @@ class Layer:
             raise AttributeError(
                 f"The layer {self.name!r} has never been called and thus has "
                 f"no defined {attr}.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f"The layer {self.name!r} has multiple inbound nodes; use "
-                f"`get_{attr}_at(node_index)` instead.")
+        # Keras 3 answers with the first call's tensors even when the layer
+        # was called again (a Sequential rebuilt by `add()` calls its layers
+        # once per rebuild, all on the same InputLayer).
         node = self._inbound_nodes[0]
         if attr == "input":
             ts = node.input_tensors
@@ -651,12 +698,12 @@ class Layer:
 
     @property
     def input(self):
-        """The symbolic input of the layer (single inbound node)."""
+        """The symbolic input of the layer's first call."""
         return self._node_tensor("input")
 
     @property
     def output(self):
-        """The symbolic output of the layer (single inbound node)."""
+        """The symbolic output of the layer's first call."""
         return self._node_tensor("output")
 
     def get_input_at(self, node_index):
@@ -686,7 +733,7 @@ class Layer:
         Subclasses return `{**super().get_config(), **their_own}`.
         """
         config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": dtype_policy_config(self._dtype)}
+                  "dtype": dtype_policy_config(self._dtype_policy)}
         if self._batch_input_shape is not None and \
                 type(self).__name__ != "InputLayer":
             config["batch_input_shape"] = list(self._batch_input_shape)
@@ -724,12 +771,46 @@ _FLOAT_DTYPES = {}
 def _cast_dtype(layer):
     """The dtype floating inputs are cast to (None for non-float layers),
     parsed once per dtype string."""
-    d = layer._dtype
+    d = layer._dtype_policy.compute_dtype
     r = _FLOAT_DTYPES.get(d)
     if r is None:
-        r = np.dtype(d) if np.dtype(d).kind == "f" else False
+        r = backend.to_dtype(d) if backend.is_float_dtype(d) else False
         _FLOAT_DTYPES[d] = r
     return r if r is not False else None
+
+
+def _bind_first_arg(layer, kwargs):
+    """Moves the first `call()` argument, passed by its name, to the front
+    (`layer(logits=..., targets=...)`), as Keras's `CallSpec` binds it."""
+    names = _signature_flags(type(layer))[2]
+    for name in (names[:1] + ["inputs"]):
+        if name in kwargs:
+            kwargs = dict(kwargs)
+            return (kwargs.pop(name),), kwargs
+    return (), kwargs
+
+
+def _is_float(dt):
+    return dt.kind == "f" or dt.name == "bfloat16"
+
+
+def _autocast_scope(layer):
+    """The `AutocastScope` a layer's call opens, or None (Keras's rule):
+    a mixed policy opens one in its compute dtype; inside another scope a
+    layer with a different compute dtype (or with `autocast=False`, or a
+    non-float one) opens its own."""
+    policy = layer._dtype_policy
+    current = _SCOPE[0]
+    if current is not None:
+        if not layer.autocast or not backend.is_float_dtype(
+                policy.compute_dtype):
+            return AutocastScope(None)
+        if current.dtype != policy.compute_dtype:
+            return AutocastScope(policy.compute_dtype)
+        return None
+    if policy.compute_dtype != policy.variable_dtype:
+        return AutocastScope(policy.compute_dtype)
+    return None
 
 
 def _check_call_outputs(layer, outputs):
@@ -788,6 +869,38 @@ def _mask_of(inputs):
     return None
 
 
+def _symbolic_mask(layer, inputs, outputs):
+    """Gives the output KerasTensor(s) the symbolic mask (a bool
+    KerasTensor in `_keras_mask`) the layer would produce, as Keras does
+    in symbolic calls, so that layers downstream that take `mask` in
+    `call` see one while the graph is built. Eager runs are unaffected:
+    they compute real masks."""
+    in_mask = map_structure(lambda t: getattr(t, "_keras_mask", None),
+                            inputs)
+    has_in = any(m is not None for m in flatten(in_mask))
+    if type(layer).compute_mask is Layer.compute_mask:
+        if not (has_in and layer.supports_masking):
+            return
+        out_mask = in_mask if isinstance(in_mask, KerasTensor) else None
+    else:
+        def run(x, m):
+            return layer.compute_mask(x, m if has_in else None)
+        try:
+            out_mask = compute_output_spec_by_running(run, (inputs, in_mask),
+                                                      {})
+        except Exception:
+            # compute_mask may need real values (or raise for symbolic
+            # input); masks are then left to the eager run, as before.
+            return
+    if isinstance(outputs, KerasTensor) and isinstance(out_mask, KerasTensor):
+        outputs._keras_mask = out_mask
+    elif isinstance(outputs, (list, tuple)) and isinstance(
+            out_mask, (list, tuple)) and len(out_mask) == len(outputs):
+        for o, m in zip(outputs, out_mask):
+            if isinstance(o, KerasTensor) and isinstance(m, KerasTensor):
+                o._keras_mask = m
+
+
 def _set_mask(outputs, mask):
     if isinstance(outputs, Tensor):
         outputs._keras_mask = mask.data if isinstance(mask, Tensor) else mask
@@ -823,25 +936,25 @@ def _is_builtin(cls):
 
 
 def _standardize_dtype_policy(dtype):
-    if dtype is None:
-        return backend.floatx()
-    if isinstance(dtype, dict):
-        cfg = dtype.get("config", dtype)
-        name = cfg.get("name", backend.floatx())
-        if name.startswith("mixed_"):
-            raise NotImplementedError(
-                f"dtype policy {name!r}: mixed precision is not supported by "
-                "gkeras yet; use 'float32'.")
-        return backend.standardize_dtype(name)
-    if hasattr(dtype, "name") and not hasattr(dtype, "itemsize"):
-        return backend.standardize_dtype(dtype.name)
-    return backend.standardize_dtype(dtype)
+    """A layer's `dtype` argument (None, name, dict, policy, dtype) as a
+    `DTypePolicy`."""
+    if isinstance(dtype, dtype_policies.DTypePolicy):
+        return dtype
+    if dtype is not None and not isinstance(dtype, (str, dict)) and \
+            hasattr(dtype, "name") and not hasattr(dtype, "itemsize"):
+        dtype = dtype.name  # a Keras-2 / TF dtype object
+    return dtype_policies.get(dtype)
 
 
 def dtype_policy_config(dtype):
-    """The serialized dtype policy, as Keras 3.15 writes it."""
-    return {"module": "keras", "class_name": "DTypePolicy",
-            "config": {"name": dtype}, "registered_name": None}
+    """The serialized dtype policy (of a policy or a dtype name), as Keras
+    3.15 writes it."""
+    return dtype_policies.serialize(dtype_policies.get(dtype))
 
+
+# As in Keras, a layer is an Operation (registered: Layer keeps its own
+# call protocol).
+from gkeras.ops.operation import Operation as _Operation  # noqa: E402
+_Operation.register(Layer)
 
 __all__ = ["Layer", "InputSpec"]

@@ -124,7 +124,23 @@ class Metric:
         self._variables.append(var)
         return var
 
-    add_weight = add_variable
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras's alias of `add_variable`, whose `shape` defaults to a
+        scalar (`self.add_weight(name="tp", initializer="zeros")`, as
+        TensorFlow-era custom metrics write it).
+
+        Args:
+            shape: shape of the variable. Defaults to `()`.
+            initializer: initializer (default zeros).
+            dtype: dtype (default the metric's dtype).
+            name: name of the variable.
+
+        Returns:
+            The Variable.
+        """
+        return self.add_variable(
+            shape=shape, initializer="zeros" if initializer is None
+            else initializer, dtype=dtype, name=name)
 
     def update_state(self, *args, **kwargs):
         """Accumulates statistics for the metric."""

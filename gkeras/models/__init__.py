@@ -20,6 +20,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                                   compile=compile, safe_mode=safe_mode)
 
 
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Saves a model to a `.keras` zip (or legacy `.h5`); the Keras 3
+    spelling of `model.save`. See `gkeras.saving.save_model`."""
+    from gkeras.saving import save_model as _save_model
+    _save_model(model, filepath, overwrite=overwrite, zipped=zipped,
+                **kwargs)
+
+
 def model_from_json(json_string, custom_objects=None):
     """Rebuilds a model (uncompiled, fresh weights) from `to_json()`."""
     import json

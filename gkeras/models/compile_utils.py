@@ -152,11 +152,13 @@ class CompileLoss:
             if fn is None:
                 continue
             value = fn(yt, yp, sample_weight=sw)
-            if w is not None:
-                value = E.multiply(value, w)
+            # As Keras: `<output>_loss` logs the unweighted loss; the
+            # weights only enter the total.
             if tracker is not None:
                 batch = yp.shape[0] if batch is None else batch
                 tracker.update_state(value, sample_weight=batch)
+            if w is not None:
+                value = E.multiply(value, w)
             total = value if total is None else E.add(total, value)
         if total is None:
             raise ValueError("No loss to compute: every output's loss is "
@@ -259,3 +261,33 @@ class CompileMetrics:
 
     def result(self):
         return {m.name: m.result() for m in self.metrics}
+
+
+class UnbuiltCompileMetrics:
+    """Stands in `model.metrics` for the compiled metrics before their
+    first batch, under Keras 3's name for them, `compile_metrics`.
+
+    The compiled metrics are resolved from names (`"accuracy"`, ...) on
+    the first batch they see. A custom `train_step` that loops over
+    `self.metrics` and calls `metric.update_state(y, y_pred)` (the
+    customizing-fit guide) must still reach them on that first batch: this
+    view forwards to the `CompileMetrics` it wraps, which then builds and
+    from then on lists its own metric objects.
+
+    Args:
+        compile_metrics: the model's `CompileMetrics`.
+    """
+
+    name = "compile_metrics"
+
+    def __init__(self, compile_metrics):
+        self._compile_metrics = compile_metrics
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self._compile_metrics.update_state(y_true, y_pred, sample_weight)
+
+    def reset_state(self):
+        self._compile_metrics.reset_state()
+
+    def result(self):
+        return self._compile_metrics.result()

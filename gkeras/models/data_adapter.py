@@ -94,6 +94,31 @@ def device_batches(host_batches):
     return prefetch_to_device(host_batches, depth=PREFETCH_DEPTH)
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs user data into the form `train_step` and friends receive.
+
+    As in Keras: `x` alone when there are no targets (a tuple or list `x`
+    is wrapped as `(x,)`, so that its items are not mistaken for targets),
+    `(x, y)` without sample weights, else `(x, y, sample_weight)`. Custom
+    steps therefore may write `x, y = data` or `x = data`.
+
+    Args:
+        x: the inputs.
+        y: the targets, or None.
+        sample_weight: the sample weights, or None.
+
+    Returns:
+        The packed data.
+    """
+    if y is None:
+        if not isinstance(x, (tuple, list)):
+            return x
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data):
     """`(x,)`, `(x, y)` or `(x, y, sample_weight)` -> the three parts."""
     if isinstance(data, list):
@@ -109,6 +134,13 @@ def unpack_x_y_sample_weight(data):
     raise ValueError(
         "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
         f"`(x, y, sample_weight)`, found a tuple of length {len(data)}.")
+
+
+def _packed(batches):
+    # The adapters build (x, y, sample_weight) triples; steps receive
+    # Keras's packed form.
+    for x, y, sw in batches:
+        yield pack_x_y_sample_weight(x, y, sw)
 
 
 class ArrayAdapter:
@@ -147,7 +179,7 @@ class ArrayAdapter:
 
     def epoch(self, rng):
         """The batches of one epoch (on the device on CuPy)."""
-        return device_batches(self._host_epoch(rng))
+        return _packed(device_batches(self._host_epoch(rng)))
 
     def _host_epoch(self, rng):
         # On CuPy, host rows are described (HostGather) and gathered by the
@@ -230,7 +262,7 @@ class GeneratorAdapter:
 
     def epoch(self, rng):
         """The batches of one epoch (on the device on CuPy)."""
-        return device_batches(self._host_epoch(rng))
+        return _packed(device_batches(self._host_epoch(rng)))
 
     def _host_epoch(self, rng):
         if self.is_pydataset:

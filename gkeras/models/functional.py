@@ -161,6 +161,12 @@ class Functional(Model):
         return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
+    def operations(self):
+        """Every operation of the graph (layers and ops), as Keras's
+        `Function.operations`."""
+        return list(self._operations)
+
+    @property
     def input(self):
         """The model's input tensor(s), in the structure given."""
         return self._inputs_struct

@@ -67,7 +67,7 @@ def functional_get_config(model):
         return [ref(t) for t in struct]
 
     return {"name": model.name, "trainable": model.trainable,
-            "dtype": dtype_policy_config(model.dtype),
+            "dtype": dtype_policy_config(model.dtype_policy),
             "layers": layers,
             "input_layers": refs(model._inputs_struct),
             "output_layers": refs(model._outputs_struct)}
@@ -91,7 +91,9 @@ def functional_from_config(cls, config, custom_objects=None):
                 f"Functional model {config.get('name')!r}")
         created[name] = layer
         for node in lc.get("inbound_nodes", []):
-            pending.append((layer, node))
+            # Keyed by the name in the config, which the nodes reference:
+            # a custom layer whose get_config drops `name` gets a new one.
+            pending.append((name, layer, node))
     # Outputs of each (layer, node index) as they get created.
     outputs = {}
     from gkeras.layers.core.input_layer import InputLayer
@@ -102,7 +104,7 @@ def functional_from_config(cls, config, custom_objects=None):
     done = set()
     while progress:
         progress = False
-        for i, (layer, node) in enumerate(pending):
+        for i, (lname_, layer, node) in enumerate(pending):
             if i in done:
                 continue
             args, kwargs = _node_args(node)
@@ -128,13 +130,13 @@ def functional_from_config(cls, config, custom_objects=None):
             except KeyError:
                 continue
             out = layer(*a, **k)
-            ni = sum(1 for (n, _) in outputs if n == layer.name)
+            ni = sum(1 for (n, _) in outputs if n == lname_)
             from gkeras.ops.symbolic import flatten
-            outputs[(layer.name, ni)] = flatten(out)
+            outputs[(lname_, ni)] = flatten(out)
             done.add(i)
             progress = True
     if len(done) != len(pending):
-        missing = [pending[i][0].name for i in range(len(pending))
+        missing = [pending[i][0] for i in range(len(pending))
                    if i not in done]
         raise ValueError(f"Could not rebuild the Functional model: layers "
                          f"{missing} reference inputs that never appear.")
@@ -154,6 +156,10 @@ def functional_from_config(cls, config, custom_objects=None):
     kwargs = {}
     if "trainable" in config:
         kwargs["trainable"] = config["trainable"]
+    if config.get("dtype") is not None:
+        # The model's own policy (Keras 3.15 drops it on load, so a loaded
+        # mixed_float16 model would compile without loss scaling).
+        kwargs["dtype"] = config["dtype"]
     from gkeras.models.functional import Functional
     model_cls = cls if issubclass(cls, Functional) else Functional
     return model_cls(inputs=inputs, outputs=outs, name=config.get("name"),

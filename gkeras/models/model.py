@@ -195,6 +195,8 @@ class Model(Trainer, Layer):
         from gkeras.saving import model_files
         if not _is_chief():
             return  # distributed: rank 0 alone writes files
+        if zipped is not None:
+            kwargs["zipped"] = zipped
         model_files.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):

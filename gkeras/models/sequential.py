@@ -102,6 +102,18 @@ class Sequential(Model):
             self._build_graph(self._input_layer.batch_shape)
         elif self._build_input_shape is not None and self._seq_layers:
             self._build_graph(self._build_input_shape)
+        elif len(self._seq_layers) > 1 and isinstance(
+                self._seq_layers[0], Model):
+            # A model first (a frozen Functional base for transfer
+            # learning) fixes the input shape, as in Keras's
+            # `Sequential._maybe_rebuild`.
+            try:
+                shape = self._seq_layers[0].input_shape
+            except (AttributeError, ValueError):
+                return
+            if isinstance(shape, tuple) and all(
+                    d is None or isinstance(d, int) for d in shape):
+                self._build_graph(shape)
 
     def _build_graph(self, input_shape):
         from gkeras.models.functional import Functional
@@ -246,7 +258,7 @@ class Sequential(Model):
                     layer._build_shapes)}
             layers.append(cfg)
         config = {"name": self.name, "trainable": self.trainable,
-                  "dtype": dtype_policy_config(self.dtype),
+                  "dtype": dtype_policy_config(self.dtype_policy),
                   "layers": layers}
         if self._build_input_shape is not None:
             config["build_input_shape"] = list(self._build_input_shape)
@@ -257,8 +269,13 @@ class Sequential(Model):
         from gkeras.saving.serialization import deserialize_layer
         if isinstance(config, list):  # very old Keras: a bare layer list
             config = {"layers": config}
+        # The model's own dtype policy is restored too (Keras 3.15 drops
+        # it, so a loaded mixed_float16 model compiles without loss
+        # scaling).
+        extra = {} if config.get("dtype") is None else \
+            {"dtype": config["dtype"]}
         model = cls(name=config.get("name"),
-                    trainable=config.get("trainable", True))
+                    trainable=config.get("trainable", True), **extra)
         for lc in config["layers"]:
             layer = deserialize_layer(
                 lc, custom_objects,

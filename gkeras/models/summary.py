@@ -229,6 +229,12 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         lines.append(f" Optimizer params: {o_count:,} "
                      f"({readable_memory_size(o_mem)})")
     if print_fn is None:
+        from gkeras.backend.global_settings import \
+            is_interactive_logging_enabled
+        if not is_interactive_logging_enabled():
+            from gkeras.utils.progbar import print_msg
+            print_fn = print_msg
+    if print_fn is None:
         print("\n".join(lines))
     else:
         for ln in lines:

@@ -1,6 +1,7 @@
 """The training loop: `compile`, `fit`, `evaluate`, `predict` and the
 `*_on_batch` methods, with Keras's semantics and logs."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -11,6 +12,8 @@ from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
 from gkeras.ops.symbolic import map_structure
+from gkeras.backend import global_settings
+from gkeras.backend.traceback_filter import filter_traceback
 
 
 class _LazyLogs(dict):
@@ -125,9 +128,11 @@ class Trainer:
             metrics: list of metrics (names like `"accuracy"`, functions or
                 `Metric` objects); a list of lists or a dict per output.
             weighted_metrics: metrics that use `sample_weight`.
-            run_eagerly, steps_per_execution, jit_compile,
-            auto_scale_loss: accepted for Keras compatibility (gkeras
-                always runs eagerly, one step per batch).
+            run_eagerly, steps_per_execution, jit_compile: accepted for
+                Keras compatibility (gkeras always runs eagerly, one step
+                per batch).
+            auto_scale_loss: under a `"mixed_float16"` model policy, wrap
+                the optimizer in a `LossScaleOptimizer` (as Keras).
         """
         from gkeras import metrics as metrics_module
         from gkeras import optimizers
@@ -139,6 +144,15 @@ class Trainer:
             raise TypeError(f"compile() got unexpected keyword arguments "
                             f"{sorted(kwargs)}.")
         self.optimizer = optimizers.get(optimizer)
+        self._gk_auto_wrapped = False
+        if auto_scale_loss and self.optimizer is not None and getattr(
+                self, "dtype_policy", None) is not None and \
+                self.dtype_policy.name == "mixed_float16" and \
+                not isinstance(self.optimizer,
+                               optimizers.LossScaleOptimizer):
+            self.optimizer = optimizers.LossScaleOptimizer(
+                self.optimizer, name="loss_scale_optimizer")
+            self._gk_auto_wrapped = True
         output_names = self._output_names_for_compile()
         self._compile_loss = CompileLoss(loss, loss_weights, output_names) \
             if loss is not None else None
@@ -174,7 +188,11 @@ class Trainer:
         if self._compile_loss is not None and self._compile_loss.built:
             out.extend(m for m in self._compile_loss.metrics if m is not None)
         if self._compile_metrics is not None:
-            out.extend(self._compile_metrics.metrics)
+            if self._compile_metrics.built:
+                out.extend(self._compile_metrics.metrics)
+            else:
+                from gkeras.models.compile_utils import UnbuiltCompileMetrics
+                out.append(UnbuiltCompileMetrics(self._compile_metrics))
         return out
 
     @property
@@ -221,6 +239,24 @@ class Trainer:
                 "`compile()` (and targets `y` to fit).")
         return total
 
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                      training=True):
+        """Calls `compute_loss`, passing `training` only to overrides that
+        accept it (Keras-3.2-style overrides lack it), as Keras does."""
+        accepts = self.__dict__.get("_gk_loss_takes_training")
+        if accepts is None:
+            try:
+                params = inspect.signature(self.compute_loss).parameters
+            except (TypeError, ValueError):
+                params = {}
+            accepts = "training" in params or any(
+                p.kind == p.VAR_KEYWORD for p in params.values())
+            self.__dict__["_gk_loss_takes_training"] = accepts
+        if accepts:
+            return self.compute_loss(x, y, y_pred, sample_weight,
+                                     training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def _regularization_losses(self):
         from gkeras.layers.layer import _ANY_LOSSES_ADDED
         regs = self.__dict__.get("_reg_cache")
@@ -254,8 +290,11 @@ class Trainer:
         with GradientTape():
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
+            # Loss scaling (mixed_float16, `loss_scale_factor`); the
+            # optimizer unscales the gradients.
+            scaled = self.optimizer.scale_loss(loss)
         tvars, _ = self._current_step_vars()
-        grads = backward(loss, tvars)
+        grads = backward(scaled, tvars)
         if all(g is None for g in grads) and tvars:
             raise ValueError(
                 "No gradients were computed for any variable: the loss does "
@@ -287,7 +326,8 @@ class Trainer:
         """One evaluation step on a batch; returns the logs."""
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight,
+                                  training=False)
         self._update_metrics(x, y, y_pred, sample_weight, loss)
         return self._metrics_result
 
@@ -319,12 +359,32 @@ class Trainer:
                 logs[m.name] = r
         return _pythonify(logs)
 
+    def _metrics_result_or_logs(self, logs):
+        """The epoch's logs, as Keras picks them: the metrics' results,
+        unless the last step returned logs with other keys (a custom
+        `train_step`/`test_step` returning its own dict); then those."""
+        metric_logs = self._metrics_result()
+        if logs is None or callable(logs) or not isinstance(logs, dict):
+            return metric_logs
+        def flat(d):
+            # Keras flattens nested logs (a custom step returning
+            # {m.name: m.result()} with the compiled metrics' dict).
+            out = {}
+            for k, v in d.items():
+                out.update(flat(v) if isinstance(v, dict) else {k: v})
+            return out
+        logs = _pythonify(flat(logs))
+        if set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
+
     def get_metrics_result(self):
         """The current values of all metrics, as Python floats."""
         return self._metrics_result()
 
     # -- fit ------------------------------------------------------------------
 
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
             callbacks=None, validation_split=0.0, validation_data=None,
             shuffle=True, class_weight=None, sample_weight=None,
@@ -365,6 +425,10 @@ class Trainer:
             raise TypeError(f"fit() got unexpected keyword arguments "
                             f"{sorted(kwargs)}.")
         self._assert_compiled("fit")
+        cap = global_settings.max_epochs()
+        if cap and cap < epochs:  # a debugging cap, as in Keras
+            warnings.warn(f"Limiting epochs to {cap}", stacklevel=2)
+            epochs = cap
         if validation_split and validation_data is None:
             if not data_adapter.is_array_data(x):
                 raise ValueError(
@@ -381,7 +445,7 @@ class Trainer:
                 validation_data = validation_data[:2]
         adapter = data_adapter.get_adapter(
             x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-            steps=steps_per_epoch, class_weight=class_weight)
+            steps=_capped_steps(steps_per_epoch), class_weight=class_weight)
         self._check_labels_once(y)
         val_adapter = None
         if validation_data is not None:
@@ -391,7 +455,7 @@ class Trainer:
                 validation_data, None, None)
             val_adapter = data_adapter.get_adapter(
                 vx, vy, vsw, batch_size=validation_batch_size or batch_size,
-                shuffle=False, steps=validation_steps)
+                shuffle=False, steps=_capped_steps(validation_steps))
         if verbose == "auto":
             verbose = 1
         # -- distribution: shards, chief-only callbacks, agreed seed.
@@ -427,6 +491,7 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             step = -1
+            result = None
             skip = self._initial_step if epoch == initial_epoch else 0
             for step, batch in enumerate(device_checks.deferring(
                     adapter.epoch(rng))):
@@ -454,10 +519,13 @@ class Trainer:
                 for cb in callbacks:
                     if cb.params is not None:
                         cb.params["steps"] = step + 1
-            epoch_logs = self._metrics_result()
+            epoch_logs = self._metrics_result_or_logs(result)
             if val_adapter is not None and _should_validate(
                     epoch, validation_freq):
-                val_logs = self._run_evaluation(val_adapter, callbacks=None)
+                # Keras validates with the fit's callback list, so user
+                # callbacks see on_test_* (the progress bar ignores them).
+                val_logs = self._run_evaluation(val_adapter,
+                                                callbacks=callbacks)
                 epoch_logs.update({"val_" + k: v for k, v in
                                    val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
@@ -505,9 +573,15 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_begin()
         dist = self.__dict__.get("_dist")
+        # The progress bar ignores test batches inside fit
+        # (`_called_in_fit`): it alone does not need per-batch global logs.
         batch_logs = dist is not None and dist.any(
-            callbacks is not None and callbacks._callers("on_test_batch_end"))
+            callbacks is not None and any(
+                not getattr(getattr(fn, "__self__", None), "_called_in_fit",
+                            False)
+                for fn in callbacks._callers("on_test_batch_end")))
         step = -1
+        result = None
         with no_grad():
             for step, batch in enumerate(device_checks.deferring(
                     adapter.epoch(rng))):
@@ -532,13 +606,14 @@ class Trainer:
             raise ValueError("The evaluation data produced no batches.")
         if dist is not None:
             dist.reduce_metrics(self)
-        logs = self._metrics_result()
+        logs = self._metrics_result_or_logs(result)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs
 
     # -- evaluate / predict -------------------------------------------------------
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto",
                  sample_weight=None, steps=None, callbacks=None,
                  return_dict=False, **kwargs):
@@ -564,7 +639,8 @@ class Trainer:
                             f"{sorted(kwargs)}.")
         self._assert_compiled("evaluate")
         adapter = data_adapter.get_adapter(x, y, sample_weight,
-                                           batch_size=batch_size, steps=steps)
+                                           batch_size=batch_size,
+                                           steps=_capped_steps(steps))
         if verbose == "auto":
             verbose = 1
         dist = _use_distribution(self, "evaluate")
@@ -585,6 +661,7 @@ class Trainer:
         results += [logs[k] for k in sorted(logs) if k not in names]
         return results[0] if len(results) == 1 else results
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None,
                 callbacks=None, **kwargs):
         """Generates output predictions for the input samples.
@@ -610,7 +687,7 @@ class Trainer:
                     getattr(self, "_inputs_struct", None), tuple):
             pass
         adapter = data_adapter.get_adapter(x, batch_size=batch_size,
-                                           steps=steps)
+                                           steps=_capped_steps(steps))
         if verbose == "auto":
             verbose = 1
         dist = _use_distribution(self, "predict")
@@ -706,7 +783,11 @@ class Trainer:
             return None
         from gkeras.saving.serialization import serialize_keras_object
         cfg = dict(self._compile_config)
-        cfg["optimizer"] = serialize_keras_object(self.optimizer)
+        # Keras stores the optimizer given to compile, not the
+        # LossScaleOptimizer compile wrapped it in.
+        cfg["optimizer"] = serialize_keras_object(
+            self.optimizer.inner_optimizer if self.__dict__.get(
+                "_gk_auto_wrapped") else self.optimizer)
         for k in ("loss", "metrics", "weighted_metrics"):
             cfg[k] = _serialize_spec(cfg[k])
         return cfg
@@ -779,6 +860,16 @@ def _dist_state(model):
 def _layer_module():
     from gkeras.layers import layer
     return layer
+
+
+def _capped_steps(steps):
+    """`steps` limited by `gkeras.config.set_max_steps_per_epoch`, as
+    Keras's epoch iterator does (with its warning)."""
+    cap = global_settings.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        return cap
+    return steps
 
 
 def _should_validate(epoch, freq):

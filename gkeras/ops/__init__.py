@@ -43,6 +43,13 @@ from gkeras.ops.nn import (  # noqa: F401
 )
 from gkeras.ops.attention import dot_product_attention  # noqa: F401
 from gkeras.ops.ctc import ctc_decode, ctc_loss  # noqa: F401
+from gkeras.ops.spectral import (  # noqa: F401
+    fft, fft2, ifft2, irfft, istft, rfft, stft,
+)
+from gkeras.ops.adaptive_pool import (  # noqa: F401
+    adaptive_average_pool, adaptive_max_pool,
+)
+from gkeras.ops import image  # noqa: F401,E402 (issue 17)
 from gkeras.ops.layer_norm import (  # noqa: F401
     layer_normalization, rms_normalization,
 )
@@ -51,6 +58,47 @@ from gkeras.ops.conv import (  # noqa: F401
     separable_conv,
 )
 from gkeras.ops.normalization import batch_normalization  # noqa: F401
+from gkeras.ops.numpy_math import (  # noqa: F401
+    allclose, angle, arccosh, arctan2, bitwise_and, bitwise_invert,
+    bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+    bitwise_xor, cbrt, conj, conjugate, copy, deg2rad, erf, erfc, erfinv,
+    exp2, fabs, fmax, fmin, fmod, gcd, heaviside, hypot, i0, imag, isneginf,
+    isposinf, isreal, lcm, ldexp, left_shift, logaddexp2, nextafter,
+    rad2deg, real, right_shift, signbit, sinc, trunc,
+)
+from gkeras.ops.numpy_arrays import (  # noqa: F401
+    append, array_split, cdist, corrcoef, correlate, cross, diag, diagflat,
+    diff, dsplit, dstack, fliplr, flipud, get_item, hsplit, kron, meshgrid,
+    ptp, rot90, select, trapezoid, unstack, vander, view, vsplit,
+)
+from gkeras.ops.numpy_creation import (  # noqa: F401
+    array, bartlett, blackman, empty, empty_like, geomspace, hamming,
+    hanning, kaiser, logspace, polar, saturate_cast, view_as_complex,
+    view_as_real,
+)
+from gkeras.ops.numpy_stats import (  # noqa: F401
+    argpartition, bincount, cumprod, digitize, histogram, isin, nanargmax,
+    nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmedian, nanmin,
+    nanpercentile, nanprod, nanquantile, nanstd, nansum, nanvar, nonzero,
+    percentile, quantile, searchsorted, unique, unravel_index,
+)
+from gkeras.ops.nn_extra import (  # noqa: F401
+    depth_to_space, extract_sequences, fold, glu, hard_shrink, hard_tanh,
+    multi_hot, psnr, segment_max, segment_min, segment_prod, segment_sum,
+    soft_shrink, space_to_depth, sparse_sigmoid, sparsemax, squareplus,
+    tanh_shrink, threshold, unfold,
+)
+from gkeras.ops.linalg import (  # noqa: F401
+    cholesky, cholesky_inverse, det, eig, eigh, inv, jvp, logdet, lstsq,
+    lu_factor, matrix_rank, norm, pinv, qr, slogdet, solve, solve_triangular,
+    svd,
+)
+from gkeras.ops.control_flow import (  # noqa: F401
+    associative_scan, custom_gradient, map, scan, switch, vectorize,
+    vectorized_map,
+)
+from gkeras.ops.einops import rearrange  # noqa: F401
+from gkeras.ops import numpy  # noqa: F401,E402 (namespace alias)
 from gkeras.ops.symbolic import KerasTensor, _install  # noqa: F401
 
 _install()

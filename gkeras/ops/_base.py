@@ -69,7 +69,12 @@ def is_float(a):
     dt = getattr(a, "dtype", None)
     if dt is None:
         return isinstance(a, float)
-    return dt.kind in "fc"
+    return _floating_kind(dt)
+
+
+def _floating_kind(dt):
+    """Float or complex, bfloat16 included (ml_dtypes gives it kind "V")."""
+    return dt.kind in "fc" or dt.name == "bfloat16"
 
 
 def _has_symbolic(args, kwargs):
@@ -123,6 +128,31 @@ def normalize_axis(axis, ndim):
     if isinstance(axis, (list, tuple)):
         return tuple(sorted(int(a) % ndim for a in axis))
     return (int(axis) % ndim,) if ndim else ()
+
+
+def to_float(x):
+    """`x` itself when floating (a Tensor keeps its gradient), else its
+    array cast to `floatx()`: Keras computes float-valued functions of
+    integer and bool tensors in floatx (NumPy would pick float64 or
+    float16)."""
+    a = x.data if isinstance(x, Tensor) else x
+    dt = getattr(a, "dtype", None)
+    if dt is not None and _floating_kind(dt):
+        return x
+    a = to_array(x)
+    return a if _floating_kind(a.dtype) else a.astype(backend.floatx())
+
+
+def int_accumulator(dtype):
+    """The dtype Keras sums/multiplies integers in: int32 for bool and
+    signed ints up to 32 bits, uint32 for unsigned ones (NumPy would use
+    64 bits); None for other dtypes (keep NumPy's choice)."""
+    dt = np.dtype(dtype)
+    if dt.kind == "b" or (dt.kind == "i" and dt.itemsize <= 4):
+        return np.dtype("int32")
+    if dt.kind == "u" and dt.itemsize <= 4:
+        return np.dtype("uint32")
+    return None
 
 
 def t_or_a(x):

@@ -155,8 +155,10 @@ def dot_product_attention(query, key, value, bias=None, mask=None,
             `True` = attend.
         scale: score scale; `1 / sqrt(H)` when None.
         is_causal: apply a causal (lower-triangular) mask.
-        flash_attention: None or a bool; the fused kernel is always used
-            where it applies, so this is only validated.
+        flash_attention: None (the `gkeras.config` setting: fused unless
+            `disable_flash_attention()` was called), True (the fused
+            kernel) or False (explicit score matrices, then the fused
+            masked softmax).
         attn_logits_soft_cap: not supported (must be None).
 
     Returns:
@@ -191,17 +193,22 @@ def dot_product_attention(query, key, value, bias=None, mask=None,
     m = _bool_mask(mask)
     perm = (0, 2, 1, 3)
     qh, kh, vh = transpose(q, perm), transpose(k, perm), transpose(v, perm)
-    if bias is None:
+    if flash_attention is None:
+        from gkeras.backend.global_settings import \
+            is_flash_attention_enabled
+        flash_attention = is_flash_attention_enabled()
+    if bias is None and flash_attention is not False:
         out = ScaledDotProductAttention(
             mask=m, scale=float(scale), is_causal=bool(is_causal),
             fully_masked="uniform")(qh, kh, vh)
         return transpose(out, perm)
-    # With an additive bias: scores are materialised, then the fused
-    # masked softmax (scale 1: the bias comes after the scaling).
+    # With an additive bias or flash attention off: scores are
+    # materialised, then the fused masked softmax (scale 1: the bias comes after the scaling).
     from gkeras.ops.elementwise import add, matmul, multiply
     from gkeras.ops.shape import swapaxes
-    scores = add(multiply(matmul(qh, swapaxes(kh, -1, -2)), float(scale)),
-                 t_or_a(bias))
+    scores = multiply(matmul(qh, swapaxes(kh, -1, -2)), float(scale))
+    if bias is not None:
+        scores = add(scores, t_or_a(bias))
     p, _ = MaskedSoftmax(mask=m, scale=1.0, is_causal=bool(is_causal),
                          fully_masked="uniform")(scores)
     return transpose(matmul(p, vh), perm)

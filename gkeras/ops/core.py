@@ -8,22 +8,53 @@ import numpy as np
 from gkeras import backend
 from gkeras.ops._base import arr, keras_op, t_or_a, to_array, unbroadcast, \
     wrap, xp_of
-from gkeras.ops.engine import Function, Tensor
+from gkeras.ops.engine import _HALF_USED, Function, Tensor
 
 
-def convert_to_tensor(x, dtype=None, sparse=None):
+# Keras 3.15's `keras.ops.core` names. Those defined in other gkeras.ops
+# modules resolve to the `gkeras.ops` function of that name on first use.
+KERAS_NAMES = (
+    "associative_scan", "cast", "cond", "convert_to_numpy",
+    "convert_to_tensor", "custom_gradient", "dtype", "fori_loop", "is_tensor",
+    "map", "saturate_cast", "scan", "scatter", "scatter_update", "shape",
+    "slice", "slice_update", "stop_gradient", "switch", "unstack",
+    "vectorized_map", "while_loop",
+)
+
+
+def __getattr__(name):
+    if name in KERAS_NAMES:
+        import gkeras.ops
+        value = getattr(gkeras.ops, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gkeras.ops.core' has no attribute "
+                         f"{name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(KERAS_NAMES))
+
+
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """Converts a NumPy/CuPy array, list or scalar to a gkeras tensor.
 
     Args:
         x: the value.
         dtype: optional target dtype.
         sparse: accepted for Keras compatibility (dense only).
+        ragged: must be falsy: gkeras has no ragged tensors (Keras has
+            them on TensorFlow only).
 
     Returns:
         A `Tensor` on the backend's device (a Tensor input is returned
         as is, or cast).
     """
     from gkeras.ops.symbolic import KerasTensor
+    if ragged:
+        raise NotImplementedError(
+            "convert_to_tensor(ragged=True) is not supported: gkeras has no "
+            "ragged tensors (Keras supports them with TensorFlow only).")
     if isinstance(x, KerasTensor):
         return x if dtype is None else cast(x, dtype)
     if isinstance(x, Tensor):
@@ -40,6 +71,8 @@ def convert_to_numpy(x):
 
 
 class _Cast(Function):
+    half_native = True
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -48,19 +81,43 @@ class _Cast(Function):
         return x.astype(self.dtype, copy=False)
 
     def backward(self, gy):
-        if self.src.kind not in "fc":
+        if self.src.kind not in "fc" and not backend.is_half_dtype(self.src):
             return None
         return gy.astype(self.src, copy=False)
 
 
 @keras_op
 def cast(x, dtype):
-    """Casts a tensor to `dtype` (differentiable between float types)."""
+    """Casts a tensor to `dtype` (differentiable between float types).
+
+    Args:
+        x: a tensor or array.
+        dtype: the target dtype (`"bfloat16"` included; on the CPU it comes
+            from `ml_dtypes`, CuPy has none and raises).
+
+    Returns:
+        The cast tensor (`x` itself when it already has that dtype).
+    """
     dtype = backend.standardize_dtype(dtype)
     a = arr(x)
-    if hasattr(a, "dtype") and a.dtype == dtype:
+    if hasattr(a, "dtype") and a.dtype == backend.to_dtype(dtype):
         return t_or_a(x) if isinstance(x, Tensor) else wrap(to_array(x))
-    return _Cast(dtype)(t_or_a(x))
+    if backend.is_half_dtype(dtype):
+        check_half_supported(dtype, a)
+        _HALF_USED[0] = True
+    return _Cast(backend.to_dtype(dtype))(t_or_a(x))
+
+
+def check_half_supported(dtype, a=None):
+    """Raises NotImplementedError for bfloat16 on CuPy (no CuPy dtype)."""
+    if dtype == "bfloat16" and (backend.is_cupy_array(a) or (
+            a is None or not hasattr(a, "dtype")) and
+            backend.backend() == "cupy"):
+        raise NotImplementedError(
+            "bfloat16 on the GPU: CuPy has no bfloat16 dtype, so gkeras "
+            "cannot hold bfloat16 arrays on the GPU yet. Use the "
+            "'mixed_float16' policy on the GPU, or bfloat16 on the CPU "
+            "(GKERAS_BACKEND=numpy).")
 
 
 def dtype(x):
@@ -160,11 +217,30 @@ def arange(start, stop=None, step=1, dtype=None):
     return Tensor(xp.arange(start, stop, step, dtype=_dt(dtype)))
 
 
-def linspace(start, stop, num=50, endpoint=True, dtype=None):
-    """`num` evenly spaced values over `[start, stop]`."""
-    xp = backend.get_xp()
-    return Tensor(xp.linspace(start, stop, num, endpoint=endpoint,
-                              dtype=_dt(dtype)))
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None,
+             axis=0):
+    """`num` evenly spaced values over `[start, stop]`.
+
+    Args:
+        start, stop: the ends (scalars, or tensors for several ranges).
+        num: number of samples.
+        endpoint: whether `stop` is included.
+        retstep: also return the spacing.
+        dtype: result dtype (default `floatx()`).
+        axis: where the samples axis goes when start/stop are tensors.
+
+    Returns:
+        The samples, or `(samples, step)` with `retstep=True`.
+    """
+    # Computed on the host (CuPy's linspace takes scalars only) and moved.
+    s = np.asarray(backend.to_numpy(arr(start)), dtype=np.float64)
+    e = np.asarray(backend.to_numpy(arr(stop)), dtype=np.float64)
+    out, step = np.linspace(s, e, int(num), endpoint=endpoint, retstep=True,
+                            axis=axis)
+    out = Tensor(backend.to_device(out, _dt(dtype)))
+    if retstep:
+        return out, Tensor(backend.to_device(np.asarray(step), _dt(dtype)))
+    return out
 
 
 def eye(N, M=None, k=0, dtype=None):
@@ -172,7 +248,9 @@ def eye(N, M=None, k=0, dtype=None):
     return Tensor(backend.get_xp().eye(N, M, k, dtype=_dt(dtype)))
 
 
-identity = eye
+def identity(n, dtype=None):
+    """The `n` x `n` identity matrix (default dtype `floatx()`)."""
+    return Tensor(backend.get_xp().identity(int(n), dtype=_dt(dtype)))
 
 
 def tri(N, M=None, k=0, dtype=None):
@@ -308,8 +386,9 @@ def dot(x1, x2):
     if b.ndim == 1:
         return tensordot(x1, x2, axes=([-1], [0]))
     if a.ndim <= 2 and b.ndim == 2:
-        from gkeras.ops.elementwise import matmul
-        return matmul(x1, x2)
+        from gkeras.ops.elementwise import Matmul
+        # Not `matmul`: Keras's `dot` keeps narrow integer dtypes.
+        return Matmul()(t_or_a(x1), t_or_a(x2))
     return tensordot(x1, x2, axes=([-1], [-2]))
 
 
@@ -335,17 +414,10 @@ def inner(x1, x2):
 
 @keras_op
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector or matrix norm (`ord` None/2 Euclidean, 1, inf, 'fro')."""
-    from gkeras.ops import elementwise as E
-    from gkeras.ops import reduction as R
-    if ord in (None, 2, "fro", "euclidean"):
-        return E.sqrt(R.sum(E.square(x), axis=axis, keepdims=keepdims))
-    if ord == 1:
-        return R.sum(E.abs(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, "inf"):
-        return R.max(E.abs(x), axis=axis, keepdims=keepdims)
-    raise NotImplementedError(f"ops.norm: ord={ord!r} is not supported; use "
-                              "None/2/'fro', 1 or inf.")
+    """Vector or matrix norm: `gkeras.ops.linalg.norm` (NumPy's
+    semantics for every `ord`)."""
+    from gkeras.ops.linalg import norm as linalg_norm
+    return linalg_norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 @keras_op
@@ -367,9 +439,11 @@ def average(x, axis=None, weights=None):
 
 
 def slice(inputs, start_indices, shape):
-    """A slice of `shape` starting at `start_indices` (differentiable)."""
+    """A slice of `shape` starting at `start_indices` (differentiable); a
+    size of -1 takes the rest of that axis, as in Keras."""
     from gkeras.ops.shape import getitem
-    key = tuple(builtins.slice(int(s), int(s) + int(n))
+    key = tuple(builtins.slice(int(s), None if int(n) == -1
+                               else int(s) + int(n))
                 for s, n in zip(start_indices, shape))
     return getitem(inputs, key)
 
@@ -401,11 +475,31 @@ def slice_update(inputs, start_indices, updates):
 
 
 @keras_op
-def scatter_update(inputs, indices, updates):
-    """Returns `inputs` with the entries at `indices` set to `updates`."""
+def scatter_update(inputs, indices, updates, reduction=None):
+    """Returns `inputs` with the entries at `indices` set to `updates`.
+
+    Args:
+        inputs: the tensor to update (not modified).
+        indices: `(num_updates, k)` integer coordinates of the first `k`
+            axes.
+        updates: the new values, one slice per index.
+        reduction: None (replace), or `"add"`, `"max"`, `"min"`, `"mul"`
+            to combine the updates with the current values (repeated
+            indices combine too).
+    """
     a = to_array(inputs).copy()
-    idx = np.asarray(backend.to_numpy(arr(indices)))
-    a[tuple(idx.T)] = arr(updates)
+    idx = tuple(np.asarray(backend.to_numpy(arr(indices))).T)
+    u = arr(updates)
+    if reduction is None:
+        a[idx] = u
+    elif reduction == "add":
+        backend.kernels_for(a).scatter_add(a, idx, to_array(u, a.dtype))
+    elif reduction in ("max", "min", "mul"):
+        backend.kernels_for(a).scatter_reduce(
+            a, idx, to_array(u, a.dtype),
+            "prod" if reduction == "mul" else reduction)
+    else:
+        raise ValueError(f"Unsupported reduction: {reduction}")
     return wrap(a)
 
 

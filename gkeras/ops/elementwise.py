@@ -3,8 +3,8 @@ comparisons. Differentiable where Keras's are."""
 
 import numpy as np
 
-from gkeras.ops._base import arr, is_float, keras_op, to_array, unbroadcast, \
-    wrap, xp_of
+from gkeras.ops._base import arr, is_float, keras_op, to_array, to_float, \
+    unbroadcast, wrap, xp_of
 from gkeras.ops.engine import Function, Tensor
 
 
@@ -26,11 +26,51 @@ def _shape(a):
     return a.shape if hasattr(a, "shape") else ()
 
 
+def _weak_float(a, b):
+    """Keras's (JAX's) promotion of a float meeting an integer: a Python
+    float makes an integer/bool tensor floatx (Python scalars are "weak"),
+    and an integer/bool tensor meeting a float tensor takes its dtype.
+    NumPy would give float64 in both cases."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and da.kind in "biu":
+        if isinstance(b, float):
+            a = a.astype(_floatx())
+        elif db is not None and db.kind == "f":
+            a = a.astype(db)
+    elif db is not None and db.kind in "biu":
+        if isinstance(a, float):
+            b = b.astype(_floatx())
+        elif da is not None and da.kind == "f":
+            b = b.astype(da)
+    return a, b
+
+
+def _where_promote(x1, x2):
+    """Keras's promotion of `where`'s branches: a Python float with an
+    integer branch gives floatx, an integer branch meeting a float one
+    takes its dtype (a float Tensor branch is kept, with its gradient)."""
+    a, b = arr(x1), arr(x2)
+    if not (hasattr(a, "dtype") or hasattr(b, "dtype")):
+        return x1, x2
+    pa, pb = _weak_float(a, b)
+    return (x1 if pa is a else pa), (x2 if pb is b else pb)
+
+
+def _floatx():
+    from gkeras import backend
+    return backend.floatx()
+
+
 # -- binary arithmetic -------------------------------------------------------
 
 class _Binary(Function):
+    # Subclasses whose second operand must stay integer (ldexp) opt out.
+    keras_promotion = True
+
     def forward(self, a, b):
         a, b = _coerce_pair(a, b)
+        if self.keras_promotion:
+            a, b = _weak_float(a, b)
         self.a, self.b = a, b
         return self.compute(a, b)
 
@@ -200,8 +240,16 @@ def multiply(x1, x2):
 
 @keras_op
 def divide(x1, x2):
-    """Divides arguments element-wise (true division)."""
-    return Divide()(x1, x2)
+    """Divides arguments element-wise (true division; integers give
+    floatx, as in Keras)."""
+    return Divide()(_float_operand(x1), _float_operand(x2))
+
+
+def _float_operand(x):
+    """Integer/bool tensors and arrays as floatx; scalars and floats kept."""
+    if isinstance(x, (int, float, bool)):
+        return x
+    return to_float(x)
 
 
 true_divide = divide
@@ -218,7 +266,10 @@ def divide_no_nan(x1, x2):
 
 @keras_op
 def power(x1, x2):
-    """First tensor raised to the powers of the second, element-wise."""
+    """First tensor raised to the powers of the second, element-wise
+    (bools as int32, as in Keras)."""
+    x1, x2 = (arr(x).astype("int32") if getattr(arr(x), "dtype", None)
+              == bool else x for x in (x1, x2))
     return Power()(x1, x2)
 
 
@@ -253,7 +304,17 @@ def matmul(x1, x2):
         raise ValueError(
             f"matmul: the last axis of x1 ({a.shape}) must equal the "
             f"second-to-last axis of x2 ({b.shape}).")
-    return Matmul()(x1, x2)
+    return Matmul()(*_narrow_ints_as_int32(x1, x2))
+
+
+def _narrow_ints_as_int32(x1, x2):
+    """Keras's `matmul` multiplies 8/16-bit integers in int32 (no
+    overflow); bools and wider types are left alone."""
+    a, b = arr(x1), arr(x2)
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu" and max(
+            a.dtype.itemsize, b.dtype.itemsize) < 4:
+        return a.astype("int32"), b.astype("int32")
+    return x1, x2
 
 
 # -- unary functions ----------------------------------------------------------
@@ -275,8 +336,18 @@ class _Unary(Function):
         return gy * self.dfdx(self.x, self.y, xp_of(self.x))
 
 
+# Unary ops that keep integer dtypes; the others compute ints in floatx.
+_INT_PRESERVING = ("negative", "abs", "square")
+
+
 def _unary(name, f, dfdx, doc):
+    promote = name not in _INT_PRESERVING
+
     def op(x):
+        if promote:
+            x = to_float(x)
+        elif name == "square" and getattr(arr(x), "dtype", None) == bool:
+            x = arr(x).astype("int32")  # Keras squares bools in int32
         return _Unary(f, dfdx)(x)
     op.__name__ = name
     op.__qualname__ = name
@@ -341,8 +412,11 @@ arcsinh = _unary("arcsinh", lambda x, xp: xp.arcsinh(x),
 
 
 def _nondiff_unary(name, doc):
+    # Keras's floor and ceil of integers are floatx.
+    promote = name in ("floor", "ceil")
+
     def op(x):
-        a = to_array(x)
+        a = to_array(to_float(x) if promote else x)
         return wrap(getattr(xp_of(a), name)(a))
     op.__name__ = name
     op.__doc__ = doc
@@ -392,7 +466,8 @@ class _Clip(Function):
 
 @keras_op
 def logaddexp(x1, x2):
-    """`log(exp(x1) + exp(x2))`, computed stably."""
+    """`log(exp(x1) + exp(x2))`, computed stably (integers in floatx)."""
+    x1, x2 = _float_operand(x1), _float_operand(x2)
     m = maximum(x1, x2)
     return add(m, log1p(exp(negative(abs(subtract(x1, x2))))))
 
@@ -407,8 +482,14 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 # -- comparisons and logic (not differentiable) ---------------------------------
 
 def _cmp(name, doc):
+    # Keras's floor division and remainder of bools are int32.
+    bools_as_int = name in ("floor_divide", "mod")
+
     def op(x1, x2):
         a, b = _coerce_pair(arr(x1), arr(x2))
+        if bools_as_int:
+            a, b = (v.astype("int32") if getattr(v, "dtype", None) == bool
+                    else v for v in (a, b))
         return wrap(getattr(xp_of(a, b), name)(a, b))
     op.__name__ = name
     op.__doc__ = doc
@@ -464,6 +545,7 @@ def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
         c = to_array(condition)
         return tuple(wrap(i) for i in xp_of(c).nonzero(c))
+    x1, x2 = _where_promote(x1, x2)
     c = arr(condition)
     a, b = arr(x1), arr(x2)
     xp = xp_of(c, a, b)

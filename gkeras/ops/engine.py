@@ -169,9 +169,19 @@ class Function:
     # Positions of inputs that never get a gradient (indices, masks).
     nondiff_inputs = ()
 
+    # True for primitives that handle float16/bfloat16 NumPy arrays
+    # themselves (a cast); the others compute them in float32 (see
+    # `_forward_half`).
+    half_native = False
+
     def __call__(self, *inputs):
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        ys = self.forward(*arrays)
+        half = _HALF_USED[0] and not self.half_native and \
+            _half_dtype_of(arrays)
+        if half:
+            ys = self._forward_half(arrays, half)
+        else:
+            ys = self.forward(*arrays)
         multi = isinstance(ys, tuple)
         if not multi:
             ys = (ys,)
@@ -198,6 +208,41 @@ class Function:
             outs = [Tensor(y) for y in ys]
         return tuple(outs) if multi else outs[0]
 
+    def _forward_half(self, arrays, half):
+        """Runs `forward` on float16/bfloat16 NumPy inputs in float32.
+
+        NumPy has no fast half-precision GEMM or convolution and ml_dtypes'
+        bfloat16 has no BLAS at all, so on the CPU each primitive upcasts
+        its half inputs to float32, computes, and rounds its float results
+        to the half dtype: float32 accumulation with a half-precision
+        result per primitive, as XLA does on the CPU (and as the GPU
+        kernels do in registers). `backward` runs the same way
+        (`_backward_half`). CuPy arrays never come here: the GPU kernels
+        take half precision directly.
+        """
+        self._gk_half = (half, [getattr(a, "dtype", None) for a in arrays])
+        ys = self.forward(*[a.astype(np.float32) if getattr(
+            a, "dtype", None) == half else a for a in arrays])
+        with np.errstate(over="ignore"):  # inf, as a half op would give
+            if isinstance(ys, tuple):
+                return tuple(y.astype(half) if getattr(y, "dtype", None)
+                             == np.float32 else y for y in ys)
+            return ys.astype(half) if ys.dtype == np.float32 else ys
+
+    def _backward_half(self, gys):
+        half, dtypes = self._gk_half
+        gys = [g.astype(np.float32) if g is not None and g.dtype == half
+               else g for g in gys]
+        gxs = self.backward(*gys)
+        single = not isinstance(gxs, tuple)
+        gxs = (gxs,) if single else gxs
+        # Overflow to inf is expected here (loss scaling finds it).
+        with np.errstate(over="ignore"):
+            out = tuple(g.astype(dt) if g is not None and dt is not None
+                        and getattr(g, "dtype", dt) != dt and dt == half
+                        else g for g, dt in zip(gxs, dtypes))
+        return out[0] if single else out
+
     def forward(self, *xs):
         raise NotImplementedError
 
@@ -218,6 +263,33 @@ class Function:
         return isinstance(x, Tensor) and x.requires_grad
 
 
+# Set once any float16/bfloat16 tensor is made (a cast, a mixed precision
+# policy), so that float32-only programs skip the half-precision check.
+_HALF_USED = [False]
+_HALF_DTYPES = None
+
+
+def _half_dtype_of(arrays):
+    """The half dtype when every float NumPy input has it (else None)."""
+    global _HALF_DTYPES
+    if _HALF_DTYPES is None:
+        from gkeras import backend
+        _HALF_DTYPES = (np.dtype(np.float16), backend.bfloat16())
+    half = None
+    for a in arrays:
+        dt = getattr(a, "dtype", None)
+        if dt is None:
+            continue
+        if dt in _HALF_DTYPES:
+            if type(a) is not np.ndarray or (half is not None and
+                                             dt != half):
+                return None
+            half = dt
+        elif dt.kind == "f":
+            return None
+    return half
+
+
 def _leaf_key(t):
     if t._id == 0:
         t._id = next(_uid)
@@ -236,6 +308,16 @@ def backward(loss, sources, output_grad=None):
     Returns:
         A list of arrays (or None where a source does not affect `loss`).
     """
+    if _HALF_USED[0]:
+        # Half-precision gradients of a scaled loss overflow by design: the
+        # LossScaleOptimizer sees the inf/NaN and skips the step, so NumPy
+        # should not warn about them.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _backward(loss, sources, output_grad)
+    return _backward(loss, sources, output_grad)
+
+
+def _backward(loss, sources, output_grad):
     keys = [_leaf_key(s) for s in sources]
     if not isinstance(loss, Tensor) or loss.creator is None:
         return [None] * len(sources)
@@ -261,7 +343,8 @@ def backward(loss, sources, output_grad=None):
             # Fill missing output grads with zeros so backward sees arrays.
             gys = [g if g is not None else _zeros_like_output(f, k)
                    for k, g in enumerate(gys)]
-        gxs = f.backward(*gys)
+        gxs = f._backward_half(gys) if getattr(f, "_gk_half", None) \
+            else f.backward(*gys)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         for x, gx in zip(f.inputs, gxs):
@@ -269,6 +352,12 @@ def backward(loss, sources, output_grad=None):
                 continue
             if x.creator is None:
                 k = x._id
+                raw = getattr(x, "_raw", None) if _HALF_USED[0] else None
+                if raw is not None and gx.dtype != raw.dtype and \
+                        gx.dtype.itemsize == 2:
+                    # A variable read autocast to float16/bfloat16: its
+                    # gradient is the cast's, back in the variable's dtype.
+                    gx = gx.astype(raw.dtype)
                 if k in wanted:
                     prev = result.get(k)
                     result[k] = gx if prev is None else prev + gx
@@ -328,13 +417,16 @@ class GradientTape:
         self.persistent = persistent
         self._used = False
         self._watched = []
+        self._inside = False
 
     def __enter__(self):
         _STATE.recording += 1
+        self._inside = True
         return self
 
     def __exit__(self, *exc):
         _STATE.recording -= 1
+        self._inside = False
         return False
 
     def watch(self, tensor):
@@ -365,6 +457,18 @@ class GradientTape:
         if self._used:
             raise RuntimeError("GradientTape.gradient can only be called once "
                                "per tape (the graph is freed after backward).")
+        if _STATE.recording - (1 if self._inside else 0) > 0:
+            # Under an outer tape, TensorFlow records this gradient so the
+            # outer tape can differentiate it (a gradient penalty, as in
+            # WGAN-GP). gkeras's backward passes are not differentiable:
+            # the outer gradient would silently miss this term.
+            raise NotImplementedError(
+                "GradientTape.gradient was called while an outer "
+                "GradientTape is recording. gkeras does not compute "
+                "gradients of gradients (nested tapes, e.g. a gradient "
+                "penalty): the result would not be differentiable by the "
+                "outer tape. If you do not need its derivative, call "
+                "`gradient` after leaving the outer tape's `with` block.")
         self._used = True
         single = not isinstance(sources, (list, tuple))
         srcs = [sources] if single else list(sources)

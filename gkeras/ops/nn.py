@@ -8,9 +8,41 @@ import numpy as np
 from gkeras import backend
 from gkeras.backend import device_checks
 from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
-    to_array, unbroadcast, wrap, xp_of
+    to_array, to_float, unbroadcast, wrap, xp_of
 from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function
+
+
+# Keras 3.15's `keras.ops.nn` names. Those defined in other gkeras.ops
+# modules resolve to the `gkeras.ops` function of that name on first use.
+KERAS_NAMES = (
+    "adaptive_average_pool", "adaptive_max_pool", "average_pool",
+    "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
+    "celu", "conv", "conv_transpose", "ctc_decode", "ctc_loss",
+    "depth_to_space", "depthwise_conv", "dot_product_attention", "elu", "fold",
+    "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+    "hard_tanh", "layer_normalization", "leaky_relu", "log_sigmoid",
+    "log_softmax", "max_pool", "moments", "multi_hot", "normalize", "one_hot",
+    "polar", "psnr", "relu", "relu6", "rms_normalization", "selu",
+    "separable_conv", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
+    "softsign", "space_to_depth", "sparse_categorical_crossentropy",
+    "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish",
+    "tanh_shrink", "threshold", "unfold",
+)
+
+
+def __getattr__(name):
+    if name in KERAS_NAMES:
+        import gkeras.ops
+        value = getattr(gkeras.ops, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gkeras.ops.nn' has no attribute "
+                         f"{name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(KERAS_NAMES))
 
 
 def _sig(x, xp):
@@ -39,7 +71,13 @@ class _Relu(Function):
 @keras_op
 def relu(x):
     """Rectified linear unit `max(x, 0)`; gradient 0 at 0 (as JAX)."""
-    return _Relu()(t_or_a(x))
+    return _Relu()(_bool_as_int32(t_or_a(x)))
+
+
+def _bool_as_int32(x):
+    """Bools as int32, the dtype Keras gives their arithmetic."""
+    a = arr(x)
+    return a.astype("int32") if getattr(a, "dtype", None) == bool else x
 
 
 relu6 = _unary("relu6", lambda x, xp: xp.clip(x, 0, 6),
@@ -53,7 +91,7 @@ def leaky_relu(x, negative_slope=0.2):
     s = float(negative_slope)
     return _Unary(lambda a, xp: xp.where(a > 0, a, a * s).astype(a.dtype),
                   lambda a, y, xp: xp.where(a > 0, 1.0, s).astype(a.dtype))(
-        t_or_a(x))
+        to_float(t_or_a(x)))
 
 
 @keras_op
@@ -64,7 +102,7 @@ def elu(x, alpha=1.0):
         lambda a, xp: xp.where(a > 0, a, al * xp.expm1(xp.minimum(a, 0)))
         .astype(a.dtype),
         lambda a, y, xp: xp.where(a > 0, 1.0, y + al).astype(a.dtype))(
-        t_or_a(x))
+        to_float(t_or_a(x)))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -121,7 +159,7 @@ def celu(x, alpha=1.0):
         lambda a, xp: (xp.maximum(a, 0) + al * xp.expm1(
             xp.minimum(a, 0) / al)).astype(a.dtype),
         lambda a, y, xp: xp.where(a > 0, 1.0, xp.exp(a / al)).astype(
-            a.dtype))(t_or_a(x))
+            a.dtype))(to_float(t_or_a(x)))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -158,7 +196,7 @@ def gelu(x, approximate=True):
             cdf = 0.5 * (1 + _erf(a / math.sqrt(2), xp))
             pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
             return (cdf + a * pdf).astype(a.dtype)
-    return _Unary(f, df)(t_or_a(x))
+    return _Unary(f, df)(to_float(t_or_a(x)))
 
 
 class _Softmax(Function):
@@ -207,14 +245,14 @@ def softmax(x, axis=-1):
     a = arr(x)
     if isinstance(axis, (tuple, list)):
         axes = normalize_axis(axis, a.ndim)
-        return _Softmax(axes)(t_or_a(x))
-    return _Softmax(axis)(t_or_a(x))
+        return _Softmax(axes)(to_float(t_or_a(x)))
+    return _Softmax(axis)(to_float(t_or_a(x)))
 
 
 @keras_op
 def log_softmax(x, axis=-1):
     """`log(softmax(x))` over an axis, computed stably."""
-    return _LogSoftmax(axis)(t_or_a(x))
+    return _LogSoftmax(axis)(to_float(t_or_a(x)))
 
 
 @keras_op
@@ -224,7 +262,7 @@ def sparse_plus(x):
         lambda a, xp: xp.where(a <= -1, 0.0, xp.where(
             a >= 1, a, (a + 1) ** 2 / 4)).astype(a.dtype),
         lambda a, y, xp: xp.where(a <= -1, 0.0, xp.where(
-            a >= 1, 1.0, (a + 1) / 2)).astype(a.dtype))(t_or_a(x))
+            a >= 1, 1.0, (a + 1) / 2)).astype(a.dtype))(to_float(t_or_a(x)))
 
 
 # -- fused cross-entropies ---------------------------------------------------

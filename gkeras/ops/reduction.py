@@ -4,8 +4,8 @@ import builtins
 
 import numpy as np
 
-from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
-    to_array, wrap, xp_of
+from gkeras.ops._base import arr, int_accumulator, keras_op, normalize_axis, \
+    t_or_a, to_array, to_float, wrap, xp_of
 from gkeras.ops.engine import Function
 
 
@@ -28,7 +28,8 @@ class _Sum(Function):
     def forward(self, x):
         self.shape = x.shape
         self.axes = normalize_axis(self.axis, x.ndim)
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        return x.sum(axis=self.axes, keepdims=self.keepdims,
+                     dtype=int_accumulator(x.dtype))
 
     def backward(self, gy):
         g = _expand(gy, self.shape, self.axes, self.keepdims)
@@ -115,7 +116,8 @@ class _Prod(Function):
     def forward(self, x):
         self.x = x
         self.axes = normalize_axis(self.axis, x.ndim)
-        self.y = x.prod(axis=self.axes, keepdims=True)
+        self.y = x.prod(axis=self.axes, keepdims=True,
+                        dtype=int_accumulator(x.dtype))
         return self.y if self.keepdims else self.y.reshape(
             [d for i, d in enumerate(x.shape) if self.axes is not None
              and i not in self.axes])
@@ -187,7 +189,7 @@ def maximum_scalar(x, v):
 @keras_op
 def var(x, axis=None, keepdims=False):
     """Variance (biased: divides by N) over the given axes."""
-    return _Var(axis, keepdims)(t_or_a(x))
+    return _Var(axis, keepdims)(to_float(t_or_a(x)))
 
 
 @keras_op
@@ -208,7 +210,7 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 @keras_op
 def logsumexp(x, axis=None, keepdims=False):
     """`log(sum(exp(x)))` over the given axes, computed stably."""
-    return _LogSumExp(axis, keepdims)(t_or_a(x))
+    return _LogSumExp(axis, keepdims)(to_float(t_or_a(x)))
 
 
 def _nondiff_reduce(name, doc):
@@ -271,9 +273,13 @@ class _Cumsum(Function):
 
     def forward(self, x):
         self.shape = x.shape
+        # Integers keep their dtype and bools count in int32, as in Keras
+        # (NumPy would accumulate in int64).
+        dt = None if x.dtype.kind in "fc" else (
+            np.dtype("int32") if x.dtype == bool else x.dtype)
         if self.axis is None:
-            return x.reshape(-1).cumsum()
-        return x.cumsum(axis=self.axis)
+            return x.reshape(-1).cumsum(dtype=dt)
+        return x.cumsum(axis=self.axis, dtype=dt)
 
     def backward(self, gy):
         xp = xp_of(gy)
@@ -285,9 +291,10 @@ class _Cumsum(Function):
 
 @keras_op
 def median(x, axis=None, keepdims=False):
-    """Median along the axes (not differentiable)."""
-    a = to_array(x)
-    return wrap(xp_of(a).median(a, axis=axis, keepdims=keepdims))
+    """Median along the axes (differentiable: the linear 0.5-quantile);
+    integers give `floatx()`, as in Keras."""
+    from gkeras.ops.numpy_stats import quantile
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 def _np_float(a):

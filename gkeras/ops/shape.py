@@ -537,13 +537,24 @@ def argsort_(x, axis):
 
 @keras_op
 def diagonal(x, offset=0, axis1=0, axis2=1):
-    """Diagonal of a tensor (not differentiable)."""
-    a = to_array(x)
-    return wrap(xp_of(a).diagonal(a, offset, axis1, axis2))
+    """The diagonal (of `axis1`, `axis2`) of a tensor, differentiable.
+
+    As NumPy's: the two axes are removed and the diagonal becomes the last
+    axis.
+    """
+    x = t_or_a(x)
+    a = arr(x)
+    nd = a.ndim
+    moved = moveaxis(x, (axis1 % nd, axis2 % nd), (-2, -1))
+    n, m = arr(moved).shape[-2:]
+    k = int(offset)
+    xp = xp_of(a)
+    i = xp.arange(max(0, -k), max(0, min(n, m - k)))
+    return getitem(moved, (Ellipsis, i, i + k))
 
 
 @keras_op
 def trace(x, offset=0, axis1=0, axis2=1):
-    """Sum along diagonals (not differentiable)."""
-    a = to_array(x)
-    return wrap(xp_of(a).trace(a, offset, axis1, axis2))
+    """Sum along a diagonal (of `axis1`, `axis2`), differentiable."""
+    from gkeras.ops.reduction import sum as reduce_sum
+    return reduce_sum(diagonal(x, offset, axis1, axis2), axis=-1)

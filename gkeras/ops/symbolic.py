@@ -123,7 +123,11 @@ class Node:
         self.call_kwargs = call_kwargs
         self.output_structure = outputs
         self.outputs = flatten(outputs)
-        self.input_tensors = [t for t in flatten((call_args, call_kwargs))
+        # Keyword tensors in sorted-name order, as Keras's tree.flatten
+        # gives them: this fixes the order of `model.layers`.
+        kw = [call_kwargs[k] for k in sorted(call_kwargs)] \
+            if call_kwargs else []
+        self.input_tensors = [t for t in flatten((call_args, kw))
                               if isinstance(t, KerasTensor)]
         node_index = len(operation._inbound_nodes)
         operation._inbound_nodes.append(self)
@@ -212,7 +216,15 @@ def compute_output_spec_by_running(fn, args, kwargs):
 
     def run(fill):
         def sub(x):
-            return _dummy_value(x, fill) if isinstance(x, KerasTensor) else x
+            if not isinstance(x, KerasTensor):
+                return x
+            d = _dummy_value(x, fill)
+            # A symbolic mask becomes a dummy mask, so that call(...,
+            # mask=None) sees one while the output is inferred.
+            m = getattr(x, "_keras_mask", None)
+            if isinstance(m, KerasTensor):
+                d._keras_mask = _dummy_value(m, fill).data
+            return d
         a = map_structure(sub, args)
         k = map_structure(sub, kwargs)
         with no_grad():

@@ -3,8 +3,12 @@
 import numpy as np
 
 from gkeras import backend
+from gkeras.ops.autocast import _SCOPE
 from gkeras.ops.engine import Tensor, _uid
 from gkeras.utils import naming
+
+
+_RAW_DATA = Tensor.data  # the `data` slot of Tensor
 
 
 class Variable(Tensor):
@@ -20,7 +24,9 @@ class Variable(Tensor):
         dtype: dtype of the variable (default `floatx()`, or the value's
             dtype for an integer array).
         trainable: whether the optimizer updates it.
-        autocast: accepted for Keras compatibility.
+        autocast: whether reads inside a layer running a mixed precision
+            policy return the value cast to its compute dtype (see
+            `gkeras.ops.autocast`).
         aggregation, synchronization: accepted for Keras compatibility
             (gkeras replicas are kept identical by the distribution layer).
         name: the variable's name (default `"variable"`).
@@ -79,7 +85,8 @@ class Variable(Tensor):
         super().__init__(data, requires_grad=bool(trainable))
         self._id = next(_uid)
         self.name = name
-        self.path = name
+        scope = naming.current_scope()  # `with gkeras.name_scope(...)`
+        self.path = f"{scope}/{name}" if scope else name
         self.trainable = bool(trainable)
         self.constraint = constraint
         self.regularizer = regularizer
@@ -87,6 +94,25 @@ class Variable(Tensor):
         self.aggregation = aggregation
         self.synchronization = synchronization
         self._layer_owned = False
+
+    @property
+    def data(self):
+        """The value's array; cast to the compute dtype when read inside an
+        `AutocastScope` (a layer running a mixed precision policy)."""
+        raw = _RAW_DATA.__get__(self, Variable)
+        scope = _SCOPE[0]
+        if scope is None or not self.autocast:
+            return raw
+        return scope.maybe_cast(raw, id(self))
+
+    @data.setter
+    def data(self, value):
+        _RAW_DATA.__set__(self, value)
+
+    @property
+    def _raw(self):
+        # The stored array, never autocast: what updates write into.
+        return _RAW_DATA.__get__(self, Variable)
 
     def __setattr__(self, key, value):
         if key == "trainable":
@@ -116,24 +142,33 @@ class Variable(Tensor):
             The variable.
         """
         arr = value.data if isinstance(value, Tensor) else value
-        if backend.is_cupy_array(self.data) != backend.is_cupy_array(arr):
+        raw = self._raw
+        if _SCOPE[0] is not None:
+            _SCOPE[0]._cache.pop(id(self), None)
+        if backend.is_cupy_array(raw) != backend.is_cupy_array(arr):
             arr = backend.to_device(backend.to_numpy(arr))
         shape = np.shape(arr)
-        if tuple(shape) != tuple(self.data.shape):
+        if tuple(shape) != tuple(raw.shape):
             raise ValueError(
                 f"Cannot assign a value of shape {tuple(shape)} to variable "
-                f"{self.path!r} of shape {tuple(self.data.shape)}.")
-        self.data[...] = arr
+                f"{self.path!r} of shape {tuple(raw.shape)}.")
+        raw[...] = arr
         return self
 
     def assign_add(self, value):
         """Adds `value` in place."""
-        self.data += value.data if isinstance(value, Tensor) else value
+        raw = self._raw
+        if _SCOPE[0] is not None:
+            _SCOPE[0]._cache.pop(id(self), None)
+        raw += value.data if isinstance(value, Tensor) else value
         return self
 
     def assign_sub(self, value):
         """Subtracts `value` in place."""
-        self.data -= value.data if isinstance(value, Tensor) else value
+        raw = self._raw
+        if _SCOPE[0] is not None:
+            _SCOPE[0]._cache.pop(id(self), None)
+        raw -= value.data if isinstance(value, Tensor) else value
         return self
 
     def __repr__(self):

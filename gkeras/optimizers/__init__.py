@@ -15,6 +15,7 @@ from gkeras.optimizers.base_optimizer import Optimizer
 from gkeras.optimizers.ftrl import Ftrl
 from gkeras.optimizers.lamb import Lamb
 from gkeras.optimizers.lion import Lion
+from gkeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from gkeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from gkeras.optimizers.muon import Muon
 from gkeras.optimizers.nadam import Nadam
@@ -25,12 +26,14 @@ from gkeras.utils import object_registry
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
            "Adadelta", "Adamax", "Nadam", "Lion", "Ftrl", "Adafactor", "Lamb",
-           "Muon", "ScheduleFreeAdamW", "MultiOptimizer", "OptimizerMap", "get",
+           "Muon", "ScheduleFreeAdamW", "MultiOptimizer", "OptimizerMap",
+           "LossScaleOptimizer", "get",
            "serialize", "deserialize", "schedules"]
 
 ALL_OBJECTS = (Optimizer, Adam, SGD, RMSprop, Adadelta, AdamW, Adagrad,
                Adamax, Ftrl, Nadam, Lion, Adafactor, Lamb, Muon,
-               ScheduleFreeAdamW, MultiOptimizer, OptimizerMap)
+               ScheduleFreeAdamW, MultiOptimizer, OptimizerMap,
+               LossScaleOptimizer)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 

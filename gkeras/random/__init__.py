@@ -131,3 +131,89 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     """Inverted dropout (see `gkeras.ops.dropout`)."""
     from gkeras.ops.nn import dropout as _dropout
     return _dropout(inputs, rate, noise_shape=noise_shape, seed=seed)
+
+
+def _param(x):
+    """A distribution parameter as a float64 NumPy value (tensors, lists
+    and scalars; broadcast against `shape` by NumPy)."""
+    if isinstance(x, Tensor):
+        x = x.data
+    return np.asarray(backend.to_numpy(x), dtype="float64")
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Draws from Gamma distributions of shape parameter `alpha` (scale 1).
+
+    Args:
+        shape: the output shape.
+        alpha: the concentration (float or tensor broadcastable to
+            `shape`), > 0.
+        dtype: a float dtype (default `floatx()`).
+        seed: an int, a `SeedGenerator`, or None.
+
+    Returns:
+        A tensor of `shape`.
+
+    Example:
+    >>> gkeras.random.gamma((2, 3), alpha=2.0, seed=1).shape
+    (2, 3)
+    """
+    a = _param(alpha)
+    if np.any(a <= 0):
+        raise ValueError("gamma: `alpha` must be > 0. Received: "
+                         f"alpha={alpha!r}")
+    return _out(_rng(seed).gamma(a, 1.0, size=tuple(shape)), dtype)
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Draws the number of successes of `counts` trials of probability
+    `probabilities`.
+
+    Args:
+        shape: the output shape.
+        counts: number of trials (int/float or tensor broadcastable to
+            `shape`), >= 0.
+        probabilities: success probability in [0, 1] (float or tensor).
+        dtype: the output dtype (default `floatx()`, as in Keras).
+        seed: an int, a `SeedGenerator`, or None.
+
+    Returns:
+        A tensor of `shape` holding counts.
+
+    Example:
+    >>> gkeras.random.binomial((4,), counts=10, probabilities=0.5, seed=1)
+    """
+    n, p = _param(counts), _param(probabilities)
+    if np.any(n < 0) or np.any((p < 0) | (p > 1)):
+        raise ValueError(
+            "binomial: expected `counts` >= 0 and `probabilities` in "
+            f"[0, 1]. Received: counts={counts!r}, "
+            f"probabilities={probabilities!r}")
+    draw = _rng(seed).binomial(np.round(n).astype("int64"), p,
+                               size=tuple(shape))
+    return _out(draw, dtype)
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Draws from Beta distributions (values in [0, 1]).
+
+    Args:
+        shape: the output shape.
+        alpha: first concentration (float or tensor), > 0.
+        beta: second concentration (float or tensor), > 0.
+        dtype: a float dtype (default `floatx()`).
+        seed: an int, a `SeedGenerator`, or None.
+
+    Returns:
+        A tensor of `shape`.
+
+    Example:
+    >>> gkeras.random.beta((3,), alpha=2.0, beta=5.0, seed=1).shape
+    (3,)
+    """
+    a, b = _param(alpha), _param(beta)
+    if np.any(a <= 0) or np.any(b <= 0):
+        raise ValueError(
+            "beta: `alpha` and `beta` must be > 0. Received: "
+            f"alpha={alpha!r}, beta={beta!r}")
+    return _out(_rng(seed).beta(a, b, size=tuple(shape)), dtype)

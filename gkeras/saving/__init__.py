@@ -50,3 +50,61 @@ class safe_mode_scope:
 def enable_unsafe_deserialization():
     """Allows `Lambda` bytecode to be loaded from files (use with care)."""
     _SAFE_MODE[0] = False
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Saves a model to a `.keras` zip (or a legacy `.h5` file).
+
+    The Keras 3 spelling of `model.save(filepath)`.
+
+    Args:
+        model: the model to save.
+        filepath: a path ending in `.keras`, `.h5` or `.hdf5`.
+        overwrite: replace an existing file (default True).
+        zipped: True or None (a `.keras` zip); unzipped folders are not
+            supported.
+        **kwargs: as `Model.save` (`include_optimizer` for `.h5`).
+
+    Example:
+    >>> gkeras.saving.save_model(model, "model.keras")
+    """
+    model.save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model saved by `save_model` (gkeras or Keras files).
+
+    Args:
+        filepath: a `.keras` zip or a legacy `.h5` file.
+        custom_objects: dict of user classes/functions in the model.
+        compile: restore the compiled state (optimizer, loss, metrics).
+        safe_mode: refuse to run code stored in the file (Lambda layers).
+
+    Returns:
+        The model.
+    """
+    from gkeras.saving import model_files
+    return model_files.load_model(filepath, custom_objects=custom_objects,
+                                  compile=compile, safe_mode=safe_mode)
+
+
+def save_weights(model, filepath, overwrite=True, **kwargs):
+    """Saves `model`'s weights (`.weights.h5`); as
+    `model.save_weights`."""
+    model.save_weights(filepath, overwrite=overwrite, **kwargs)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Loads weights into `model` from a `.weights.h5`, `.keras` or
+    legacy `.h5` file; as `model.load_weights`."""
+    model.load_weights(filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+
+class KerasFileEditor:
+    """Not supported: Keras's interactive editor of `.keras` files."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError(
+            "gkeras.saving.KerasFileEditor is not supported: gkeras leaves "
+            "out Keras's interactive `.keras` file editor (issue 17's "
+            "exemptions). Load the model, change it, and save it again.")

@@ -137,6 +137,11 @@ def training_config_json(model):
         return None
     cfg = dict(cfg)
     opt = cfg.pop("optimizer")
+    if model.__dict__.get("_gk_auto_wrapped"):
+        # Keras's .h5 stores the LossScaleOptimizer that compile wrapped
+        # around the given optimizer (its .keras stores the given one).
+        from gkeras.saving.serialization import serialize_keras_object
+        opt = serialize_keras_object(model.optimizer)
     out = {k: cfg.get(k) for k in ("loss", "loss_weights", "metrics",
                                    "weighted_metrics", "run_eagerly",
                                    "steps_per_execution", "jit_compile")}
@@ -401,8 +406,13 @@ def _read_optimizer_weights(model, group, filepath):
     values = _subset_values(group, filepath)
     if not optimizer.built and model.trainable_weights:
         optimizer.build(model.trainable_weights)
-    variables = list(optimizer.variables)
-    if len(values) != len(variables):
+    # An optimizer may accept other saved layouts (LossScaleOptimizer: the
+    # one Keras writes before its first step).
+    layout = getattr(optimizer, "_variables_for_saved", None)
+    variables = layout(len(values)) if layout is not None else \
+        list(optimizer.variables)
+    if variables is None or len(values) != len(variables):
+        variables = list(optimizer.variables)
         warnings.warn(
             f"Error in loading the saved optimizer state from "
             f"{label(filepath)}: the optimizer has {len(variables)} "

@@ -67,7 +67,12 @@ def _children(obj):
     from gkeras.models.sequential import Sequential
     from gkeras.optimizers.base_optimizer import Optimizer
     if isinstance(obj, Optimizer):
-        return  # an optimizer holds no saveable objects
+        inner = obj.__dict__.get("inner_optimizer")
+        if isinstance(inner, Optimizer):
+            # A LossScaleOptimizer: Keras saves the wrapped optimizer's
+            # variables again under `inner_optimizer`.
+            yield "inner_optimizer", inner
+        return  # no other saveable objects
     if isinstance(obj, (Sequential, Functional)):
         yield "layers", [l for l in obj.layers if isinstance(l, Layer)]
     skip = _skiplist()
@@ -175,7 +180,11 @@ def write(model, h5file):
             for i, v in enumerate(own_variables(obj)):
                 store[str(i)] = v
         for key in sorted(store, key=lambda k: (len(k), k)):
-            group.create_dataset(key, data=store[key])
+            ds = group.create_dataset(key, data=store[key])
+            if store[key].dtype.name == "bfloat16":
+                # HDF5 has no bfloat16: Keras stores the raw 2-byte values
+                # and marks them with this attribute.
+                ds.attrs["dtype"] = "bfloat16"
 
 
 def _read_group(h5file, path):
@@ -190,7 +199,14 @@ def _read_group(h5file, path):
         group = None
     if group is None:
         return {}
-    return {k: np.asarray(group[k]) for k in group.keys()}
+    return {k: _dataset_value(group[k]) for k in group.keys()}
+
+
+def _dataset_value(ds):
+    if ds.attrs.get("dtype") == "bfloat16":
+        from gkeras import backend
+        return np.asarray(ds).view(backend.bfloat16())
+    return np.asarray(ds)
 
 
 def read(model, h5file, filepath=None, skip_mismatch=False):
@@ -322,7 +338,13 @@ def _plan_optimizer(model, optimizer, store):
         # continue training with its saved optimizer state (a fresh build
         # is the state an unbuilt optimizer stands for).
         optimizer.build(trainable)
-    if len(store) != len(optimizer.variables):
+    # An optimizer may accept other saved layouts (LossScaleOptimizer: the
+    # one Keras writes before its first step).
+    layout = getattr(optimizer, "_variables_for_saved", None)
+    variables = layout(len(store)) if layout is not None else None
+    if variables is None:
+        variables = list(optimizer.variables)
+    if len(store) != len(variables):
         warnings.warn(
             f"Skipping variable loading for optimizer "
             f"'{optimizer.name}', because it has "
@@ -330,4 +352,4 @@ def _plan_optimizer(model, optimizer, store):
             f"optimizer has {len(store)} variables.", stacklevel=5)
         return []
     return [_checked(v, store[str(i)], optimizer.name)
-            for i, v in enumerate(optimizer.variables)]
+            for i, v in enumerate(variables)]

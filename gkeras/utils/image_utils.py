@@ -13,7 +13,7 @@ import numpy as np
 from gkeras.backend.config import floatx, standardize_data_format
 
 __all__ = ["array_to_img", "img_to_array", "load_img", "save_img",
-           "smart_resize", "plot_model", "model_to_dot"]
+           "smart_resize"]
 
 _INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "hamming", "box",
                    "lanczos")
@@ -240,25 +240,3 @@ def _resize_array(img, size, interpolation):
         np.ascontiguousarray(img[:, :, c], dtype=np.float32), "F").resize(
             (size[1], size[0]), resample)) for c in range(img.shape[2])]
     return np.stack(chans, axis=-1).astype(np.float32)
-
-
-def plot_model(model, to_file="model.png", **kwargs):
-    """Not available in gkeras (it would need pydot and Graphviz).
-
-    Raises:
-        NotImplementedError: always; use `model.summary()` instead.
-    """
-    raise NotImplementedError(
-        "gkeras.utils.plot_model is not implemented (it needs pydot and "
-        "Graphviz). Use `model.summary()` to inspect the architecture.")
-
-
-def model_to_dot(model, **kwargs):
-    """Not available in gkeras; see `plot_model`.
-
-    Raises:
-        NotImplementedError: always.
-    """
-    raise NotImplementedError(
-        "gkeras.utils.model_to_dot is not implemented (it needs pydot and "
-        "Graphviz). Use `model.summary()` instead.")

@@ -38,20 +38,58 @@ def reset_uids():
 
 
 class name_scope:
-    """Pushes `name` on the scope stack used for variable paths."""
+    """A sub-namespace for variable paths (`"outer/inner/kernel"`), as
+    Keras's `keras.name_scope`.
 
-    def __init__(self, name):
+    Args:
+        name: the scope's name (a string without `/`).
+        caller: optional object opening the scope (e.g. a layer).
+        deduplicate: when `caller` is given and the innermost open scope
+            has the same caller and name, do not open another.
+        override_parent: an absolute path replacing the scopes opened
+            before this one.
+
+    Example:
+
+    ```python
+    with gkeras.name_scope("block1"):
+        v = gkeras.Variable(1.0, name="v")
+    v.path  # "block1/v"
+    ```
+    """
+
+    def __init__(self, name, caller=None, deduplicate=True,
+                 override_parent=None):
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError("Argument `name` must be a string and cannot "
+                             f"contain character `/`. Received: name={name}")
         self.name = name
+        self.caller = caller
+        self.deduplicate = deduplicate
+        self.override_parent = override_parent
+        self._pop_on_exit = False
 
     def __enter__(self):
-        _SCOPES.append(self.name)
+        if self.deduplicate and _SCOPES and self.caller is not None:
+            top = _SCOPES[-1]
+            if top.caller is self.caller and top.name == self.name:
+                return self
+        _SCOPES.append(self)
+        self._pop_on_exit = True
         return self
 
     def __exit__(self, *exc):
-        _SCOPES.pop()
+        if self._pop_on_exit:
+            _SCOPES.pop()
+            self._pop_on_exit = False
         return False
 
 
 def current_scope():
     """The current scope path, e.g. `"sequential/dense"` (or "")."""
-    return "/".join(_SCOPES)
+    parts = []
+    for scope in _SCOPES:
+        if scope.override_parent is not None:
+            parts = [p for p in scope.override_parent.split("/") if p]
+        parts.append(scope.name)
+    return "/".join(parts)

@@ -19,7 +19,15 @@ def _dynamic_display():
 
 
 def print_msg(message, line_break=True):
-    """Writes `message` to stdout and flushes (so notebooks update live)."""
+    """Writes `message` to stdout and flushes (so notebooks update live),
+    or, with interactive logging disabled
+    (`gkeras.config.disable_interactive_logging()`), logs it at INFO level
+    to the `"gkeras"` logger."""
+    from gkeras.backend.global_settings import is_interactive_logging_enabled
+    if not is_interactive_logging_enabled():
+        import logging
+        logging.getLogger("gkeras").info(message)
+        return
     sys.stdout.write(message + ("\n" if line_break else ""))
     sys.stdout.flush()
 

@@ -1,7 +1,8 @@
 """Small array helpers whose NumPy and CuPy spellings differ (scatter-add,
 erf, random generators). `backend.cpu.array_ops` has the same names."""
 
-__all__ = ["scatter_add", "erf", "default_rng"]
+__all__ = ["scatter_add", "erf", "default_rng", "special_function",
+           "scipy_linalg_function", "scatter_reduce"]
 
 
 def scatter_add(dst, index, values):
@@ -30,3 +31,38 @@ def default_rng(seed):
     """A CuPy random `Generator` on the GPU, seeded with an int."""
     import cupy
     return cupy.random.default_rng(int(seed))
+
+
+def special_function(name):
+    """`cupyx.scipy.special.<name>` (None where CuPy lacks it)."""
+    import cupyx.scipy.special
+    return getattr(cupyx.scipy.special, name, None)
+
+
+def scipy_linalg_function(name):
+    """`cupyx.scipy.linalg.<name>` (None where CuPy lacks it)."""
+    import cupyx.scipy.linalg
+    return getattr(cupyx.scipy.linalg, name, None)
+
+
+def scatter_reduce(dst, index, values, reduction):
+    """`dst[index] = reduction(dst[index], values)` with repeated indices
+    combined, in place (`"max"`, `"min"` or `"prod"`).
+
+    Max and min use `cupyx.scatter_max/min`; CuPy has no scatter product,
+    so `"prod"` runs on the host (a copy each way).
+    """
+    import cupy
+    import cupyx
+    if reduction == "max":
+        cupyx.scatter_max(dst, index, values)
+    elif reduction == "min":
+        cupyx.scatter_min(dst, index, values)
+    else:
+        import numpy as np
+        host = cupy.asnumpy(dst)
+        idx = tuple(cupy.asnumpy(i) if hasattr(i, "get") else i
+                    for i in index) if isinstance(index, tuple) else (
+            cupy.asnumpy(index) if hasattr(index, "get") else index)
+        np.multiply.at(host, idx, cupy.asnumpy(values))
+        dst[...] = cupy.asarray(host)

@@ -34,9 +34,9 @@ class MultiHeadAttention(Layer):
             (int or tuple); default the query's last dimension.
         attention_axes: axes attention is applied over (default all but
             batch, heads and features).
-        flash_attention: None or bool; gkeras always uses its fused kernel
-            where Keras would, so this only forbids dropout when True (as
-            Keras does).
+        flash_attention: None (the `gkeras.config` flash-attention
+            setting), True (the fused kernel; forbids dropout, as in
+            Keras) or False (explicit score matrices).
         kernel_initializer, bias_initializer: initializers of the
             projections.
         kernel_regularizer, bias_regularizer, activity_regularizer:
@@ -126,7 +126,11 @@ class MultiHeadAttention(Layer):
             raise ValueError(
                 f"MultiHeadAttention {self.name!r}: `flash_attention` must "
                 f"be None or a bool. Received: {flash_attention!r}")
-        self._flash_attention = flash_attention
+        # As Keras: the global switch (`gkeras.config.disable_flash_attention`)
+        # applies when the argument is not given.
+        from gkeras.backend.global_settings import is_flash_attention_enabled
+        self._flash_attention = flash_attention or \
+            is_flash_attention_enabled()
         if flash_attention and self._dropout > 0.0:
             raise ValueError(
                 "Dropout is not supported when flash attention is enabled. "
@@ -224,7 +228,7 @@ class MultiHeadAttention(Layer):
             activity_regularizer=self._activity_regularizer,
             kernel_constraint=self._kernel_constraint,
             bias_constraint=self._bias_constraint,
-            dtype=self.dtype,
+            dtype=self.dtype_policy,
             kernel_initializer=type(self._kernel_initializer).from_config(
                 self._kernel_initializer.get_config()),
             bias_initializer=type(self._bias_initializer).from_config(
@@ -394,7 +398,8 @@ class MultiHeadAttention(Layer):
         if attention_mask is not None:
             mask = attention_mask.data if isinstance(attention_mask, Tensor) \
                 else np.asarray(attention_mask)
-        if self._fast_layout:
+        # Flash attention disabled: explicit scores (the general path).
+        if self._fast_layout and self._flash_attention is not False:
             if mask is not None and mask.ndim == 3:
                 mask = mask[:, None]
             perm = (0, 2, 1, 3)
@@ -421,10 +426,12 @@ class MultiHeadAttention(Layer):
             shape[-n_ax:]
         flat = (1, int(np.prod(lead)), int(np.prod(tq)), int(np.prod(tk)))
         if mask is not None:
+            from gkeras.backend import get_array_module
+            xp = get_array_module(mask)  # a CuPy mask stays on the device
             while mask.ndim < len(shape):  # the heads axis, as Keras
                 mask = mask[..., None, :, :] if n_ax == 1 else \
-                    np.expand_dims(mask, -2 * n_ax - 1)
-            mask = np.broadcast_to(mask, shape).reshape(flat)
+                    xp.expand_dims(mask, -2 * n_ax - 1)
+            mask = xp.broadcast_to(mask, shape).reshape(flat)
         probs, dropped = MaskedSoftmax(
             mask=mask, scale=1.0, dropout_rate=drop, seed=seed,
             fully_masked=fully_masked)(ops.reshape(scores, flat))

@@ -120,7 +120,8 @@ class Embedding(Layer):
 
     def call(self, inputs):
         ids = self._ids(inputs)
-        return ops.take(self.embeddings, ids, axis=0)
+        return ops.cast(ops.take(self.embeddings, ids, axis=0),
+                        self.compute_dtype)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

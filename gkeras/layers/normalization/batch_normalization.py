@@ -1,7 +1,7 @@
 """`BatchNormalization`, with Keras 3 semantics (training flag, frozen
 layers run in inference mode, masks, moving statistics)."""
 
-from gkeras import constraints, initializers, ops, regularizers
+from gkeras import backend, constraints, initializers, ops, regularizers
 from gkeras.layers.input_spec import InputSpec
 from gkeras.layers.layer import Layer
 from gkeras.ops.normalization import batch_norm_train
@@ -149,6 +149,13 @@ class BatchNormalization(Layer):
                   * one_m)
 
     def call(self, inputs, training=None, mask=None):
+        if backend.is_half_dtype(inputs.dtype):
+            # As Keras: half-precision inputs are normalized in float32
+            # with the float32 parameters and statistics (the moving
+            # statistics update in float32 too); the output is cast back.
+            y = self.call(ops.cast(inputs, "float32"), training=training,
+                          mask=mask)
+            return ops.cast(y, self.compute_dtype)
         if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
             raise ValueError(
                 f"BatchNormalization layer {self.name!r}: the mask should "
@@ -164,7 +171,8 @@ class BatchNormalization(Layer):
                 y, mean, var = train(
                     inputs, self.gamma, self.beta, self.axis, self.epsilon)
                 self._update_moving(mean, var)
-                return y
+                return y if y.dtype == self.compute_dtype else \
+                    ops.cast(y, self.compute_dtype)
             if self.synchronized and _distributed():
                 raise NotImplementedError(
                     f"BatchNormalization layer {self.name!r}: "
@@ -174,9 +182,11 @@ class BatchNormalization(Layer):
             self._update_moving(mean.data, var.data)
         else:
             mean, var = self.moving_mean, self.moving_variance
-        return ops.batch_normalization(
+        y = ops.batch_normalization(
             inputs, mean, var, axis=self.axis, offset=self.beta,
             scale=self.gamma, epsilon=self.epsilon)
+        return y if y.dtype == self.compute_dtype else \
+            ops.cast(y, self.compute_dtype)
 
     def _masked_moments(self, inputs, mask):
         w = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)

@@ -1,6 +1,6 @@
 """`GroupNormalization`: normalization over groups of channels."""
 
-from gkeras import constraints, initializers, ops, regularizers
+from gkeras import backend, constraints, initializers, ops, regularizers
 from gkeras.layers.input_spec import InputSpec
 from gkeras.layers.layer import Layer
 
@@ -44,6 +44,8 @@ class GroupNormalization(Layer):
                  gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        # As Keras: no input autocast; statistics in float32 (see `call`).
+        self.autocast = False
         self.groups = int(groups)
         self.axis = int(axis)
         self.epsilon = float(epsilon)
@@ -87,15 +89,26 @@ class GroupNormalization(Layer):
             self.gamma = self.add_weight(
                 name="gamma", shape=(dim,), initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint)
+                constraint=self.gamma_constraint, autocast=False)
         if self.center:
             self.beta = self.add_weight(
                 name="beta", shape=(dim,), initializer=self.beta_initializer,
                 regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint)
+                constraint=self.beta_constraint, autocast=False)
         self.built = True
 
     def call(self, inputs):
+        in_dtype = inputs.dtype
+        if backend.is_half_dtype(in_dtype):
+            # Half-precision group statistics overflow and cancel: as
+            # Keras, normalize in float32, then cast back.
+            out = self._normalize(ops.cast(inputs, "float32"))
+            out = ops.cast(out, in_dtype)
+        else:
+            out = self._normalize(inputs)
+        return ops.cast(out, self.compute_dtype)
+
+    def _normalize(self, inputs):
         shape = tuple(inputs.shape)
         ndim = len(shape)
         ax = self.axis % ndim

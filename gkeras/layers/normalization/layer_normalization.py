@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from gkeras import constraints, initializers, regularizers
+from gkeras import backend, constraints, initializers, ops, regularizers
 from gkeras.layers.layer import Layer
 from gkeras.ops.layer_norm import layer_normalization
 
@@ -77,6 +77,9 @@ class LayerNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
+        # As Keras: inputs are not cast to the compute dtype; the statistics
+        # are computed in float32 with float32 gamma/beta (see `call`).
+        self.autocast = False
         self.gamma = None
         self.beta = None
 
@@ -108,12 +111,12 @@ class LayerNormalization(Layer):
             self.gamma = self.add_weight(
                 name="gamma", shape=shape, initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint)
+                constraint=self.gamma_constraint, autocast=False)
         if self.center and not self.rms_scaling:
             self.beta = self.add_weight(
                 name="beta", shape=shape, initializer=self.beta_initializer,
                 regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint)
+                constraint=self.beta_constraint, autocast=False)
         # Keras keeps the axes as given until built, then a sorted list.
         self.axis = sorted(self.axis) if isinstance(self.axis, list) \
             else [self.axis]
@@ -122,9 +125,19 @@ class LayerNormalization(Layer):
 
     def call(self, inputs):
         axes = self._axes(inputs.ndim)
-        return layer_normalization(inputs, self.gamma, self.beta, axis=axes,
-                                   epsilon=self.epsilon,
-                                   rms_scaling=self.rms_scaling)
+        in_dtype = inputs.dtype
+        half = backend.is_half_dtype(in_dtype)
+        if half:
+            # Half-precision sums of squares overflow and cancel: the
+            # statistics and the affine step run in float32, as Keras's
+            # `ops.layer_normalization` does.
+            inputs = ops.cast(inputs, "float32")
+        y = layer_normalization(inputs, self.gamma, self.beta, axis=axes,
+                                epsilon=self.epsilon,
+                                rms_scaling=self.rms_scaling)
+        if half:
+            y = ops.cast(y, in_dtype)
+        return ops.cast(y, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         self._axes(len(input_shape))

@@ -7,6 +7,10 @@ iterable of batches.
 
 from gkeras.layers.preprocessing.category_encoding import CategoryEncoding
 from gkeras.layers.preprocessing.discretization import Discretization
+from gkeras.layers.preprocessing.hashing import HashedCrossing, Hashing
+from gkeras.layers.preprocessing.mel_spectrogram import MelSpectrogram
+from gkeras.layers.preprocessing.pipeline import Pipeline
+from gkeras.layers.preprocessing.stft_spectrogram import STFTSpectrogram
 from gkeras.layers.preprocessing.image_augmentation import (
     RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom,
@@ -19,7 +23,9 @@ from gkeras.layers.preprocessing.normalization import Normalization
 from gkeras.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = [
-    "CategoryEncoding", "CenterCrop", "Discretization", "IntegerLookup",
+    "CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing",
+    "Hashing", "IntegerLookup", "MelSpectrogram", "Pipeline",
+    "STFTSpectrogram",
     "Normalization", "RandomBrightness", "RandomContrast", "RandomCrop",
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "Rescaling", "Resizing", "StringLookup", "TextVectorization",

@@ -12,19 +12,14 @@ from gkeras.backend.config import (image_data_format,
                                    standardize_data_format)
 from gkeras.backend.device_constants import device_constant
 from gkeras.layers.layer import Layer
-from gkeras.layers.reshaping.up_sampling import _Resize2D
+from gkeras.ops import image as image_ops
+from gkeras.ops.image.resize import RESIZE_INTERPOLATIONS
 from gkeras.ops._base import arr, xp_of
-from gkeras.ops.engine import Tensor
 
 __all__ = ["Rescaling", "Resizing", "CenterCrop"]
 
-_UNSUPPORTED_INTERPOLATIONS = ("bicubic", "lanczos3", "lanczos5", "area",
-                               "gaussian", "mitchellcubic", "lanczos")
-# Keras fill mode -> scipy.ndimage mode. Keras (jax.scipy map_coordinates)
-# interpolates against the fill beyond the border and wraps with period n:
-# scipy's "grid-" modes, not its legacy "constant"/"wrap".
-_SCIPY_FILL_MODES = {"reflect": "reflect", "wrap": "grid-wrap",
-                     "constant": "grid-constant", "nearest": "nearest"}
+_UNSUPPORTED_INTERPOLATIONS = ("area", "gaussian", "mitchellcubic",
+                               "lanczos")
 
 
 def check_interpolation(layer, interpolation, allowed=("bilinear",
@@ -90,47 +85,20 @@ def _to_nhwc(x, data_format):
     return x, back
 
 
-def _resize_matrix(n, out, interpolation, dtype):
-    """(out, n) 1-D resampling matrix with half-pixel centres: linear with
-    clamped edges, or nearest (jax.image.resize without antialiasing)."""
-    scale = n / out
-    w = np.zeros((out, n), np.float64)
-    rows = np.arange(out)
-    if interpolation == "nearest":
-        idx = np.clip(np.floor((rows + 0.5) * scale).astype(np.int64), 0,
-                      n - 1)
-        w[rows, idx] = 1.0
-    else:
-        pos = np.clip((rows + 0.5) * scale - 0.5, 0, n - 1)
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, n - 1)
-        frac = pos - lo
-        w[rows, lo] += 1 - frac
-        w[rows, hi] += frac
-    return w.astype(dtype)
-
-
 def resize_images(x, height, width, interpolation="bilinear",
-                  data_format="channels_last"):
-    """Resizes a rank-3/4 float tensor to `(height, width)`
-    (differentiable: one einsum node per call)."""
-    x4, back = _to_nhwc(x, data_format)
-    h, w = x4.shape[1], x4.shape[2]
-    if (h, w) == (height, width):
-        return x
-    dt = x4.dtype
-    wh = _resize_matrix(h, height, interpolation, dt)
-    ww = _resize_matrix(w, width, interpolation, dt)
-    if xp_of(arr(x4)) is not np:
-        # Built once per shape on the device, not copied every call.
-        wh, ww = device_constant(wh, dt), device_constant(ww, dt)
-    return back(_Resize2D(wh, ww)(x4))
+                  data_format="channels_last", antialias=False):
+    """Resizes a rank-3/4 float tensor to `(height, width)` through
+    `ops.image.resize` (differentiable)."""
+    return image_ops.resize(x, (height, width), interpolation=interpolation,
+                            antialias=antialias, data_format=data_format)
 
 
 def affine_images(x, matrices, offsets, interpolation, fill_mode,
                   fill_value, data_format):
     """Resamples each image of a rank-3/4 float tensor with its own affine
-    map from output to input `(row, col)` coordinates.
+    map from output to input `(row, col)` coordinates, through
+    `ops.image.affine_transform` (Keras's sampling and fill modes; on
+    NumPy or CuPy, differentiable with respect to the images).
 
     Args:
         x: Tensor, one image or a batch.
@@ -142,27 +110,24 @@ def affine_images(x, matrices, offsets, interpolation, fill_mode,
         data_format: layout of `x`.
 
     Returns:
-        A Tensor like `x` (no gradient flows through the resampling).
+        A Tensor like `x`.
     """
+    m = np.asarray(matrices, np.float64)
+    off = np.asarray(offsets, np.float64)
+    n = m.shape[0]
+    # (row_in, col_in) = M (row, col) + offset, in Keras's transform order
+    # [a0, a1, a2, b0, b1, b2, c0, c1] with x = col and y = row.
+    t = np.stack([m[:, 1, 1], m[:, 1, 0], off[:, 1], m[:, 0, 1], m[:, 0, 0],
+                  off[:, 0], np.zeros(n), np.zeros(n)], axis=1)
     a = arr(x)
-    xp = xp_of(a)
-    unbatched = a.ndim == 3
-    if unbatched:
-        a = a[None]
-    # The kernel takes (channels, rows, cols) per image.
-    chw = a if data_format == "channels_first" else xp.moveaxis(a, 3, 1)
-    kern = backend.kernels_for(chw)
-    order = 0 if interpolation == "nearest" else 1
-    out = xp.stack([
-        kern.affine_transform_channels(
-            xp.ascontiguousarray(chw[i]), matrices[i], offsets[i],
-            order=order, mode=_SCIPY_FILL_MODES[fill_mode],
-            cval=float(fill_value))
-        for i in range(chw.shape[0])])
-    if data_format != "channels_first":
-        out = xp.moveaxis(out, 1, 3)
-    out = xp.ascontiguousarray(out[0] if unbatched else out)
-    return Tensor(out)
+    t = t.astype(a.dtype if np.dtype(a.dtype).kind == "f" else np.float32)
+    if xp_of(a) is not np:
+        t = backend.to_device(t)
+    if a.ndim == 3:
+        t = t[0]
+    return image_ops.affine_transform(
+        x, t, interpolation=interpolation, fill_mode=fill_mode,
+        fill_value=fill_value, data_format=data_format)
 
 
 def cast_back(y, dtype):
@@ -242,16 +207,15 @@ class Rescaling(Layer):
 class Resizing(Layer):
     """A preprocessing layer which resizes images to `(height, width)`.
 
-    Bilinear and nearest interpolation use half-pixel centres (as
-    `jax.image.resize` / `tf.image.resize` without antialiasing). Integer
-    inputs are rounded and saturated back to their dtype.
+    Resampling goes through `gkeras.ops.image.resize` (half-pixel centres,
+    as `jax.image.resize`). Integer inputs are rounded and saturated back
+    to their dtype.
 
     Args:
         height: int, output height.
         width: int, output width.
-        interpolation: `"bilinear"` (default) or `"nearest"`. `"bicubic"`,
-            `"lanczos3"`, `"lanczos5"` and `"area"` raise
-            NotImplementedError.
+        interpolation: `"bilinear"` (default), `"nearest"`, `"bicubic"`,
+            `"lanczos3"` or `"lanczos5"` (as `ops.image.resize`).
         crop_to_aspect_ratio: if True, first crop the largest centred
             window with the target aspect ratio.
         pad_to_aspect_ratio: if True, first pad the image evenly on both
@@ -259,8 +223,7 @@ class Resizing(Layer):
         fill_mode: padding mode for `pad_to_aspect_ratio`; only
             `"constant"`.
         fill_value: padding value for `pad_to_aspect_ratio`.
-        antialias: must be False (antialiased downsampling raises
-            NotImplementedError).
+        antialias: whether to antialias when downsampling.
         data_format: `"channels_last"` (default) or `"channels_first"`.
 
     Input shape:
@@ -282,7 +245,8 @@ class Resizing(Layer):
         super().__init__(**kwargs)
         self.height = check_size(self, height, "height")
         self.width = check_size(self, width, "width")
-        self.interpolation = check_interpolation(self, interpolation)
+        self.interpolation = check_interpolation(
+            self, interpolation, RESIZE_INTERPOLATIONS)
         self.data_format = standardize_data_format(data_format)
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError(
@@ -295,10 +259,6 @@ class Resizing(Layer):
                 f"Resizing layer {self.name!r}: invalid value for argument "
                 "`fill_mode`. Only 'constant' is supported. Received: "
                 f"fill_mode={fill_mode!r}")
-        if antialias:
-            raise NotImplementedError(
-                f"Resizing layer {self.name!r}: antialias=True is not "
-                "supported by gkeras.")
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_mode = fill_mode
@@ -330,7 +290,8 @@ class Resizing(Layer):
                 pad[wa] = (ws, ws)
             if hs > 0 or ws > 0:
                 x = ops.pad(x, pad, constant_values=self.fill_value)
-        y = resize_images(x, th, tw, self.interpolation, self.data_format)
+        y = resize_images(x, th, tw, self.interpolation, self.data_format,
+                          self.antialias)
         return cast_back(y, in_dtype)
 
     def compute_output_shape(self, input_shape):

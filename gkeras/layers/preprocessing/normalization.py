@@ -200,10 +200,39 @@ class Normalization(Layer):
                 f"{self._build_input_shape}, but adapt() received data with "
                 f"an incompatible shape {tuple(shape)}.")
 
+    # As Keras, `mean`/`variance` hold the statistics in use, broadcast to
+    # the input's rank: the given ones, or after `adapt` (or loading) the
+    # adapted ones (Keras sets them in `finalize_state`; read here from the
+    # state variables, so they cannot go stale after `load_weights`).
+    @property
+    def mean(self):
+        if self.input_mean is None and self.built:
+            return _snapshot(self._stats()[0])
+        return self.__dict__.get("_given_mean")
+
+    @mean.setter
+    def mean(self, value):
+        self.__dict__["_given_mean"] = value
+
+    @property
+    def variance(self):
+        if self.input_mean is None and self.built:
+            return _snapshot(self._stats()[1])
+        return self.__dict__.get("_given_variance")
+
+    @variance.setter
+    def variance(self, value):
+        self.__dict__["_given_variance"] = value
+
+    def finalize_state(self):
+        """Nothing to do: `mean`/`variance` follow the adapted state
+        (kept for Keras's API)."""
+
     def _stats(self):
         from gkeras import ops
         if self.input_mean is not None:
-            return self.mean, self.variance
+            return self.__dict__["_given_mean"], \
+                self.__dict__["_given_variance"]
         mean = ops.cast(ops.reshape(self.adapt_mean, self._broadcast_shape),
                         self.compute_dtype)
         var = ops.cast(ops.reshape(self.adapt_variance,
@@ -231,3 +260,10 @@ class Normalization(Layer):
             "variance": np.array(self.input_variance).tolist(),
         })
         return config
+
+
+def _snapshot(t):
+    # A copy: the statistics a user read must not change under them when
+    # the layer is adapted again (Keras's arrays are immutable).
+    from gkeras import ops
+    return ops.convert_to_tensor(t.data.copy())

@@ -116,14 +116,15 @@ class UpSampling2D(_BaseUpSampling):
     """Upsampling layer for 2D inputs (images).
 
     `interpolation="nearest"` repeats rows and columns; `"bilinear"`
-    interpolates linearly with half-pixel centres and clamped edges, as
-    Keras's `image.resize` does.
+    interpolates linearly with half-pixel centres and clamped edges;
+    `"bicubic"`, `"lanczos3"` and `"lanczos5"` resize through
+    `ops.image.resize`, as Keras does.
 
     Args:
         size: int or `(rows_factor, cols_factor)`.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        interpolation: `"nearest"` or `"bilinear"` (`"bicubic"`,
-            `"lanczos3"`, `"lanczos5"` raise NotImplementedError).
+        interpolation: `"nearest"`, `"bilinear"`, `"bicubic"`,
+            `"lanczos3"` or `"lanczos5"`.
 
     Input shape:
         4D tensor `(batch_size, rows, cols, channels)` (channels_last).
@@ -142,21 +143,30 @@ class UpSampling2D(_BaseUpSampling):
                  interpolation="nearest", **kwargs):
         super().__init__(size, data_format, **kwargs)
         self.interpolation = str(interpolation).lower()
-        if self.interpolation in ("bicubic", "lanczos3", "lanczos5",
-                                  "area", "gaussian", "lanczos"):
+        if self.interpolation in ("area", "gaussian", "lanczos"):
             raise NotImplementedError(
                 f"UpSampling2D layer {self.name!r}: interpolation="
-                f"{interpolation!r} is not supported by gkeras; use "
-                "'nearest' or 'bilinear'.")
-        if self.interpolation not in ("nearest", "bilinear"):
+                f"{interpolation!r} is not supported by gkeras (nor by "
+                "Keras 3's image.resize); use 'nearest', 'bilinear', "
+                "'bicubic', 'lanczos3' or 'lanczos5'.")
+        if self.interpolation not in ("nearest", "bilinear", "bicubic",
+                                      "lanczos3", "lanczos5"):
             raise ValueError(
                 f"UpSampling2D layer {self.name!r}: `interpolation` must be "
-                "one of 'nearest', 'bilinear'. Received interpolation="
-                f"{interpolation!r}")
+                "one of 'nearest', 'bilinear', 'bicubic', 'lanczos3', "
+                f"'lanczos5'. Received interpolation={interpolation!r}")
 
     def call(self, inputs):
         if self.interpolation == "nearest":
             return super().call(inputs)
+        if self.interpolation != "bilinear":
+            from gkeras.ops import image as image_ops
+            ha, wa = self._axes()
+            return image_ops.resize(
+                inputs, (inputs.shape[ha] * self.size[0],
+                         inputs.shape[wa] * self.size[1]),
+                interpolation=self.interpolation,
+                data_format=self.data_format)
         first = self.data_format == "channels_first"
         x = ops.transpose(inputs, (0, 2, 3, 1)) if first else inputs
         xp = backend.get_array_module(x.data)

@@ -91,3 +91,19 @@ def test_unknown_op_class_in_a_file_is_refused():
         SymbolicOp.from_keras_config({"module": "keras.src.ops.numpy",
                                       "class_name": "Concatenate",
                                       "config": {"name": "c", "fn": "x"}})
+
+
+def test_generic_deserializer_entry_point():
+    """`keras_operation_class` serves serialization's class lookup: ops
+    modules only (Keras-2's "Add" without a module is the merging layer)."""
+    from gkeras.ops.symbolic import SymbolicOp, keras_operation_class
+    assert keras_operation_class("Add", None) is None
+    assert keras_operation_class("Add", "keras.layers") is None
+    cls = keras_operation_class("Concatenate", "keras.src.ops.numpy")
+    op = cls.from_config({"name": "concatenate_7", "axis": 1})
+    assert isinstance(op, SymbolicOp) and op.name == "concatenate_7"
+    assert op.static == {"axis": 1} and op.op_name == "concatenate"
+    a = np.ones((2, 2), "float32")
+    np.testing.assert_array_equal(ops.convert_to_numpy(op([a, a])),
+                                  np.ones((2, 4), "float32"))
+    assert op._keras_serialized()["class_name"] == "Concatenate"

@@ -262,9 +262,11 @@ class SymbolicOp:
     """
 
     def __init__(self, fn, name, static=None, keras_class=None,
-                 exact_name=False):
+                 exact_name=False, op_name=None):
         from gkeras.utils import naming
         self.fn = fn
+        # The op function's name (`"add"`), whatever the node's name.
+        self.op_name = op_name or name
         self.name = name if exact_name else naming.uniquify(name)
         self.static = dict(static or {})
         self.keras_class = keras_class
@@ -311,6 +313,11 @@ class SymbolicOp:
         return {"module": module, "class_name": class_name,
                 "config": config, "registered_name": class_name}
 
+    # The spelling the generic serializer looks for
+    # (`saving.serialization.serialize_keras_object`).
+    def _keras_serialized(self):
+        return self.keras_serialize()
+
     @classmethod
     def from_keras_config(cls, entry):
         """Rebuilds the op of a saved Functional entry such as
@@ -338,7 +345,47 @@ class SymbolicOp:
                 f"keys {sorted(set(config) - allowed)}; expected a subset of "
                 f"{sorted(allowed)}.")
         return cls(fn, name, static=config, keras_class=(class_name, module),
-                   exact_name=True)
+                   exact_name=True, op_name=fname)
+
+
+_OP_CLASSES = {}
+
+
+def keras_operation_class(class_name, module=None):
+    """The class rebuilding Keras's op `class_name` of `module` (e.g.
+    `"Add"` of `"keras.src.ops.numpy"`) from its config, for the generic
+    deserializer; None when `module` is not an ops module (a Keras-2
+    config's `"Add"` is the merging layer).
+
+    Args:
+        class_name: the Keras op class name.
+        module: the module the config names.
+
+    Returns:
+        A `SymbolicOp` subclass with `from_config`, or None.
+    """
+    from gkeras.ops.keras_op_classes import KERAS_OPS
+    if not isinstance(module, str) or not (
+            module.startswith("keras.src.ops.") or module in (
+                "keras.ops", "gkeras.ops")):
+        return None
+    entry = next((e for e in KERAS_OPS.values()
+                  if e["class_name"] == class_name and (
+                      e["module"] == module
+                      or not module.startswith("keras.src."))), None)
+    if entry is None:
+        return None
+    key = (class_name, entry["module"])
+    if key not in _OP_CLASSES:
+        def from_config(cls, config):
+            return SymbolicOp.from_keras_config({
+                "module": cls._keras_module, "class_name": cls.__name__,
+                "config": config})
+        _OP_CLASSES[key] = type(class_name, (SymbolicOp,), {
+            "_keras_module": entry["module"],
+            "from_config": classmethod(from_config),
+            "__doc__": f"Keras's `{class_name}` op in a Functional model."})
+    return _OP_CLASSES[key]
 
 
 def _split_for_keras(fn, name, args, kwargs):

@@ -21,6 +21,7 @@ NAMESPACES = {
     "ops.nn": "gkeras.ops.nn",
     "ops.linalg": "gkeras.ops.linalg",
     "ops.core": "gkeras.ops.core",
+    "ops.image": "gkeras.ops.image",
     "activations": "gkeras.activations",
 }
 

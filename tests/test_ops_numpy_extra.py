@@ -509,3 +509,34 @@ def test_median_is_differentiable(axis, keepdims):
                                rtol=1e-12)
     check_grad(lambda t: ops.median(t, axis=axis, keepdims=keepdims), x)
     assert ops.median(np.arange(4, dtype="int32")).dtype == np.float32
+
+
+GRAD_DTYPE_OPS = [
+    ops.log2, ops.log10, ops.exp2, ops.erf, ops.erfinv, ops.i0, ops.sinc,
+    ops.cbrt, lambda t: ops.arctan2(t, t + 2.0), ops.sparsemax,
+    lambda t: ops.quantile(t, [0.3, 0.6], axis=1), ops.median,
+    lambda t: ops.segment_max(t, np.array([0, 1, 1]), num_segments=2),
+    lambda t: ops.cumprod(t, axis=0), lambda t: ops.psnr(t, t * 0.5, 1.0),
+]
+
+
+@pytest.mark.parametrize("i", range(len(GRAD_DTYPE_OPS)))
+def test_float32_in_float32_gradients_out(i):
+    # NumPy float64 scalars (np.log(2.0)) are not weak under NumPy 2: they
+    # would make float32 gradients float64 (slow on a GPU).
+    from gkeras.ops.engine import GradientTape, Tensor
+    x = Tensor(rng.uniform(0.2, 0.8, (3, 4)).astype("float32"))
+    with GradientTape() as tape:
+        tape.watch(x)
+        y = GRAD_DTYPE_OPS[i](x)
+        assert y.dtype == np.float32
+        loss = ops.sum(y)
+    assert tape.gradient(loss, x).dtype == np.float32
+
+
+def test_segment_ids_out_of_range_are_dropped():
+    data = r(4, 2)
+    got = npv(ops.segment_sum(data, np.array([0, 5, -1, 1]), num_segments=2))
+    np.testing.assert_allclose(got, [data[0], data[3]])
+    check_grad(lambda t: ops.segment_max(t, np.array([0, 5, -1, 1]),
+                                         num_segments=2), data)

@@ -130,6 +130,11 @@ def normalize_axis(axis, ndim):
     return (int(axis) % ndim,) if ndim else ()
 
 
+# Whether a dtype is floating or complex, bfloat16 included (the name the
+# numpy_* op modules use).
+floating = _floating_kind
+
+
 def to_float(x):
     """`x` itself when floating (a Tensor keeps its gradient), else its
     array cast to `floatx()`: Keras computes float-valued functions of

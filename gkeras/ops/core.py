@@ -162,23 +162,33 @@ def is_tensor(x):
 
 # -- creation ------------------------------------------------------------------
 
+def _shape_tuple(shape):
+    """A shape as a tuple of ints; a single int is a 1-D shape (as Keras
+    and NumPy accept)."""
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
 def _dt(dtype):
     return backend.standardize_dtype(dtype)
 
 
 def zeros(shape, dtype=None):
     """A tensor of zeros."""
-    return Tensor(backend.get_xp().zeros(tuple(shape), dtype=_dt(dtype)))
+    return Tensor(backend.get_xp().zeros(_shape_tuple(shape),
+                                         dtype=_dt(dtype)))
 
 
 def ones(shape, dtype=None):
     """A tensor of ones."""
-    return Tensor(backend.get_xp().ones(tuple(shape), dtype=_dt(dtype)))
+    return Tensor(backend.get_xp().ones(_shape_tuple(shape),
+                                        dtype=_dt(dtype)))
 
 
 def full(shape, fill_value, dtype=None):
     """A tensor filled with `fill_value`."""
-    return Tensor(backend.get_xp().full(tuple(shape), arr(fill_value),
+    return Tensor(backend.get_xp().full(_shape_tuple(shape), arr(fill_value),
                                         dtype=_dt(dtype)))
 
 

@@ -1,6 +1,8 @@
 """Element-wise ops (`keras.ops.numpy` names): arithmetic, math functions,
 comparisons. Differentiable where Keras's are."""
 
+import math
+
 import numpy as np
 
 from gkeras.ops._base import arr, is_float, keras_op, to_array, to_float, \
@@ -336,6 +338,11 @@ class _Unary(Function):
         return gy * self.dfdx(self.x, self.y, xp_of(self.x))
 
 
+# Python floats, not NumPy float64 scalars: those are not "weak" under
+# NumPy 2 and would turn float32 gradients into float64.
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
 # Unary ops that keep integer dtypes; the others compute ints in floatx.
 _INT_PRESERVING = ("negative", "abs", "square")
 
@@ -366,10 +373,10 @@ log = _unary("log", lambda x, xp: xp.log(x), lambda x, y, xp: 1.0 / x,
 log1p = _unary("log1p", lambda x, xp: xp.log1p(x),
                lambda x, y, xp: 1.0 / (1.0 + x), "`log(1 + x)`, element-wise.")
 log2 = _unary("log2", lambda x, xp: xp.log2(x),
-              lambda x, y, xp: 1.0 / (x * np.log(2.0)),
+              lambda x, y, xp: 1.0 / (x * _LN2),
               "Base-2 logarithm, element-wise.")
 log10 = _unary("log10", lambda x, xp: xp.log10(x),
-               lambda x, y, xp: 1.0 / (x * np.log(10.0)),
+               lambda x, y, xp: 1.0 / (x * _LN10),
                "Base-10 logarithm, element-wise.")
 sqrt = _unary("sqrt", lambda x, xp: xp.sqrt(x), lambda x, y, xp: 0.5 / y,
               "Non-negative square root, element-wise.")

@@ -87,7 +87,8 @@ def cholesky(x, upper=False):
             lower `L` (`x = L L^T`).
 
     Raises:
-        ValueError: if `x` is not positive definite.
+        ValueError: if `x` is not positive definite (as Keras in eager
+            mode; on CuPy this check reads one flag back from the device).
     """
     _check_square("cholesky", x)
     return _Cholesky(bool(upper))(_float(x))

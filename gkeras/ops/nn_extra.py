@@ -145,7 +145,7 @@ class _Sparsemax(Function):
         # Jacobian: diag(s) - s s^T / |s| on the support s.
         xp = xp_of(gy)
         g = xp.moveaxis(gy, self.axis, -1)
-        s = self.support
+        s = self.support.astype(g.dtype)
         mean = (g * s).sum(-1, keepdims=True) / s.sum(-1, keepdims=True)
         return xp.moveaxis(s * (g - mean), -1, self.axis)
 
@@ -298,13 +298,15 @@ class _Segment(Function):
     def forward(self, data, ids):
         xp = xp_of(data)
         kern = backend.kernels_for(data)
-        valid = ids >= 0
-        self.ids, self.valid, self.data = ids, valid, data
-        d, i = data[valid], ids[valid]
-        shape = (self.num,) + data.shape[1:]
+        # Rows with id -1 (or out of range, dropped as by JAX) go to an
+        # extra segment that is cut off: no boolean mask, so no host sync.
+        valid = (ids >= 0) & (ids < self.num)
+        self.ids = xp.where(valid, ids, self.num)
+        self.valid, self.data = valid, data
+        shape = (self.num + 1,) + data.shape[1:]
         if self.kind == "sum":
             out = xp.zeros(shape, data.dtype)
-            kern.scatter_add(out, i, d)
+            kern.scatter_add(out, self.ids, data)
         else:
             if data.dtype.kind == "f":
                 init = {"max": -np.inf, "min": np.inf, "prod": 1}[self.kind]
@@ -313,30 +315,30 @@ class _Segment(Function):
                 init = {"max": info.min, "min": info.max,
                         "prod": 1}[self.kind]
             out = xp.full(shape, init, data.dtype)
-            kern.scatter_reduce(out, i, d, self.kind)
+            kern.scatter_reduce(out, self.ids, data, self.kind)
         self.y = out
-        return out
+        return out[:self.num]
 
     def backward(self, gy):
         if not is_float(self.data):
             return None, None
         xp = xp_of(gy)
-        ids = xp.where(self.valid, self.ids, 0)
         mask = self.valid.reshape(self.valid.shape + (1,) *
                                   (self.data.ndim - 1))
-        g = gy[ids] * mask
+        gfull = xp.concatenate([gy, xp.zeros((1,) + gy.shape[1:],
+                                             gy.dtype)])
+        g = gfull[self.ids]
         if self.kind == "sum":
             return g, None
-        y = self.y[ids]
+        y = self.y[self.ids]
         if self.kind == "prod":
             # Exact where no factor is zero (as `ops.prod`'s gradient).
             return g * y / xp.where(self.data == 0, 1, self.data), None
-        hit = (self.data == y) & mask
+        hit = ((self.data == y) & mask).astype(gy.dtype)
         count = xp.zeros(self.y.shape, gy.dtype)
-        backend.kernels_for(count).scatter_add(
-            count, self.ids[self.valid], hit[self.valid].astype(gy.dtype))
+        backend.kernels_for(count).scatter_add(count, self.ids, hit)
         # Ties share the gradient equally, as for `ops.max`.
-        return g * hit / xp.maximum(count[ids], 1), None
+        return g * hit / xp.maximum(count[self.ids], 1), None
 
 
 def _segment(kind, data, segment_ids, num_segments, sorted):

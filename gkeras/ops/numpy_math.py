@@ -12,20 +12,15 @@ import math
 import numpy as np
 
 from gkeras import backend
-from gkeras.ops._base import arr, is_float, keras_op, to_array, wrap, \
-    xp_of
+from gkeras.ops._base import arr, floating, keras_op, to_array, to_float, \
+    wrap, xp_of
 from gkeras.ops.elementwise import _Binary, _coerce_pair, _Unary
 from gkeras.ops.engine import Tensor
 
 
-def as_float(x):
-    """`x` itself when floating (so a Tensor keeps its gradient), else its
-    array cast to `floatx()`, as Keras promotes integers and bools."""
-    a = arr(x)
-    if is_float(a) and hasattr(a, "dtype"):
-        return x
-    a = to_array(x)
-    return a if a.dtype.kind in "fc" else a.astype(backend.floatx())
+# `x` itself when floating (so a Tensor keeps its gradient), else its array
+# cast to `floatx()`, as Keras promotes integers and bools.
+as_float = to_float
 
 
 def special(name, x):
@@ -71,7 +66,7 @@ rad2deg = _float_unary(
     lambda x, y, xp: 180.0 / np.pi, "Converts radians to degrees.")
 exp2 = _float_unary(
     "exp2", lambda x, xp: xp.exp2(x),
-    lambda x, y, xp: y * np.log(2.0), "`2 ** x`, element-wise.")
+    lambda x, y, xp: y * math.log(2.0), "`2 ** x`, element-wise.")
 fabs = _float_unary(
     "fabs", lambda x, xp: xp.fabs(x), lambda x, y, xp: xp.sign(x),
     "Absolute value as a float, element-wise.")
@@ -335,7 +330,7 @@ def ldexp(x1, x2):
 
 def _fl(a):
     """Integers and bools as `floatx()` (Keras's promotion)."""
-    return a if a.dtype.kind in "fc" else a.astype(backend.floatx())
+    return a if floating(a.dtype) else a.astype(backend.floatx())
 
 
 def _int(a):

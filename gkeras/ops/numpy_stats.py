@@ -15,8 +15,8 @@ import numpy as np
 from gkeras import backend
 from gkeras.ops import elementwise as E
 from gkeras.ops import reduction as R
-from gkeras.ops._base import arr, is_float, keras_op, normalize_axis, \
-    t_or_a, to_array, wrap, xp_of
+from gkeras.ops._base import arr, floating, is_float, keras_op, \
+    normalize_axis, t_or_a, to_array, wrap, xp_of
 from gkeras.ops.elementwise import _coerce_pair
 from gkeras.ops.engine import Function
 
@@ -43,7 +43,7 @@ def _int_acc(out, src):
 def _float_t(x):
     """`x` kept as is when floating, else as a `floatx()` array."""
     a = arr(x)
-    if hasattr(a, "dtype") and a.dtype.kind == "f":
+    if hasattr(a, "dtype") and floating(a.dtype):
         return x
     return to_array(x).astype(backend.floatx())
 
@@ -274,11 +274,14 @@ def _quantile(x, q, axis, method, keepdims, ignore_nan, name):
     n = fa.shape[-1]
     qv = qa.reshape(-1)
     nanmask = xp.isnan(fa)
+    # Positions in the data's float dtype (no float64 on the device for
+    # float32 data; exact for axes up to 2**24 long).
+    pdt = fa.dtype if fa.dtype.kind == "f" else np.dtype("float32")
     if ignore_nan:
-        cnt = (~nanmask).sum(axis=-1, keepdims=True).astype(np.float64)
+        cnt = (~nanmask).sum(axis=-1, keepdims=True).astype(pdt)
     else:
-        cnt = xp.full(fa.shape[:-1] + (1,), float(n))
-    pos = xp.asarray(qv) * (cnt - 1)  # (..., Q)
+        cnt = xp.full(fa.shape[:-1] + (1,), n, dtype=pdt)
+    pos = xp.asarray(qv.astype(pdt)) * (cnt - 1)  # (..., Q)
     lo = xp.floor(pos)
     hi = xp.ceil(pos)
     if method == "nearest":
@@ -406,7 +409,10 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     if a.dtype.kind not in "iu":
         raise TypeError(f"bincount expects an integer tensor, received dtype "
                         f"{a.dtype}.")
-    w = None if weights is None else xp.asarray(to_array(weights))
+    w = None
+    if weights is not None:
+        a, w = _coerce_pair(a, to_array(weights))
+        xp = xp_of(a, w)
     if a.ndim == 1:
         length = builtins.max(int(a.max()) + 1 if a.size else 0,
                               int(minlength))

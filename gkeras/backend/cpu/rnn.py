@@ -452,7 +452,7 @@ def _check_inputs(op, xp, xw, states, recurrent_kernel, gates, mask,
     if T < 1:
         raise ValueError(f"{op}: expected at least one timestep. Received: "
                          f"xw.shape={tuple(xw.shape)}")
-    if xw.dtype.kind != "f":
+    if xw.dtype.kind != "f" and xw.dtype.name != "bfloat16":
         raise TypeError(f"{op}: expected a floating `xw`. Received: "
                         f"xw.dtype={xw.dtype}")
     R = recurrent_kernel

@@ -15,11 +15,7 @@ import pytest
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
 
 # program file -> the open defect that keeps it out of the runner
-LEFT_OUT = {
-    # Overrides compute_loss(..., allow_empty=False) without `training`:
-    # issue 17 defect 4, fixed on the `compat` branch. Passes with it.
-    "p11_knowledge_distillation.py": "issue 17 defect 4",
-}
+LEFT_OUT = {}
 
 PROGRAMS = sorted(os.path.basename(p)
                   for p in glob.glob(os.path.join(HERE, "p[0-9]*.py")))

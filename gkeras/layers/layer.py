@@ -18,6 +18,7 @@ class Linear(gkeras.layers.Layer):
 ```
 """
 
+import functools
 import inspect
 
 import numpy as np
@@ -129,6 +130,12 @@ class Layer:
         # Set before any user __init__ code runs so attribute assignment in
         # a subclass's __init__ (before super().__init__) is safe.
         object.__setattr__(obj, "_gk_initialized", False)
+        if not _is_builtin(cls):
+            # Keras 3's automatic config: a custom layer or model whose
+            # constructor arguments are plain Python values serialises
+            # them without a get_config of its own.
+            object.__setattr__(obj, "_gk_auto_config",
+                               _auto_config(cls, args, kwargs))
         return obj
 
     def __init__(self, *, activity_regularizer=None, trainable=True,
@@ -189,7 +196,7 @@ class Layer:
                 f"It looks like you are subclassing `{type(self).__name__}` "
                 "and forgot to call `super().__init__()`. Always start with "
                 "this line.")
-        if isinstance(value, (Layer, list, dict)):
+        if isinstance(value, (Layer, list, dict)) or is_metric(value):
             STRUCTURE_VERSION[0] += 1
         object.__setattr__(self, name, value)
 
@@ -354,7 +361,7 @@ class Layer:
         init = initializers.get(initializer)
         var = Variable(init, shape=shape, dtype=dtype, trainable=trainable,
                        autocast=autocast, aggregation=aggregation,
-                       name=name or "variable",
+                       name=name or naming.auto_name("Variable"),
                        constraint=constraints.get(constraint),
                        regularizer=regularizers.get(regularizer))
         scope = naming.current_scope()
@@ -567,6 +574,91 @@ class Layer:
             return None
         return previous_mask
 
+    def save_own_variables(self, store):
+        """Writes the layer's own variables into `store` under keys "0",
+        "1", ... (trainable, then non-trainable), as Keras does. Override
+        it (calling `super()`) to save extra state.
+
+        Args:
+            store: dict-like to write into.
+        """
+        for i, v in enumerate(self._trainable_variables +
+                              self._non_trainable_variables):
+            store[f"{i}"] = v
+
+    def load_own_variables(self, store):
+        """Assigns the layer's own variables from `store` (keys "0", "1",
+        ...), the counterpart of `save_own_variables`.
+
+        Args:
+            store: dict-like to read from.
+        """
+        all_vars = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(all_vars):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(all_vars)} variables, "
+                f"but received {len(store.keys())} variables during "
+                "loading.")
+        for i, v in enumerate(all_vars):
+            v.assign(store[f"{i}"])
+
+    def get_build_config(self):
+        """The shape this layer was built with, `{"input_shape": ...}`
+        (None if it is not built), as Keras writes it per layer.
+
+        Returns:
+            A dict, or None.
+        """
+        shapes = self.__dict__.get("_build_shapes")
+        if not self.built or shapes is None:
+            return None
+        return {"input_shape": shapes}
+
+    def build_from_config(self, config):
+        """Builds the layer from `get_build_config()`'s dict.
+
+        Args:
+            config: the build config, or None.
+        """
+        if config and config.get("input_shape") is not None:
+            self.build(config["input_shape"])
+            self.built = True
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform",
+                    b_initializer="zeros"):
+        """Keras's LoRA switch (on Dense, EinsumDense, Embedding and the
+        convolutions there): not supported by gkeras.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} {self.name!r}: enable_lora() (LoRA "
+            "fine-tuning) is not supported by gkeras. Freeze layers with "
+            "`trainable = False` and train a smaller head instead.")
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Keras's post-training quantization: not supported by gkeras.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} {self.name!r}: quantize(mode={mode!r}) "
+            "is not supported by gkeras (no int8/int4/float8/GPTQ kernels); "
+            "models run in float32 (or the dtype policy's float type).")
+
+    @property
+    def metrics(self):
+        """The metrics this layer and its sub-layers track: Metric objects
+        assigned as attributes (e.g. an endpoint layer's accuracy), as in
+        Keras."""
+        out = []
+        for layer in self._flatten_layers(include_self=True):
+            out.extend(m for m in own_metrics(layer)
+                       if all(m is not o for o in out))
+        return out
+
     # -- calling -------------------------------------------------------------
 
     def call(self, *args, **kwargs):
@@ -738,9 +830,13 @@ class Layer:
                 type(self).__name__ != "InputLayer":
             config["batch_input_shape"] = list(self._batch_input_shape)
         cls = type(self)
+        auto = self.__dict__.get("_gk_auto_config")
+        if cls.get_config is Layer.get_config and auto is not None:
+            return {"name": self.name, **auto,
+                    **{k: v for k, v in config.items() if k != "name"}}
         if cls.get_config is Layer.get_config and not _is_builtin(cls):
-            # A custom layer without get_config: Keras 3 serialises the
-            # base config only if __init__ takes no other arguments.
+            # A custom layer without get_config whose arguments are not
+            # all plain values: Keras 3 cannot serialise it either.
             params = [p for p in inspect.signature(cls.__init__).parameters
                       .values() if p.name != "self" and p.kind not in (
                           p.VAR_KEYWORD, p.VAR_POSITIONAL)]
@@ -869,6 +965,27 @@ def _mask_of(inputs):
     return None
 
 
+def is_metric(value):
+    """True for a `gkeras.metrics.Metric` (checked by class, so that this
+    module does not import the metrics package)."""
+    return any(c.__name__ == "Metric" and c.__module__ ==
+               "gkeras.metrics.metric" for c in type(value).__mro__)
+
+
+def own_metrics(layer):
+    """The Metric objects held in a layer's own attributes (directly or in
+    lists/tuples), in attribute order; Keras tracks these in
+    `layer._metrics`."""
+    found = []
+    for k, v in layer.__dict__.items():
+        if k in Layer._UNTRACKED:
+            continue
+        for m in (v if isinstance(v, (list, tuple)) else (v,)):
+            if is_metric(m) and all(m is not f for f in found):
+                found.append(m)
+    return found
+
+
 def _symbolic_mask(layer, inputs, outputs):
     """Gives the output KerasTensor(s) the symbolic mask (a bool
     KerasTensor in `_keras_mask`) the layer would produce, as Keras does
@@ -929,6 +1046,41 @@ def _build_params(cls):
             p = []
         cls._gk_build_params = p
     return p
+
+
+_AUTO_CONFIG_TYPES = (str, int, float, bool, type(None))
+
+
+@functools.lru_cache(maxsize=None)
+def _init_signature(cls):
+    return inspect.signature(cls.__init__)
+
+
+def _auto_config(cls, args, kwargs):
+    """The constructor arguments (defaults included, `name` excluded) when
+    they are all plain Python values, as Keras's Operation.__new__ records
+    them; else None."""
+    try:
+        sig = _init_signature(cls)
+        bound = sig.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    params = list(sig.parameters.values())[1:]
+    if any(p.kind is p.POSITIONAL_ONLY for p in params):
+        return None
+    bound.apply_defaults()
+    config = dict(bound.arguments)
+    config.pop(next(iter(sig.parameters)), None)
+    for p in params:
+        if p.kind is p.VAR_KEYWORD:
+            config.update(config.pop(p.name, {}))
+        elif p.kind is p.VAR_POSITIONAL and config.pop(p.name, ()):
+            return None
+    config.pop("name", None)
+    if not all(isinstance(v, _AUTO_CONFIG_TYPES) for v in flatten(
+            list(config.values()))):
+        return None
+    return config
 
 
 def _is_builtin(cls):

@@ -149,8 +149,11 @@ class Functional(Model):
 
     @property
     def layers(self):
-        """The model's layers in Keras's order (InputLayers first)."""
-        return [op for op in self._operations]
+        """The model's layers in Keras's order (InputLayers first); op
+        nodes (`x + 1.0` on KerasTensors) are operations, not layers, and
+        are left out as Keras does (`summary()` still shows them)."""
+        from gkeras.layers.layer import Layer
+        return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
     def _layers(self):
@@ -222,6 +225,7 @@ class Functional(Model):
             x = _to_tensor(x, kt.dtype if kt.dtype.startswith("float")
                            else None)
             if isinstance(x, Tensor):
+                x = _adjust_input_rank(x, kt.shape)
                 shape = x.shape
                 if len(shape) != len(kt.shape) or any(
                         a is not None and a != b
@@ -291,6 +295,20 @@ def _accepts_training(op):
     if not isinstance(op, Layer):
         return False
     return _signature_flags(type(op))[0]
+
+
+def _adjust_input_rank(x, ref_shape):
+    """Keras's Functional._adjust_input_rank: an input one rank short of
+    an Input whose last axis is 1 gets that axis (MNIST's (28, 28) images
+    into `Input((28, 28, 1))`); one rank over with a last axis of 1 loses
+    it. Other mismatches are left to the shape check."""
+    from gkeras import ops
+    rank, ref_rank = len(x.shape), len(ref_shape)
+    if rank == ref_rank + 1 and x.shape[-1] == 1:
+        return ops.squeeze(x, axis=-1)
+    if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        return ops.expand_dims(x, axis=-1)
+    return x
 
 
 def _raise_input_mismatch(model, layer, expected, got):

@@ -48,7 +48,8 @@ class Model(Trainer, Layer):
                              len(args) >= 2):
             from gkeras.models.functional import Functional
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        # The arguments reach Layer.__new__ for the automatic config.
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         from gkeras.models.functional import Functional
@@ -116,6 +117,12 @@ class Model(Trainer, Layer):
         """Builds a subclassed model by calling it on a zero batch."""
         if self.built:
             return
+        if type(self).build is not Model.build:
+            # A subclass's own build() calling super().build(): as Keras's
+            # default build, only mark the model built (running the model
+            # would call that build() again, without end).
+            self.built = True
+            return
         from gkeras import backend
         from gkeras.ops.engine import no_grad
 
@@ -159,6 +166,10 @@ class Model(Trainer, Layer):
         base = {"name": self.name, "trainable": self.trainable}
         if type(self).get_config is not Model.get_config:
             return base
+        auto = self.__dict__.get("_gk_auto_config")
+        if auto is not None:
+            # Keras 3's automatic config of plain constructor arguments.
+            return {"name": self.name, **auto, "trainable": self.trainable}
         import inspect
         params = [p for p in inspect.signature(type(self).__init__)
                   .parameters.values() if p.name != "self" and p.kind not in

@@ -253,7 +253,10 @@ class Sequential(Model):
             layers.append(serialize_keras_object(self._input_layer))
         for layer in self._seq_layers:
             cfg = serialize_keras_object(layer)
-            if layer._build_shapes is not None:
+            custom = _custom_build_config(layer)
+            if custom is not None:
+                cfg["build_config"] = custom
+            if layer._build_shapes is not None and "build_config" not in cfg:
                 cfg["build_config"] = {"input_shape": _json_shape(
                     layer._build_shapes)}
             layers.append(cfg)
@@ -280,6 +283,7 @@ class Sequential(Model):
             layer = deserialize_layer(
                 lc, custom_objects,
                 f"Sequential model {config.get('name')!r}")
+            _custom_build_from_config(layer, lc)
             model.add(layer, rebuild=False)
         shape = config.get("build_input_shape")
         if model._input_layer is not None:
@@ -287,6 +291,29 @@ class Sequential(Model):
         elif shape is not None:
             model.build(tuple(shape))
         return model
+
+
+def _custom_build_config(layer):
+    # A layer with its own get_build_config (Keras's customizing-saving
+    # guide) writes it as its build_config, as Keras does.
+    from gkeras.layers.layer import Layer
+    if type(layer).get_build_config is Layer.get_build_config:
+        return None
+    try:
+        return layer.get_build_config()
+    except AttributeError:
+        return None     # not built: nothing recorded yet
+
+
+def _custom_build_from_config(layer, layer_config):
+    # ... and its own build_from_config builds it on load (a layer built
+    # by hand in an unbuilt Sequential, with extra build arguments).
+    from gkeras.layers.layer import Layer
+    bcfg = layer_config.get("build_config") if isinstance(
+        layer_config, dict) else None
+    if bcfg and not layer.built and \
+            type(layer).build_from_config is not Layer.build_from_config:
+        layer.build_from_config(bcfg)
 
 
 def _bump_structure():

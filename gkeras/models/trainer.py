@@ -193,7 +193,29 @@ class Trainer:
             else:
                 from gkeras.models.compile_utils import UnbuiltCompileMetrics
                 out.append(UnbuiltCompileMetrics(self._compile_metrics))
+        out.extend(m for m in self._tracked_metrics()
+                   if all(m is not o for o in out))
         return out
+
+    def _tracked_metrics(self):
+        """Metrics held as attributes of the model and its layers (Keras's
+        `_metrics` and sub-layer metrics), cached until the layer
+        structure changes. Nested models that are themselves trainers
+        (a compiled teacher) keep theirs to themselves, as in Keras."""
+        layer_mod = _layer_module()
+        version = layer_mod.STRUCTURE_VERSION[0]
+        cached = self.__dict__.get("_gk_tracked_metrics")
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = []
+        for layer in self._flatten_layers(include_self=True):
+            if layer is not self and isinstance(layer, Trainer):
+                continue
+            found.extend(m for m in layer_mod.own_metrics(layer)
+                         if m is not self._loss_tracker
+                         and all(m is not f for f in found))
+        self.__dict__["_gk_tracked_metrics"] = (version, found)
+        return found
 
     @property
     def metrics_names(self):
@@ -339,8 +361,35 @@ class Trainer:
     def _update_metrics(self, x, y, y_pred, sample_weight, loss):
         n = _batch_size(x)
         self._loss_tracker.update_state(loss, sample_weight=n)
+        if type(self).compute_metrics is not Trainer.compute_metrics:
+            # A user override updates the metrics (its own ones, which are
+            # tracked attributes and so logged, and super()'s).
+            self.compute_metrics(x, y, y_pred, sample_weight)
+            return
         if self._compile_metrics is not None and y is not None:
             self._compile_metrics.update_state(y, y_pred, sample_weight)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns all metric results.
+
+        The built-in steps call it after the loss tracker is updated;
+        override it for custom metric logic, calling `super()` for the
+        compiled metrics. Custom `train_step`s may return its result.
+
+        Args:
+            x: input data (unused by the default implementation).
+            y: target data.
+            y_pred: the model's predictions.
+            sample_weight: sample weights, or None.
+
+        Returns:
+            A dict of the results of `self.metrics`, e.g.
+            `{"loss": 0.2, "accuracy": 0.7}`.
+        """
+        del x
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
 
     def _metrics_result(self):
         dist = self.__dict__.get("_dist")

@@ -56,8 +56,11 @@ def model_config(model):
     from gkeras.saving.serialization import serialize_keras_object
     cfg = serialize_keras_object(model)
     cfg["build_config"] = build_config(model)
-    cfg["compile_config"] = model.get_compile_config() if getattr(
-        model, "compiled", False) else None
+    # Serialized, as Keras does: a model's own get_compile_config may
+    # return objects (an optimizer, a loss).
+    cfg["compile_config"] = serialize_keras_object(
+        model.get_compile_config()) if getattr(model, "compiled", False) \
+        else None
     # Round trip through JSON so that tuples/NumPy scalars fail here, before
     # anything is written, with a message naming the offending value.
     return json.loads(json.dumps(cfg, default=_json_default))
@@ -142,7 +145,10 @@ def read(filepath, custom_objects=None, compile=True, safe_mode=True):
         if not model.built and bcfg and bcfg.get("input_shape") is not None:
             model.build(_shape_from_json(bcfg["input_shape"]))
         ccfg = config.get("compile_config")
-        if compile and ccfg:
+        if compile and ccfg and hasattr(type(model), "compile_from_config"):
+            # The model's own hook (Keras's customizing-saving guide).
+            model.compile_from_config(ccfg)
+        elif compile and ccfg:
             compile_from_config(model, ccfg, custom_objects)
             if model.built and model.trainable_weights and \
                     not model.optimizer.built:

@@ -160,9 +160,12 @@ class _WriteStore(dict):
 
 
 def _has_custom(obj, method):
+    from gkeras.layers.layer import Layer
     fn = getattr(type(obj), method, None)
-    return fn is not None and not type(obj).__module__.startswith(
-        "gkeras.optimizers")
+    # The base Layer's own implementations are the default path (with its
+    # checks before any assignment), not a custom one.
+    return fn is not None and fn is not getattr(Layer, method, None) and \
+        not type(obj).__module__.startswith("gkeras.optimizers")
 
 
 def write(model, h5file):

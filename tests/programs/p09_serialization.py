@@ -1,7 +1,8 @@
 """Save, serialize and export: the `.keras` format with custom objects
 registered by `register_keras_serializable`, passed as `custom_objects`
 or through `custom_object_scope`; `get_config`/`from_config`; config-only
-(`to_json`/`model_from_json`) and weights-only saving.
+(`to_json`/`model_from_json`) and weights-only saving; the automatic
+config of a custom layer with plain constructor arguments.
 
 Source: keras.io/guides/serialization_and_saving. Changed: `keras` ->
 `gkeras`; small data.
@@ -164,6 +165,28 @@ model.save_weights(weights_path)
 new_model.load_weights(weights_path)
 np.testing.assert_allclose(new_model.predict(x, verbose=0),
                            model.predict(x, verbose=0), rtol=1e-6)
+
+# Keras 3 writes the config of a custom layer whose constructor takes only
+# plain values by itself: no get_config needed.
+@keras.saving.register_keras_serializable(package="auto")
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+
+inputs = keras.Input(shape=(4,))
+model3 = keras.Model(inputs, Scale(2.5)(keras.layers.Dense(2)(inputs)))
+assert model3.layers[2].get_config()["factor"] == 2.5
+path3 = os.path.join(tmp, "auto_config.keras")
+model3.save(path3)
+loaded3 = keras.models.load_model(path3)
+assert loaded3.layers[2].factor == 2.5
+np.testing.assert_allclose(loaded3.predict(x, verbose=0),
+                           model3.predict(x, verbose=0), rtol=1e-6)
 
 # Layer weights transfer between two layers of the same config.
 def create_layer():

@@ -4,11 +4,8 @@ incremental `add()` + `summary()` workflow, and feature extraction with a
 Functional model on the Sequential's layers.
 
 Source: keras.io/guides/sequential_model. Changed: `keras` -> `gkeras`;
-small sizes; the printed values are asserted. (The guide's feature
-extraction reads `initial_model.layers[i].output` of a Sequential built
-with `input_shape`, issue 17 defect 1, fixed on another branch: here the
-layers' outputs of a Sequential that starts with `keras.Input`, which
-gkeras already tracks.)
+small sizes; the printed values are asserted. Feature extraction
+reads `layer.output` of the Sequential's layers (issue 17 defect 1).
 """
 import io
 import contextlib
@@ -129,6 +126,17 @@ x = np.random.default_rng(0).random((1, 25, 25, 3)).astype("float32")
 features = feature_extractor(x)
 want = initial_model.layers[1](initial_model.layers[0](x))
 np.testing.assert_allclose(np.asarray(features), np.asarray(want), rtol=1e-6)
+
+# ... and the guide's form: every layer's output of a Sequential model.
+feature_extractor = keras.Model(
+    inputs=initial_model.inputs,
+    outputs=[layer.output for layer in initial_model.layers],
+)
+features = feature_extractor(x)
+assert [tuple(f.shape) for f in features] == [(1, 12, 12, 4), (1, 10, 10, 4),
+                                              (1, 8, 8, 4)]
+np.testing.assert_allclose(np.asarray(features[-1]),
+                           np.asarray(initial_model(x)), rtol=1e-6)
 
 # Transfer learning with a Sequential model: freeze all but the last.
 model = keras.Sequential([

@@ -97,6 +97,7 @@ model.add(layers.Bidirectional(layers.LSTM(8, return_sequences=True)))
 model.add(layers.Bidirectional(layers.LSTM(4)))
 model.add(layers.Dense(10))
 assert tuple(model.output_shape) == (None, 10)
+assert tuple(model.layers[0].output.shape) == (None, 5, 16)
 
 
 # A custom cell in the RNN layer.

@@ -4,9 +4,7 @@ output not trained on, and data as lists or dicts.
 
 Source: keras.io/guides/training_with_built_in_methods ("Passing data to
 multi-input, multi-output models"). Changed: `keras` -> `gkeras`; 8x8
-images and short series, 64 samples. (Per-output loss logs are not
-asserted: gkeras logs them weighted, issue 17 defect 7, on another
-branch.)
+images and short series, 64 samples.
 """
 import numpy as np
 
@@ -99,6 +97,9 @@ res = model.evaluate({"img_input": img_data, "ts_input": ts_data},
                       "class_output": class_targets},
                      batch_size=64, verbose=0, return_dict=True)
 np.testing.assert_allclose(res["loss"], 2.0 * mse + cce, rtol=1e-4)
+# The per-output losses are logged unweighted (issue 17 defect 7).
+np.testing.assert_allclose(res["score_output_loss"], mse, rtol=1e-4)
+np.testing.assert_allclose(res["class_output_loss"], cce, rtol=1e-4)
 
 # List loss version: only the class output is trained on.
 model.compile(

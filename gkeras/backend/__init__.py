@@ -270,12 +270,22 @@ def get_uid(prefix=""):
     return naming.get_uid(prefix)
 
 
+def _is_submodule(name):
+    # `from gkeras.backend import device_checks` asks this module's
+    # __getattr__ before importing the submodule: answering that from
+    # gkeras.legacy.backend would import the Keras-2 helpers (and the
+    # layers above them) at `import gkeras`.
+    import importlib.util
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
+
+
 def __getattr__(name):
     # `from gkeras.backend import xp` resolves lazily so that importing
     # gkeras never imports CuPy.
     if name == "xp":
         return get_xp()
-    if not name.startswith("_") and name not in ("cpu", "gpu"):
+    if not name.startswith("_") and name not in ("cpu", "gpu") and \
+            not _is_submodule(name):
         # The Keras-2 `K.<name>` helpers live in gkeras.legacy.backend,
         # above ops/layers/models: loaded on first use, never at import.
         import importlib

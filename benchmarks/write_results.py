@@ -301,7 +301,9 @@ def _launch_counts():
     sys.path.insert(0, HERE)
     try:
         import optimizer_launches
-        return optimizer_launches.markdown_section()
+        import standin_counts
+        return (optimizer_launches.markdown_section()
+                + standin_counts.markdown_section())
     except Exception as e:  # keep the timing results if counting breaks
         return ["## Optimizer launches per step", "",
                 f"Not counted: {type(e).__name__}: {e}", ""]

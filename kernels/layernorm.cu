@@ -1,4 +1,4 @@
-// layernorm.cu -- layer normalization over the rows of a (M, C) float32
+// layernorm.cu -- layer normalization over the rows of a (M, C)
 // C-contiguous array (Keras 3 LayerNormalization; the caller moves the
 // normalized axes last). Row statistics + normalize + affine in one kernel;
 // backward as one row kernel (dx) and one column kernel (dgamma, dbeta).
@@ -8,6 +8,14 @@
 //   rms (Keras):  y = x * inv_std * gamma (+ beta when given)
 //   inv_std = rsqrt(var + eps), var = mean((x - mean)^2) (biased)
 // gamma / beta may be NULL.
+//
+// Precision: x, y, dy and dx are float (entry points without a suffix, as
+// before), __half (_f16) or __nv_bfloat16 (_bf16); gamma, beta, mean,
+// inv_std, dgamma and dbeta are float32 in all three (Keras normalizes in
+// float32 under mixed policies and keeps the parameters float32); all
+// arithmetic is float32 (half.cuh).
+
+#include "half.cuh"
 
 #define LN_THREADS 128      // mirrored in backend/gpu/layernorm.py
 #define LN_COLS 32          // columns per block of layernorm_bwd_params
@@ -30,31 +38,33 @@ __device__ __forceinline__ float gk_ln_sum(float v, float* red) {
 //   grid = (M,), block = (LN_THREADS,). x (M, C) -> y (M, C), mean (M,),
 //   inv_std (M,). Any C >= 1 (two passes over the row: mean, then the
 //   centred variance).
-extern "C" __global__ void layernorm_fwd(
-    const float* __restrict__ x, const float* __restrict__ gamma,
-    const float* __restrict__ beta, float* __restrict__ y,
+template <typename T>
+__device__ __forceinline__ void ln_fwd(
+    const T* __restrict__ x, const float* __restrict__ gamma,
+    const float* __restrict__ beta, T* __restrict__ y,
     float* __restrict__ mean, float* __restrict__ inv_std, long long M, int C,
     float eps, int rms) {
   __shared__ float red[LN_THREADS];
   const long long row = blockIdx.x;
-  const float* xr = x + row * C;
-  float* yr = y + row * C;
+  const T* xr = x + row * C;
+  T* yr = y + row * C;
   const int t = threadIdx.x;
   float s = 0.0f;
-  for (int j = t; j < C; j += LN_THREADS) s += xr[j];
+  for (int j = t; j < C; j += LN_THREADS) s += gk_ld(xr + j);
   const float mu = gk_ln_sum(s, red) / (float)C;
   float v = 0.0f;
   for (int j = t; j < C; j += LN_THREADS) {
-    float d = xr[j] - mu;
+    float d = gk_ld(xr + j) - mu;
     v += d * d;
   }
   const float var = gk_ln_sum(v, red) / (float)C;
   const float r = rsqrtf(var + eps);
   for (int j = t; j < C; j += LN_THREADS) {
-    float o = rms ? xr[j] * r : (xr[j] - mu) * r;
+    const float xj = gk_ld(xr + j);
+    float o = rms ? xj * r : (xj - mu) * r;
     if (gamma) o *= gamma[j];
     if (beta) o += beta[j];
-    yr[j] = o;
+    gk_st(yr + j, o);
   }
   if (t == 0) {
     mean[row] = mu;
@@ -67,44 +77,45 @@ extern "C" __global__ void layernorm_fwd(
 //   -> dx (M, C). With g = dy * gamma:
 //   default: dx = r * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x-mu) r
 //   rms:     dx = r * g - r^3 * (x - mu) * mean(g * x)
-extern "C" __global__ void layernorm_bwd_dx(
-    const float* __restrict__ dy, const float* __restrict__ x,
+template <typename T>
+__device__ __forceinline__ void ln_bwd_dx(
+    const T* __restrict__ dy, const T* __restrict__ x,
     const float* __restrict__ gamma, const float* __restrict__ mean,
-    const float* __restrict__ inv_std, float* __restrict__ dx, long long M,
+    const float* __restrict__ inv_std, T* __restrict__ dx, long long M,
     int C, int rms) {
   __shared__ float red[LN_THREADS];
   const long long row = blockIdx.x;
-  const float* g = dy + row * C;
-  const float* xr = x + row * C;
-  float* out = dx + row * C;
+  const T* g = dy + row * C;
+  const T* xr = x + row * C;
+  T* out = dx + row * C;
   const int t = threadIdx.x;
   const float mu = mean[row], r = inv_std[row];
   const float invC = 1.0f / (float)C;
   if (rms) {
     float a = 0.0f;
     for (int j = t; j < C; j += LN_THREADS) {
-      float gj = gamma ? g[j] * gamma[j] : g[j];
-      a += gj * xr[j];
+      float gj = gamma ? gk_ld(g + j) * gamma[j] : gk_ld(g + j);
+      a += gj * gk_ld(xr + j);
     }
     a = gk_ln_sum(a, red) * invC;
     const float r3 = r * r * r;
     for (int j = t; j < C; j += LN_THREADS) {
-      float gj = gamma ? g[j] * gamma[j] : g[j];
-      out[j] = r * gj - r3 * (xr[j] - mu) * a;
+      float gj = gamma ? gk_ld(g + j) * gamma[j] : gk_ld(g + j);
+      gk_st(out + j, r * gj - r3 * (gk_ld(xr + j) - mu) * a);
     }
   } else {
     float a = 0.0f, c = 0.0f;
     for (int j = t; j < C; j += LN_THREADS) {
-      float gj = gamma ? g[j] * gamma[j] : g[j];
+      float gj = gamma ? gk_ld(g + j) * gamma[j] : gk_ld(g + j);
       a += gj;
-      c += gj * (xr[j] - mu) * r;
+      c += gj * (gk_ld(xr + j) - mu) * r;
     }
     a = gk_ln_sum(a, red) * invC;
     c = gk_ln_sum(c, red) * invC;
     for (int j = t; j < C; j += LN_THREADS) {
-      float gj = gamma ? g[j] * gamma[j] : g[j];
-      float xh = (xr[j] - mu) * r;
-      out[j] = r * (gj - a - xh * c);
+      float gj = gamma ? gk_ld(g + j) * gamma[j] : gk_ld(g + j);
+      float xh = (gk_ld(xr + j) - mu) * r;
+      gk_st(out + j, r * (gj - a - xh * c));
     }
   }
 }
@@ -115,8 +126,9 @@ extern "C" __global__ void layernorm_bwd_dx(
 //   dgamma may be NULL. Thread (col = t % LN_COLS, grp = t / LN_COLS)
 //   strides over rows grp, grp + LN_ROWGROUPS, ...; the groups are then
 //   summed in a fixed order.
-extern "C" __global__ void layernorm_bwd_params(
-    const float* __restrict__ dy, const float* __restrict__ x,
+template <typename T>
+__device__ __forceinline__ void ln_bwd_params(
+    const T* __restrict__ dy, const T* __restrict__ x,
     const float* __restrict__ mean, const float* __restrict__ inv_std,
     float* __restrict__ dgamma, float* __restrict__ dbeta, long long M, int C,
     int rms) {
@@ -128,8 +140,8 @@ extern "C" __global__ void layernorm_bwd_params(
   float ag = 0.0f, ab = 0.0f;
   if (c < C) {
     for (long long m = grp; m < M; m += LN_ROWGROUPS) {
-      float d = dy[m * C + c];
-      float xv = x[m * C + c];
+      float d = gk_ld(dy + m * C + c);
+      float xv = gk_ld(x + m * C + c);
       float xh = rms ? xv * inv_std[m] : (xv - mean[m]) * inv_std[m];
       ag += d * xh;
       ab += d;
@@ -148,3 +160,95 @@ extern "C" __global__ void layernorm_bwd_params(
     dbeta[c] = tb;
   }
 }
+
+// ---- entry points: the templates above for float / __half / __nv_bfloat16
+// (launch layouts above; the float32 names keep no suffix).
+
+// layernorm_fwd: ln_fwd, x and y in float32.
+extern "C" __global__ void layernorm_fwd(const float* __restrict__ x,
+    const float* __restrict__ gamma, const float* __restrict__ beta,
+    float* __restrict__ y, float* __restrict__ mean,
+    float* __restrict__ inv_std, long long M, int C, float eps, int rms) {
+  ln_fwd<float>(x, gamma, beta, y, mean, inv_std, M, C, eps, rms);
+}
+
+// layernorm_bwd_dx: ln_bwd_dx, dy, x and dx in float32.
+extern "C" __global__ void layernorm_bwd_dx(const float* __restrict__ dy,
+    const float* __restrict__ x, const float* __restrict__ gamma,
+    const float* __restrict__ mean, const float* __restrict__ inv_std,
+    float* __restrict__ dx, long long M, int C, int rms) {
+  ln_bwd_dx<float>(dy, x, gamma, mean, inv_std, dx, M, C, rms);
+}
+
+// layernorm_bwd_params: ln_bwd_params, dy and x in float32.
+extern "C" __global__ void layernorm_bwd_params(
+    const float* __restrict__ dy, const float* __restrict__ x,
+    const float* __restrict__ mean, const float* __restrict__ inv_std,
+    float* __restrict__ dgamma, float* __restrict__ dbeta, long long M, int C,
+    int rms) {
+  ln_bwd_params<float>(dy, x, mean, inv_std, dgamma, dbeta, M, C, rms);
+}
+
+#if GK_F16
+// layernorm_fwd_f16: ln_fwd, x and y in float16.
+extern "C" __global__ void layernorm_fwd_f16(const __half* __restrict__ x,
+    const float* __restrict__ gamma, const float* __restrict__ beta,
+    __half* __restrict__ y, float* __restrict__ mean,
+    float* __restrict__ inv_std, long long M, int C, float eps, int rms) {
+  ln_fwd<__half>(x, gamma, beta, y, mean, inv_std, M, C, eps, rms);
+}
+#endif
+
+#if GK_F16
+// layernorm_bwd_dx_f16: ln_bwd_dx, dy, x and dx in float16.
+extern "C" __global__ void layernorm_bwd_dx_f16(const __half* __restrict__ dy,
+    const __half* __restrict__ x, const float* __restrict__ gamma,
+    const float* __restrict__ mean, const float* __restrict__ inv_std,
+    __half* __restrict__ dx, long long M, int C, int rms) {
+  ln_bwd_dx<__half>(dy, x, gamma, mean, inv_std, dx, M, C, rms);
+}
+#endif
+
+#if GK_F16
+// layernorm_bwd_params_f16: ln_bwd_params, dy and x in float16.
+extern "C" __global__ void layernorm_bwd_params_f16(
+    const __half* __restrict__ dy, const __half* __restrict__ x,
+    const float* __restrict__ mean, const float* __restrict__ inv_std,
+    float* __restrict__ dgamma, float* __restrict__ dbeta, long long M, int C,
+    int rms) {
+  ln_bwd_params<__half>(dy, x, mean, inv_std, dgamma, dbeta, M, C, rms);
+}
+#endif
+
+#if GK_BF16
+// layernorm_fwd_bf16: ln_fwd, x and y in bfloat16.
+extern "C" __global__ void layernorm_fwd_bf16(
+    const __nv_bfloat16* __restrict__ x, const float* __restrict__ gamma,
+    const float* __restrict__ beta, __nv_bfloat16* __restrict__ y,
+    float* __restrict__ mean, float* __restrict__ inv_std, long long M,
+    int C, float eps, int rms) {
+  ln_fwd<__nv_bfloat16>(x, gamma, beta, y, mean, inv_std, M, C, eps, rms);
+}
+#endif
+
+#if GK_BF16
+// layernorm_bwd_dx_bf16: ln_bwd_dx, dy, x and dx in bfloat16.
+extern "C" __global__ void layernorm_bwd_dx_bf16(
+    const __nv_bfloat16* __restrict__ dy,
+    const __nv_bfloat16* __restrict__ x, const float* __restrict__ gamma,
+    const float* __restrict__ mean, const float* __restrict__ inv_std,
+    __nv_bfloat16* __restrict__ dx, long long M, int C, int rms) {
+  ln_bwd_dx<__nv_bfloat16>(dy, x, gamma, mean, inv_std, dx, M, C, rms);
+}
+#endif
+
+#if GK_BF16
+// layernorm_bwd_params_bf16: ln_bwd_params, dy and x in bfloat16.
+extern "C" __global__ void layernorm_bwd_params_bf16(
+    const __nv_bfloat16* __restrict__ dy, const __nv_bfloat16* __restrict__ x,
+    const float* __restrict__ mean, const float* __restrict__ inv_std,
+    float* __restrict__ dgamma, float* __restrict__ dbeta, long long M, int C,
+    int rms) {
+  ln_bwd_params<__nv_bfloat16>(dy, x, mean, inv_std, dgamma, dbeta, M, C, rms);
+}
+#endif

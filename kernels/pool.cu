@@ -1,4 +1,5 @@
-// Pooling kernels (channels-last, float32): max and average, forward and
+// Pooling kernels (channels-last; float32, float16 and bfloat16 with
+// float32 arithmetic, see half.cuh): max and average, forward and
 // backward. Shapes are given as 3 spatial dims (D, H, W); 1-D and 2-D
 // pooling pass D = H = 1 with pool/stride 1 and padding 0 on those dims.
 //   x, dx:        (N, D, H, W, C)
@@ -11,6 +12,10 @@
 // summation order): deterministic, no atomics.
 // Launch, every entry point: grid (min(ceil(total / 256), 65535)), block
 // (256), grid-stride loop over `total` elements of the written array.
+// Entry points: <name>_f32 / _f16 / _bf16 for float / __half /
+// __nv_bfloat16 data arrays (argmax is int32 in all three).
+
+#include "half.cuh"
 
 struct PoolGeom {
   int N, D, H, W, C, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW;
@@ -34,12 +39,14 @@ __device__ __forceinline__ void out_range(int i, int K, int S, int P, int O,
   *hi = b < O - 1 ? b : O - 1;
 }
 
-// maxpool_fwd_f32: y = window max, argmax = its flat spatial index.
-// total = N * OD * OH * OW * C.
-extern "C" __global__ void maxpool_fwd_f32(const float* __restrict__ x,
-                                           float* __restrict__ y,
-                                           int* __restrict__ argmax,
-                                           long long total, POOL_PARAMS) {
+// maxpool_fwd: y = window max, argmax = its flat spatial index.
+// total = N * OD * OH * OW * C. The max of rounded values is exact, so
+// y is bit-equal to the input cell in every type.
+template <typename T>
+__device__ __forceinline__ void maxpool_fwd(const T* __restrict__ x,
+                                            T* __restrict__ y,
+                                            int* __restrict__ argmax,
+                                            long long total, POOL_PARAMS) {
   POOL_GEOM;
   for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
        e < total; e += (long long)gridDim.x * blockDim.x) {
@@ -62,22 +69,23 @@ extern "C" __global__ void maxpool_fwd_f32(const float* __restrict__ x,
           const int iw = ow * g.SW - g.PW + kw;
           if (iw < 0 || iw >= g.W) continue;
           const int s = (id * g.H + ih) * g.W + iw;
-          const float v = __ldg(x + (base + s) * g.C + c);
+          const float v = gk_ldg(x + (base + s) * g.C + c);
           if (best_i < 0 || v > best) { best = v; best_i = s; }
         }
       }
     }
-    y[e] = best;
+    gk_st(y + e, best);
     argmax[e] = best_i;
   }
 }
 
-// maxpool_bwd_f32: dx[cell] = sum of dy over the windows whose argmax is
+// maxpool_bwd: dx[cell] = sum of dy over the windows whose argmax is
 // this cell. total = N * D * H * W * C.
-extern "C" __global__ void maxpool_bwd_f32(const float* __restrict__ dy,
-                                           const int* __restrict__ argmax,
-                                           float* __restrict__ dx,
-                                           long long total, POOL_PARAMS) {
+template <typename T>
+__device__ __forceinline__ void maxpool_bwd(const T* __restrict__ dy,
+                                            const int* __restrict__ argmax,
+                                            T* __restrict__ dx,
+                                            long long total, POOL_PARAMS) {
   POOL_GEOM;
   for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
        e < total; e += (long long)gridDim.x * blockDim.x) {
@@ -98,9 +106,9 @@ extern "C" __global__ void maxpool_bwd_f32(const float* __restrict__ dy,
         for (int ow = w0; ow <= w1; ++ow) {
           const long long o =
               ((((long long)n * g.OD + od) * g.OH + oh) * g.OW + ow) * g.C + c;
-          if (__ldg(argmax + o) == me) acc += __ldg(dy + o);
+          if (__ldg(argmax + o) == me) acc += gk_ldg(dy + o);
         }
-    dx[e] = acc;
+    gk_st(dx + e, acc);
   }
 }
 
@@ -113,11 +121,12 @@ __device__ __forceinline__ int window_count(const PoolGeom& g, int od, int oh,
   return (d1 - d0) * (h1 - h0) * (w1 - w0);
 }
 
-// avgpool_fwd_f32: y = mean of the window's real cells.
+// avgpool_fwd: y = mean of the window's real cells.
 // total = N * OD * OH * OW * C.
-extern "C" __global__ void avgpool_fwd_f32(const float* __restrict__ x,
-                                           float* __restrict__ y,
-                                           long long total, POOL_PARAMS) {
+template <typename T>
+__device__ __forceinline__ void avgpool_fwd(const T* __restrict__ x,
+                                            T* __restrict__ y,
+                                            long long total, POOL_PARAMS) {
   POOL_GEOM;
   for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
        e < total; e += (long long)gridDim.x * blockDim.x) {
@@ -138,19 +147,20 @@ extern "C" __global__ void avgpool_fwd_f32(const float* __restrict__ x,
         for (int kw = 0; kw < g.KW; ++kw) {
           const int iw = ow * g.SW - g.PW + kw;
           if (iw < 0 || iw >= g.W) continue;
-          acc += __ldg(x + (base + (id * g.H + ih) * g.W + iw) * g.C + c);
+          acc += gk_ldg(x + (base + (id * g.H + ih) * g.W + iw) * g.C + c);
         }
       }
     }
-    y[e] = acc / (float)window_count(g, od, oh, ow);
+    gk_st(y + e, acc / (float)window_count(g, od, oh, ow));
   }
 }
 
-// avgpool_bwd_f32: dx[cell] = sum over the windows holding it of
+// avgpool_bwd: dx[cell] = sum over the windows holding it of
 // dy / count. total = N * D * H * W * C.
-extern "C" __global__ void avgpool_bwd_f32(const float* __restrict__ dy,
-                                           float* __restrict__ dx,
-                                           long long total, POOL_PARAMS) {
+template <typename T>
+__device__ __forceinline__ void avgpool_bwd(const T* __restrict__ dy,
+                                            T* __restrict__ dx,
+                                            long long total, POOL_PARAMS) {
   POOL_GEOM;
   for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
        e < total; e += (long long)gridDim.x * blockDim.x) {
@@ -170,8 +180,106 @@ extern "C" __global__ void avgpool_bwd_f32(const float* __restrict__ dy,
         for (int ow = w0; ow <= w1; ++ow) {
           const long long o =
               ((((long long)n * g.OD + od) * g.OH + oh) * g.OW + ow) * g.C + c;
-          acc += __ldg(dy + o) / (float)window_count(g, od, oh, ow);
+          acc += gk_ldg(dy + o) / (float)window_count(g, od, oh, ow);
         }
-    dx[e] = acc;
+    gk_st(dx + e, acc);
   }
 }
+
+#define POOL_ARGS \
+  total, N, D, H, W, C, OD, OH, OW, KD, KH, KW, SD, SH, SW, PD, PH, PW
+
+// maxpool_fwd_f32: maxpool_fwd on float32 (launch and shapes above).
+extern "C" __global__ void maxpool_fwd_f32(const float* __restrict__ x,
+    float* __restrict__ y, int* __restrict__ argmax, long long total,
+    POOL_PARAMS) {
+  maxpool_fwd<float>(x, y, argmax, POOL_ARGS);
+}
+
+// maxpool_bwd_f32: maxpool_bwd on float32.
+extern "C" __global__ void maxpool_bwd_f32(const float* __restrict__ dy,
+    const int* __restrict__ argmax, float* __restrict__ dx, long long total,
+    POOL_PARAMS) {
+  maxpool_bwd<float>(dy, argmax, dx, POOL_ARGS);
+}
+
+// avgpool_fwd_f32: avgpool_fwd on float32.
+extern "C" __global__ void avgpool_fwd_f32(const float* __restrict__ x,
+    float* __restrict__ y, long long total, POOL_PARAMS) {
+  avgpool_fwd<float>(x, y, POOL_ARGS);
+}
+
+// avgpool_bwd_f32: avgpool_bwd on float32.
+extern "C" __global__ void avgpool_bwd_f32(const float* __restrict__ dy,
+    float* __restrict__ dx, long long total, POOL_PARAMS) {
+  avgpool_bwd<float>(dy, dx, POOL_ARGS);
+}
+
+#if GK_F16
+// maxpool_fwd_f16: maxpool_fwd on float16 (launch and shapes above).
+extern "C" __global__ void maxpool_fwd_f16(const __half* __restrict__ x,
+    __half* __restrict__ y, int* __restrict__ argmax, long long total,
+    POOL_PARAMS) {
+  maxpool_fwd<__half>(x, y, argmax, POOL_ARGS);
+}
+#endif
+
+#if GK_F16
+// maxpool_bwd_f16: maxpool_bwd on float16.
+extern "C" __global__ void maxpool_bwd_f16(const __half* __restrict__ dy,
+    const int* __restrict__ argmax, __half* __restrict__ dx, long long total,
+    POOL_PARAMS) {
+  maxpool_bwd<__half>(dy, argmax, dx, POOL_ARGS);
+}
+#endif
+
+#if GK_F16
+// avgpool_fwd_f16: avgpool_fwd on float16.
+extern "C" __global__ void avgpool_fwd_f16(const __half* __restrict__ x,
+    __half* __restrict__ y, long long total, POOL_PARAMS) {
+  avgpool_fwd<__half>(x, y, POOL_ARGS);
+}
+#endif
+
+#if GK_F16
+// avgpool_bwd_f16: avgpool_bwd on float16.
+extern "C" __global__ void avgpool_bwd_f16(const __half* __restrict__ dy,
+    __half* __restrict__ dx, long long total, POOL_PARAMS) {
+  avgpool_bwd<__half>(dy, dx, POOL_ARGS);
+}
+#endif
+
+#if GK_BF16
+// maxpool_fwd_bf16: maxpool_fwd on bfloat16 (launch and shapes above).
+extern "C" __global__ void maxpool_fwd_bf16(const __nv_bfloat16* __restrict__ x,
+    __nv_bfloat16* __restrict__ y, int* __restrict__ argmax, long long total,
+    POOL_PARAMS) {
+  maxpool_fwd<__nv_bfloat16>(x, y, argmax, POOL_ARGS);
+}
+#endif
+
+#if GK_BF16
+// maxpool_bwd_bf16: maxpool_bwd on bfloat16.
+extern "C" __global__ void maxpool_bwd_bf16(
+    const __nv_bfloat16* __restrict__ dy, const int* __restrict__ argmax,
+    __nv_bfloat16* __restrict__ dx, long long total, POOL_PARAMS) {
+  maxpool_bwd<__nv_bfloat16>(dy, argmax, dx, POOL_ARGS);
+}
+#endif
+
+#if GK_BF16
+// avgpool_fwd_bf16: avgpool_fwd on bfloat16.
+extern "C" __global__ void avgpool_fwd_bf16(const __nv_bfloat16* __restrict__ x,
+    __nv_bfloat16* __restrict__ y, long long total, POOL_PARAMS) {
+  avgpool_fwd<__nv_bfloat16>(x, y, POOL_ARGS);
+}
+#endif
+
+#if GK_BF16
+// avgpool_bwd_bf16: avgpool_bwd on bfloat16.
+extern "C" __global__ void avgpool_bwd_bf16(
+    const __nv_bfloat16* __restrict__ dy, __nv_bfloat16* __restrict__ dx,
+    long long total, POOL_PARAMS) {
+  avgpool_bwd<__nv_bfloat16>(dy, dx, POOL_ARGS);
+}
+#endif

@@ -12,6 +12,12 @@
 //   an id outside is skipped, never written); order (n,) int64;
 //   values (n, cols); dst (n_rows, cols); all C-contiguous.
 //
+// Precision: float32 (_f32) and float64 (_f64) accumulate in their own
+// type, exactly like numpy.add.at; float16 (_f16) and bfloat16 (_bf16)
+// accumulate each segment in float32 and round once (more accurate than
+// NumPy's add.at, which rounds after every addition; the wrappers' tests
+// compare them with a tolerance).
+//
 // grid = (min(n, SC_MAX_BLOCKS),), block = (SC_THREADS,): blocks stride over
 // the sorted positions, a block's threads over the columns. Positions that
 // do not start a segment return at once; a segment of length L costs its
@@ -20,6 +26,8 @@
 
 #define SC_THREADS 128      // mirrored in backend/gpu/scatter.py
 #define SC_MAX_BLOCKS 65535 // mirrored in backend/gpu/scatter.py
+
+#include "half.cuh"
 
 template <typename T>
 __device__ __forceinline__ void gk_scatter_add_rows(
@@ -33,9 +41,10 @@ __device__ __forceinline__ void gk_scatter_add_rows(
     while (end < n && sorted_rows[end] == r) ++end;
     if (r < 0 || r >= n_rows) continue;  // never write out of bounds
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
-      T acc = dst[r * cols + c];
-      for (long long j = i; j < end; ++j) acc += values[order[j] * cols + c];
-      dst[r * cols + c] = acc;
+      auto acc = gk_widen(dst[r * cols + c]);
+      for (long long j = i; j < end; ++j)
+        acc += gk_widen(values[order[j] * cols + c]);
+      dst[r * cols + c] = gk_cast<T>(acc);
     }
   }
 }
@@ -48,7 +57,7 @@ extern "C" __global__ void scatter_add_rows_f32(
     const long long* __restrict__ order, const float* __restrict__ values,
     float* __restrict__ dst, long long n, long long n_rows, long long cols) {
   gk_scatter_add_rows<float>(sorted_rows, order, values, dst, n, n_rows,
-                             cols);
+      cols);
 }
 
 // scatter_add_rows_f64
@@ -61,3 +70,31 @@ extern "C" __global__ void scatter_add_rows_f64(
   gk_scatter_add_rows<double>(sorted_rows, order, values, dst, n, n_rows,
                               cols);
 }
+
+#if GK_F16
+// scatter_add_rows_f16
+//   grid = (min(n, SC_MAX_BLOCKS),), block = (SC_THREADS,); float16 values
+//   and dst, float32 accumulation, layout above.
+extern "C" __global__ void scatter_add_rows_f16(
+    const long long* __restrict__ sorted_rows,
+    const long long* __restrict__ order, const __half* __restrict__ values,
+    __half* __restrict__ dst, long long n, long long n_rows, long long cols) {
+  gk_scatter_add_rows<__half>(sorted_rows, order, values, dst, n, n_rows,
+      cols);
+}
+#endif
+
+#if GK_BF16
+// scatter_add_rows_bf16
+//   grid = (min(n, SC_MAX_BLOCKS),), block = (SC_THREADS,); bfloat16
+//   values and dst, float32 accumulation, layout above.
+extern "C" __global__ void scatter_add_rows_bf16(
+    const long long* __restrict__ sorted_rows,
+    const long long* __restrict__ order,
+    const __nv_bfloat16* __restrict__ values,
+    __nv_bfloat16* __restrict__ dst, long long n, long long n_rows,
+    long long cols) {
+  gk_scatter_add_rows<__nv_bfloat16>(sorted_rows, order, values, dst, n,
+      n_rows, cols);
+}
+#endif

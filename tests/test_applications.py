@@ -74,6 +74,9 @@ def test_tiny_forward_and_weights_round_trip(tmp_path):
 @needs_layers
 def test_imagenet_weights_missing_gives_url_and_path(tmp_path, monkeypatch):
     monkeypatch.setenv("GKERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    # A closed local port: the download fails at once, without network.
+    monkeypatch.setenv("GKERAS_APPLICATIONS_BASE_URL", _closed_url())
     with pytest.raises(FileNotFoundError) as e:
         apps.VGG16(weights="imagenet", include_top=False,
                    input_shape=(32, 32, 3))
@@ -81,6 +84,14 @@ def test_imagenet_weights_missing_gives_url_and_path(tmp_path, monkeypatch):
     assert "https://storage.googleapis.com/tensorflow/keras-applications/" \
         "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in msg
     assert str(tmp_path) in msg
+
+
+def _closed_url():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
 
 
 def test_argument_errors():
@@ -115,18 +126,26 @@ def test_decode_predictions(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="shape"):
         iu.decode_predictions(np.zeros((2, 10)))
     monkeypatch.setenv("GKERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(iu, "_CLASS_INDEX", None)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(iu, "CLASS_INDEX", None)
+    monkeypatch.setattr(iu, "CLASS_INDEX_PATH",
+                        _closed_url() + iu.CLASS_INDEX_FILE)
     shipped = __import__("os").path.exists(__import__("os").path.join(
         __import__("os").path.dirname(iu.__file__), "data",
         iu.CLASS_INDEX_FILE))
     if not shipped:
         with pytest.raises(FileNotFoundError, match="imagenet_class_index"):
             iu.decode_predictions(np.zeros((1, 1000)))
-        (tmp_path / "models").mkdir()
-        (tmp_path / "models" / iu.CLASS_INDEX_FILE).write_text(json.dumps(
+        (tmp_path / "models").mkdir(exist_ok=True)
+        index = tmp_path / "models" / iu.CLASS_INDEX_FILE
+        index.write_text(json.dumps(
             {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}))
+        # A stand-in index: the hash check must accept it.
+        from gkeras.utils.file_utils import hash_file
+        monkeypatch.setattr(iu, "CLASS_INDEX_HASH",
+                            hash_file(str(index), "md5"))
     preds = np.zeros((1, 1000))
     preds[0, [7, 3]] = [0.9, 0.05]
     out = apps.vgg16.decode_predictions(preds, top=2)
-    assert [r[2] for r in out[0]] == [0.9, 0.05]
+    assert [float(r[2]) for r in out[0]] == [0.9, 0.05]
     assert out[0][0][0] == ("n00000007" if not shipped else out[0][0][0])

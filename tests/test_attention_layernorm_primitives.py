@@ -520,7 +520,9 @@ def test_every_entry_point_is_covered():
                          "layernorm_bwd_params"},
     }
     for fname, names in covered.items():
-        assert set(emu.load(fname).names) == names, fname
+        # The _f16 / _bf16 twins: tests/test_half_kernels_emulated.py.
+        assert {n for n in emu.load(fname).names
+                if not n.endswith(("_f16", "_bf16"))} == names, fname
 
 
 @pytest.mark.parametrize("magnitude", [0.5, 40.0])

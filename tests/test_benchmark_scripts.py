@@ -165,3 +165,28 @@ def test_optimizer_launch_counts():
     assert ol.count("mlp", "Adam") == (6, 72, 1)
     assert ol.count("mlp", "SGD(momentum=0.9)") == (6, 24, 1)
     assert ol.count("mlp", "AdamW") == (6, 78, 1)
+
+
+def _applications_bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_applications", os.path.join(BENCH, "applications.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_applications_benchmark_measures_and_renders():
+    import sys
+    bench = _applications_bench()
+    assert len(bench.ALL) == 40 and set(bench.FAMILY_MEMBERS) <= \
+        set(bench.ALL)
+    r = bench.measure(sys.executable, "gkeras", "MobileNetV3Small", 1)
+    assert r["params"] == 2_554_968, r  # Keras's count at 224x224
+    assert r["build_s"] > 0 and r["predict_s"] > 0
+    text = bench.markdown(
+        {"MobileNetV3Small": {"gkeras": r, "keras-jax": {"error": ["x"]}}},
+        {"command": "c", "machine": "m", "load_before": (0,),
+         "load_after": (0,), "keras": None})
+    row = [l for l in text.splitlines() if l.startswith("| MobileNetV3")]
+    assert row == [f"| MobileNetV3Small | 2,554,968 | {r['build_s']:.2f} | "
+                   f"error | {r['predict_s'] * 1000:.1f} | error | error |"]

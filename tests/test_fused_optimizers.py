@@ -275,7 +275,9 @@ def test_plan_rebuilds_only_when_addresses_change():
 @needs_emu
 def test_every_entry_point_is_covered():
     # CONFIGS above exercise each entry point; a new one must be added.
-    assert set(emu.load("optimizers.cu").names) == {
+    # (The _f16 / _bf16 twins: tests/test_half_kernels_emulated.py.)
+    assert {n for n in emu.load("optimizers.cu").names
+            if not n.endswith(("_f16", "_bf16"))} == {
         name for name, _ in gpu_opt.ENTRY_POINTS.values()} | {
         "mt_sumsq_f32", "mt_clip_scale_f32", "mt_clip_tensor_scale_f32"}
     assert {c for c, _ in CONFIGS} >= {"SGD", "Adam", "AdamW", "RMSprop",

@@ -12,6 +12,13 @@
   libnvrtc loads).
 - Every `extern "C" __global__` entry point carries a header comment (the
   launch layout, shapes and limits), as DESIGN.md asks.
+- Half precision: the kernels include `kernels/half.cuh`; NVRTC compiles
+  the text `read_kernel` gives CuPy (includes inlined, half.cuh's own
+  __half / __nv_bfloat16 definitions since NVRTC has no CUDA headers),
+  nvcc the file itself (the toolkit's cuda_fp16.h / cuda_bf16.h). So both
+  the real headers' API and NVRTC's stand-ins are checked, for every
+  architecture: the bfloat16 entry points compile for sm_70 too (integer
+  rounding there, cvt.rn.bf16.f32 from sm_80).
 
 New kernel families are picked up by the glob automatically.
 """
@@ -28,6 +35,7 @@ import subprocess
 import pytest
 
 from gkeras.backend.gpu._module import NVRTC_OPTIONS
+from gkeras.backend.kernel_source import read_kernel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = sorted(glob.glob(os.path.join(ROOT, "kernels", "*.cu")))
@@ -100,6 +108,98 @@ def test_nvrtc_compatible_source(path):
                 "(grid/block layout, shapes, limits)")
 
 
+HEADERS = sorted(glob.glob(os.path.join(ROOT, "kernels", "*.cuh")))
+
+
+@pytest.mark.parametrize("path", HEADERS,
+                         ids=[os.path.basename(k) for k in HEADERS])
+def test_headers_include_cuda_headers_only_outside_nvrtc(path):
+    """A `.cuh` may include the toolkit's fp16/bf16 headers for nvcc, but
+    only where NVRTC (`__CUDACC_RTC__`) and the emulator do not see them."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    guarded = []
+    for line in lines:
+        t = line.strip()
+        if t.startswith("#if"):
+            guarded.append("__CUDACC_RTC__" in t or "__CUDA_EMU__" in t)
+        elif t.startswith("#endif"):
+            guarded.pop()
+        m = re.match(r'#\s*include\s*<([^>]+)>', t)
+        if m:
+            assert m.group(1) in ("cuda_fp16.h", "cuda_bf16.h"), t
+            assert any(guarded), f"{t} is not behind __CUDACC_RTC__"
+
+
+def test_kernel_source_inlines_headers():
+    src = read_kernel("conv.cu")
+    assert '#include "half.cuh"' not in src
+    assert "GKERAS_HALF_CUH" in src and "im2col_bf16" in src
+
+
+@pytest.mark.parametrize("path", KERNELS,
+                         ids=[os.path.basename(k) for k in KERNELS])
+def test_16bit_twins_sit_behind_their_type_macro(path):
+    """Every `*_f16` / `*_bf16` entry point is inside `#if GK_F16` /
+    `#if GK_BF16` (so `_module.py` can compile the float32 entry points
+    without them), and no other entry point is."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    stack = []
+    for i, line in enumerate(lines):
+        t = line.strip()
+        if t.startswith("#if"):
+            stack.append(t)
+        elif t.startswith("#endif"):
+            stack.pop()
+        m = re.search(r'extern\s+"C"\s+__global__\s+void\s+(\w+)', line)
+        if not m:
+            continue
+        name = m.group(1)
+        macros = [s for s in stack if s.startswith("#if GK_")]
+        want = ("#if GK_F16" if name.endswith("_f16") else "#if GK_BF16"
+                if name.endswith("_bf16") else None)
+        where = f"{os.path.basename(path)}:{i + 1} {name}"
+        assert macros == ([want] if want else []), (where, macros)
+
+
+def _nvrtc_ptx(lib, src, name, opts):
+    prog = ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), src, name.encode(), 0,
+                                  None, None) == 0
+    arr = (ctypes.c_char_p * len(opts))(*[o.encode() for o in opts])
+    try:
+        rc = lib.nvrtcCompileProgram(prog, len(opts), arr)
+        size = ctypes.c_size_t()
+        lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
+        ptx = ctypes.create_string_buffer(size.value)
+        lib.nvrtcGetPTX(prog, ptx)
+    finally:
+        lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    assert rc == 0, f"NVRTC failed on {name} with {opts}"
+    return ptx.value.decode(errors="replace")
+
+
+def test_module_options_select_one_element_type():
+    """The options `_module.py` compiles each entry point with keep only
+    that entry point's element type (checked in the PTX of conv.cu)."""
+    from gkeras.backend.gpu._module import options_for
+    lib = _load_nvrtc()
+    if lib is None:
+        pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12)")
+    src = read_kernel("conv.cu").encode()
+    for entry, present, absent in (
+            ("im2col_f32", ["im2col_f32"], ["im2col_f16", "im2col_bf16"]),
+            ("im2col_f16", ["im2col_f32", "im2col_f16"], ["im2col_bf16"]),
+            ("col2im_bf16", ["col2im_bf16"], ["col2im_f16"])):
+        ptx = _nvrtc_ptx(lib, src, "conv.cu", list(options_for(entry))
+                         + ["--gpu-architecture=compute_80"])
+        for n in present:
+            assert f".entry {n}(" in ptx, (entry, n)
+        for n in absent:
+            assert f".entry {n}(" not in ptx, (entry, n)
+
+
 def _nvrtc_candidates():
     """Where libnvrtc may live: the `nvidia-cuda-nvrtc-cu12` wheel the test
     extra installs (what CuPy itself loads from), then a CUDA toolkit."""
@@ -153,8 +253,7 @@ def test_nvrtc_compiles(path, arch):
         pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12)")
     if arch not in _nvrtc_archs(lib):
         pytest.skip(f"this NVRTC does not support {arch}")
-    with open(path, "rb") as f:
-        src = f.read()
+    src = read_kernel(os.path.basename(path)).encode()
     prog = ctypes.c_void_p()
     assert lib.nvrtcCreateProgram(ctypes.byref(prog), src,
                                   os.path.basename(path).encode(), 0, None,

@@ -509,7 +509,9 @@ def test_every_kernel_entry_point_was_emulated():
     from gkeras.backend.kernel_source import read_kernel
     declared = {(f, m) for f in ("lstm.cu", "gru.cu")
                 for m in re.findall(r'extern "C" __global__ void (\w+)',
-                                    read_kernel(f))}
+                                    read_kernel(f))
+                # the _f16 / _bf16 twins: tests/test_half_kernels_emulated.py
+                if not m.endswith(("_f16", "_bf16"))}
     assert declared == _EMU_ENTRIES
     if not _SEEN:
         pytest.skip("run with the emulator tests above")

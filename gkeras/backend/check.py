@@ -216,6 +216,130 @@ def _case_probe(k, dev, rng):
     return []
 
 
+def _bf16_round(a):
+    """float32 values rounded to bfloat16 (nearest even), as float32: the
+    CPU reference's inputs when ml_dtypes is not installed."""
+    bits = np.ascontiguousarray(a, np.float32).view(np.uint32)
+    bits = (bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) \
+        & np.uint32(0xFFFF0000)
+    return bits.view(np.float32)
+
+
+def _half_case(dtype_name):
+    """The 16-bit kernels (`*_f16` / `*_bf16`): on the GPU with float16 /
+    bfloat16 inputs, against the NumPy path in float32 on the same values
+    (rounded to the 16-bit type), so only the kernels' float32-accumulated
+    arithmetic and their output rounding are measured."""
+
+    def case(k, dev, rng):
+        from gkeras import Variable, optimizers
+
+        gpu = k.__name__.endswith("gpu")
+        if dtype_name == "float16":
+            dt = np.dtype(np.float16)
+        else:
+            try:
+                import ml_dtypes
+                dt = np.dtype(ml_dtypes.bfloat16)
+            except ImportError:
+                if gpu:
+                    raise RuntimeError("bfloat16 arrays need the ml_dtypes "
+                                       "package (pip install ml_dtypes)")
+                dt = None
+
+        def h(a):
+            a = np.asarray(a, np.float32)
+            if dt is None:
+                r = _bf16_round(a)
+            else:
+                r = a.astype(dt)
+            return dev(r) if gpu else np.asarray(r).astype(np.float32)
+
+        def f32(outs):
+            from gkeras.backend import to_numpy
+            res = []
+            for o in outs:
+                if o is not None:
+                    o = to_numpy(o)
+                    if o.dtype.name in ("float16", "bfloat16"):
+                        o = o.astype(np.float32)
+                res.append(o)
+            return res
+
+        out = []
+        x, w = _f32(rng, 2, 7, 5, 4), _f32(rng, 3, 2, 2, 6)
+        args = ((2, 1), ((1, 1), (0, 1)), (1, 2), 2)
+        y = k.conv_forward(h(x), h(w), *args)
+        dy = _f32(rng, *y.shape)
+        out += [y, k.conv_backward_input(h(dy), h(w), x.shape, *args),
+                k.conv_backward_kernel(h(dy), h(x), w.shape, *args)]
+        xp_ = _f32(rng, 2, 7, 5, 3)
+        pool = ((2, 2), (2, 2), ((0, 1), (0, 1)))
+        yp, arg = k.max_pool_forward(h(xp_), *pool)
+        dyp = _f32(rng, *yp.shape)
+        out += [yp, arg, k.max_pool_backward(h(dyp), h(xp_), arg, *pool),
+                k.avg_pool_forward(h(xp_), *pool),
+                k.avg_pool_backward(h(dyp), xp_.shape, *pool)]
+        xb, gamma = _f32(rng, 37, 5, scale=2.0) + 3, _f32(rng, 5)
+        yb, mean, var, inv_std = k.batchnorm_forward_train(
+            h(xb), dev(gamma), dev(gamma), 1e-3)
+        out += [yb, mean, var, inv_std, *k.batchnorm_backward(
+            h(_f32(rng, 37, 5)), h(xb), dev(gamma), mean, inv_std)]
+        xl = _f32(rng, 5, 133)
+        yl, lm, li = k.layernorm_forward(h(xl), dev(gamma[:1].repeat(133)),
+                                         None, 1e-3, False)
+        out += [yl, lm, li, *k.layernorm_backward(
+            h(_f32(rng, 5, 133)), h(xl), dev(gamma[:1].repeat(133)), lm, li,
+            False)]
+        for impl in ("flash", "materialized"):
+            q, kk, v = (_f32(rng, 1, 2, 9, 8), _f32(rng, 1, 2, 13, 8),
+                        _f32(rng, 1, 2, 13, 4))
+            kw = dict(mask=dev(rng.random((1, 1, 9, 13)) > 0.3),
+                      is_causal=True)
+            if gpu:
+                kw["implementation"] = impl
+            ya, cache = k.attention_forward(h(q), h(kk), h(v), **kw)
+            out += [ya, *k.attention_backward(h(_f32(rng, 1, 2, 9, 4)),
+                                               cache)]
+        ys = k.softmax_forward(h(_f32(rng, 5, 33)))
+        out += [ys, k.softmax_backward(h(_f32(rng, 5, 33)), ys)]
+        d = h(_f32(rng, 11, 6))
+        k.scatter_add(d, dev(rng.integers(-11, 11, (4, 9))),
+                      h(_f32(rng, 4, 9, 6)))
+        out.append(d)
+        xw, h0, c0, r, mask = _rnn_inputs(rng, 3, 5, 7, 4)
+        fw = k.lstm_forward(h(xw), h(h0), h(c0), h(r), mask=dev(mask),
+                            go_backwards=True)
+        out += [*fw[:3], *k.lstm_backward(
+            h(_f32(rng, 3, 5, 7)), h(_f32(rng, 3, 7)), h(_f32(rng, 3, 7)),
+            fw[3])]
+        for reset_after in (True, False):
+            xw, h0, _, r, mask = _rnn_inputs(rng, 3, 5, 7, 3)
+            rb = h(_f32(rng, 21)) if reset_after else None
+            fw = k.gru_forward(h(xw), h(h0), h(r), rb, mask=dev(mask),
+                               reset_after=reset_after)
+            out += [*fw[:2], *k.gru_backward(h(_f32(rng, 3, 5, 7)),
+                                             h(_f32(rng, 3, 7)), fw[2])]
+        # Fused optimizers: 16-bit gradients, float32 variables (master
+        # weights); the CPU reference is the per-variable path.
+        for cls, kw in ((optimizers.Adam, dict(global_clipnorm=0.5)),
+                        (optimizers.SGD, dict(momentum=0.9)),
+                        (optimizers.RMSprop, dict(centered=True)),
+                        (optimizers.Adagrad, {}), (optimizers.Adamax, {}),
+                        (optimizers.Lion, {}), (optimizers.Nadam, {})):
+            shapes = [(7,), (4099,)]
+            variables = [Variable(_f32(rng, *s)) for s in shapes]
+            g = [h(_f32(rng, *s)) for s in shapes]
+            if not gpu:
+                cls = type(cls.__name__, (cls,), {"_fused_kind": None})
+            opt = cls(learning_rate=0.01, **kw)
+            opt.apply(g, variables)
+            out += [v.data for v in variables]
+        return f32(out)
+
+    return case
+
+
 CASES = [("conv", _case_conv, 3e-4), ("pool", _case_pool, 1e-4),
          ("batchnorm", _case_batchnorm, 2e-3), ("lstm", _case_lstm, 5e-4),
          ("gru", _case_gru, 5e-4), ("simple_rnn", _case_simple_rnn, 5e-4),
@@ -224,7 +348,9 @@ CASES = [("conv", _case_conv, 3e-4), ("pool", _case_pool, 1e-4),
          ("scatter_add", _case_scatter, 1e-5),
          ("optimizers", _case_optimizers, 1e-5),
          ("dropout mask", _case_dropout_mask, 0.0),
-         ("probe", _case_probe, 0.0)]
+         ("probe", _case_probe, 0.0),
+         ("float16 kernels", _half_case("float16"), 1e-2),
+         ("bfloat16 kernels", _half_case("bfloat16"), 5e-2)]
 
 
 def entry_points():
@@ -277,6 +403,24 @@ def _compare(got, want, tol):
             return (f"output {i}: max error {err:.3g} (tolerance {tol:g})",
                     worst)
     return None, worst
+
+
+def _unused_here(filename, name):
+    """Why entry point `name` is not used on this GPU, or None: the
+    bfloat16 recurrent steps need cuBLAS bfloat16 GEMMs (sm_80+); before
+    that bfloat16 sequences run on the float32 kernels."""
+    if not (name.endswith("_bf16") and filename in ("lstm.cu", "gru.cu")):
+        return None
+    from gkeras.backend.gpu import precision
+    from gkeras.backend.gpu.launch import cupy_runtime
+    try:
+        cc = cupy_runtime().compute_capability
+    except Exception:  # no device: nothing runs anyway
+        return None
+    if cc < precision.BF16_GEMM_MIN_CC:
+        return ("bfloat16 recurrences use the float32 kernels before "
+                "sm_80")
+    return None
 
 
 def check_kernels(gpu, emit):
@@ -333,6 +477,8 @@ def check_kernels(gpu, emit):
             cases = launched.get((f, n))
             if not gpu:
                 v = "not run (no GPU)"
+            elif not cases and _unused_here(f, n):
+                v = "not used on this GPU (" + _unused_here(f, n) + ")"
             elif not cases:
                 v = "NOT EXERCISED"
                 all_ok = False

@@ -361,7 +361,7 @@ class Layer:
         init = initializers.get(initializer)
         var = Variable(init, shape=shape, dtype=dtype, trainable=trainable,
                        autocast=autocast, aggregation=aggregation,
-                       name=name or "variable",
+                       name=name or naming.auto_name("Variable"),
                        constraint=constraints.get(constraint),
                        regularizer=regularizers.get(regularizer))
         scope = naming.current_scope()

@@ -4,6 +4,7 @@ F1Score/FBetaScore (Keras 3 semantics), accumulated on the device."""
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend.device_constants import device_constant
 from gkeras.metrics.metric import Metric, divide_no_nan, \
     squeeze_or_expand_to_same_rank, to_array, xp_of
 
@@ -53,7 +54,9 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds,
         if sample_weight is not None and sample_weight.ndim == y_pred.ndim \
                 + 1:
             sample_weight = sample_weight[..., class_id]
-    thr = xp.asarray(np.asarray(thresholds, dtype="float32"))
+    # The thresholds (up to a few hundred) live on the device once.
+    thr = device_constant(thresholds, "float32") if xp is not np else \
+        np.asarray(thresholds, dtype="float32")
     if multi_label:
         # (N, L) -> counts of shape (T, L)
         yp = y_pred.reshape(-1, y_pred.shape[-1])

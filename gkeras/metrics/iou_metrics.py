@@ -77,10 +77,15 @@ class _IoUBase(Metric):
         keep = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
         if self.ignore_class is not None:
             keep &= y_true != self.ignore_class
-        idx = (y_true * n + y_pred)[keep]
-        counts = xp.bincount(idx, weights=w[keep].astype("float64"),
-                             minlength=n * n)
-        self.total_cm.data += counts.reshape(n, n).astype(self.dtype)
+        # Masked by weight 0, not by boolean indexing (which needs the
+        # number of kept entries on the host: a sync per step on the GPU),
+        # and summed with the deterministic scatter-add, not bincount
+        # (whose output size is read back too).
+        idx = xp.where(keep, y_true * n + y_pred, 0)
+        wk = xp.where(keep, w.astype(self.dtype), 0)
+        counts = xp.zeros(n * n, self.dtype)
+        backend.kernels_for(counts).scatter_add(counts, idx, wk)
+        self.total_cm.data += counts.reshape(n, n)
 
 
 class IoU(_IoUBase):

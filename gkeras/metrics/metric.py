@@ -9,6 +9,7 @@ that the trainer converts to a float only when it prints.
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend.device_constants import device_constant
 from gkeras.ops.engine import Tensor
 from gkeras.ops.variable import Variable
 from gkeras.utils.naming import auto_name
@@ -19,6 +20,11 @@ def to_array(x, dtype=None):
     on the backend's device, optionally cast."""
     if isinstance(x, Tensor):
         x = x.data
+    elif isinstance(x, (int, float)) and backend.backend() == "cupy":
+        # A per-step count (the loss tracker's batch size): copied to the
+        # device once, not every step.
+        return device_constant(x, dtype or (
+            backend.floatx() if isinstance(x, float) else "int64"))
     elif not (type(x) is np.ndarray or backend.is_cupy_array(x)):
         x = np.asarray(x)
         if dtype is None and x.dtype == np.float64:
@@ -142,8 +148,14 @@ class Metric:
             f"Metric {type(self).__name__} must implement update_state().")
 
     def result(self):
-        """Computes the current metric value from the state (a backend
-        scalar array)."""
+        """Computes the current metric value from the state.
+
+        Returns:
+            A 0-d array of the backend (NumPy on the CPU, CuPy on the GPU,
+            as Keras returns its backend's tensor), left on the device so
+            that reading it is the caller's choice: `float(m.result())` or
+            `gkeras.ops.convert_to_numpy(m.result())` on both backends.
+        """
         raise NotImplementedError(
             f"Metric {type(self).__name__} must implement result().")
 

@@ -149,8 +149,11 @@ class Functional(Model):
 
     @property
     def layers(self):
-        """The model's layers in Keras's order (InputLayers first)."""
-        return [op for op in self._operations]
+        """The model's layers in Keras's order (InputLayers first); op
+        nodes (`x + 1.0` on KerasTensors) are operations, not layers, and
+        are left out as Keras does (`summary()` still shows them)."""
+        from gkeras.layers.layer import Layer
+        return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
     def _layers(self):

@@ -1,7 +1,7 @@
 """Functional model configs in Keras's format (`layers` with
 `inbound_nodes`, `input_layers`, `output_layers`) and back."""
 
-from gkeras.ops.symbolic import KerasTensor, map_structure
+from gkeras.ops.symbolic import KerasTensor, SymbolicOp, map_structure
 from gkeras.saving.serialization import deserialize_layer, \
     serialize_keras_object
 
@@ -36,7 +36,10 @@ def functional_get_config(model):
     for op in model._operations:
         if not hasattr(op, "get_config"):
             continue
-        cfg = serialize_keras_object(op)
+        # Ops on symbolic tensors (`x + y`) are written as Keras's op
+        # classes (`keras.src.ops.numpy` `Add`), as Keras does.
+        cfg = op.keras_serialize() if isinstance(op, SymbolicOp) else \
+            serialize_keras_object(op)
         cfg["name"] = op.name
         nodes = []
         for node in op._inbound_nodes:
@@ -80,8 +83,12 @@ def functional_from_config(cls, config, custom_objects=None):
     pending = []
     for lc in config["layers"]:
         name = lc.get("name") or lc["config"]["name"]
-        layer = deserialize_layer(
-            lc, custom_objects, f"Functional model {config.get('name')!r}")
+        if str(lc.get("module") or "").startswith("keras.src.ops."):
+            layer = SymbolicOp.from_keras_config(dict(lc, name=name))
+        else:
+            layer = deserialize_layer(
+                lc, custom_objects,
+                f"Functional model {config.get('name')!r}")
         created[name] = layer
         for node in lc.get("inbound_nodes", []):
             # Keyed by the name in the config, which the nodes reference:

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend import device_checks
 from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
@@ -72,10 +73,21 @@ class _LazyLogs(dict):
 
 def _pythonify(logs):
     out = {}
+    logs = {k: v.data if isinstance(v, Tensor) else v for k, v in
+            logs.items()}
+    # Device scalars (metric results on the GPU) are read back together:
+    # one transfer per dtype, not one sync per metric.
+    groups = {}
+    for k, v in logs.items():
+        if backend.is_cupy_array(v) and v.ndim == 0:
+            groups.setdefault(v.dtype, []).append(k)
+    for keys in groups.values():
+        xp = backend.get_array_module(logs[keys[0]])
+        host = backend.to_numpy(xp.stack([logs[k] for k in keys]))
+        for k, h in zip(keys, host.tolist()):
+            logs[k] = h
     for k in sorted(logs):
         v = logs[k]
-        if isinstance(v, Tensor):
-            v = v.data
         try:
             v = float(v)
         except (TypeError, ValueError):
@@ -530,7 +542,8 @@ class Trainer:
             step = -1
             result = None
             skip = self._initial_step if epoch == initial_epoch else 0
-            for step, batch in enumerate(adapter.epoch(rng)):
+            for step, batch in enumerate(device_checks.deferring(
+                    adapter.epoch(rng))):
                 if step < skip:
                     continue  # trained on before the run was interrupted
                 callbacks.on_train_batch_begin(step)
@@ -545,6 +558,7 @@ class Trainer:
                     self.stop_training = dist.any(self.stop_training)
                 if self.stop_training:
                     break
+            device_checks.flush()  # one read of the epoch's input checks
             if step < 0:
                 raise ValueError(
                     "The training data produced no batches. Check that `x` "
@@ -581,9 +595,26 @@ class Trainer:
         variables whenever the layer structure version has moved."""
 
     def _check_labels_once(self, y):
-        """Labels out of range for sparse crossentropy, checked once on the
-        host (the loss checks NumPy batches too; this covers the GPU)."""
-        return None
+        """Sparse labels out of range, checked once per `fit` on the host
+        data before anything moves to the device, so that the GPU raises
+        the CPU's error at once and no training step syncs for it (the
+        loss keeps a deferred device check for other inputs)."""
+        if type(y) is not np.ndarray or y.dtype.kind not in "iuf" or \
+                not y.size or self._compile_loss is None:
+            return
+        from gkeras import losses
+        loss = self._compile_loss.loss
+        sparse = loss in ("sparse_categorical_crossentropy",
+                          losses.sparse_categorical_crossentropy) or (
+            isinstance(loss, losses.SparseCategoricalCrossentropy)
+            and loss.ignore_class is None)
+        outputs = getattr(self, "outputs", None)
+        if not sparse or not outputs or len(outputs) != 1:
+            return
+        n = outputs[0].shape[-1]
+        if n is not None:
+            from gkeras.ops.nn import check_label_range
+            check_label_range(int(y.max()), int(y.min()), int(n))
 
     def _run_evaluation(self, adapter, callbacks):
         self.reset_metrics()
@@ -601,7 +632,8 @@ class Trainer:
         step = -1
         result = None
         with no_grad():
-            for step, batch in enumerate(adapter.epoch(rng)):
+            for step, batch in enumerate(device_checks.deferring(
+                    adapter.epoch(rng))):
                 if callbacks is not None:
                     callbacks.on_test_batch_begin(step)
                 if dist is None:
@@ -618,6 +650,7 @@ class Trainer:
                     callbacks.on_test_batch_end(
                         step, _LazyLogs(result) if callable(result)
                         else result)
+        device_checks.flush()
         if step < 0:
             raise ValueError("The evaluation data produced no batches.")
         if dist is not None:
@@ -717,7 +750,8 @@ class Trainer:
         outputs = []
         rng = np.random.default_rng(0)
         with no_grad():
-            for step, batch in enumerate(adapter.epoch(rng)):
+            for step, batch in enumerate(device_checks.deferring(
+                    adapter.epoch(rng))):
                 cbs.on_predict_batch_begin(step)
                 if dist is not None:
                     batch = dist.shard_batch(batch)
@@ -725,6 +759,7 @@ class Trainer:
                 outputs.append(map_structure(_host, out) if dist is None
                                or dist.update_metrics else None)
                 cbs.on_predict_batch_end(step, {"outputs": out})
+        device_checks.flush()
         cbs.on_predict_end()
         if dist is not None:
             # Every rank gets the whole prediction, in global order.

@@ -555,12 +555,17 @@ def where(condition, x1=None, x2=None):
     x1, x2 = _where_promote(x1, x2)
     c = arr(condition)
     a, b = arr(x1), arr(x2)
-    if type(a) is np.ndarray and type(c) is not np.ndarray and \
-            hasattr(c, "device"):
-        a = xp_of(c).asarray(a)
-    if type(b) is np.ndarray and type(c) is not np.ndarray and \
-            hasattr(c, "device"):
-        b = xp_of(c).asarray(b)
+    xp = xp_of(c, a, b)
+    if xp is not np:
+        # A host operand beside device ones (e.g. a mask drawn on the host
+        # by an augmentation layer) is copied to the device: CuPy refuses
+        # mixed NumPy/CuPy operands.
+        if type(c) is np.ndarray:
+            c = xp.asarray(c)
+        if type(a) is np.ndarray:
+            x1 = a = xp.asarray(a)
+        if type(b) is np.ndarray:
+            x2 = b = xp.asarray(b)
     # Python-scalar branches take the other branch's dtype.
     if isinstance(x1, (int, float)) and hasattr(b, "dtype"):
         x1 = xp_of(b).asarray(x1, dtype=b.dtype)

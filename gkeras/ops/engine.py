@@ -448,7 +448,11 @@ class GradientTape:
 
         Returns:
             Arrays shaped like the sources (None where unconnected), in a
-            list when `sources` is a list.
+            list when `sources` is a list. They are arrays of the backend,
+            as Keras returns its backend's tensors: NumPy arrays on the
+            CPU, CuPy arrays on the GPU. Convert with
+            `gkeras.ops.convert_to_numpy` (works on both); `np.asarray` on
+            a CuPy array raises, as in CuPy itself.
         """
         if self._used:
             raise RuntimeError("GradientTape.gradient can only be called once "

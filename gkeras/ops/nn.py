@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend import device_checks
 from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
     to_array, to_float, unbroadcast, wrap, xp_of
 from gkeras.ops.elementwise import _Unary, _unary
@@ -391,6 +392,22 @@ def _put_along(dst, idx, vals):
     flat[rows, idx.reshape(-1)] = vals.reshape(-1)
 
 
+def check_label_range(hi, lo, n):
+    """Raises the error for sparse labels outside `[0, n)`.
+
+    Args:
+        hi, lo: the largest and smallest label seen.
+        n: the number of classes.
+    """
+    if lo < 0 or hi >= n:
+        bad = hi if hi >= n else lo
+        raise ValueError(
+            f"sparse_categorical_crossentropy: label {bad} is out of "
+            f"range for {n} classes (labels must be in [0, {n - 1}]). "
+            "Check the number of units of the last layer, or use "
+            "categorical_crossentropy for one-hot targets.")
+
+
 @keras_op
 def sparse_categorical_crossentropy(target, output, from_logits=False,
                                     axis=-1):
@@ -407,10 +424,10 @@ def sparse_categorical_crossentropy(target, output, from_logits=False,
         The per-sample loss.
 
     Raises:
-        ValueError: for labels outside `[0, num_classes)` (checked on the
-            host when the labels are NumPy arrays).
+        ValueError: for labels outside `[0, num_classes)` (on the GPU
+            inside `fit`/`evaluate`: at the end of the epoch).
     """
-    t = arr(target)
+    t = host_t = arr(target)
     o = arr(output)
     t = to_array(t)
     if t.ndim == o.ndim and t.shape[-1] == 1:
@@ -424,15 +441,16 @@ def sparse_categorical_crossentropy(target, output, from_logits=False,
             "Argument `output` must have rank (ndim) `target.ndim + 1` and "
             "the same leading shape. Received: "
             f"target.shape={tuple(t.shape)}, output.shape={tuple(o.shape)}")
-    if type(t) is np.ndarray and t.size:
-        lo, hi = int(t.min()), int(t.max())
-        if lo < 0 or hi >= n:
-            bad = hi if hi >= n else lo
-            raise ValueError(
-                f"sparse_categorical_crossentropy: label {bad} is out of "
-                f"range for {n} classes (labels must be in [0, {n - 1}]). "
-                "Check the number of units of the last layer, or use "
-                "categorical_crossentropy for one-hot targets.")
+    if t.size:
+        # Host labels are checked at once; device labels keep their range
+        # on the device, read back once per epoch inside fit/evaluate
+        # (backend.device_checks), so no step waits on the GPU.
+        src = host_t if type(host_t) is np.ndarray else t
+        xp = xp_of(src)
+        device_checks.check_max(
+            ("sparse_categorical_crossentropy", n),
+            xp.stack([xp.max(src), -xp.min(src)]).astype("int64"),
+            lambda v: check_label_range(int(v[0]), -int(v[1]), n))
     return _SparseCE(from_logits, axis)(t, t_or_a(output))
 
 

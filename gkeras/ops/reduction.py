@@ -65,7 +65,9 @@ class _MaxMin(Function):
         g = _expand(gy, x.shape, self.axes, self.keepdims)
         mask = (x == self.y)
         # Ties share the gradient equally (as JAX does).
-        count = mask.sum(axis=self.axes, keepdims=True)
+        # Counted in the gradient's dtype: an int64 count would promote a
+        # float32 gradient to float64 (NumPy and CuPy alike).
+        count = mask.sum(axis=self.axes, keepdims=True, dtype=g.dtype)
         return g * mask / count
 
 

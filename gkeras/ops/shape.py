@@ -432,7 +432,9 @@ class _Repeat(Function):
 def repeat(x, repeats, axis=None):
     """Repeats each element `repeats` times (flattened when axis is None)."""
     if not isinstance(repeats, int):
-        repeats = np.asarray(arr(repeats)).tolist()
+        # The output shape depends on the counts, and CuPy's repeat takes
+        # only ints or lists: device counts are read back (one sync).
+        repeats = backend.to_numpy(arr(repeats)).tolist()
     return _Repeat(repeats, axis)(t_or_a(x))
 
 

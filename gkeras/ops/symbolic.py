@@ -246,18 +246,44 @@ class SymbolicOp:
     """An op (not a layer) called on KerasTensors inside a Functional model.
 
     It re-runs the op function on real tensors when the model executes.
+    Like Keras's `Operation`s, an op with a Keras class (`Add`,
+    `Concatenate`...; `keras_op_classes.py`) keeps its non-tensor arguments
+    in its config (`static`) and takes the rest as the node's call args, so
+    that a model using `x + y` or `ops.concatenate` saves and loads in
+    Keras's layout.
+
+    Args:
+        fn: the op function (eager on tensors).
+        name: the op's name (made unique unless `exact_name`).
+        static: keyword arguments stored in the config, passed on every
+            call.
+        keras_class: `(class_name, module)` in Keras, or None when the op
+            has no Keras class (its model's architecture cannot be saved).
     """
 
-    def __init__(self, fn, name):
+    def __init__(self, fn, name, static=None, keras_class=None,
+                 exact_name=False, op_name=None):
         from gkeras.utils import naming
         self.fn = fn
-        self.name = naming.uniquify(name)
+        # The op function's name (`"add"`), whatever the node's name.
+        self.op_name = op_name or name
+        self.name = name if exact_name else naming.uniquify(name)
+        self.static = dict(static or {})
+        self.keras_class = keras_class
         self._inbound_nodes = []
         self._outbound_nodes = []
         self.trainable = True
 
+    def _run(self, *args, **kwargs):
+        return self.fn(*args, **kwargs, **self.static)
+
     def __call__(self, *args, **kwargs):
-        return self.fn(*args, **kwargs)
+        if any_symbolic(args, kwargs):
+            # Replaying a saved graph: record the node on this very op.
+            outputs = compute_output_spec_by_running(self._run, args, kwargs)
+            Node(self, args, kwargs, outputs)
+            return outputs
+        return self._run(*args, **kwargs)
 
     # Functional models treat it like a weightless layer.
     weights = trainable_weights = non_trainable_weights = property(
@@ -271,18 +297,145 @@ class SymbolicOp:
         return 0
 
     def get_config(self):
-        raise NotImplementedError(
-            f"The op {self.name!r} was applied to symbolic tensors in a "
-            "Functional model; saving such a model's architecture is not "
-            "supported yet. Wrap the computation in a Layer (e.g. Lambda) "
-            "or save the weights only.")
+        if self.keras_class is None:
+            raise NotImplementedError(
+                f"The op {self.name!r} was applied to symbolic tensors in a "
+                "Functional model and has no Keras op class, so the model's "
+                "architecture cannot be saved. Wrap the computation in a "
+                "Layer (e.g. Lambda) or save the weights only.")
+        return {"name": self.name, **self.static}
+
+    def keras_serialize(self):
+        """The entry of a Functional config's `layers` list (without the
+        `name` and `inbound_nodes` the model adds), as Keras writes it."""
+        config = self.get_config()
+        class_name, module = self.keras_class
+        return {"module": module, "class_name": class_name,
+                "config": config, "registered_name": class_name}
+
+    # The spelling the generic serializer looks for
+    # (`saving.serialization.serialize_keras_object`).
+    def _keras_serialized(self):
+        return self.keras_serialize()
+
+    @classmethod
+    def from_keras_config(cls, entry):
+        """Rebuilds the op of a saved Functional entry such as
+        `{"module": "keras.src.ops.numpy", "class_name": "Add", ...}`.
+
+        Only gkeras's own op functions are ever looked up (safe to load).
+        """
+        from gkeras import ops
+        from gkeras.ops.keras_op_classes import KERAS_OPS
+        module, class_name = entry.get("module"), entry.get("class_name")
+        fname = next((f for f, e in KERAS_OPS.items()
+                      if e["class_name"] == class_name
+                      and e["module"] == module), None)
+        fn = getattr(ops, fname, None) if fname else None
+        if fn is None:
+            raise ValueError(
+                f"Unknown op class {class_name!r} from {module!r} in a "
+                "saved Functional model: gkeras has no such op.")
+        config = dict(entry.get("config") or {})
+        name = config.pop("name", None) or entry.get("name") or fname
+        allowed = set(KERAS_OPS[fname]["init"])
+        if set(config) - allowed:
+            raise ValueError(
+                f"Op {class_name!r} in a saved model has unexpected config "
+                f"keys {sorted(set(config) - allowed)}; expected a subset of "
+                f"{sorted(allowed)}.")
+        return cls(fn, name, static=config, keras_class=(class_name, module),
+                   exact_name=True, op_name=fname)
+
+
+_OP_CLASSES = {}
+
+
+def keras_operation_class(class_name, module=None):
+    """The class rebuilding Keras's op `class_name` of `module` (e.g.
+    `"Add"` of `"keras.src.ops.numpy"`) from its config, for the generic
+    deserializer; None when `module` is not an ops module (a Keras-2
+    config's `"Add"` is the merging layer).
+
+    Args:
+        class_name: the Keras op class name.
+        module: the module the config names.
+
+    Returns:
+        A `SymbolicOp` subclass with `from_config`, or None.
+    """
+    from gkeras.ops.keras_op_classes import KERAS_OPS
+    if not isinstance(module, str) or not (
+            module.startswith("keras.src.ops.") or module in (
+                "keras.ops", "gkeras.ops")):
+        return None
+    entry = next((e for e in KERAS_OPS.values()
+                  if e["class_name"] == class_name and (
+                      e["module"] == module
+                      or not module.startswith("keras.src."))), None)
+    if entry is None:
+        return None
+    key = (class_name, entry["module"])
+    if key not in _OP_CLASSES:
+        def from_config(cls, config):
+            return SymbolicOp.from_keras_config({
+                "module": cls._keras_module, "class_name": cls.__name__,
+                "config": config})
+        _OP_CLASSES[key] = type(class_name, (SymbolicOp,), {
+            "_keras_module": entry["module"],
+            "from_config": classmethod(from_config),
+            "__doc__": f"Keras's `{class_name}` op in a Functional model."})
+    return _OP_CLASSES[key]
+
+
+def _split_for_keras(fn, name, args, kwargs):
+    """(static kwargs, call args, call kwargs, keras_class) of an op call,
+    split as Keras's op class splits it; the call unchanged and no class
+    when the op has none or the arguments do not fit it."""
+    import inspect
+    from gkeras.ops.keras_op_classes import KERAS_OPS
+    entry = KERAS_OPS.get(name)
+    if entry is None:
+        return {}, args, kwargs, None
+    try:
+        sig = inspect.signature(fn)
+        bound = sig.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {}, args, kwargs, None
+    given = bound.arguments
+    init, call = entry["init"], entry["call"]
+    if set(given) - set(init) - set(call) or any(
+            isinstance(given.get(p), KerasTensor) for p in init):
+        return {}, args, kwargs, None
+    params = sig.parameters
+    static = {}
+    for p in init:
+        if p in given:
+            static[p] = given[p]
+        elif p in params and params[p].default is not params[p].empty:
+            static[p] = params[p].default
+        else:
+            return {}, args, kwargs, None
+    last = max((i for i, p in enumerate(call) if p in given), default=-1)
+    call_args = []
+    for p in call[:last + 1]:
+        if p in given:
+            call_args.append(given[p])
+        elif p in params and params[p].default is not params[p].empty:
+            call_args.append(params[p].default)
+        else:
+            return {}, args, kwargs, None
+    return static, tuple(call_args), {}, (entry["class_name"],
+                                          entry["module"])
 
 
 def symbolic_call(fn, name, args, kwargs):
     """Records `fn(*args, **kwargs)` on KerasTensors as a graph node."""
-    op = SymbolicOp(fn, name)
-    outputs = compute_output_spec_by_running(fn, args, kwargs)
-    Node(op, args, kwargs, outputs)
+    static, call_args, call_kwargs, keras_class = _split_for_keras(
+        fn, name, args, kwargs)
+    op = SymbolicOp(fn, name, static=static, keras_class=keras_class)
+    outputs = compute_output_spec_by_running(op._run, call_args, call_kwargs)
+    Node(op, call_args, call_kwargs, outputs)
     return outputs
 
 

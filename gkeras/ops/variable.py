@@ -64,7 +64,8 @@ class Variable(Tensor):
             value = backend.to_numpy(initializer) if not \
                 backend.is_cupy_array(initializer) else initializer
             if dtype is None:
-                value = np.asarray(value)
+                if not backend.is_cupy_array(value):  # CuPy's: no host copy
+                    value = np.asarray(value)
                 dtype = (backend.floatx() if value.dtype.kind == "f"
                          or value.dtype == object else value.dtype.name)
             dtype = backend.standardize_dtype(dtype)

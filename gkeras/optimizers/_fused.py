@@ -124,8 +124,11 @@ def fused_update(optimizer, grads, variables, learning_rate):
         fused_g = []
         for i, w in zip(fused, (c[0] for c in columns)):
             g = grads[i]
-            if (type(g) is not type(w) or g.dtype != np.float32
-                    or not g.flags.c_contiguous):
+            # 16-bit gradients go in as they are (the kernels read them
+            # exactly); anything else becomes float32.
+            if (type(g) is not type(w) or not g.flags.c_contiguous
+                    or not (g.dtype == np.float32
+                            or g.dtype.name in ("float16", "bfloat16"))):
                 g = xp.ascontiguousarray(xp.asarray(g), dtype=xp.float32)
             fused_g.append(g)
         wd = optimizer.weight_decay

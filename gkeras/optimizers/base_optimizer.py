@@ -71,6 +71,14 @@ def _raw(g):
     return g.data if isinstance(g, Tensor) else g
 
 
+def _on_device_of(g, variable):
+    """A host (NumPy) gradient for a variable on the GPU is copied there
+    once: users may pass NumPy gradients to `apply`, as Keras allows."""
+    if type(g) is np.ndarray and backend.is_cupy_array(variable.data):
+        return backend.get_array_module(variable.data).asarray(g)
+    return g
+
+
 class Optimizer:
     """Abstract optimizer base class.
 
@@ -495,7 +503,8 @@ class Optimizer:
                         "was originally built with. When working with a new "
                         "set of variables, you should recreate a new "
                         "optimizer instance.")
-        grads = [_raw(g) for g in grads]
+        grads = [_on_device_of(_raw(g), v)
+                 for g, v in zip(grads, trainable_variables)]
         if any(g is None for g in grads):
             grads, trainable_variables = self._filter_empty_gradients(
                 grads, trainable_variables)

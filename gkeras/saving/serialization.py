@@ -40,6 +40,10 @@ def _keras_module(obj):
     if parts[0] == "gkeras" and len(parts) > 1:
         if parts[1] == "optimizers" and "schedules" in parts:
             return "keras.optimizers.schedules"
+        if parts[1] == "applications":
+            # Layers Keras defines inside an application module
+            # (ConvNeXt's LayerScale) are written with that module.
+            return "keras.src." + ".".join(parts[1:])
         return _KERAS_MODULES.get(parts[1], "keras")
     return mod
 
@@ -54,6 +58,9 @@ def serialize_keras_object(obj):
         return [serialize_keras_object(o) for o in obj]
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if hasattr(obj, "_keras_serialized"):
+        # An op node of a Functional model (`x + 1.0` on KerasTensors).
+        return obj._keras_serialized()
     cls = type(obj)
     if not hasattr(obj, "get_config"):
         if callable(obj):
@@ -74,8 +81,34 @@ def serialize_keras_object(obj):
     return {"module": _keras_module(obj) if is_builtin else cls.__module__,
             "class_name": class_name,
             "config": obj.get_config(),
-            "registered_name": None if is_builtin else
-            (registered or cls.__name__)}
+            "registered_name": None if is_builtin and not
+            _is_application_class(cls) else (registered or cls.__name__)}
+
+
+def _is_application_class(cls):
+    return cls.__module__.startswith("gkeras.applications.")
+
+
+def _application_class(class_name, module):
+    """The layer class `class_name` defined in the `keras.applications`
+    family module `module` names (`keras.src.applications.convnext`), or
+    None."""
+    parts = (module or "").split(".")
+    if parts[:3] == ["keras", "src", "applications"]:
+        family = parts[3:]
+    elif parts[:2] == ["gkeras", "applications"]:
+        family = parts[2:]
+    else:
+        return None
+    if len(family) != 1 or not family[0].isidentifier():
+        return None
+    try:
+        mod = importlib.import_module("gkeras.applications." + family[0])
+    except ImportError:
+        return None
+    from gkeras.layers.layer import Layer
+    obj = getattr(mod, class_name, None)
+    return obj if isinstance(obj, type) and issubclass(obj, Layer) else None
 
 
 def _modelling_bases():
@@ -167,6 +200,13 @@ def _find_builtin(class_name, module=None, config=None):
         fn = tables[fn_module].get(class_name)
         if fn is not None:
             return fn
+    app_cls = _application_class(class_name, module)
+    if app_cls is not None:
+        return app_cls
+    from gkeras.ops.symbolic import keras_operation_class
+    op_cls = keras_operation_class(class_name, module)
+    if op_cls is not None:
+        return op_cls
     bases = _modelling_bases()
     found = None
     for modname in _SEARCH:
@@ -203,8 +243,9 @@ def deserialize_layer(config, custom_objects=None, where="model"):
         The layer.
     """
     from gkeras.layers.layer import Layer
+    from gkeras.ops.symbolic import SymbolicOp
     obj = deserialize_keras_object(config, custom_objects=custom_objects)
-    if not isinstance(obj, Layer):
+    if not isinstance(obj, (Layer, SymbolicOp)):
         name = config.get("class_name") if isinstance(config, dict) \
             else config
         raise UnsafeObjectError(

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <math.h>
+#include <cmath>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,9 @@ CUDA_EMU_VEC4(int, int4, 16)
 CUDA_EMU_VEC2(double, double2, 16)
 inline uint3 make_uint3(unsigned x, unsigned y, unsigned z) {
   uint3 v; v.x = x; v.y = y; v.z = z; return v; }
+
+// __half / __nv_bfloat16 (cuda_fp16.h / cuda_bf16.h subset)
+#include "cuda_emu_fp16.h"
 
 // --------------------------------------------------------------- scheduler
 namespace cuda_emu {
@@ -489,10 +493,13 @@ namespace cuda_emu {
 
 // Type signature of an entry point, for the Python launcher:
 // comma-separated codes, "i4" int32, "u8" uint64, "f4" float, "b1" bool,
+// "H2" __half, "B2" __nv_bfloat16,
 // "S16" a struct by value, "Pc:f4" const float*, "Pm:i4" int*.
 template <class T>
 inline void scalar_code(std::string& s) {
-  if (std::is_same<T, bool>::value) s += "b";
+  if (std::is_same<T, __half>::value) s += "H";
+  else if (std::is_same<T, __nv_bfloat16>::value) s += "B";
+  else if (std::is_same<T, bool>::value) s += "b";
   else if (std::is_floating_point<T>::value) s += "f";
   else if (std::is_integral<T>::value) s += std::is_signed<T>::value ? "i" : "u";
   else s += "S";

@@ -55,7 +55,12 @@ the declared C type. Compiled libraries are cached by content hash in
 `$GKERAS_CUDA_EMU_CACHE` (default: `<tmp>/gkeras_cuda_emu_<uid>`), so a test
 session compiles each `.cu` once.
 
-Limits: no PTX `asm`, no `__half`, no texture/surface objects, no dynamic
+`__half` / `__nv_bfloat16` pointers take NumPy float16 / `ml_dtypes.bfloat16`
+arrays (cuda_emu_fp16.h: conversions rounding to nearest even, arithmetic
+correctly rounded). `#include "x.cuh"` lines are inlined before compiling,
+as `gkeras.backend.kernel_source.read_kernel` does for NVRTC.
+
+Limits: no PTX `asm`, no texture/surface objects, no dynamic
 parallelism, no cooperative groups; `__shared__` variables keep their values
 between blocks (not zeroed; the GPU does not zero them either).
 """
@@ -76,6 +81,8 @@ __all__ = ["EmuError", "EmuModule", "EmuKernel", "EmuRuntime", "load",
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(_HERE, "cuda_emu.h")
+# Everything HEADER pulls in, for the cache key.
+HEADERS = (HEADER, os.path.join(_HERE, "cuda_emu_fp16.h"))
 CXX = os.environ.get("CXX", "g++")
 CXXFLAGS = ("-std=c++17", "-O2", "-shared", "-fPIC", "-fno-strict-aliasing",
             "-Wall", "-Wno-unknown-pragmas", "-Wno-unused-variable",
@@ -198,8 +205,10 @@ def compile_source(src, filename="<kernel>.cu", extra_flags=()):
             compiler's message is included).
     """
     tu, entries = _translation_unit(src, filename)
-    with open(HEADER, "rb") as f:
-        header = f.read()
+    header = b""
+    for h in HEADERS:
+        with open(h, "rb") as f:
+            header += f.read()
     key = hashlib.sha256(tu.encode() + header + repr(
         (CXX, CXXFLAGS, tuple(extra_flags))).encode()).hexdigest()[:24]
     with _LOCK:
@@ -235,13 +244,17 @@ def load(filename, extra_flags=()):
             `.cu` file.
         extra_flags: more g++ flags.
     """
+    from gkeras.backend.kernel_source import expand_includes, kernel_path
     if os.path.sep in filename or os.path.isfile(filename):
         path = filename
     else:
-        from gkeras.backend.kernel_source import kernel_path
         path = kernel_path(filename)
     with open(path, encoding="utf-8") as f:
         src = f.read()
+    # `#include "half.cuh"` is inlined as for NVRTC (gkeras.backend.
+    # kernel_source.read_kernel), so both compile the same text.
+    src = expand_includes(src, os.path.dirname(os.path.abspath(path)),
+                          os.path.basename(path))
     return compile_source(src, os.path.basename(path), extra_flags)
 
 
@@ -255,7 +268,8 @@ _SCALAR_CTYPES = {
 _C_NAMES = {"i1": "signed char", "i2": "short", "i4": "int",
             "i8": "long long", "u1": "unsigned char", "u2": "unsigned short",
             "u4": "unsigned int", "u8": "unsigned long long", "f4": "float",
-            "f8": "double", "b1": "bool"}
+            "f8": "double", "b1": "bool", "H2": "__half",
+            "B2": "__nv_bfloat16"}
 
 
 def _dims(v, what):
@@ -299,6 +313,12 @@ class EmuKernel:
                                f"{a.strides} for shape {a.shape}")
             elem = code[3:]
             kind, size = elem[0], int(elem[1:])
+            if kind in "HB":
+                want = "float16" if kind == "H" else "bfloat16"
+                if a.dtype.name != want:
+                    raise EmuError(
+                        f"{pname} points to {_C_NAMES[elem]}; expected a "
+                        f"{want} array, got dtype {a.dtype}")
             dk = {"f": "f", "i": "i", "u": "u", "b": "b"}.get(kind)
             if dk and not (a.dtype.kind == dk and a.dtype.itemsize == size):
                 if not (kind == "u" and size == 1 and a.dtype.itemsize == 1):
@@ -313,6 +333,8 @@ class EmuKernel:
             buf[start:start + a.nbytes] = a.reshape(-1).view(np.uint8)
             ptr = ctypes.c_void_p(buf.ctypes.data + start)
             return ptr, (buf, start, a, code[1] == "m", i)
+        if code in ("H2", "B2"):
+            return self._half_scalar(pname, code, a), None
         ctype = _SCALAR_CTYPES.get(code)
         if ctype is None:
             raise EmuError(f"{pname}: struct parameters by value "
@@ -350,6 +372,18 @@ class EmuKernel:
             return ctype(a), None
         raise EmuError(f"{pname} is {_C_NAMES[code]}; got "
                        f"{type(a).__name__}")
+
+    @staticmethod
+    def _half_scalar(pname, code, a):
+        """A `__half`/`__nv_bfloat16` by value: its 16 bits. Takes a NumPy
+        float16 / ml_dtypes bfloat16 scalar (what CuPy would need)."""
+        want = "float16" if code == "H2" else "bfloat16"
+        if isinstance(a, np.ndarray) and a.ndim == 0:
+            a = a[()]
+        if not (isinstance(a, np.generic) and a.dtype.name == want):
+            raise EmuError(f"{pname} is {_C_NAMES[code]}; expected a "
+                           f"{want} scalar, got {type(a).__name__} {a!r}")
+        return ctypes.c_uint16(int(np.asarray(a).view(np.uint16)))
 
     def __call__(self, grid, block, args, shared_mem=0, *, order="forward",
                  seed=0, workers=1, strict_scalars=False,
@@ -457,8 +491,11 @@ class EmuRuntime:
 
     xp = np
 
-    def __init__(self, order="forward", workers=1, strict_scalars=True):
+    def __init__(self, order="forward", workers=1, strict_scalars=True,
+                 compute_capability=90):
         self.order, self.workers = order, workers
+        # What `CupyRuntime.compute_capability` reports on the GPU.
+        self.compute_capability = int(compute_capability)
         self.strict_scalars = strict_scalars
         self.launches = []
 

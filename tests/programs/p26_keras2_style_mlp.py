@@ -48,9 +48,9 @@ model.add(Activation("softmax"))
 sgd = SGD(lr=0.1, momentum=0.9, nesterov=True)
 model.compile(loss="categorical_crossentropy", optimizer=sgd,
               metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=8, batch_size=64, verbose=0)
+model.fit(x_train, y_train, epochs=20, batch_size=64, verbose=0)
 score = model.evaluate(x_test, y_test, batch_size=128, verbose=0)
-assert score[1] > 0.3, score        # chance: 0.1
+assert score[1] > 0.5, score        # chance: 0.1
 
 # The learning rate, Keras-2 style.
 np.testing.assert_allclose(K.get_value(model.optimizer.lr), 0.1, rtol=1e-6)

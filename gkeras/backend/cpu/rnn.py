@@ -452,7 +452,7 @@ def _check_inputs(op, xp, xw, states, recurrent_kernel, gates, mask,
     if T < 1:
         raise ValueError(f"{op}: expected at least one timestep. Received: "
                          f"xw.shape={tuple(xw.shape)}")
-    if xw.dtype.kind != "f":
+    if xw.dtype.kind != "f" and xw.dtype.name != "bfloat16":
         raise TypeError(f"{op}: expected a floating `xw`. Received: "
                         f"xw.dtype={xw.dtype}")
     R = recurrent_kernel
@@ -503,7 +503,10 @@ def _check_grad(op, xp, name, g, shape, dtype):
     if tuple(g.shape) != tuple(shape):
         raise ValueError(f"{op}: expected `{name}` of shape {tuple(shape)}. "
                          f"Received: {name}.shape={tuple(g.shape)}")
-    return xp.asarray(g, dtype=dtype)
+    # C-contiguous: the GPU step kernels index the gradient as flat
+    # memory, and an upstream gradient can be a strided view (e.g. one
+    # direction's half of a Bidirectional output's gradient).
+    return xp.ascontiguousarray(g, dtype=dtype)
 
 
 def _src(t, T, go_backwards):

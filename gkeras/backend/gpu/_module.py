@@ -15,6 +15,26 @@ from gkeras.backend.kernel_source import read_kernel
 # each file with exactly these for sm_70/80/90.
 NVRTC_OPTIONS = ("-std=c++17",)
 
+# The 16-bit twins (`*_f16`, `*_bf16`, see kernels/half.cuh) are compiled
+# only into a module of their own type, so a float32 model compiles what it
+# did before they existed and a float16 one never compiles bfloat16 code.
+_TYPE_OPTIONS = {
+    "f16": ("-DGK_BF16=0",),
+    "bf16": ("-DGK_F16=0",),
+    None: ("-DGK_F16=0", "-DGK_BF16=0"),
+}
+
+
+def options_for(name):
+    """The NVRTC options that compile entry point `name`: `NVRTC_OPTIONS`
+    plus the macros selecting its element type's twins."""
+    kind = None
+    if name.endswith("_f16"):
+        kind = "f16"
+    elif name.endswith("_bf16"):
+        kind = "bf16"
+    return NVRTC_OPTIONS + _TYPE_OPTIONS[kind]
+
 _KERNELS = {}
 
 
@@ -36,7 +56,7 @@ def raw_module(filename, options=NVRTC_OPTIONS, name_expressions=None):
                           name_expressions=name_expressions)
 
 
-def get_kernel(filename, name, options=NVRTC_OPTIONS):
+def get_kernel(filename, name, options=None):
     """Returns the `cupy.RawKernel` entry point `name` of `kernels/<filename>`.
 
     The handle is looked up once per (file, entry point, options) and
@@ -45,7 +65,7 @@ def get_kernel(filename, name, options=NVRTC_OPTIONS):
     Args:
         filename: e.g. `"conv.cu"`.
         name: the `extern "C"` entry point.
-        options: NVRTC options, a tuple.
+        options: NVRTC options, a tuple; default `options_for(name)`.
 
     Returns:
         The `cupy.RawKernel`.
@@ -53,6 +73,8 @@ def get_kernel(filename, name, options=NVRTC_OPTIONS):
     key = (filename, name, options)
     kernel = _KERNELS.get(key)
     if kernel is None:
+        if options is None:
+            options = options_for(name)
         kernel = raw_module(filename, tuple(options)).get_function(name)
         _KERNELS[key] = kernel
     return kernel

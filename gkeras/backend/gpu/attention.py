@@ -23,7 +23,11 @@ runtime object (`rt.xp`, `rt.launch(file, name, grid, block, args)`), so
 the whole wrapper also runs on the CPU under the CUDA emulator of
 `tests/cuda_emu` with the same grids and arguments; the launch
 configurations come from the pure-Python `*_launch` helpers below.
-Kernels compute in float32: inputs are cast to contiguous float32.
+Kernels compute in float32. q/k/v (and scores, probabilities, gradients)
+may be float16 or bfloat16: the `*_f16`/`*_bf16` entry points load them,
+compute in float32 and round once when they store; the row statistics
+(lse, delta) stay float32, and the GEMMs accumulate in float32
+(`precision.py`). Other inputs are cast to contiguous float32.
 """
 
 import math
@@ -32,6 +36,7 @@ import numpy as np
 
 from gkeras.backend.cpu.attention import (check_mask, check_options,
                                           check_qkv, dropout_threshold)
+from gkeras.backend.gpu import precision
 
 __all__ = [
     "attention_forward",
@@ -132,6 +137,11 @@ def _f32(xp, a):
     return xp.ascontiguousarray(a, dtype=xp.float32)
 
 
+def _kernel_array(xp, a):
+    """`a` contiguous in its kernel dtype (16-bit kept, others float32)."""
+    return precision.as_kernel(xp, a, precision.kernel_dtype(xp, a.dtype))
+
+
 def _mask_args(xp, mask, shape):
     """(uint8 compact mask or None, element strides of its broadcast view)."""
     if mask is None:
@@ -171,12 +181,13 @@ def _masked_softmax_forward(rt, scores, mask=None, scale=1.0, is_causal=False,
     check_mask(mask, scores.shape, "masked_softmax_forward")
     check_options(dropout_rate, fully_masked, "masked_softmax_forward")
     B, H, Tq, Tk = scores.shape
-    s = _f32(xp, scores)
+    s = _kernel_array(xp, scores)
     probs = s if (inplace and s is scores) else xp.empty_like(s)
     pd = xp.empty_like(s) if dropout_rate > 0.0 else None
     m, ms = _mask_args(xp, mask, s.shape)
     grid, block = attn_softmax_launch(B * H * Tq)
-    rt.launch("attention.cu", "attn_softmax_fwd", grid, block, (
+    rt.launch("attention.cu", precision.entry("attn_softmax_fwd", s.dtype,
+                                              False), grid, block, (
         s, probs, pd, m, *ms, np.int32(B), np.int32(H), np.int32(Tq),
         np.int32(Tk), np.float32(scale), np.int32(bool(is_causal)),
         np.int32(fully_masked == "zero"), *_drop_args(dropout_rate, seed)))
@@ -193,12 +204,13 @@ def _masked_softmax_backward(rt, dprobs, probs, mask=None, scale=1.0,
                          f"dprobs.shape={tuple(dprobs.shape)}, "
                          f"probs.shape={tuple(probs.shape)}")
     B, H, Tq, Tk = probs.shape
-    g = _f32(xp, dprobs)
-    p = _f32(xp, probs)
+    p = _kernel_array(xp, probs)
+    g = precision.as_kernel(xp, dprobs, p.dtype)
     out = g if (inplace and g is dprobs) else xp.empty_like(g)
     m, ms = _mask_args(xp, mask, p.shape)
     grid, block = attn_softmax_launch(B * H * Tq)
-    rt.launch("attention.cu", "attn_softmax_bwd", grid, block, (
+    rt.launch("attention.cu", precision.entry("attn_softmax_bwd", p.dtype,
+                                              False), grid, block, (
         g, p, out, m, *ms, np.int32(B), np.int32(H), np.int32(Tq),
         np.int32(Tk), np.float32(scale), np.int32(bool(is_causal)),
         *_drop_args(dropout_rate, seed)))
@@ -215,18 +227,20 @@ def _attention_forward(rt, q, k, v, mask=None, scale=None, is_causal=False,
     flash = use_flash(D, Dv, return_scores, implementation)
     if scale is None:
         scale = 1.0 / math.sqrt(D)
-    q, k, v = _f32(xp, q), _f32(xp, k), _f32(xp, v)
+    kdt = precision.kernel_dtype(xp, q.dtype)
+    q, k, v = (precision.as_kernel(xp, a, kdt) for a in (q, k, v))
     cache = {
         "q": q, "k": k, "v": v, "mask": mask, "scale": float(scale),
         "is_causal": bool(is_causal), "dropout_rate": float(dropout_rate),
         "seed": int(seed), "fully_masked": fully_masked,
     }
     if flash:
-        out = xp.empty((B, H, Tq, Dv), dtype=xp.float32)
+        out = xp.empty((B, H, Tq, Dv), dtype=kdt)
         lse = xp.empty((B, H, Tq), dtype=xp.float32)
         m, ms = _mask_args(xp, mask, (B, H, Tq, Tk))
         grid, block = flash_fwd_launch(B, H, Tq)
-        rt.launch("attention.cu", "flash_attn_fwd", grid, block, (
+        rt.launch("attention.cu", precision.entry("flash_attn_fwd", kdt,
+                                                  False), grid, block, (
             q, k, v, out, lse, m, *ms, np.int32(B), np.int32(H),
             np.int32(Tq), np.int32(Tk), np.int32(D), np.int32(Dv),
             np.float32(scale), np.int32(bool(is_causal)),
@@ -234,11 +248,11 @@ def _attention_forward(rt, q, k, v, mask=None, scale=None, is_causal=False,
             *_drop_args(dropout_rate, seed)))
         cache.update(path="flash", out=out, lse=lse)
         return out, cache
-    scores = xp.matmul(q, xp.swapaxes(k, -1, -2))
+    scores = precision.matmul(rt, q, xp.swapaxes(k, -1, -2))
     p, pd = _masked_softmax_forward(rt, scores, mask, scale, is_causal,
                                     dropout_rate, seed, fully_masked,
                                     inplace=True)
-    out = xp.matmul(pd, v)
+    out = precision.matmul(rt, pd, v)
     cache.update(path="materialized", probs=p, probs_dropped=pd)
     if return_scores:
         return out, cache, p
@@ -254,13 +268,16 @@ def _attention_backward(rt, dout, cache):
         raise ValueError("attention_backward: `dout` must have the shape of "
                          f"the attention output {(B, H, Tq, Dv)}. "
                          f"Received: dout.shape={tuple(dout.shape)}")
-    dout = _f32(xp, dout)
+    kdt = q.dtype
+    dout = precision.as_kernel(xp, dout, kdt)
     drop = _drop_args(cache["dropout_rate"], cache["seed"])
     if cache["path"] == "flash":
         delta = xp.empty((B, H, Tq), dtype=xp.float32)
         rows = B * H * Tq
         grid, block = flash_preprocess_launch(rows)
-        rt.launch("attention.cu", "flash_attn_bwd_preprocess", grid, block,
+        rt.launch("attention.cu",
+                  precision.entry("flash_attn_bwd_preprocess", kdt, False),
+                  grid, block,
                   (dout, cache["out"], delta, np.int64(rows), np.int32(Dv)))
         m, ms = _mask_args(xp, cache["mask"], (B, H, Tq, Tk))
         common = (m, *ms, np.int32(B), np.int32(H), np.int32(Tq),
@@ -271,38 +288,45 @@ def _attention_backward(rt, dout, cache):
         dk = xp.empty_like(k)
         dv = xp.empty_like(v)
         grid, block = flash_fwd_launch(B, H, Tq)
-        rt.launch("attention.cu", "flash_attn_bwd_dq", grid, block,
+        rt.launch("attention.cu",
+                  precision.entry("flash_attn_bwd_dq", kdt, False), grid, block,
                   (q, k, v, dout, cache["lse"], delta, dq) + common)
         grid, block = flash_dkdv_launch(B, H, Tk)
-        rt.launch("attention.cu", "flash_attn_bwd_dkdv", grid, block,
+        rt.launch("attention.cu",
+                  precision.entry("flash_attn_bwd_dkdv", kdt, False), grid,
+                  block,
                   (q, k, v, dout, cache["lse"], delta, dk, dv) + common)
         return dq, dk, dv
     p, pd = cache["probs"], cache["probs_dropped"]
-    dv = xp.matmul(xp.swapaxes(pd, -1, -2), dout)
-    dpd = xp.ascontiguousarray(xp.matmul(dout, xp.swapaxes(v, -1, -2)))
+    dv = precision.matmul(rt, xp.swapaxes(pd, -1, -2), dout)
+    dpd = xp.ascontiguousarray(precision.matmul(rt, dout,
+                                                xp.swapaxes(v, -1, -2)))
     ds = _masked_softmax_backward(rt, dpd, p, cache["mask"], cache["scale"],
                                   cache["is_causal"], cache["dropout_rate"],
                                   cache["seed"], inplace=True)
-    dq = xp.matmul(ds, k)
-    dk = xp.matmul(xp.swapaxes(ds, -1, -2), q)
+    dq = precision.matmul(rt, ds, k)
+    dk = precision.matmul(rt, xp.swapaxes(ds, -1, -2), q)
     return dq, dk, dv
 
 
-def _rows_last(xp, x, axis):
+def _rows_last(xp, x, axis, dtype=None):
     x = xp.moveaxis(x, axis, -1)
     shape = x.shape
-    return xp.ascontiguousarray(x, dtype=xp.float32).reshape(-1, shape[-1]), \
+    dtype = xp.float32 if dtype is None else dtype
+    return xp.ascontiguousarray(x, dtype=dtype).reshape(-1, shape[-1]), \
         shape
 
 
 def _softmax_forward(rt, x, axis=-1):
     xp = rt.xp
-    x2, shape = _rows_last(xp, x, axis)
+    kdt = precision.kernel_dtype(xp, x.dtype)
+    x2, shape = _rows_last(xp, x, axis, kdt)
     y = xp.empty_like(x2)
     M, C = x2.shape
     if M and C:
         grid, block = softmax_launch(M)
-        rt.launch("softmax.cu", "softmax_fwd", grid, block,
+        rt.launch("softmax.cu", precision.entry("softmax_fwd", kdt, False),
+                  grid, block,
                   (x2, y, np.int64(M), np.int32(C)))
     return xp.moveaxis(y.reshape(shape), -1, axis)
 
@@ -313,13 +337,15 @@ def _softmax_backward(rt, dy, y, axis=-1):
         raise ValueError("softmax_backward: `dy` and `y` must have the same "
                          f"shape. Received: dy.shape={tuple(dy.shape)}, "
                          f"y.shape={tuple(y.shape)}")
-    g2, shape = _rows_last(xp, dy, axis)
-    y2, _ = _rows_last(xp, y, axis)
+    kdt = precision.kernel_dtype(xp, y.dtype)
+    g2, shape = _rows_last(xp, dy, axis, kdt)
+    y2, _ = _rows_last(xp, y, axis, kdt)
     dx = xp.empty_like(g2)
     M, C = g2.shape
     if M and C:
         grid, block = softmax_launch(M)
-        rt.launch("softmax.cu", "softmax_bwd", grid, block,
+        rt.launch("softmax.cu", precision.entry("softmax_bwd", kdt, False),
+                  grid, block,
                   (g2, y2, dx, np.int64(M), np.int32(C)))
     return xp.moveaxis(dx.reshape(shape), -1, axis)
 
@@ -353,7 +379,7 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
 
     Returns:
         `(out, cache)`, or `(out, cache, probs)` with `return_scores=True`;
-        float32. `cache` is opaque: the flash path keeps `out` and the row
+        float16 / bfloat16 for such `q`, else float32. `cache` is opaque: the flash path keeps `out` and the row
         log-sum-exp `lse`, the materialized path the probabilities.
     """
     return _attention_forward(_runtime(), q, k, v, mask, scale, is_causal,
@@ -369,7 +395,8 @@ def attention_backward(dout, cache):
         cache: the `cache` returned by `attention_forward`.
 
     Returns:
-        `(dq, dk, dv)`, float32, shaped like `q`, `k`, `v`.
+        `(dq, dk, dv)` in the forward's kernel dtype (float16, bfloat16 or
+        float32), shaped like `q`, `k`, `v`.
     """
     return _attention_backward(_runtime(), dout, cache)
 
@@ -381,7 +408,8 @@ def masked_softmax_forward(scores, mask=None, scale=1.0, is_causal=False,
     See `backend.cpu.attention.masked_softmax_forward`.
 
     Returns:
-        `(probs, probs_dropped)`, float32 `(B, H, Tq, Tk)`.
+        `(probs, probs_dropped)` `(B, H, Tq, Tk)`, float16 / bfloat16 for
+        such `scores`, else float32.
     """
     return _masked_softmax_forward(_runtime(), scores, mask, scale,
                                    is_causal, dropout_rate, seed,
@@ -399,14 +427,16 @@ def masked_softmax_backward(dprobs, probs, mask=None, scale=1.0,
 
 
 def softmax_forward(x, axis=-1):
-    """Softmax along `axis` on the GPU (`kernels/softmax.cu`, float32).
+    """Softmax along `axis` on the GPU (`kernels/softmax.cu`, float32
+    arithmetic).
 
     Args:
         x: array; `axis` is moved last for the kernel.
         axis: the normalised axis.
 
     Returns:
-        The softmax, float32, shaped like `x`.
+        The softmax shaped like `x`: float16 / bfloat16 for such `x`, else
+        float32.
     """
     return _softmax_forward(_runtime(), x, axis)
 
@@ -420,7 +450,7 @@ def softmax_backward(dy, y, axis=-1):
         axis: the normalised axis.
 
     Returns:
-        `dx`, float32, shaped like `dy`.
+        `dx` shaped like `dy`, in `y`'s 16-bit type or float32.
     """
     return _softmax_backward(_runtime(), dy, y, axis)
 

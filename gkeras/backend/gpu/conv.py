@@ -8,8 +8,10 @@ multiplies first, then folds the columns back with `col2im_f32`, a gather
 kernel (deterministic: no atomics). The batch is processed in chunks so the
 patch matrix stays under `MAX_COL_BYTES`.
 
-Computation is float32 (float64 inputs are computed in float32 and the
-result cast back). CuPy is imported only inside the functions; the
+Kernels and GEMMs run in the input's type: float32, or float16 / bfloat16
+with float32 accumulation (`precision.py`; other operands are cast to the
+input's type); float64 inputs are computed in float32 and the result cast
+back. CuPy is imported only inside the functions; the
 `_conv_*` implementations take a runtime (`gpu.launch.CupyRuntime`, or the
 CUDA emulator's in the tests), so the launch configuration is the same
 code on the GPU and in the CPU tests.
@@ -18,6 +20,7 @@ code on the GPU and in the CPU tests.
 import numpy as np
 
 from gkeras.backend.cpu.conv import conv_output_shape, _norm
+from gkeras.backend.gpu import precision
 from gkeras.backend.gpu.launch import cupy_runtime, grid_stride_1d, i32
 
 __all__ = ["conv_forward", "conv_backward_input", "conv_backward_kernel",
@@ -52,10 +55,6 @@ def batch_chunks(n, per_sample_bytes, limit=None):
     return [(a, min(n, a + step)) for a in range(0, n, step)]
 
 
-def _f32(xp, a):
-    return xp.ascontiguousarray(a, dtype=xp.float32)
-
-
 def _launch_1d(rt, name, total, args):
     grid, block = grid_stride_1d(total, BLOCK)
     rt.launch(KERNELS, name, grid, block,
@@ -63,7 +62,7 @@ def _launch_1d(rt, name, total, args):
 
 
 def _im2col(rt, xc, col, geom, groups):
-    _launch_1d(rt, "im2col_f32", col.size,
+    _launch_1d(rt, precision.entry("im2col", col.dtype), col.size,
                (xc, col, i32(xc.shape[0]), *map(i32, geom), i32(groups)))
 
 
@@ -72,24 +71,27 @@ def _conv_forward(rt, x, kernel, strides, padding, dilation_rate, groups):
     dtype = x.dtype
     out_shape, strides, pad, dil, groups = _norm(
         x.shape, kernel.shape, strides, padding, dilation_rate, groups)
-    x, kernel = _f32(xp, x), _f32(xp, kernel)
+    kdt = precision.kernel_dtype(xp, dtype)
+    x, kernel = precision.as_kernel(xp, x, kdt), precision.as_kernel(
+        xp, kernel, kdt)
     *ks, cg, f = kernel.shape
     k = int(np.prod(ks)) * cg
     fg = f // groups
     w = xp.ascontiguousarray(kernel.reshape(k, groups, fg).transpose(1, 0, 2))
     geom = conv_geometry(x.shape, kernel.shape, out_shape, strides, pad, dil)
-    y = xp.empty(out_shape, xp.float32)
+    y = xp.empty(out_shape, kdt)
     per = int(np.prod(out_shape[1:-1]))
-    for n0, n1 in batch_chunks(x.shape[0], per * groups * k * 4):
+    for n0, n1 in batch_chunks(x.shape[0], per * groups * k * kdt.itemsize):
         m = (n1 - n0) * per
-        col = xp.empty((groups, m, k), xp.float32)
+        col = xp.empty((groups, m, k), kdt)
         _im2col(rt, x[n0:n1], col, geom, groups)
         if groups == 1:
-            y[n0:n1] = xp.matmul(col[0], w[0]).reshape((n1 - n0,) + out_shape[1:])
+            y[n0:n1] = precision.matmul(rt, col[0], w[0]).reshape(
+                (n1 - n0,) + out_shape[1:])
         else:
-            yc = xp.matmul(col, w)                          # (G, m, Fg)
+            yc = precision.matmul(rt, col, w)               # (G, m, Fg)
             y[n0:n1] = yc.transpose(1, 0, 2).reshape((n1 - n0,) + out_shape[1:])
-    return y if dtype == np.float32 else y.astype(dtype)
+    return y if dtype == kdt else y.astype(dtype)
 
 
 def _conv_backward_input(rt, dy, kernel, x_shape, strides, padding,
@@ -103,26 +105,29 @@ def _conv_backward_input(rt, dy, kernel, x_shape, strides, padding,
         raise ValueError(f"conv_backward_input: `dy` must have shape "
                          f"{out_shape} for x_shape={x_shape}, kernel shape "
                          f"{tuple(kernel.shape)}; received {tuple(dy.shape)}")
-    dy, kernel = _f32(xp, dy), _f32(xp, kernel)
+    kdt = precision.kernel_dtype(xp, dtype)
+    dy, kernel = precision.as_kernel(xp, dy, kdt), precision.as_kernel(
+        xp, kernel, kdt)
     *ks, cg, f = kernel.shape
     k = int(np.prod(ks)) * cg
     fg = f // groups
     wt = xp.ascontiguousarray(kernel.reshape(k, groups, fg).transpose(1, 2, 0))
     geom = conv_geometry(x_shape, kernel.shape, out_shape, strides, pad, dil)
-    dx = xp.empty(x_shape, xp.float32)
+    dx = xp.empty(x_shape, kdt)
     per = int(np.prod(out_shape[1:-1]))
-    for n0, n1 in batch_chunks(x_shape[0], per * groups * k * 4):
+    for n0, n1 in batch_chunks(x_shape[0], per * groups * k * kdt.itemsize):
         m = (n1 - n0) * per
         d = dy[n0:n1].reshape(m, groups, fg)
         if groups == 1:
-            dcol = xp.matmul(d[:, 0, :], wt[0])[None]       # (1, m, K)
+            dcol = precision.matmul(rt, d[:, 0, :], wt[0])[None]  # (1, m, K)
         else:
-            dcol = xp.matmul(xp.ascontiguousarray(d.transpose(1, 0, 2)), wt)
+            dcol = precision.matmul(
+                rt, xp.ascontiguousarray(d.transpose(1, 0, 2)), wt)
         dxc = dx[n0:n1]
-        _launch_1d(rt, "col2im_f32", dxc.size,
-                   (_f32(xp, dcol), dxc, i32(n1 - n0), *map(i32, geom),
-                    i32(groups)))
-    return dx if dtype == np.float32 else dx.astype(dtype)
+        _launch_1d(rt, precision.entry("col2im", kdt), dxc.size,
+                   (precision.as_kernel(xp, dcol, kdt), dxc, i32(n1 - n0),
+                    *map(i32, geom), i32(groups)))
+    return dx if dtype == kdt else dx.astype(dtype)
 
 
 def _conv_backward_kernel(rt, dy, x, kernel_shape, strides, padding,
@@ -137,26 +142,31 @@ def _conv_backward_kernel(rt, dy, x, kernel_shape, strides, padding,
                          f"{out_shape} for x shape {tuple(x.shape)}, "
                          f"kernel_shape={kernel_shape}; received "
                          f"{tuple(dy.shape)}")
-    x, dy = _f32(xp, x), _f32(xp, dy)
+    kdt = precision.kernel_dtype(xp, dtype)
+    x, dy = precision.as_kernel(xp, x, kdt), precision.as_kernel(xp, dy, kdt)
     *ks, cg, f = kernel_shape
     k = int(np.prod(ks)) * cg
     fg = f // groups
     geom = conv_geometry(x.shape, kernel_shape, out_shape, strides, pad, dil)
     dw = None
     per = int(np.prod(out_shape[1:-1]))
-    for n0, n1 in batch_chunks(x.shape[0], per * groups * k * 4):
+    chunks = batch_chunks(x.shape[0], per * groups * k * kdt.itemsize)
+    for n0, n1 in chunks:
         m = (n1 - n0) * per
-        col = xp.empty((groups, m, k), xp.float32)
+        col = xp.empty((groups, m, k), kdt)
         _im2col(rt, x[n0:n1], col, geom, groups)
         d = dy[n0:n1].reshape(m, groups, fg)
         if groups == 1:
-            part = xp.matmul(col[0].T, d[:, 0, :])[None]     # (1, K, Fg)
+            part = precision.matmul(rt, col[0].T, d[:, 0, :])[None]  # (1, K, Fg)
         else:
-            part = xp.matmul(col.transpose(0, 2, 1),
-                             xp.ascontiguousarray(d.transpose(1, 0, 2)))
+            part = precision.matmul(rt, col.transpose(0, 2, 1),
+                                    xp.ascontiguousarray(d.transpose(1, 0, 2)))
+        if len(chunks) > 1 and kdt != np.float32:
+            # Chunk sums add up in float32, rounded once at the end.
+            part = part.astype(xp.float32)
         dw = part if dw is None else dw + part
     dw = xp.ascontiguousarray(dw.transpose(1, 0, 2)).reshape(kernel_shape)
-    return dw if dtype == np.float32 else dw.astype(dtype)
+    return dw if dw.dtype == dtype else dw.astype(dtype)
 
 
 def conv_forward(x, kernel, strides, padding, dilation_rate, groups):

@@ -68,6 +68,13 @@ class CupyRuntime:
         import cupy
         return cupy
 
+    @property
+    def compute_capability(self):
+        """The current device's compute capability as an int (80 for
+        sm_80); `precision.matmul` reads it for bfloat16 GEMMs."""
+        import cupy
+        return int(cupy.cuda.Device().compute_capability)
+
     def launch(self, filename, name, grid, block, args, shared_mem=0):
         """Launches entry point `name` of `kernels/<filename>` (the handle
         is cached per file and entry point, see `_module.get_kernel`)."""

@@ -4,7 +4,11 @@ Same names, signatures and semantics as `gkeras.backend.cpu.layernorm`
 (Keras 3 LayerNormalization, including its `rms_scaling` formula).
 Forward is one kernel (row statistics + normalize + affine); backward is a
 row kernel for `dx` and a column kernel for `dgamma`/`dbeta`, both with
-fixed-order reductions (deterministic). Float32; CuPy is imported only
+fixed-order reductions (deterministic). Float32 arithmetic; `x`/`y`/`dy`/
+`dx` may be float16 or bfloat16 (`precision.py`: 16-bit `*_f16`/`*_bf16`
+kernels), while gamma/beta, the row statistics and dgamma/dbeta stay
+float32, as Keras normalizes in float32 under mixed policies. Other float
+dtypes are computed and returned in float32. CuPy is imported only
 inside functions and every launch goes through a runtime object, so the
 wrapper also runs under the CUDA emulator of `tests/cuda_emu`.
 """
@@ -12,6 +16,7 @@ wrapper also runs under the CUDA emulator of `tests/cuda_emu`.
 import numpy as np
 
 from gkeras.backend.cpu.layernorm import check_layernorm_args
+from gkeras.backend.gpu import precision
 
 __all__ = ["layernorm_forward", "layernorm_backward"]
 
@@ -45,13 +50,16 @@ def _layernorm_forward(rt, x, gamma=None, beta=None, epsilon=1e-3,
                        rms_scaling=False):
     xp = rt.xp
     M, C = check_layernorm_args(x, gamma, beta)
-    x, gamma, beta = _f32(xp, x), _f32(xp, gamma), _f32(xp, beta)
+    kdt = precision.kernel_dtype(xp, x.dtype)
+    x = precision.as_kernel(xp, x, kdt)
+    gamma, beta = _f32(xp, gamma), _f32(xp, beta)
     y = xp.empty_like(x)
     mean = xp.empty((M,), dtype=xp.float32)
     inv_std = xp.empty((M,), dtype=xp.float32)
     if M:
         grid, block = layernorm_rows_launch(M)
-        rt.launch("layernorm.cu", "layernorm_fwd", grid, block, (
+        rt.launch("layernorm.cu", precision.entry("layernorm_fwd", kdt, False),
+                  grid, block, (
             x, gamma, beta, y, mean, inv_std, np.int64(M), np.int32(C),
             np.float32(epsilon), np.int32(bool(rms_scaling))))
     return y, mean, inv_std
@@ -63,7 +71,9 @@ def _layernorm_backward(rt, dy, x, gamma, mean, inv_std, rms_scaling=False):
     if tuple(dy.shape) != (M, C):
         raise ValueError("layernorm_backward: `dy` must have the shape of "
                          f"`x` {(M, C)}. Received: dy.shape={tuple(dy.shape)}")
-    dy, x, gamma = _f32(xp, dy), _f32(xp, x), _f32(xp, gamma)
+    kdt = precision.kernel_dtype(xp, x.dtype)
+    dy, x = precision.as_kernel(xp, dy, kdt), precision.as_kernel(xp, x, kdt)
+    gamma = _f32(xp, gamma)
     mean, inv_std = _f32(xp, mean), _f32(xp, inv_std)
     dx = xp.empty_like(x)
     dgamma = xp.empty((C,), dtype=xp.float32) if gamma is not None else None
@@ -71,10 +81,12 @@ def _layernorm_backward(rt, dy, x, gamma, mean, inv_std, rms_scaling=False):
     rms = np.int32(bool(rms_scaling))
     if M:
         grid, block = layernorm_rows_launch(M)
-        rt.launch("layernorm.cu", "layernorm_bwd_dx", grid, block, (
+        rt.launch("layernorm.cu", precision.entry("layernorm_bwd_dx", kdt,
+                                                  False), grid, block, (
             dy, x, gamma, mean, inv_std, dx, np.int64(M), np.int32(C), rms))
     grid, block = layernorm_params_launch(C)
-    rt.launch("layernorm.cu", "layernorm_bwd_params", grid, block, (
+    rt.launch("layernorm.cu", precision.entry("layernorm_bwd_params", kdt,
+                                              False), grid, block, (
         dy, x, mean, inv_std, dgamma, dbeta, np.int64(M), np.int32(C), rms))
     return dx, dgamma, dbeta
 
@@ -91,7 +103,8 @@ def layernorm_forward(x, gamma=None, beta=None, epsilon=1e-3,
         rms_scaling: Keras's `rms_scaling` formula.
 
     Returns:
-        `(y, mean, inv_std)`, float32; `y` `(M, C)`, the others `(M,)`.
+        `(y, mean, inv_std)`; `y` `(M, C)` (float16 / bfloat16 for such
+        `x`, else float32), the others `(M,)` float32.
     """
     return _layernorm_forward(_runtime(), x, gamma, beta, epsilon,
                               rms_scaling)
@@ -108,7 +121,8 @@ def layernorm_backward(dy, x, gamma, mean, inv_std, rms_scaling=False):
         rms_scaling: as in the forward.
 
     Returns:
-        `(dx, dgamma, dbeta)`, float32; `dgamma` is None when `gamma` is.
+        `(dx, dgamma, dbeta)`: `dx` in `x`'s 16-bit type or float32,
+        dgamma/dbeta float32; `dgamma` is None when `gamma` is.
     """
     return _layernorm_backward(_runtime(), dy, x, gamma, mean, inv_std,
                                rms_scaling)

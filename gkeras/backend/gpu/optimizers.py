@@ -15,12 +15,21 @@ order; never a device-to-host read, never a wait for the GPU). Scalars
 host from the optimizer's host-side step counter, so a step never waits
 for the GPU.
 
+Mixed precision: variables and slots must be float32 (master weights);
+gradients may be float32, float16 or bfloat16 (`*_mt_f16` / `*_mt_bf16`
+entry points read them and do the float32 arithmetic of the float32
+kernels, so a 16-bit gradient updates exactly as its float32 value). The
+gradients of one launch share a dtype; a step with mixed gradient dtypes
+casts them all to float32.
+
 Not part of the `backend.cpu`/`backend.gpu` kernel contract: the NumPy
 reference is the optimizer classes themselves (tests compare the two
 through the CUDA emulator).
 """
 
 import numpy as np
+
+from gkeras.backend.gpu import precision
 
 __all__ = ["MultiTensorPlan", "multi_tensor_update", "MT_THREADS",
            "MT_CHUNK", "ENTRY_POINTS"]
@@ -153,7 +162,8 @@ class MultiTensorPlan:
 
 def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
                         wd_factor=1.0, clip_norm=None, clip_per_tensor=False):
-    """Runs one fused optimizer update over many float32 tensors, in place.
+    """Runs one fused optimizer update over many float32 tensors, in place
+    (gradients float32, float16 or bfloat16).
 
     Args:
         rt: the kernel runtime (`launch.cupy_runtime()`, or the emulator's).
@@ -161,7 +171,8 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
             `"adagrad"`, `"adamax"`, `"lion"`, `"nadam"`; see
             `kernels/optimizers.cu` for the slot order and formulas of each).
         plan: the optimizer's `MultiTensorPlan`.
-        grads: list of float32 C-contiguous gradients, one per tensor.
+        grads: list of C-contiguous gradients, one per tensor: float32,
+            float16 or bfloat16 (mixed dtypes are cast to float32).
         columns: list, per tensor, of `[variable, slot_0, ...]` float32
             C-contiguous arrays of the gradient's size; the same number of
             slots for every tensor.
@@ -185,6 +196,22 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
                          f"{n_scalars} scalars, received {len(scalars)}")
     if not grads:
         return
+    for col in columns:
+        for a in col:
+            if a.dtype != np.float32:
+                raise TypeError(
+                    f"multi_tensor_update({kind!r}): variables and slots must "
+                    f"be float32 (master weights); received an array of "
+                    f"dtype {a.dtype}")
+    gdt = grads[0].dtype
+    if any(g.dtype != gdt for g in grads) or not (
+            gdt == np.float32 or precision.is_half(gdt)):
+        # One launch reads one gradient type.
+        grads = [rt.xp.ascontiguousarray(g, dtype=rt.xp.float32)
+                 for g in grads]
+        gdt = np.dtype(np.float32)
+    sfx = "_" + precision.suffix(gdt)
+    name = name[:-len("_f32")] + sfx
     n_ptr = 1 + len(columns[0])
     for g, col in zip(grads, columns):
         if len(col) + 1 != n_ptr or any(a.size != g.size for a in col):
@@ -203,7 +230,7 @@ def multi_tensor_update(rt, kind, plan, grads, columns, decay, scalars,
                 or plan.scale.shape[0] != n_t:
             plan.partial = xp.empty((plan.n_chunks,), dtype=xp.float32)
             plan.scale = xp.empty((n_t,), dtype=xp.float32)
-        rt.launch("optimizers.cu", "mt_sumsq_f32", (plan.n_chunks,),
+        rt.launch("optimizers.cu", "mt_sumsq" + sfx, (plan.n_chunks,),
                   (MT_THREADS,), (plan.meta, plan.chunks, np.int32(n_ptr),
                                   plan.partial))
         if clip_per_tensor:

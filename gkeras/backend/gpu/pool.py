@@ -3,8 +3,9 @@
 Same names, signatures and `argmax` convention as `backend.cpu.pool`. One
 thread per output element for the forward passes; the backward passes are
 gather kernels (one thread per input element, fixed summation order):
-deterministic, no atomics. Computation is float32 (other float dtypes are
-computed in float32 and cast back). The `_*` implementations take a
+deterministic, no atomics. Kernels run in the input's type: float32, or
+float16 / bfloat16 with float32 arithmetic (`precision.py`); other float
+dtypes are computed in float32 and cast back. The `_*` implementations take a
 runtime (see `gpu.launch`), so the CPU tests run the same launches through
 the CUDA emulator.
 """
@@ -12,6 +13,7 @@ the CUDA emulator.
 import numpy as np
 
 from gkeras.backend.cpu.pool import _pool_args, pool_output_shape
+from gkeras.backend.gpu import precision
 from gkeras.backend.gpu.launch import cupy_runtime, grid_stride_1d, i32
 
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward",
@@ -39,21 +41,18 @@ def _launch(rt, name, total, arrays, geom):
               (*arrays, np.int64(total), *map(i32, geom)))
 
 
-def _f32(xp, a):
-    return xp.ascontiguousarray(a, dtype=xp.float32)
-
-
 def _max_pool_forward(rt, x, pool_size, strides, padding):
     xp = rt.xp
     dtype = x.dtype
     out_shape, pool, strides, pad = _pool_args(x.shape, pool_size, strides,
                                                padding)
-    x = _f32(xp, x)
-    y = xp.empty(out_shape, xp.float32)
+    kdt = precision.kernel_dtype(xp, dtype)
+    x = precision.as_kernel(xp, x, kdt)
+    y = xp.empty(out_shape, kdt)
     arg = xp.empty(out_shape, xp.int32)
-    _launch(rt, "maxpool_fwd_f32", y.size, (x, y, arg),
+    _launch(rt, precision.entry("maxpool_fwd", kdt), y.size, (x, y, arg),
             pool_geometry(x.shape, out_shape, pool, strides, pad))
-    return (y if dtype == np.float32 else y.astype(dtype)), arg
+    return (y if dtype == kdt else y.astype(dtype)), arg
 
 
 def _max_pool_backward(rt, dy, x, argmax, pool_size, strides, padding):
@@ -66,11 +65,13 @@ def _max_pool_backward(rt, dy, x, argmax, pool_size, strides, padding):
         raise ValueError(f"max_pool_backward: `dy` and `argmax` must have "
                          f"shape {out_shape}, received {tuple(dy.shape)} and "
                          f"{tuple(argmax.shape)}")
-    dx = xp.empty(x_shape, xp.float32)
-    _launch(rt, "maxpool_bwd_f32", dx.size,
-            (_f32(xp, dy), xp.ascontiguousarray(argmax, dtype=xp.int32), dx),
+    kdt = precision.kernel_dtype(xp, dtype)
+    dx = xp.empty(x_shape, kdt)
+    _launch(rt, precision.entry("maxpool_bwd", kdt), dx.size,
+            (precision.as_kernel(xp, dy, kdt),
+             xp.ascontiguousarray(argmax, dtype=xp.int32), dx),
             pool_geometry(x_shape, out_shape, pool, strides, pad))
-    return dx if dtype == np.float32 else dx.astype(dtype)
+    return dx if dtype == kdt else dx.astype(dtype)
 
 
 def _avg_pool_forward(rt, x, pool_size, strides, padding):
@@ -78,11 +79,12 @@ def _avg_pool_forward(rt, x, pool_size, strides, padding):
     dtype = x.dtype
     out_shape, pool, strides, pad = _pool_args(x.shape, pool_size, strides,
                                                padding)
-    x = _f32(xp, x)
-    y = xp.empty(out_shape, xp.float32)
-    _launch(rt, "avgpool_fwd_f32", y.size, (x, y),
+    kdt = precision.kernel_dtype(xp, dtype)
+    x = precision.as_kernel(xp, x, kdt)
+    y = xp.empty(out_shape, kdt)
+    _launch(rt, precision.entry("avgpool_fwd", kdt), y.size, (x, y),
             pool_geometry(x.shape, out_shape, pool, strides, pad))
-    return y if dtype == np.float32 else y.astype(dtype)
+    return y if dtype == kdt else y.astype(dtype)
 
 
 def _avg_pool_backward(rt, dy, x_shape, pool_size, strides, padding):
@@ -94,10 +96,12 @@ def _avg_pool_backward(rt, dy, x_shape, pool_size, strides, padding):
     if tuple(dy.shape) != out_shape:
         raise ValueError(f"avg_pool_backward: `dy` must have shape "
                          f"{out_shape}, received {tuple(dy.shape)}")
-    dx = xp.empty(x_shape, xp.float32)
-    _launch(rt, "avgpool_bwd_f32", dx.size, (_f32(xp, dy), dx),
+    kdt = precision.kernel_dtype(xp, dtype)
+    dx = xp.empty(x_shape, kdt)
+    _launch(rt, precision.entry("avgpool_bwd", kdt), dx.size,
+            (precision.as_kernel(xp, dy, kdt), dx),
             pool_geometry(x_shape, out_shape, pool, strides, pad))
-    return dx if dtype == np.float32 else dx.astype(dtype)
+    return dx if dtype == kdt else dx.astype(dtype)
 
 
 def max_pool_forward(x, pool_size, strides, padding):
@@ -166,9 +170,12 @@ def global_avg_pool(x):
         x: CuPy array.
 
     Returns:
-        `(N, C)`.
+        `(N, C)`, in `x`'s dtype (16-bit inputs are summed in float32).
     """
-    return x.reshape(x.shape[0], -1, x.shape[-1]).mean(axis=1)
+    v = x.reshape(x.shape[0], -1, x.shape[-1])
+    if precision.is_half(x.dtype):
+        return v.mean(axis=1, dtype="float32").astype(x.dtype)
+    return v.mean(axis=1)
 
 
 def global_avg_pool_backward(dy, x_shape):

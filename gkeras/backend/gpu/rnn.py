@@ -9,6 +9,13 @@ element-wise step passes are the CUDA kernels of `kernels/lstm.cu` and
 plus one activation, written once against `xp` (a fused kernel was not
 measured to be worth it).
 
+Mixed precision: float16 / bfloat16 sequences run on the `*_f16` /
+`*_bf16` step kernels (16-bit buffers, float32 arithmetic within a step,
+one rounding per stored value; the recurrent GEMMs through cuBLAS with
+float32 accumulation). bfloat16 before sm_80 (no cuBLAS bfloat16 GEMM)
+falls back to the float32 kernels: inputs converted once, the results and
+gradients rounded once to bfloat16.
+
 CuPy is imported only inside functions, so `rnn_launch_config` and
 `KernelSteps` can be used without CuPy: the tests run these very wrappers
 on the CPU with the CUDA emulator (`tests/cuda_emu`, `EmuRuntime`).
@@ -17,6 +24,7 @@ on the CPU with the CUDA emulator (`tests/cuda_emu`, `EmuRuntime`).
 import numpy as np
 
 from gkeras.backend.cpu import rnn as _cpu
+from gkeras.backend.gpu import precision
 from gkeras.backend.gpu.launch import cupy_runtime, i32
 
 __all__ = list(_cpu.__all__)
@@ -58,13 +66,20 @@ class KernelSteps:
             `tests/cuda_emu`'s `EmuRuntime` on the CPU.
     """
 
-    def __init__(self, rt):
+    def __init__(self, rt, dtype=np.float32):
         self.rt = rt
         self.xp = rt.xp
+        # Entry-point suffix for the element type: "" (float32), "_f16",
+        # "_bf16".
+        self.suffix = ("_" + precision.suffix(dtype)
+                       if precision.is_half(dtype) else "")
+        if self.suffix and rt.xp is not np:
+            # The drivers' xp.matmul on 16-bit arrays: float32 accumulation.
+            precision._set_fp16_gemm_fp32_accumulate()
 
     def _go(self, filename, name, N, U, args):
         grid, block = rnn_launch_config(N, U)
-        self.rt.launch(filename, name, grid, block, args)
+        self.rt.launch(filename, name + self.suffix, grid, block, args)
 
     def lstm_fwd(self, t, s, xw, rec, h0, c0, mask, dm, gates, hstate,
                  cstate, hd, act, ract):
@@ -122,14 +137,122 @@ class KernelSteps:
             _i(t), _i(s), _i(ract)))
 
 
-def _steps(*arrays):
+def _steps(*arrays, rt=None):
+    dtype = arrays[0].dtype
     for a in arrays:
-        if a is not None and a.dtype != np.float32:
+        if (a is not None and a.dtype != dtype) or not (
+                dtype == np.float32 or precision.is_half(dtype)):
             raise TypeError(
-                "The GPU recurrent kernels run in float32. Received: "
-                f"dtype={a.dtype}. Cast the inputs to float32 (or use "
-                "backend.cpu for float64).")
-    return KernelSteps(cupy_runtime())
+                "The GPU recurrent kernels take float32, float16 or bfloat16 "
+                f"(one type per call). Received: dtype={a.dtype}. Cast the "
+                "inputs (or use backend.cpu for float64).")
+    return KernelSteps(cupy_runtime() if rt is None else rt, dtype)
+
+
+def _native_16bit(rt, dtype):
+    """True when 16-bit `dtype` runs on the 16-bit step kernels: always for
+    float16, for bfloat16 from sm_80 (cuBLAS has no bfloat16 GEMM before)."""
+    return precision.is_half(dtype) and (
+        dtype.name == "float16"
+        or getattr(rt, "compute_capability", 0) >= precision.BF16_GEMM_MIN_CC)
+
+
+def _to(xp, dtype, *arrays):
+    """Floating arrays (None kept, masks and integers unchanged) as
+    C-contiguous `dtype`."""
+    return [a if a is None or not (a.dtype.kind == "f" or precision.is_half(
+        a.dtype)) else xp.ascontiguousarray(a, dtype=dtype) for a in arrays]
+
+
+def _to_f32(xp, *arrays):
+    """16-bit floating arrays as float32 (None and others unchanged)."""
+    return [a.astype(xp.float32) if a is not None and precision.is_half(
+        a.dtype) else a for a in arrays]
+
+
+def _round_to(dtype, arrays):
+    """Results rounded to the 16-bit input type `dtype` (None kept; no copy
+    for those already of that type -- NumPy's bfloat16 GEMMs return
+    float32, CuPy's bfloat16)."""
+    return tuple(None if a is None else a.astype(dtype, copy=False)
+                 for a in arrays)
+
+
+def _lstm_forward(rt, xw, h0, c0, recurrent_kernel, mask=None,
+                  recurrent_dropout_mask=None, go_backwards=False,
+                  activation="tanh", recurrent_activation="sigmoid",
+                  zero_output_for_mask=False):
+    dt = xw.dtype
+    if _native_16bit(rt, dt):
+        xw, h0, c0, recurrent_kernel, recurrent_dropout_mask = _to(
+            rt.xp, dt, xw, h0, c0, recurrent_kernel, recurrent_dropout_mask)
+        *res, cache = _cpu._lstm_forward(
+            _steps(xw, rt=rt), xw, h0, c0, recurrent_kernel, mask,
+            recurrent_dropout_mask, go_backwards, activation,
+            recurrent_activation, zero_output_for_mask)
+        return (*_round_to(dt, res), cache)
+    xw, h0, c0, recurrent_kernel, recurrent_dropout_mask = _to_f32(
+        rt.xp, xw, h0, c0, recurrent_kernel, recurrent_dropout_mask)
+    hs, h_T, c_T, cache = _cpu._lstm_forward(
+        _steps(xw, rt=rt), xw, h0, c0, recurrent_kernel, mask,
+        recurrent_dropout_mask, go_backwards, activation,
+        recurrent_activation, zero_output_for_mask)
+    if precision.is_half(dt):
+        cache["result_dtype"] = dt
+        hs, h_T, c_T = _round_to(dt, (hs, h_T, c_T))
+    return hs, h_T, c_T, cache
+
+
+def _lstm_backward(rt, dhs, dh_T, dc_T, cache):
+    dt = cache["h"].dtype
+    if precision.is_half(dt):
+        dhs, dh_T, dc_T = _to(rt.xp, dt, dhs, dh_T, dc_T)
+        return _round_to(dt, _cpu._lstm_backward(
+            _steps(cache["h"], rt=rt), dhs, dh_T, dc_T, cache))
+    dhs, dh_T, dc_T = _to_f32(rt.xp, dhs, dh_T, dc_T)
+    out = _cpu._lstm_backward(_steps(cache["h"], rt=rt), dhs, dh_T, dc_T,
+                              cache)
+    dt = cache.get("result_dtype")
+    return out if dt is None else _round_to(dt, out)
+
+
+def _gru_forward(rt, xw, h0, recurrent_kernel, recurrent_bias=None,
+                 mask=None, recurrent_dropout_mask=None, go_backwards=False,
+                 activation="tanh", recurrent_activation="sigmoid",
+                 reset_after=True, zero_output_for_mask=False):
+    dt = xw.dtype
+    if _native_16bit(rt, dt):
+        xw, h0, recurrent_kernel, recurrent_bias, recurrent_dropout_mask = \
+            _to(rt.xp, dt, xw, h0, recurrent_kernel, recurrent_bias,
+                recurrent_dropout_mask)
+        *res, cache = _cpu._gru_forward(
+            _steps(xw, rt=rt), xw, h0, recurrent_kernel, recurrent_bias,
+            mask, recurrent_dropout_mask, go_backwards, activation,
+            recurrent_activation, reset_after, zero_output_for_mask)
+        return (*_round_to(dt, res), cache)
+    xw, h0, recurrent_kernel, recurrent_bias, recurrent_dropout_mask = \
+        _to_f32(rt.xp, xw, h0, recurrent_kernel, recurrent_bias,
+                recurrent_dropout_mask)
+    hs, h_T, cache = _cpu._gru_forward(
+        _steps(xw, rt=rt), xw, h0, recurrent_kernel, recurrent_bias, mask,
+        recurrent_dropout_mask, go_backwards, activation,
+        recurrent_activation, reset_after, zero_output_for_mask)
+    if precision.is_half(dt):
+        cache["result_dtype"] = dt
+        hs, h_T = _round_to(dt, (hs, h_T))
+    return hs, h_T, cache
+
+
+def _gru_backward(rt, dhs, dh_T, cache):
+    dt = cache["h"].dtype
+    if precision.is_half(dt):
+        dhs, dh_T = _to(rt.xp, dt, dhs, dh_T)
+        return _round_to(dt, _cpu._gru_backward(
+            _steps(cache["h"], rt=rt), dhs, dh_T, cache))
+    dhs, dh_T = _to_f32(rt.xp, dhs, dh_T)
+    out = _cpu._gru_backward(_steps(cache["h"], rt=rt), dhs, dh_T, cache)
+    dt = cache.get("result_dtype")
+    return out if dt is None else _round_to(dt, out)
 
 
 def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
@@ -139,7 +262,8 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
     """Runs an LSTM over a sequence whose input projection is given (GPU).
 
     See `gkeras.backend.cpu.rnn.lstm_forward`: same arguments (CuPy
-    arrays, float32) and results.
+    arrays: float32, or float16 / bfloat16 on the 16-bit step kernels)
+    and results.
 
     Args:
         xw: `(batch, timesteps, 4 * units)`.
@@ -157,11 +281,9 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
     Returns:
         `(hs, h_T, c_T, cache)`.
     """
-    steps = _steps(xw)
-    return _cpu._lstm_forward(steps, xw, h0, c0, recurrent_kernel, mask,
-                              recurrent_dropout_mask, go_backwards,
-                              activation, recurrent_activation,
-                              zero_output_for_mask)
+    return _lstm_forward(cupy_runtime(), xw, h0, c0, recurrent_kernel, mask,
+                         recurrent_dropout_mask, go_backwards, activation,
+                         recurrent_activation, zero_output_for_mask)
 
 
 def lstm_backward(dhs, dh_T, dc_T, cache):
@@ -176,7 +298,7 @@ def lstm_backward(dhs, dh_T, dc_T, cache):
     Returns:
         `(dxw, dh0, dc0, drecurrent_kernel)`.
     """
-    return _cpu._lstm_backward(_steps(cache["h"]), dhs, dh_T, dc_T, cache)
+    return _lstm_backward(cupy_runtime(), dhs, dh_T, dc_T, cache)
 
 
 def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
@@ -204,11 +326,10 @@ def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
     Returns:
         `(hs, h_T, cache)`.
     """
-    steps = _steps(xw)
-    return _cpu._gru_forward(steps, xw, h0, recurrent_kernel, recurrent_bias,
-                             mask, recurrent_dropout_mask, go_backwards,
-                             activation, recurrent_activation, reset_after,
-                             zero_output_for_mask)
+    return _gru_forward(cupy_runtime(), xw, h0, recurrent_kernel,
+                        recurrent_bias, mask, recurrent_dropout_mask,
+                        go_backwards, activation, recurrent_activation,
+                        reset_after, zero_output_for_mask)
 
 
 def gru_backward(dhs, dh_T, cache):
@@ -222,7 +343,7 @@ def gru_backward(dhs, dh_T, cache):
     Returns:
         `(dxw, dh0, drecurrent_kernel, drecurrent_bias)`.
     """
-    return _cpu._gru_backward(_steps(cache["h"]), dhs, dh_T, cache)
+    return _gru_backward(cupy_runtime(), dhs, dh_T, cache)
 
 
 def simple_rnn_forward(xw, h0, recurrent_kernel, mask=None,

@@ -21,8 +21,13 @@ __all__ = ["scatter_add_launch", "SC_THREADS", "SC_MAX_BLOCKS"]
 SC_THREADS = 128
 SC_MAX_BLOCKS = 65535
 
-_ENTRY = {np.dtype(np.float32): "scatter_add_rows_f32",
-          np.dtype(np.float64): "scatter_add_rows_f64"}
+# dst dtype name -> entry point. float16 / bfloat16 accumulate each
+# segment in float32 and round once (numpy.add.at rounds every addition,
+# so those two agree with the CPU path within a rounding, not bit for bit).
+_ENTRY = {"float32": "scatter_add_rows_f32",
+          "float64": "scatter_add_rows_f64",
+          "float16": "scatter_add_rows_f16",
+          "bfloat16": "scatter_add_rows_bf16"}
 
 
 def scatter_add_launch(n):
@@ -62,7 +67,7 @@ def _scatter_add_rows(rt, dst, rows, values):
     vals = xp.ascontiguousarray(xp.asarray(values).reshape(n, cols),
                                 dtype=dst.dtype)
     grid, block = scatter_add_launch(n)
-    rt.launch("scatter.cu", _ENTRY[dst.dtype], grid, block, (
+    rt.launch("scatter.cu", _ENTRY[dst.dtype.name], grid, block, (
         sorted_rows, xp.ascontiguousarray(order, dtype=np.int64), vals,
         dst, np.int64(n), np.int64(n_rows), np.int64(cols)))
 
@@ -82,9 +87,9 @@ def _scatter_add(rt, dst, index, values):
     """`dst[index] += values` (repeats accumulated), in place, any index
     expression NumPy accepts; see `array_ops.scatter_add`."""
     xp = rt.xp
-    if dst.dtype not in _ENTRY:
+    if dst.dtype.name not in _ENTRY:
         # Integer additions are exact in any order, so an atomic scatter
-        # is deterministic here; float16 and the rest are rare.
+        # is deterministic here; complex and the rest are rare.
         at = getattr(getattr(xp, "add", None), "at", None)
         if at is not None:
             at(dst, _device_index(xp, index), values)

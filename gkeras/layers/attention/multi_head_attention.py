@@ -6,6 +6,7 @@ import string
 import numpy as np
 
 from gkeras import constraints, initializers, ops, regularizers
+from gkeras.backend.device_constants import device_constant
 from gkeras.layers.core.einsum_dense import EinsumDense
 from gkeras.layers.layer import Layer
 from gkeras.ops.attention import MaskedSoftmax, ScaledDotProductAttention
@@ -352,13 +353,15 @@ class MultiHeadAttention(Layer):
                 auto = m if auto is None else ops.logical_and(auto, m)
         if use_causal_mask:
             T, S = query.shape[1], value.shape[1]
-            causal = ops.convert_to_tensor(np.tri(T, S, 0, dtype=bool)[None])
+            # Built on the device once per (T, S), not copied every call.
+            causal = ops.convert_to_tensor(device_constant(
+                np.tri(T, S, 0, dtype=bool)[None], bool))
             auto = causal if auto is None else ops.logical_and(auto, causal)
         if self._sliding_window is not None:
             T, S = query.shape[1], value.shape[1]
             near = np.abs(np.arange(T)[:, None] - np.arange(S)[None, :]) < \
                 self._sliding_window
-            near = ops.convert_to_tensor(near[None])
+            near = ops.convert_to_tensor(device_constant(near[None], bool))
             auto = near if auto is None else ops.logical_and(auto, near)
         if attention_mask is not None:
             want = (query.shape[0],) + tuple(query.shape[1:-1]) + \

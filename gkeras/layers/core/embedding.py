@@ -1,6 +1,7 @@
 """`Embedding`: turns integer ids into dense vectors (a table lookup)."""
 
 from gkeras import constraints, initializers, ops, regularizers
+from gkeras.backend import device_checks
 from gkeras.layers.layer import Layer
 from gkeras.ops._base import xp_of
 from gkeras.ops.engine import Tensor
@@ -96,21 +97,26 @@ class Embedding(Layer):
                     f"Embedding layer {self.name!r} expects integer token "
                     f"ids. Received: inputs of dtype {ids.dtype}.")
         if ids.size:
-            # One reduction per call; on the GPU this reads back one scalar
-            # so an id outside the table never turns into a silent
-            # out-of-bounds read.
+            # On the GPU the range is kept on the device and read back once
+            # per epoch (backend.device_checks), not synced every call; an
+            # id outside the table never becomes a silent bad read.
             xp = xp_of(ids)
-            hi, lo = int(xp.max(ids)), int(xp.min(ids))
-            if hi >= self.input_dim or lo < 0:
-                bad = hi if hi >= self.input_dim else lo
-                raise ValueError(
-                    f"Embedding layer {self.name!r} received token id {bad}, "
-                    f"outside the table [0, input_dim - 1] with input_dim="
-                    f"{self.input_dim} (largest id in the batch: {hi}). "
-                    f"Increase input_dim to at least {max(hi + 1, 1)}, or "
-                    "clip/re-index the ids (e.g. `num_words=` when loading "
-                    "a dataset).")
+            device_checks.check_max(
+                self, xp.stack([xp.max(ids), -xp.min(ids)]).astype("int64"),
+                self._report_ids)
         return ids
+
+    def _report_ids(self, extremes):
+        hi, lo = int(extremes[0]), -int(extremes[1])
+        if hi >= self.input_dim or lo < 0:
+            bad = hi if hi >= self.input_dim else lo
+            raise ValueError(
+                f"Embedding layer {self.name!r} received token id {bad}, "
+                f"outside the table [0, input_dim - 1] with input_dim="
+                f"{self.input_dim} (largest id in the batch: {hi}). "
+                f"Increase input_dim to at least {max(hi + 1, 1)}, or "
+                "clip/re-index the ids (e.g. `num_words=` when loading "
+                "a dataset).")
 
     def call(self, inputs):
         ids = self._ids(inputs)

@@ -10,6 +10,7 @@ import numpy as np
 from gkeras import backend, ops
 from gkeras.backend.config import (image_data_format,
                                    standardize_data_format)
+from gkeras.backend.device_constants import device_constant
 from gkeras.layers.layer import Layer
 from gkeras.ops import image as image_ops
 from gkeras.ops.image.resize import RESIZE_INTERPOLATIONS
@@ -189,6 +190,9 @@ class Rescaling(Layer):
         # channels_first they must sit on axis -3 instead.
         if scale.ndim > 0 and image_data_format() == "channels_first":
             scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
+        # On the GPU: copied to the device once, not every call.
+        scale = device_constant(scale, dtype)
+        offset = device_constant(offset, dtype)
         x = ops.cast(inputs, dtype)
         return ops.add(ops.multiply(x, scale), offset)
 

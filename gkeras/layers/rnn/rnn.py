@@ -14,7 +14,7 @@ from gkeras.layers.layer import Layer, _signature_flags
 from gkeras.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from gkeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from gkeras.ops.affine import affine
-from gkeras.ops._base import xp_of
+from gkeras.ops._base import to_array, xp_of
 from gkeras.ops.engine import Tensor
 from gkeras.ops.variable import Variable
 from gkeras.utils import naming
@@ -235,8 +235,8 @@ class RNN(Layer):
         if self._state_vars is None:
             raise AttributeError(f"Layer {self.name!r} must be stateful.")
         for v, s in zip(self._state_vars, _as_list(states)):
-            v.assign(np.asarray(s, dtype=v.dtype) if not isinstance(
-                s, Tensor) else s)
+            v.assign(to_array(s, v.dtype) if not isinstance(s, Tensor)
+                     else s)
 
     # -- call ------------------------------------------------------------------
 
@@ -265,8 +265,10 @@ class RNN(Layer):
                     f"{type(self).__name__} layer {self.name!r} expects "
                     f"{n} initial state tensor(s). Received: "
                     f"{len(_flat(states))}.")
+            # NumPy or CuPy states go to the backend's device as they are
+            # (np.asarray would refuse a CuPy array).
             flat = [ops.cast(s, self.compute_dtype) if isinstance(s, Tensor)
-                    else Tensor(np.asarray(s, dtype=self.compute_dtype))
+                    else Tensor(to_array(s, self.compute_dtype))
                     for s in _flat(states)]
             return _pack(self.state_size, flat) if not self.single_state \
                 else flat

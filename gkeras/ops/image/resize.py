@@ -12,6 +12,7 @@ import importlib
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend.device_constants import device_constant
 from gkeras.ops import core as C
 from gkeras.ops import elementwise as E
 # `gkeras.ops.shape`/`gkeras.ops.conv` are shadowed by the ops of those
@@ -117,7 +118,9 @@ def _apply_matrices(x, mats, restore=True):
     dev = []
     for d, w in mats:
         w = w.astype(xf.dtype)
-        dev.append((d, backend.to_device(w) if on_gpu else w))
+        # On the GPU each (size, dtype) matrix is copied once, not every
+        # call (backend.device_constants).
+        dev.append((d, device_constant(w, w.dtype) if on_gpu else w))
     y = _AxisResample(dev)(xf)
     return _restore_dtype(y, dtype) if restore else y
 
@@ -143,7 +146,8 @@ def _resize_nearest(x, axes_sizes):
     # One axis at a time keeps plain (non-broadcast) advanced indexing.
     for d, idx in advanced:
         key = [slice(None)] * len(x.shape)
-        key[d] = idx if xp_of(arr(x)) is np else backend.to_device(idx)
+        key[d] = idx if xp_of(arr(x)) is np else device_constant(idx,
+                                                                 idx.dtype)
         x = S.getitem(x, tuple(key))
     return x
 

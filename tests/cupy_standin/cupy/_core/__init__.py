@@ -1,0 +1,1 @@
+"""The part of `cupy._core` gkeras touches (cuBLAS compute types)."""

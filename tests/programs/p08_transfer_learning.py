@@ -135,10 +135,6 @@ assert sorted(h) == ["binary_accuracy", "loss"]
 assert h["loss"][-1] < 0.95 * h["loss"][0], h["loss"]
 for a, b in zip(frozen, base_model.get_weights()):
     np.testing.assert_array_equal(a, b)   # weights and BN statistics
-# `BinaryAccuracy` thresholds the logits at 0.5 as given; the classes
-# are read off the logit's sign here.
-acc = np.mean((model.predict(xb, verbose=0)[:, 0] > 0) == yb)
-assert acc > 0.65, (acc, h)
 
 # Fine-tuning: unfreeze the base model, recompile, very low learning rate.
 base_model.trainable = True

@@ -140,4 +140,4 @@ np.testing.assert_allclose(logs["loss"], 0.1 * ce + 0.9 * kl * 100,
 distiller.fit(x_train, y_train, epochs=15, verbose=0)
 # Evaluate student on test dataset
 student_acc = distiller.evaluate(x_test, y_test, verbose=0)[1]
-assert student_acc > 0.8, student_acc
+assert student_acc > 0.7, student_acc    # chance: 0.25

@@ -32,7 +32,7 @@ assert np.asarray(keras.utils.pad_sequences(raw_inputs))[0].tolist() == [
 embedding = layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)
 masked_output = embedding(padded_inputs)
 want_mask = padded_inputs != 0
-np.testing.assert_array_equal(np.asarray(masked_output._keras_mask),
+np.testing.assert_array_equal(ops.convert_to_numpy(masked_output._keras_mask),
                               want_mask)
 
 masking_layer = layers.Masking()
@@ -41,7 +41,7 @@ masking_layer = layers.Masking()
 unmasked_embedding = ops.cast(
     ops.tile(ops.expand_dims(padded_inputs, axis=-1), [1, 1, 10]), "float32")
 masked_embedding = masking_layer(unmasked_embedding)
-np.testing.assert_array_equal(np.asarray(masked_embedding._keras_mask),
+np.testing.assert_array_equal(ops.convert_to_numpy(masked_embedding._keras_mask),
                               want_mask)
 
 # Mask propagation in the Functional API and Sequential API.
@@ -109,9 +109,9 @@ class TemporalSplit(keras.layers.Layer):
 
 
 first_half, second_half = TemporalSplit()(masked_embedding)
-np.testing.assert_array_equal(np.asarray(first_half._keras_mask),
+np.testing.assert_array_equal(ops.convert_to_numpy(first_half._keras_mask),
                               want_mask[:, :3])
-np.testing.assert_array_equal(np.asarray(second_half._keras_mask),
+np.testing.assert_array_equal(ops.convert_to_numpy(second_half._keras_mask),
                               want_mask[:, 3:])
 
 
@@ -144,8 +144,8 @@ x = np.random.random((3, 10)) * 9
 x = x.astype("int32")
 y = layer(x)
 mask = layer.compute_mask(x)
-np.testing.assert_array_equal(np.asarray(mask), x != 0)
-np.testing.assert_array_equal(np.asarray(y._keras_mask), x != 0)
+np.testing.assert_array_equal(ops.convert_to_numpy(mask), x != 0)
+np.testing.assert_array_equal(ops.convert_to_numpy(y._keras_mask), x != 0)
 
 
 # Opting-in to mask propagation on compatible layers.

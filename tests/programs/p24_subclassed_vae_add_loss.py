@@ -113,7 +113,7 @@ vae.compile(optimizer, loss=keras.losses.MeanSquaredError())
 
 history = vae.fit(x_train, x_train, epochs=4, batch_size=64, verbose=0)
 losses = history.history["loss"]
-assert losses[-1] < 0.6 * losses[0], losses
+assert losses[-1] < 0.75 * losses[0], losses
 # A call records the KL term of that call (the encoder's sampling does
 # not enter it): check it in NumPy.
 _ = vae(x_train[:64])

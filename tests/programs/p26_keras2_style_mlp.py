@@ -6,8 +6,8 @@
 Source: the Keras 2 "Getting started with the Sequential model" guide
 (multilayer perceptron for multi-class softmax classification) and the
 Keras 2 FAQ (intermediate-layer output with `K.function`, saving to
-HDF5). Changed: `keras` -> `gkeras`; learnable synthetic data; 20 epochs
--> 8.
+HDF5). Changed: `keras` -> `gkeras`; learnable synthetic data (20 epochs,
+as the guide).
 
 Keras reference: none (Keras 2 spellings: `lr=`, `fit_generator`,
 `K.function`, which Keras 3 removed; gkeras accepts them).

@@ -124,7 +124,7 @@ def loss(margin=1):
 
 margin = 1
 siamese.compile(loss=loss(margin=margin),
-                optimizer=keras.optimizers.RMSprop(0.01),
+                optimizer=keras.optimizers.RMSprop(0.02),
                 metrics=["accuracy"])
 history = siamese.fit(
     [x_train_1, x_train_2], labels_train,

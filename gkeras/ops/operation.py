@@ -4,11 +4,11 @@
 import abc
 
 from gkeras.ops._base import _has_symbolic
-from gkeras.ops.symbolic import Node, SymbolicOp, \
+from gkeras.ops.symbolic import Node, SymbolicOp, WeightlessNode, \
     compute_output_spec_by_running
 
 
-class Operation(metaclass=abc.ABCMeta):
+class Operation(WeightlessNode, metaclass=abc.ABCMeta):
     """A stateless computation that runs on tensors and on symbolic
     `KerasTensor`s (recording a node of a Functional graph).
 
@@ -68,17 +68,6 @@ class Operation(metaclass=abc.ABCMeta):
 
     # Functional models treat an operation like a weightless layer.
     trainable = True
-    weights = trainable_weights = non_trainable_weights = property(
-        lambda self: [])
-
-    @property
-    def losses(self):
-        """Operations add no losses."""
-        return []
-
-    def count_params(self):
-        """Operations have no weights."""
-        return 0
 
     def get_config(self):
         """The constructor arguments: `{"name": ...}` unless overridden."""

@@ -242,7 +242,25 @@ def compute_output_spec_by_running(fn, args, kwargs):
     return out1
 
 
-class SymbolicOp:
+class WeightlessNode:
+    """What a Functional model asks of a graph node that is not a layer
+    (an op called on KerasTensors, a user `Operation`): no weights, no
+    losses, no parameters."""
+
+    weights = trainable_weights = non_trainable_weights = property(
+        lambda self: [])
+
+    @property
+    def losses(self):
+        """Operations add no losses."""
+        return []
+
+    def count_params(self):
+        """Operations have no weights."""
+        return 0
+
+
+class SymbolicOp(WeightlessNode):
     """An op (not a layer) called on KerasTensors inside a Functional model.
 
     It re-runs the op function on real tensors when the model executes.
@@ -284,17 +302,6 @@ class SymbolicOp:
             Node(self, args, kwargs, outputs)
             return outputs
         return self._run(*args, **kwargs)
-
-    # Functional models treat it like a weightless layer.
-    weights = trainable_weights = non_trainable_weights = property(
-        lambda self: [])
-
-    @property
-    def losses(self):
-        return []
-
-    def count_params(self):
-        return 0
 
     def get_config(self):
         if self.keras_class is None:

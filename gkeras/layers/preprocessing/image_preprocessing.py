@@ -69,22 +69,6 @@ def sized_image_shape(input_shape, height, width, data_format, layer=None):
     return tuple(shape)
 
 
-def _to_nhwc(x, data_format):
-    """Rank-3/4 tensor -> rank-4 channels_last, with the inverse map."""
-    unbatched = len(x.shape) == 3
-    if unbatched:
-        x = ops.expand_dims(x, 0)
-    first = data_format == "channels_first"
-    if first:
-        x = ops.transpose(x, (0, 2, 3, 1))
-
-    def back(y):
-        if first:
-            y = ops.transpose(y, (0, 3, 1, 2))
-        return ops.squeeze(y, 0) if unbatched else y
-    return x, back
-
-
 def resize_images(x, height, width, interpolation="bilinear",
                   data_format="channels_last", antialias=False):
     """Resizes a rank-3/4 float tensor to `(height, width)` through

@@ -7,7 +7,9 @@
 2. the `Conv` op keeps the patches only while a gradient will be taken,
    frees them in its backward, and gives the same gradients as the
    recomputing path;
-3. the glibc allocator tuning (`backend.cpu.allocator`): its opt-outs,
+3. max pooling without the winners' bookkeeping when no gradient will be
+   taken, against the float64 reference;
+4. the glibc allocator tuning (`backend.cpu.allocator`): its opt-outs,
    and that it does stop a step's large buffers from being page-faulted
    in afresh every time.
 """
@@ -21,11 +23,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_conv_pool_bn_primitives import (  # noqa: E402
-    CONV_CASES, _conv_args, numgrad, ref_conv)
+    CONV_CASES, POOL_CASES, _conv_args, numgrad, ref_conv, ref_pool)
 
 import gkeras.backend.cpu as cpu  # noqa: E402
 from gkeras.backend.cpu import allocator  # noqa: E402
 from gkeras.backend.cpu import conv as cpu_conv  # noqa: E402
+from gkeras.backend.cpu import pool as cpu_pool  # noqa: E402
 from gkeras import ops  # noqa: E402
 from gkeras.ops.engine import GradientTape, Tensor  # noqa: E402
 
@@ -150,6 +153,44 @@ def test_model_training_uses_kept_cols(monkeypatch):
     model.train_on_batch(r.random((4, 8, 8, 3), dtype=np.float32),
                          r.random((4, 1), dtype=np.float32))
     assert calls == {"from_cols": 2, "recompute": 0}
+
+
+# ------------------------------------------------- inference max pooling
+@pytest.mark.parametrize("case", POOL_CASES, ids=range(len(POOL_CASES)))
+def test_max_pool_values_matches_reference(case):
+    xs, pool, st, pad = case[:4]
+    x = np.random.default_rng(11).standard_normal(xs).astype(np.float32)
+    x[(0,) * x.ndim] = -np.inf               # a -inf cell next to padding
+    y = cpu_pool.max_pool_values(x, pool, st, pad)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, ref_pool(x, pool, st, pad, "max"))
+    np.testing.assert_array_equal(
+        y, cpu.max_pool_forward(x, pool, st, pad)[0])
+
+
+def test_max_pool_op_inference_and_training_paths():
+    from gkeras.ops.conv import MaxPool
+    r = np.random.default_rng(12)
+    x = r.standard_normal((2, 7, 6, 3))
+    ref = ref_pool(x, (2, 2), (2, 2), ((0, 0), (0, 0)), "max")
+    node = MaxPool((2, 2), (2, 2), ((0, 0), (0, 0)))
+    y = node(Tensor(x))                      # inference: no winners kept
+    assert node.argmax is None
+    np.testing.assert_array_equal(np.asarray(y), ref)
+    xt = Tensor(x)
+    with GradientTape() as tape:
+        tape.watch(xt)
+        y = ops.max_pool(xt, 2)
+        loss = ops.sum(ops.multiply(y, np.arange(y.size).reshape(y.shape)))
+    assert y.creator.argmax is not None
+    np.testing.assert_array_equal(np.asarray(y), ref)
+    (gx,) = tape.gradient(loss, [xt])
+
+    def f():
+        y = ref_pool(x, (2, 2), (2, 2), ((0, 0), (0, 0)), "max")
+        return float((y * np.arange(y.size).reshape(y.shape)).sum())
+
+    np.testing.assert_allclose(np.asarray(gx), numgrad(f, x), atol=1e-6)
 
 
 # ------------------------------------------------------ allocator tuning

@@ -17,6 +17,7 @@ from gkeras.backend.config import standardize_data_format
 from gkeras.ops._base import keras_op, t_or_a
 from gkeras.backend import cpu as _cpu
 from gkeras.backend.cpu import conv as _cpu_conv
+from gkeras.backend.cpu import pool as _cpu_pool
 from gkeras.ops.engine import Function, Tensor, is_recording
 
 __all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose",
@@ -234,9 +235,20 @@ class MaxPool(Function):
         self.pool_size, self.strides, self.padding = pool_size, strides, \
             padding
 
+    def __call__(self, x):
+        # Inference needs no winners: NumPy then takes the max alone.
+        self._values_only = not (is_recording() and isinstance(x, Tensor)
+                                 and x.requires_grad)
+        return super().__call__(x)
+
     def forward(self, x):
         self.x = x
-        y, self.argmax = backend.kernels_for(x).max_pool_forward(
+        k = backend.kernels_for(x)
+        if k is _cpu and getattr(self, "_values_only", False):
+            self.argmax = None
+            return _cpu_pool.max_pool_values(x, self.pool_size, self.strides,
+                                             self.padding)
+        y, self.argmax = k.max_pool_forward(
             x, self.pool_size, self.strides, self.padding)
         return y
 

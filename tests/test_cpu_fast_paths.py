@@ -193,6 +193,23 @@ def test_max_pool_op_inference_and_training_paths():
     np.testing.assert_allclose(np.asarray(gx), numgrad(f, x), atol=1e-6)
 
 
+def test_relu_keeps_its_mask_only_for_a_gradient():
+    x = np.array([[-1.5, 0.0, 2.0], [3.0, -0.0, -4.0]])
+    y = ops.relu(Tensor(x))                  # inference: no mask kept
+    np.testing.assert_array_equal(np.asarray(y), np.maximum(x, 0))
+    assert not np.signbit(np.asarray(y)).any()
+    xt = Tensor(x)
+    with GradientTape() as tape:
+        tape.watch(xt)
+        y = ops.relu(xt)
+        loss = ops.sum(ops.multiply(y, np.array([1.0, 2.0, 3.0])))
+    assert y.creator.mask is not None
+    (gx,) = tape.gradient(loss, [xt])
+    # JAX's gradient of max(x, 0): 0 at x == 0.
+    np.testing.assert_array_equal(np.asarray(gx),
+                                  [[0, 0, 3], [1, 0, 0]])
+
+
 # ------------------------------------------------------ allocator tuning
 def test_allocator_opt_outs(monkeypatch):
     monkeypatch.setitem(allocator._STATE, "tuned", None)

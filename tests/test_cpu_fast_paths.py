@@ -15,6 +15,7 @@
 """
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -239,7 +240,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
+@pytest.mark.skipif(not sys.platform.startswith("linux")
+                    or platform.libc_ver()[0] != "glibc",
                     reason="the tuning applies to glibc only")
 def test_allocator_tuning_reuses_freed_pages():
     env = {k: v for k, v in os.environ.items()

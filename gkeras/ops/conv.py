@@ -15,7 +15,10 @@ element-wise pass; the conv itself dominates).
 from gkeras import backend
 from gkeras.backend.config import standardize_data_format
 from gkeras.ops._base import keras_op, t_or_a
-from gkeras.ops.engine import Function, Tensor
+from gkeras.backend import cpu as _cpu
+from gkeras.backend.cpu import conv as _cpu_conv
+from gkeras.backend.cpu import pool as _cpu_pool
+from gkeras.ops.engine import Function, Tensor, is_recording
 
 __all__ = ["conv", "depthwise_conv", "separable_conv", "conv_transpose",
            "max_pool", "average_pool", "compute_conv_padding",
@@ -154,9 +157,24 @@ class Conv(Function):
         self.dilation_rate = dilation_rate
         self.groups = groups
 
+    def __call__(self, x, kernel):
+        # Keep the forward's im2col patches for the kernel gradient only
+        # when one will be taken (training); inference keeps nothing.
+        self._keep_cols = is_recording() and isinstance(kernel, Tensor) \
+            and kernel.requires_grad
+        return super().__call__(x, kernel)
+
     def forward(self, x, kernel):
         self.x, self.kernel = x, kernel
-        return backend.kernels_for(x).conv_forward(
+        self.cols = None
+        k = backend.kernels_for(x)
+        if k is _cpu:
+            # NumPy: one im2col serves the output and the kernel gradient.
+            y, self.cols = _cpu_conv.conv_forward_keep_cols(
+                x, kernel, self.strides, self.padding, self.dilation_rate,
+                self.groups, keep=getattr(self, "_keep_cols", False))
+            return y
+        return k.conv_forward(
             x, kernel, self.strides, self.padding, self.dilation_rate,
             self.groups)
 
@@ -166,8 +184,16 @@ class Conv(Function):
         # The first layer's input needs no gradient: skip the data-grad GEMM.
         gx = k.conv_backward_input(gy, self.kernel, self.x.shape, *args) \
             if self.needs_grad(0) else None
-        gk = k.conv_backward_kernel(gy, self.x, self.kernel.shape, *args) \
-            if self.needs_grad(1) else None
+        gk = None
+        if self.needs_grad(1):
+            cols, self.cols = self.cols, None    # freed after this step
+            if cols is not None and k is _cpu:
+                gk = _cpu_conv.conv_backward_kernel_from_cols(
+                    gy, cols, self.kernel.shape, self.groups)
+            else:
+                gk = k.conv_backward_kernel(gy, self.x, self.kernel.shape,
+                                            *args)
+        self.cols = None
         return gx, gk
 
 
@@ -209,9 +235,20 @@ class MaxPool(Function):
         self.pool_size, self.strides, self.padding = pool_size, strides, \
             padding
 
+    def __call__(self, x):
+        # Inference needs no winners: NumPy then takes the max alone.
+        self._values_only = not (is_recording() and isinstance(x, Tensor)
+                                 and x.requires_grad)
+        return super().__call__(x)
+
     def forward(self, x):
         self.x = x
-        y, self.argmax = backend.kernels_for(x).max_pool_forward(
+        k = backend.kernels_for(x)
+        if k is _cpu and getattr(self, "_values_only", False):
+            self.argmax = None
+            return _cpu_pool.max_pool_values(x, self.pool_size, self.strides,
+                                             self.padding)
+        y, self.argmax = k.max_pool_forward(
             x, self.pool_size, self.strides, self.padding)
         return y
 

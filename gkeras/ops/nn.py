@@ -10,7 +10,7 @@ from gkeras.backend import device_checks
 from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
     to_array, to_float, unbroadcast, wrap, xp_of
 from gkeras.ops.elementwise import _Unary, _unary
-from gkeras.ops.engine import Function
+from gkeras.ops.engine import Function, Tensor, is_recording
 
 
 # Keras 3.15's `keras.ops.nn` names. Those defined in other gkeras.ops
@@ -59,8 +59,14 @@ sigmoid = _unary("sigmoid", _sig, lambda x, y, xp: y * (1.0 - y),
 
 
 class _Relu(Function):
+    def __call__(self, x):
+        # The mask is the backward's; inference (nothing recorded) skips it.
+        self._keep_mask = is_recording() and isinstance(x, Tensor) and \
+            x.requires_grad
+        return super().__call__(x)
+
     def forward(self, x):
-        self.mask = x > 0
+        self.mask = x > 0 if getattr(self, "_keep_mask", True) else None
         # maximum, not x * mask: no negative zeros in the output.
         return xp_of(x).maximum(x, 0)
 

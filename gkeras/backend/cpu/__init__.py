@@ -22,6 +22,9 @@ from gkeras.backend.cpu import (conv, pool, batchnorm, rnn, attention,
 from gkeras.backend.cpu import image
 from gkeras.backend.cpu import collectives
 from gkeras.backend.cpu import array_ops
+from gkeras.backend.cpu.allocator import tune_allocator
+
+tune_allocator()
 
 FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm, image,
             collectives, array_ops)

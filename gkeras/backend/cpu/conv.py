@@ -18,6 +18,9 @@ Layouts (Keras):
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+# The GPU module exports the same names; `conv_forward_keep_cols` and
+# `conv_backward_kernel_from_cols` are NumPy-only extras that `ops.conv`
+# calls by module (the CUDA path saves no patches), so not listed here.
 __all__ = ["conv_forward", "conv_backward_input", "conv_backward_kernel",
            "conv_output_shape"]
 
@@ -168,6 +171,34 @@ def conv_forward(x, kernel, strides, padding, dilation_rate, groups):
         ValueError: when shapes or arguments do not fit (see
             `conv_output_shape`).
     """
+    return conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate,
+                                  groups, keep=False)[0]
+
+
+def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
+                           keep=True):
+    """`conv_forward` that also returns its im2col patches for the backward.
+
+    The kernel gradient is `cols^T @ dy`: handing it the forward's patches
+    saves rebuilding them (a copy as large as the input times the kernel
+    taps) in every training step. Depthwise convolutions build no patches.
+
+    Args:
+        x, kernel, strides, padding, dilation_rate, groups: as in
+            `conv_forward`.
+        keep: whether to return the patches (False: `None` in their place,
+            as in inference, so nothing large stays alive).
+
+    Returns:
+        `(y, cols)`: the output, as `conv_forward`, and the patches as a
+        `(G, M, taps * C_in // G)` array (or `None`), to be passed to
+        `conv_backward_kernel_from_cols`.
+
+    Example:
+    >>> y, cols = conv_forward_keep_cols(x, w, (1, 1), ((1, 1), (1, 1)),
+    ...                                  (1, 1), 1)
+    >>> dw = conv_backward_kernel_from_cols(dy, cols, w.shape, 1)
+    """
     x = np.asarray(x)
     kernel = np.asarray(kernel, dtype=x.dtype)
     out_shape, strides, pad, dil, groups = _norm(
@@ -175,13 +206,16 @@ def conv_forward(x, kernel, strides, padding, dilation_rate, groups):
     rank = x.ndim - 2
     out = out_shape[1:-1]
     if kernel.shape[-2] == 1 and groups > 1:
-        return _depthwise_forward(x, kernel, out_shape, strides, pad, dil)
+        return _depthwise_forward(x, kernel, out_shape, strides, pad,
+                                  dil), None
     col = _im2col(x, kernel.shape[:rank], out, strides, pad, dil, groups)
     w = _kernel_as_gemm(kernel, groups)
     if groups == 1:
-        return (col[0] @ w[0]).reshape(out_shape)
-    y = np.matmul(col, w)                       # (G, M, Fg)
-    return np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+        y = (col[0] @ w[0]).reshape(out_shape)
+    else:
+        y = np.matmul(col, w)                   # (G, M, Fg)
+        y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+    return y, (col if keep else None)
 
 
 # Depthwise (one input channel a group): the per-group GEMMs would be
@@ -345,6 +379,39 @@ def conv_backward_kernel(dy, x, kernel_shape, strides, padding,
                                           dil)
     col = _im2col(x, kernel_shape[:rank], out_shape[1:-1], strides, pad, dil,
                   groups)                        # (G, M, K)
+    return _cols_times_dy(col, dy, kernel_shape, groups)
+
+
+def conv_backward_kernel_from_cols(dy, cols, kernel_shape, groups):
+    """Kernel gradient from the patches `conv_forward_keep_cols` returned.
+
+    Args:
+        dy: gradient of the output, `(N, *out_spatial, F)`.
+        cols: the `(G, M, K)` patches of the forward input.
+        kernel_shape: `(*kernel_size, C_in // groups, F)`.
+        groups: number of channel groups.
+
+    Returns:
+        `dkernel`, of shape `kernel_shape`, in the dtype of `cols`.
+
+    Raises:
+        ValueError: when `dy`, `cols` and `kernel_shape` do not fit.
+    """
+    dy = np.asarray(dy, dtype=cols.dtype)
+    kernel_shape = tuple(int(a) for a in kernel_shape)
+    groups = int(groups)
+    *ks, cg, f = kernel_shape
+    want = (groups, dy.size // max(f, 1), int(np.prod(ks)) * cg)
+    if tuple(cols.shape) != want or dy.shape[-1] != f:
+        raise ValueError(f"conv_backward_kernel_from_cols: `cols` shape "
+                         f"{tuple(cols.shape)} and `dy` shape "
+                         f"{tuple(dy.shape)} do not fit kernel_shape="
+                         f"{kernel_shape}, groups={groups}; expected cols "
+                         f"shape {want}")
+    return _cols_times_dy(cols, dy, kernel_shape, groups)
+
+
+def _cols_times_dy(col, dy, kernel_shape, groups):
     d = _dy_as_gemm(dy, groups)                  # (G, M, Fg)
     if groups == 1:
         return (col[0].T @ d[0]).reshape(kernel_shape)

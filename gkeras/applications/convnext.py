@@ -14,6 +14,7 @@ from gkeras import initializers
 from gkeras import layers
 from gkeras import ops
 from gkeras import random
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
 from gkeras.layers.layer import Layer
 from gkeras.models import Functional
@@ -429,13 +430,7 @@ def ConvNeXt(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     if input_tensor is not None:
         inputs = imagenet_utils.get_source_inputs(input_tensor)[0]
@@ -522,10 +517,7 @@ def ConvNeXt(
         )(x)
 
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _base.global_pooling(x, pooling)
         x = layers.LayerNormalization(epsilon=1e-6)(x)
 
     model = Functional(inputs=inputs, outputs=x, name=name)
@@ -554,26 +546,12 @@ def ConvNeXt(
                 f'{weights_name.split("convnext_")[-1]}").'
             )
 
-    # Load weights.
+    imagenet_file = None
     if weights == "imagenet":
-        if include_top:
-            file_suffix = ".h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_suffix = "_notop.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        file_name = name + file_suffix
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            BASE_WEIGHTS_PATH + file_name,
-            cache_subdir="models",
-            file_hash=file_hash,
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        file_name = name + (".h5" if include_top else "_notop.h5")
+        imagenet_file = (file_name, BASE_WEIGHTS_PATH + file_name,
+                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return _base.load_weights(model, weights, imagenet_file)
 
 
 ## Instantiating variants ##

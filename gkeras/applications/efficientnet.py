@@ -12,8 +12,8 @@ import math
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 
@@ -301,13 +301,7 @@ def EfficientNet(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
@@ -403,48 +397,21 @@ def EfficientNet(
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes,
-            activation=classifier_activation,
+        x = _base.predictions(
+            x, classes, classifier_activation, weights,
             kernel_initializer=DENSE_KERNEL_INITIALIZER,
-            name="predictions",
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            file_suffix = ".h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_suffix = "_notop.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        file_name = name + file_suffix
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            BASE_WEIGHTS_PATH + file_name,
-            cache_subdir="models",
-            file_hash=file_hash,
         )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    else:
+        x = _base.global_pooling(x, pooling, "avg_pool", "max_pool")
+
+    model = _base.build_model(input_tensor, img_input, x, name)
+
+    imagenet_file = None
+    if weights == "imagenet":
+        file_name = name + (".h5" if include_top else "_notop.h5")
+        imagenet_file = (file_name, BASE_WEIGHTS_PATH + file_name,
+                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return _base.load_weights(model, weights, imagenet_file)
 
 
 def block(

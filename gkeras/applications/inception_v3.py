@@ -8,8 +8,8 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -122,13 +122,7 @@ def InceptionV3(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     if backend.image_data_format() == "channels_first":
         channel_axis = 1
@@ -334,49 +328,18 @@ def InceptionV3(
             axis=channel_axis,
             name=f"mixed{9 + i}",
         )
-    if include_top:
-        # Classification block
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+    )
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-    # Create model.
-    model = Functional(inputs, x, name=name)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            weights_path = imagenet_utils.get_weights_file(
-                "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-                WEIGHTS_PATH,
-                cache_subdir="models",
-                file_hash="9a0d58056eeedaa3f26cb7ebd46da564",
-            )
-        else:
-            weights_path = imagenet_utils.get_weights_file(
-                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir="models",
-                file_hash="bcbd6486424b2319ff4ef7d526e38f63",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _base.load_weights(model, weights, (
+        ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5", WEIGHTS_PATH,
+         "9a0d58056eeedaa3f26cb7ebd46da564")
+        if include_top else
+        ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+         WEIGHTS_PATH_NO_TOP, "bcbd6486424b2319ff4ef7d526e38f63")))
 
 
 def conv2d_bn(

@@ -8,8 +8,8 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -116,13 +116,7 @@ def Xception(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     channel_axis = 1 if backend.image_data_format() == "channels_first" else -1
 
@@ -290,48 +284,18 @@ def Xception(
     )(x)
     x = layers.Activation("relu", name="block14_sepconv2_act")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+    )
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-    # Create model.
-    model = Functional(inputs, x, name=name)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            weights_path = imagenet_utils.get_weights_file(
-                "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                WEIGHTS_PATH,
-                cache_subdir="models",
-                file_hash="0a58e3b7378bc2990ea3b43d5981f1f6",
-            )
-        else:
-            weights_path = imagenet_utils.get_weights_file(
-                "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir="models",
-                file_hash="b0042744bf5b25fce3cb969f33bebb97",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _base.load_weights(model, weights, (
+        ("xception_weights_tf_dim_ordering_tf_kernels.h5", WEIGHTS_PATH,
+         "0a58e3b7378bc2990ea3b43d5981f1f6")
+        if include_top else
+        ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
+         WEIGHTS_PATH_NO_TOP, "b0042744bf5b25fce3cb969f33bebb97")))
 
 
 def preprocess_input(x, data_format=None):

@@ -414,6 +414,43 @@ def EfficientNet(
     return _base.load_weights(model, weights, imagenet_file)
 
 
+def squeeze_excite(x, filters, filters_se, activation, bn_axis, name):
+    """The squeeze-and-excitation phase of the EfficientNet (V1 and V2)
+    blocks.
+
+    Args:
+        x: the block's features, with `filters` channels.
+        filters: number of channels of `x`.
+        filters_se: number of channels of the squeezed representation.
+        activation: activation of the reducing convolution.
+        bn_axis: the channel axis (1 or 3).
+        name: prefix of the layer names (`{name}se_squeeze`, ...).
+
+    Returns:
+        `x` rescaled channel-wise by the excitation.
+    """
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se_shape = (filters, 1, 1) if bn_axis == 1 else (1, 1, filters)
+    se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(
+        filters_se,
+        1,
+        padding="same",
+        activation=activation,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_reduce",
+    )(se)
+    se = layers.Conv2D(
+        filters,
+        1,
+        padding="same",
+        activation="sigmoid",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_expand",
+    )(se)
+    return layers.multiply([x, se], name=f"{name}se_excite")
+
+
 def block(
     inputs,
     activation="swish",
@@ -485,30 +522,8 @@ def block(
 
     # Squeeze and Excitation phase
     if 0 < se_ratio <= 1:
-        filters_se = max(1, int(filters_in * se_ratio))
-        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        if bn_axis == 1:
-            se_shape = (filters, 1, 1)
-        else:
-            se_shape = (1, 1, filters)
-        se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(
-            filters_se,
-            1,
-            padding="same",
-            activation=activation,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_reduce",
-        )(se)
-        se = layers.Conv2D(
-            filters,
-            1,
-            padding="same",
-            activation="sigmoid",
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_expand",
-        )(se)
-        x = layers.multiply([x, se], name=f"{name}se_excite")
+        x = squeeze_excite(x, filters, max(1, int(filters_in * se_ratio)),
+                           activation, bn_axis, name)
 
     # Output phase
     x = layers.Conv2D(

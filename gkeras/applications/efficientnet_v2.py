@@ -14,6 +14,7 @@ from gkeras import initializers
 from gkeras import layers
 from gkeras.applications import efficientnet_v2_blocks as _blocks
 from gkeras.applications import _base
+from gkeras.applications import efficientnet
 from gkeras.applications import imagenet_utils
 from gkeras.utils import naming
 
@@ -215,32 +216,9 @@ def MBConvBlock(
 
         # Squeeze and excite
         if 0 < se_ratio <= 1:
-            filters_se = max(1, int(input_filters * se_ratio))
-            se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-            if bn_axis == 1:
-                se_shape = (filters, 1, 1)
-            else:
-                se_shape = (1, 1, filters)
-            se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-
-            se = layers.Conv2D(
-                filters_se,
-                1,
-                padding="same",
-                activation=activation,
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_reduce",
-            )(se)
-            se = layers.Conv2D(
-                filters,
-                1,
-                padding="same",
-                activation="sigmoid",
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_expand",
-            )(se)
-
-            x = layers.multiply([x, se], name=f"{name}se_excite")
+            x = efficientnet.squeeze_excite(
+                x, filters, max(1, int(input_filters * se_ratio)),
+                activation, bn_axis, name)
 
         # Output phase
         x = layers.Conv2D(
@@ -313,33 +291,9 @@ def FusedMBConvBlock(
 
         # Squeeze and excite
         if 0 < se_ratio <= 1:
-            filters_se = max(1, int(input_filters * se_ratio))
-            se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-            if bn_axis == 1:
-                se_shape = (filters, 1, 1)
-            else:
-                se_shape = (1, 1, filters)
-
-            se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-
-            se = layers.Conv2D(
-                filters_se,
-                1,
-                padding="same",
-                activation=activation,
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_reduce",
-            )(se)
-            se = layers.Conv2D(
-                filters,
-                1,
-                padding="same",
-                activation="sigmoid",
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_expand",
-            )(se)
-
-            x = layers.multiply([x, se], name=f"{name}se_excite")
+            x = efficientnet.squeeze_excite(
+                x, filters, max(1, int(input_filters * se_ratio)),
+                activation, bn_axis, name)
 
         # Output phase:
         x = layers.Conv2D(

@@ -138,65 +138,27 @@ def InceptionV3(
     x = conv2d_bn(x, 192, 3, 3, padding="valid")
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
 
-    # mixed 0: 35 x 35 x 256
-    branch1x1 = conv2d_bn(x, 64, 1, 1)
+    # mixed 0, 1, 2: 35 x 35 x 256, 288, 288 (they differ only in the
+    # pooling branch's filters)
+    for i, pool_filters in enumerate((32, 64, 64)):
+        branch1x1 = conv2d_bn(x, 64, 1, 1)
 
-    branch5x5 = conv2d_bn(x, 48, 1, 1)
-    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
+        branch5x5 = conv2d_bn(x, 48, 1, 1)
+        branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
 
-    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+        branch3x3dbl = conv2d_bn(x, 64, 1, 1)
+        branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+        branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
 
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 32, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch5x5, branch3x3dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed0",
-    )
-
-    # mixed 1: 35 x 35 x 288
-    branch1x1 = conv2d_bn(x, 64, 1, 1)
-
-    branch5x5 = conv2d_bn(x, 48, 1, 1)
-    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
-
-    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 64, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch5x5, branch3x3dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed1",
-    )
-
-    # mixed 2: 35 x 35 x 288
-    branch1x1 = conv2d_bn(x, 64, 1, 1)
-
-    branch5x5 = conv2d_bn(x, 48, 1, 1)
-    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
-
-    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 64, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch5x5, branch3x3dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed2",
-    )
+        branch_pool = layers.AveragePooling2D(
+            (3, 3), strides=(1, 1), padding="same"
+        )(x)
+        branch_pool = conv2d_bn(branch_pool, pool_filters, 1, 1)
+        x = layers.concatenate(
+            [branch1x1, branch5x5, branch3x3dbl, branch_pool],
+            axis=channel_axis,
+            name=f"mixed{i}",
+        )
 
     # mixed 3: 17 x 17 x 768
     branch3x3 = conv2d_bn(x, 384, 3, 3, strides=(2, 2), padding="valid")
@@ -212,41 +174,19 @@ def InceptionV3(
         [branch3x3, branch3x3dbl, branch_pool], axis=channel_axis, name="mixed3"
     )
 
-    # mixed 4: 17 x 17 x 768
-    branch1x1 = conv2d_bn(x, 192, 1, 1)
-
-    branch7x7 = conv2d_bn(x, 128, 1, 1)
-    branch7x7 = conv2d_bn(branch7x7, 128, 1, 7)
-    branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
-
-    branch7x7dbl = conv2d_bn(x, 128, 1, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 128, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 128, 1, 7)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 128, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 192, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch7x7, branch7x7dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed4",
-    )
-
-    # mixed 5, 6: 17 x 17 x 768
-    for i in range(2):
+    # mixed 4, 5, 6, 7: 17 x 17 x 768 (they differ only in the filters
+    # inside the 7x7 branches)
+    for i, c7 in enumerate((128, 160, 160, 192)):
         branch1x1 = conv2d_bn(x, 192, 1, 1)
 
-        branch7x7 = conv2d_bn(x, 160, 1, 1)
-        branch7x7 = conv2d_bn(branch7x7, 160, 1, 7)
+        branch7x7 = conv2d_bn(x, c7, 1, 1)
+        branch7x7 = conv2d_bn(branch7x7, c7, 1, 7)
         branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
 
-        branch7x7dbl = conv2d_bn(x, 160, 1, 1)
-        branch7x7dbl = conv2d_bn(branch7x7dbl, 160, 7, 1)
-        branch7x7dbl = conv2d_bn(branch7x7dbl, 160, 1, 7)
-        branch7x7dbl = conv2d_bn(branch7x7dbl, 160, 7, 1)
+        branch7x7dbl = conv2d_bn(x, c7, 1, 1)
+        branch7x7dbl = conv2d_bn(branch7x7dbl, c7, 7, 1)
+        branch7x7dbl = conv2d_bn(branch7x7dbl, c7, 1, 7)
+        branch7x7dbl = conv2d_bn(branch7x7dbl, c7, 7, 1)
         branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
 
         branch_pool = layers.AveragePooling2D(
@@ -256,31 +196,8 @@ def InceptionV3(
         x = layers.concatenate(
             [branch1x1, branch7x7, branch7x7dbl, branch_pool],
             axis=channel_axis,
-            name="mixed{0}".format(5 + i),
+            name=f"mixed{4 + i}",
         )
-
-    # mixed 7: 17 x 17 x 768
-    branch1x1 = conv2d_bn(x, 192, 1, 1)
-
-    branch7x7 = conv2d_bn(x, 192, 1, 1)
-    branch7x7 = conv2d_bn(branch7x7, 192, 1, 7)
-    branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
-
-    branch7x7dbl = conv2d_bn(x, 192, 1, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 192, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch7x7, branch7x7dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed7",
-    )
 
     # mixed 8: 8 x 8 x 1280
     branch3x3 = conv2d_bn(x, 192, 1, 1)

@@ -129,79 +129,36 @@ def Xception(
     x = layers.BatchNormalization(axis=channel_axis, name="block1_conv2_bn")(x)
     x = layers.Activation("relu", name="block1_conv2_act")(x)
 
-    residual = layers.Conv2D(
-        128, (1, 1), strides=(2, 2), padding="same", use_bias=False
-    )(x)
-    residual = layers.BatchNormalization(axis=channel_axis)(residual)
+    # Entry-flow blocks 2-4: two separable convolutions and a strided
+    # max-pooling, added to a strided 1x1 projection of the block's input.
+    for block, filters in ((2, 128), (3, 256), (4, 728)):
+        prefix = f"block{block}"
+        residual = layers.Conv2D(
+            filters, (1, 1), strides=(2, 2), padding="same", use_bias=False
+        )(x)
+        residual = layers.BatchNormalization(axis=channel_axis)(residual)
 
-    x = layers.SeparableConv2D(
-        128, (3, 3), padding="same", use_bias=False, name="block2_sepconv1"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block2_sepconv1_bn")(
-        x
-    )
-    x = layers.Activation("relu", name="block2_sepconv2_act")(x)
-    x = layers.SeparableConv2D(
-        128, (3, 3), padding="same", use_bias=False, name="block2_sepconv2"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block2_sepconv2_bn")(
-        x
-    )
+        # Block 2's input is already activated (block1_conv2_act).
+        if block > 2:
+            x = layers.Activation("relu", name=f"{prefix}_sepconv1_act")(x)
+        x = layers.SeparableConv2D(
+            filters, (3, 3), padding="same", use_bias=False,
+            name=f"{prefix}_sepconv1",
+        )(x)
+        x = layers.BatchNormalization(
+            axis=channel_axis, name=f"{prefix}_sepconv1_bn")(x)
+        x = layers.Activation("relu", name=f"{prefix}_sepconv2_act")(x)
+        x = layers.SeparableConv2D(
+            filters, (3, 3), padding="same", use_bias=False,
+            name=f"{prefix}_sepconv2",
+        )(x)
+        x = layers.BatchNormalization(
+            axis=channel_axis, name=f"{prefix}_sepconv2_bn")(x)
 
-    x = layers.MaxPooling2D(
-        (3, 3), strides=(2, 2), padding="same", name="block2_pool"
-    )(x)
-    x = layers.add([x, residual])
-
-    residual = layers.Conv2D(
-        256, (1, 1), strides=(2, 2), padding="same", use_bias=False
-    )(x)
-    residual = layers.BatchNormalization(axis=channel_axis)(residual)
-
-    x = layers.Activation("relu", name="block3_sepconv1_act")(x)
-    x = layers.SeparableConv2D(
-        256, (3, 3), padding="same", use_bias=False, name="block3_sepconv1"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block3_sepconv1_bn")(
-        x
-    )
-    x = layers.Activation("relu", name="block3_sepconv2_act")(x)
-    x = layers.SeparableConv2D(
-        256, (3, 3), padding="same", use_bias=False, name="block3_sepconv2"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block3_sepconv2_bn")(
-        x
-    )
-
-    x = layers.MaxPooling2D(
-        (3, 3), strides=(2, 2), padding="same", name="block3_pool"
-    )(x)
-    x = layers.add([x, residual])
-
-    residual = layers.Conv2D(
-        728, (1, 1), strides=(2, 2), padding="same", use_bias=False
-    )(x)
-    residual = layers.BatchNormalization(axis=channel_axis)(residual)
-
-    x = layers.Activation("relu", name="block4_sepconv1_act")(x)
-    x = layers.SeparableConv2D(
-        728, (3, 3), padding="same", use_bias=False, name="block4_sepconv1"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block4_sepconv1_bn")(
-        x
-    )
-    x = layers.Activation("relu", name="block4_sepconv2_act")(x)
-    x = layers.SeparableConv2D(
-        728, (3, 3), padding="same", use_bias=False, name="block4_sepconv2"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block4_sepconv2_bn")(
-        x
-    )
-
-    x = layers.MaxPooling2D(
-        (3, 3), strides=(2, 2), padding="same", name="block4_pool"
-    )(x)
-    x = layers.add([x, residual])
+        x = layers.MaxPooling2D(
+            (3, 3), strides=(2, 2), padding="same", name=f"{prefix}_pool"
+        )(x)
+        x = layers.add([x, residual])
 
     for i in range(8):
         residual = x

@@ -349,6 +349,36 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
     return x
 
 
+def stacks_fn(version, blocks):
+    """Returns the `stack_fn` of a standard ResNet (`ResNet50`, ...).
+
+    Args:
+        version: `1` (ResNet, `stack_residual_blocks_v1`) or `2` (ResNetV2,
+            `stack_residual_blocks_v2`).
+        blocks: the number of residual blocks of the four stacks
+            `conv2`..`conv5` (64, 128, 256 and 512 filters), e.g.
+            `(3, 4, 6, 3)` for ResNet50.
+
+    Returns:
+        A function of the stem's output that applies the four stacks.
+    """
+
+    def stack_fn(x):
+        for i, (filters, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+            name = f"conv{i + 2}"
+            # V1 stacks downsample at their start (except conv2, after the
+            # stem's pooling); V2 stacks at their end (except conv5).
+            if version == 1:
+                x = stack_residual_blocks_v1(
+                    x, filters, n, stride1=1 if i == 0 else 2, name=name)
+            else:
+                x = stack_residual_blocks_v2(
+                    x, filters, n, stride1=1 if i == 3 else 2, name=name)
+        return x
+
+    return stack_fn
+
+
 def ResNet50(
     include_top=True,
     weights="imagenet",
@@ -360,15 +390,8 @@ def ResNet50(
     name="resnet50",
 ):
     """Instantiates the ResNet50 architecture."""
-
-    def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, 4, name="conv3")
-        x = stack_residual_blocks_v1(x, 256, 6, name="conv4")
-        return stack_residual_blocks_v1(x, 512, 3, name="conv5")
-
     return ResNet(
-        stack_fn,
+        stacks_fn(1, (3, 4, 6, 3)),
         preact=False,
         use_bias=True,
         weights_name="resnet50",
@@ -394,15 +417,8 @@ def ResNet101(
     name="resnet101",
 ):
     """Instantiates the ResNet101 architecture."""
-
-    def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, 4, name="conv3")
-        x = stack_residual_blocks_v1(x, 256, 23, name="conv4")
-        return stack_residual_blocks_v1(x, 512, 3, name="conv5")
-
     return ResNet(
-        stack_fn,
+        stacks_fn(1, (3, 4, 23, 3)),
         preact=False,
         use_bias=True,
         name=name,
@@ -428,15 +444,8 @@ def ResNet152(
     name="resnet152",
 ):
     """Instantiates the ResNet152 architecture."""
-
-    def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, 8, name="conv3")
-        x = stack_residual_blocks_v1(x, 256, 36, name="conv4")
-        return stack_residual_blocks_v1(x, 512, 3, name="conv5")
-
     return ResNet(
-        stack_fn,
+        stacks_fn(1, (3, 8, 36, 3)),
         preact=False,
         use_bias=True,
         name=name,

@@ -39,6 +39,54 @@ def image_input(input_tensor, input_shape):
     return input_tensor
 
 
+def check_input_tensor_shape(input_tensor, input_shape):
+    """Checks that `input_shape` agrees with `input_tensor` when both are
+    given (the MobileNetV2/V3 constructors accept both).
+
+    Args:
+        input_tensor: the constructor's `input_tensor` argument.
+        input_shape: the constructor's `input_shape` argument.
+
+    Raises:
+        ValueError: `input_tensor` is not a Keras tensor, or its width
+            differs from `input_shape`'s.
+    """
+    if input_shape is None or input_tensor is None:
+        return
+    try:
+        is_input_t_tensor = backend.is_keras_tensor(input_tensor)
+    except ValueError:
+        try:
+            is_input_t_tensor = backend.is_keras_tensor(
+                imagenet_utils.get_source_inputs(input_tensor)
+            )
+        except ValueError:
+            raise ValueError(
+                f"input_tensor: {input_tensor} "
+                "is not type input_tensor. "
+                f"Received `type(input_tensor)={type(input_tensor)}`"
+            )
+    if not is_input_t_tensor:
+        raise ValueError(
+            "input_tensor is not a Keras tensor; "
+            f"Received `input_tensor={input_tensor}`"
+        )
+    if backend.image_data_format() == "channels_first":
+        if input_tensor.shape[1] != input_shape[1]:
+            raise ValueError(
+                "input_shape[1] must equal shape(input_tensor)[1] "
+                "when `image_data_format` is `channels_first`; "
+                f"Received `input_tensor.shape={input_tensor.shape}`, "
+                f"`input_shape={input_shape}`"
+            )
+    elif input_tensor.shape[2] != input_shape[1]:
+        raise ValueError(
+            "input_tensor.shape[2] must equal input_shape[1]; "
+            f"Received `input_tensor.shape={input_tensor.shape}`, "
+            f"`input_shape={input_shape}`"
+        )
+
+
 def global_pooling(x, pooling, avg_name=None, max_name=None):
     """Applies the `pooling` head of a model built with `include_top=False`.
 

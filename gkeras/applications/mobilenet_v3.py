@@ -190,47 +190,7 @@ def MobileNetV3(
 
     # Determine proper input shape and default size.
     # If both input_shape and input_tensor are used, they should match
-    if input_shape is not None and input_tensor is not None:
-        try:
-            is_input_t_tensor = backend.is_keras_tensor(input_tensor)
-        except ValueError:
-            try:
-                is_input_t_tensor = backend.is_keras_tensor(
-                    imagenet_utils.get_source_inputs(input_tensor)
-                )
-            except ValueError:
-                raise ValueError(
-                    "input_tensor: ",
-                    input_tensor,
-                    "is not type input_tensor.  "
-                    f"Received type(input_tensor)={type(input_tensor)}",
-                )
-        if is_input_t_tensor:
-            if backend.image_data_format() == "channels_first":
-                if input_tensor.shape[1] != input_shape[1]:
-                    raise ValueError(
-                        "When backend.image_data_format()=channels_first, "
-                        "input_shape[1] must equal "
-                        "input_tensor.shape[1].  Received "
-                        f"input_shape={input_shape}, "
-                        "input_tensor.shape="
-                        f"{input_tensor.shape}"
-                    )
-            else:
-                if input_tensor.shape[2] != input_shape[1]:
-                    raise ValueError(
-                        "input_shape[1] must equal "
-                        "input_tensor.shape[2].  Received "
-                        f"input_shape={input_shape}, "
-                        "input_tensor.shape="
-                        f"{input_tensor.shape}"
-                    )
-        else:
-            raise ValueError(
-                "input_tensor specified: ",
-                input_tensor,
-                "is not a keras tensor",
-            )
+    _base.check_input_tensor_shape(input_tensor, input_shape)
 
     # If input_shape is None, infer shape from input_tensor
     if input_shape is None and input_tensor is not None:

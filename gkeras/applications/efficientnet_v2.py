@@ -562,209 +562,60 @@ def EfficientNetV2(
     return _base.load_weights(model, weights, imagenet_file)
 
 
-def EfficientNetV2B0(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b0",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=224,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b0",
-    )
+def _variant(fn_name, default_name, width_coefficient, depth_coefficient,
+             default_size, weights_name):
+    """Returns the constructor of one EfficientNetV2 variant
+    (`EfficientNetV2B0` ...), with Keras's signature (`name` defaults to
+    `default_name`)."""
+
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        include_preprocessing=True,
+        name=default_name,
+    ):
+        return EfficientNetV2(
+            width_coefficient=width_coefficient,
+            depth_coefficient=depth_coefficient,
+            default_size=default_size,
+            name=name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            include_preprocessing=include_preprocessing,
+            weights_name=weights_name,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = BASE_DOCSTRING.format(name=fn_name)
+    return constructor
 
 
-def EfficientNetV2B1(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b1",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.1,
-        default_size=240,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b1",
-    )
-
-
-def EfficientNetV2B2(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b2",
-):
-    return EfficientNetV2(
-        width_coefficient=1.1,
-        depth_coefficient=1.2,
-        default_size=260,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b2",
-    )
-
-
-def EfficientNetV2B3(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b3",
-):
-    return EfficientNetV2(
-        width_coefficient=1.2,
-        depth_coefficient=1.4,
-        default_size=300,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b3",
-    )
-
-
-def EfficientNetV2S(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-s",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=384,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="-s",
-    )
-
-
-def EfficientNetV2M(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-m",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=480,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="-m",
-    )
-
-
-def EfficientNetV2L(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-l",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=480,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="-l",
-    )
-
-
-EfficientNetV2B0.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B0")
-EfficientNetV2B1.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B1")
-EfficientNetV2B2.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B2")
-EfficientNetV2B3.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B3")
-EfficientNetV2S.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2S")
-EfficientNetV2M.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2M")
-EfficientNetV2L.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2L")
+# Default name, width and depth coefficients, default input size and
+# weights key of each variant (Keras's values).
+EfficientNetV2B0 = _variant(
+    "EfficientNetV2B0", "efficientnetv2-b0", 1.0, 1.0, 224, "b0")
+EfficientNetV2B1 = _variant(
+    "EfficientNetV2B1", "efficientnetv2-b1", 1.0, 1.1, 240, "b1")
+EfficientNetV2B2 = _variant(
+    "EfficientNetV2B2", "efficientnetv2-b2", 1.1, 1.2, 260, "b2")
+EfficientNetV2B3 = _variant(
+    "EfficientNetV2B3", "efficientnetv2-b3", 1.2, 1.4, 300, "b3")
+EfficientNetV2S = _variant(
+    "EfficientNetV2S", "efficientnetv2-s", 1.0, 1.0, 384, "-s")
+EfficientNetV2M = _variant(
+    "EfficientNetV2M", "efficientnetv2-m", 1.0, 1.0, 480, "-m")
+EfficientNetV2L = _variant(
+    "EfficientNetV2L", "efficientnetv2-l", 1.0, 1.0, 480, "-l")
 
 
 def preprocess_input(x, data_format=None):

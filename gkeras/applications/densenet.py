@@ -278,76 +278,40 @@ def DenseNet(
     return _base.load_weights(model, weights, imagenet_file)
 
 
-def DenseNet121(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet121",
-):
-    """Instantiates the Densenet121 architecture."""
-    return DenseNet(
-        [6, 12, 24, 16],
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name=name,
-    )
+def _variant(depth, blocks):
+    """Returns the constructor `DenseNet{depth}` (Keras's signature; `name`
+    defaults to `densenet{depth}`) for the dense-block sizes `blocks`."""
+
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=f"densenet{depth}",
+    ):
+        return DenseNet(
+            list(blocks),
+            include_top,
+            weights,
+            input_tensor,
+            input_shape,
+            pooling,
+            classes,
+            classifier_activation,
+            name=name,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = f"DenseNet{depth}"
+    constructor.__doc__ = f"Instantiates the Densenet{depth} architecture."
+    return constructor
 
 
-def DenseNet169(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet169",
-):
-    """Instantiates the Densenet169 architecture."""
-    return DenseNet(
-        [6, 12, 32, 32],
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name=name,
-    )
-
-
-def DenseNet201(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet201",
-):
-    """Instantiates the Densenet201 architecture."""
-    return DenseNet(
-        [6, 12, 48, 32],
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name=name,
-    )
+DenseNet121 = _variant(121, (6, 12, 24, 16))
+DenseNet169 = _variant(169, (6, 12, 32, 32))
+DenseNet201 = _variant(201, (6, 12, 48, 32))
 
 
 def preprocess_input(x, data_format=None):

@@ -54,23 +54,9 @@ WEIGHTS_HASHES = {
 # The per-variant stage tables live in their own module (data only).
 DEFAULT_BLOCKS_ARGS = _blocks.DEFAULT_BLOCKS_ARGS
 
-CONV_KERNEL_INITIALIZER = {
-    "class_name": "VarianceScaling",
-    "config": {
-        "scale": 2.0,
-        "mode": "fan_out",
-        "distribution": "truncated_normal",
-    },
-}
-
-DENSE_KERNEL_INITIALIZER = {
-    "class_name": "VarianceScaling",
-    "config": {
-        "scale": 1.0 / 3.0,
-        "mode": "fan_out",
-        "distribution": "uniform",
-    },
-}
+# The same initializers as EfficientNet (V1).
+CONV_KERNEL_INITIALIZER = efficientnet.CONV_KERNEL_INITIALIZER
+DENSE_KERNEL_INITIALIZER = efficientnet.DENSE_KERNEL_INITIALIZER
 
 BASE_DOCSTRING = """Instantiates the {name} architecture.
 

@@ -14,6 +14,7 @@ from gkeras import initializers
 from gkeras import layers
 from gkeras import ops
 from gkeras import random
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
 from gkeras.layers.layer import Layer
 from gkeras.models import Functional
@@ -429,13 +430,7 @@ def ConvNeXt(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     if input_tensor is not None:
         inputs = imagenet_utils.get_source_inputs(input_tensor)[0]
@@ -522,10 +517,7 @@ def ConvNeXt(
         )(x)
 
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _base.global_pooling(x, pooling)
         x = layers.LayerNormalization(epsilon=1e-6)(x)
 
     model = Functional(inputs=inputs, outputs=x, name=name)
@@ -554,186 +546,62 @@ def ConvNeXt(
                 f'{weights_name.split("convnext_")[-1]}").'
             )
 
-    # Load weights.
+    imagenet_file = None
     if weights == "imagenet":
-        if include_top:
-            file_suffix = ".h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_suffix = "_notop.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        file_name = name + file_suffix
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            BASE_WEIGHTS_PATH + file_name,
-            cache_subdir="models",
-            file_hash=file_hash,
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        file_name = name + (".h5" if include_top else "_notop.h5")
+        imagenet_file = (file_name, BASE_WEIGHTS_PATH + file_name,
+                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return _base.load_weights(model, weights, imagenet_file)
 
 
 ## Instantiating variants ##
 
 
-def ConvNeXtTiny(
-    include_top=True,
-    include_preprocessing=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="convnext_tiny",
-):
-    return ConvNeXt(
-        weights_name="convnext_tiny",
-        depths=MODEL_CONFIGS["tiny"]["depths"],
-        projection_dims=MODEL_CONFIGS["tiny"]["projection_dims"],
-        drop_path_rate=0.0,
-        layer_scale_init_value=1e-6,
-        default_size=MODEL_CONFIGS["tiny"]["default_size"],
-        name=name,
-        include_top=include_top,
-        include_preprocessing=include_preprocessing,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
+def _variant(fn_name, size):
+    """Returns the constructor of one ConvNeXt variant (`ConvNeXtTiny` ...,
+    `size` being its `MODEL_CONFIGS` key), with Keras's signature (its
+    `name` default is `convnext_{size}`)."""
+    config = MODEL_CONFIGS[size]
+
+    def constructor(
+        include_top=True,
+        include_preprocessing=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=f"convnext_{size}",
+    ):
+        return ConvNeXt(
+            weights_name=f"convnext_{size}",
+            depths=config["depths"],
+            projection_dims=config["projection_dims"],
+            drop_path_rate=0.0,
+            layer_scale_init_value=1e-6,
+            default_size=config["default_size"],
+            name=name,
+            include_top=include_top,
+            include_preprocessing=include_preprocessing,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = BASE_DOCSTRING.format(name=fn_name)
+    return constructor
 
 
-def ConvNeXtSmall(
-    include_top=True,
-    include_preprocessing=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="convnext_small",
-):
-    return ConvNeXt(
-        weights_name="convnext_small",
-        depths=MODEL_CONFIGS["small"]["depths"],
-        projection_dims=MODEL_CONFIGS["small"]["projection_dims"],
-        drop_path_rate=0.0,
-        layer_scale_init_value=1e-6,
-        default_size=MODEL_CONFIGS["small"]["default_size"],
-        name=name,
-        include_top=include_top,
-        include_preprocessing=include_preprocessing,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-
-
-def ConvNeXtBase(
-    include_top=True,
-    include_preprocessing=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="convnext_base",
-):
-    return ConvNeXt(
-        weights_name="convnext_base",
-        depths=MODEL_CONFIGS["base"]["depths"],
-        projection_dims=MODEL_CONFIGS["base"]["projection_dims"],
-        drop_path_rate=0.0,
-        layer_scale_init_value=1e-6,
-        default_size=MODEL_CONFIGS["base"]["default_size"],
-        name=name,
-        include_top=include_top,
-        include_preprocessing=include_preprocessing,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-
-
-def ConvNeXtLarge(
-    include_top=True,
-    include_preprocessing=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="convnext_large",
-):
-    return ConvNeXt(
-        weights_name="convnext_large",
-        depths=MODEL_CONFIGS["large"]["depths"],
-        projection_dims=MODEL_CONFIGS["large"]["projection_dims"],
-        drop_path_rate=0.0,
-        layer_scale_init_value=1e-6,
-        default_size=MODEL_CONFIGS["large"]["default_size"],
-        name=name,
-        include_top=include_top,
-        include_preprocessing=include_preprocessing,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-
-
-def ConvNeXtXLarge(
-    include_top=True,
-    include_preprocessing=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="convnext_xlarge",
-):
-    return ConvNeXt(
-        weights_name="convnext_xlarge",
-        depths=MODEL_CONFIGS["xlarge"]["depths"],
-        projection_dims=MODEL_CONFIGS["xlarge"]["projection_dims"],
-        drop_path_rate=0.0,
-        layer_scale_init_value=1e-6,
-        default_size=MODEL_CONFIGS["xlarge"]["default_size"],
-        name=name,
-        include_top=include_top,
-        include_preprocessing=include_preprocessing,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
-
-
-ConvNeXtTiny.__doc__ = BASE_DOCSTRING.format(name="ConvNeXtTiny")
-ConvNeXtSmall.__doc__ = BASE_DOCSTRING.format(name="ConvNeXtSmall")
-ConvNeXtBase.__doc__ = BASE_DOCSTRING.format(name="ConvNeXtBase")
-ConvNeXtLarge.__doc__ = BASE_DOCSTRING.format(name="ConvNeXtLarge")
-ConvNeXtXLarge.__doc__ = BASE_DOCSTRING.format(name="ConvNeXtXLarge")
+ConvNeXtTiny = _variant("ConvNeXtTiny", "tiny")
+ConvNeXtSmall = _variant("ConvNeXtSmall", "small")
+ConvNeXtBase = _variant("ConvNeXtBase", "base")
+ConvNeXtLarge = _variant("ConvNeXtLarge", "large")
+ConvNeXtXLarge = _variant("ConvNeXtXLarge", "xlarge")
 
 
 def preprocess_input(x, data_format=None):

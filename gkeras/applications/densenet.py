@@ -8,8 +8,8 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/densenet/"
@@ -217,13 +217,7 @@ def DenseNet(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
@@ -247,156 +241,77 @@ def DenseNet(
     x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+        pooling_names=("avg_pool", "max_pool"),
+    )
 
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
+    # (weights path, top hash, no-top hash) of each published variant.
+    imagenet_variants = {
+        (6, 12, 24, 16): ("densenet121", DENSENET121_WEIGHT_PATH,
+                          DENSENET121_WEIGHT_PATH_NO_TOP,
+                          "9d60b8095a5708f2dcce2bca79d332c7",
+                          "30ee3e1110167f948a6b9946edeeb738"),
+        (6, 12, 32, 32): ("densenet169", DENSENET169_WEIGHT_PATH,
+                          DENSENET169_WEIGHT_PATH_NO_TOP,
+                          "d699b8f76981ab1b30698df4c175e90b",
+                          "b8c4d4c20dd625c148057b9ff1c1176b"),
+        (6, 12, 48, 32): ("densenet201", DENSENET201_WEIGHT_PATH,
+                          DENSENET201_WEIGHT_PATH_NO_TOP,
+                          "1ceb130c1ea1b78c3bf6114dbdfd8807",
+                          "c13680b51ded0fb44dff2d8f86ac8bb1"),
+    }
+    imagenet_file = None
     if weights == "imagenet":
-        if include_top:
-            if blocks == [6, 12, 24, 16]:
-                weights_path = imagenet_utils.get_weights_file(
-                    "densenet121_weights_tf_dim_ordering_tf_kernels.h5",
-                    DENSENET121_WEIGHT_PATH,
-                    cache_subdir="models",
-                    file_hash="9d60b8095a5708f2dcce2bca79d332c7",
-                )
-            elif blocks == [6, 12, 32, 32]:
-                weights_path = imagenet_utils.get_weights_file(
-                    "densenet169_weights_tf_dim_ordering_tf_kernels.h5",
-                    DENSENET169_WEIGHT_PATH,
-                    cache_subdir="models",
-                    file_hash="d699b8f76981ab1b30698df4c175e90b",
-                )
-            elif blocks == [6, 12, 48, 32]:
-                weights_path = imagenet_utils.get_weights_file(
-                    "densenet201_weights_tf_dim_ordering_tf_kernels.h5",
-                    DENSENET201_WEIGHT_PATH,
-                    cache_subdir="models",
-                    file_hash="1ceb130c1ea1b78c3bf6114dbdfd8807",
-                )
-            else:
-                raise ValueError("weights_path undefined")
-        else:
-            if blocks == [6, 12, 24, 16]:
-                weights_path = imagenet_utils.get_weights_file(
-                    "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    DENSENET121_WEIGHT_PATH_NO_TOP,
-                    cache_subdir="models",
-                    file_hash="30ee3e1110167f948a6b9946edeeb738",
-                )
-            elif blocks == [6, 12, 32, 32]:
-                weights_path = imagenet_utils.get_weights_file(
-                    "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    DENSENET169_WEIGHT_PATH_NO_TOP,
-                    cache_subdir="models",
-                    file_hash="b8c4d4c20dd625c148057b9ff1c1176b",
-                )
-            elif blocks == [6, 12, 48, 32]:
-                weights_path = imagenet_utils.get_weights_file(
-                    "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    DENSENET201_WEIGHT_PATH_NO_TOP,
-                    cache_subdir="models",
-                    file_hash="c13680b51ded0fb44dff2d8f86ac8bb1",
-                )
-            else:
-                raise ValueError("weights_path undefined")
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        variant = imagenet_variants.get(tuple(blocks))
+        if variant is None:
+            raise ValueError("weights_path undefined")
+        prefix, top_path, no_top_path, top_hash, no_top_hash = variant
+        suffix = "" if include_top else "_notop"
+        imagenet_file = (
+            f"{prefix}_weights_tf_dim_ordering_tf_kernels{suffix}.h5",
+            top_path if include_top else no_top_path,
+            top_hash if include_top else no_top_hash,
+        )
+    return _base.load_weights(model, weights, imagenet_file)
 
 
-def DenseNet121(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet121",
-):
-    """Instantiates the Densenet121 architecture."""
-    return DenseNet(
-        [6, 12, 24, 16],
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name=name,
-    )
+def _variant(depth, blocks):
+    """Returns the constructor `DenseNet{depth}` (Keras's signature; `name`
+    defaults to `densenet{depth}`) for the dense-block sizes `blocks`."""
+
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=f"densenet{depth}",
+    ):
+        return DenseNet(
+            list(blocks),
+            include_top,
+            weights,
+            input_tensor,
+            input_shape,
+            pooling,
+            classes,
+            classifier_activation,
+            name=name,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = f"DenseNet{depth}"
+    constructor.__doc__ = f"Instantiates the Densenet{depth} architecture."
+    return constructor
 
 
-def DenseNet169(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet169",
-):
-    """Instantiates the Densenet169 architecture."""
-    return DenseNet(
-        [6, 12, 32, 32],
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name=name,
-    )
-
-
-def DenseNet201(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="densenet201",
-):
-    """Instantiates the Densenet201 architecture."""
-    return DenseNet(
-        [6, 12, 48, 32],
-        include_top,
-        weights,
-        input_tensor,
-        input_shape,
-        pooling,
-        classes,
-        classifier_activation,
-        name=name,
-    )
+DenseNet121 = _variant(121, (6, 12, 24, 16))
+DenseNet169 = _variant(169, (6, 12, 32, 32))
+DenseNet201 = _variant(201, (6, 12, 48, 32))
 
 
 def preprocess_input(x, data_format=None):

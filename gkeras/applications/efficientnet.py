@@ -12,8 +12,8 @@ import math
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 
@@ -301,13 +301,7 @@ def EfficientNet(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
@@ -403,48 +397,58 @@ def EfficientNet(
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes,
-            activation=classifier_activation,
+        x = _base.predictions(
+            x, classes, classifier_activation, weights,
             kernel_initializer=DENSE_KERNEL_INITIALIZER,
-            name="predictions",
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            file_suffix = ".h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_suffix = "_notop.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        file_name = name + file_suffix
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            BASE_WEIGHTS_PATH + file_name,
-            cache_subdir="models",
-            file_hash=file_hash,
         )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    else:
+        x = _base.global_pooling(x, pooling, "avg_pool", "max_pool")
+
+    model = _base.build_model(input_tensor, img_input, x, name)
+
+    imagenet_file = None
+    if weights == "imagenet":
+        file_name = name + (".h5" if include_top else "_notop.h5")
+        imagenet_file = (file_name, BASE_WEIGHTS_PATH + file_name,
+                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return _base.load_weights(model, weights, imagenet_file)
+
+
+def squeeze_excite(x, filters, filters_se, activation, bn_axis, name):
+    """The squeeze-and-excitation phase of the EfficientNet (V1 and V2)
+    blocks.
+
+    Args:
+        x: the block's features, with `filters` channels.
+        filters: number of channels of `x`.
+        filters_se: number of channels of the squeezed representation.
+        activation: activation of the reducing convolution.
+        bn_axis: the channel axis (1 or 3).
+        name: prefix of the layer names (`{name}se_squeeze`, ...).
+
+    Returns:
+        `x` rescaled channel-wise by the excitation.
+    """
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se_shape = (filters, 1, 1) if bn_axis == 1 else (1, 1, filters)
+    se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(
+        filters_se,
+        1,
+        padding="same",
+        activation=activation,
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_reduce",
+    )(se)
+    se = layers.Conv2D(
+        filters,
+        1,
+        padding="same",
+        activation="sigmoid",
+        kernel_initializer=CONV_KERNEL_INITIALIZER,
+        name=f"{name}se_expand",
+    )(se)
+    return layers.multiply([x, se], name=f"{name}se_excite")
 
 
 def block(
@@ -518,30 +522,8 @@ def block(
 
     # Squeeze and Excitation phase
     if 0 < se_ratio <= 1:
-        filters_se = max(1, int(filters_in * se_ratio))
-        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        if bn_axis == 1:
-            se_shape = (filters, 1, 1)
-        else:
-            se_shape = (1, 1, filters)
-        se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(
-            filters_se,
-            1,
-            padding="same",
-            activation=activation,
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_reduce",
-        )(se)
-        se = layers.Conv2D(
-            filters,
-            1,
-            padding="same",
-            activation="sigmoid",
-            kernel_initializer=CONV_KERNEL_INITIALIZER,
-            name=f"{name}se_expand",
-        )(se)
-        x = layers.multiply([x, se], name=f"{name}se_excite")
+        x = squeeze_excite(x, filters, max(1, int(filters_in * se_ratio)),
+                           activation, bn_axis, name)
 
     # Output phase
     x = layers.Conv2D(
@@ -562,230 +544,52 @@ def block(
     return x
 
 
-def EfficientNetB0(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb0",
-):
-    return EfficientNet(
-        1.0,
-        1.0,
-        224,
-        0.2,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b0",
-    )
+def _variant(fn_name, width_coefficient, depth_coefficient, default_size,
+             dropout_rate, weights_name):
+    """Returns the constructor of one EfficientNet variant (`EfficientNetB0`
+    ...), with Keras's signature (its `name` default is the variant's)."""
+
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=f"efficientnet{weights_name}",
+    ):
+        return EfficientNet(
+            width_coefficient,
+            depth_coefficient,
+            default_size,
+            dropout_rate,
+            name=name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            weights_name=weights_name,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = BASE_DOCSTRING.format(name=fn_name)
+    return constructor
 
 
-def EfficientNetB1(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb1",
-):
-    return EfficientNet(
-        1.0,
-        1.1,
-        240,
-        0.2,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b1",
-    )
-
-
-def EfficientNetB2(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb2",
-):
-    return EfficientNet(
-        1.1,
-        1.2,
-        260,
-        0.3,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b2",
-    )
-
-
-def EfficientNetB3(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb3",
-):
-    return EfficientNet(
-        1.2,
-        1.4,
-        300,
-        0.3,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b3",
-    )
-
-
-def EfficientNetB4(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb4",
-):
-    return EfficientNet(
-        1.4,
-        1.8,
-        380,
-        0.4,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b4",
-    )
-
-
-def EfficientNetB5(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb5",
-):
-    return EfficientNet(
-        1.6,
-        2.2,
-        456,
-        0.4,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b5",
-    )
-
-
-def EfficientNetB6(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb6",
-):
-    return EfficientNet(
-        1.8,
-        2.6,
-        528,
-        0.5,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b6",
-    )
-
-
-def EfficientNetB7(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    name="efficientnetb7",
-):
-    return EfficientNet(
-        2.0,
-        3.1,
-        600,
-        0.5,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights_name="b7",
-    )
-
-
-EfficientNetB0.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB0")
-EfficientNetB1.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB1")
-EfficientNetB2.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB2")
-EfficientNetB3.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB3")
-EfficientNetB4.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB4")
-EfficientNetB5.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB5")
-EfficientNetB6.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB6")
-EfficientNetB7.__doc__ = BASE_DOCSTRING.format(name="EfficientNetB7")
+# Width and depth coefficients, default input size and top dropout rate of
+# each variant (Keras's values).
+EfficientNetB0 = _variant("EfficientNetB0", 1.0, 1.0, 224, 0.2, "b0")
+EfficientNetB1 = _variant("EfficientNetB1", 1.0, 1.1, 240, 0.2, "b1")
+EfficientNetB2 = _variant("EfficientNetB2", 1.1, 1.2, 260, 0.3, "b2")
+EfficientNetB3 = _variant("EfficientNetB3", 1.2, 1.4, 300, 0.3, "b3")
+EfficientNetB4 = _variant("EfficientNetB4", 1.4, 1.8, 380, 0.4, "b4")
+EfficientNetB5 = _variant("EfficientNetB5", 1.6, 2.2, 456, 0.4, "b5")
+EfficientNetB6 = _variant("EfficientNetB6", 1.8, 2.6, 528, 0.5, "b6")
+EfficientNetB7 = _variant("EfficientNetB7", 2.0, 3.1, 600, 0.5, "b7")
 
 
 def preprocess_input(x, data_format=None):

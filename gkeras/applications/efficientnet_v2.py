@@ -13,8 +13,9 @@ from gkeras import backend
 from gkeras import initializers
 from gkeras import layers
 from gkeras.applications import efficientnet_v2_blocks as _blocks
+from gkeras.applications import _base
+from gkeras.applications import efficientnet
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 from gkeras.utils import naming
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/"  # noqa: E501
@@ -53,23 +54,9 @@ WEIGHTS_HASHES = {
 # The per-variant stage tables live in their own module (data only).
 DEFAULT_BLOCKS_ARGS = _blocks.DEFAULT_BLOCKS_ARGS
 
-CONV_KERNEL_INITIALIZER = {
-    "class_name": "VarianceScaling",
-    "config": {
-        "scale": 2.0,
-        "mode": "fan_out",
-        "distribution": "truncated_normal",
-    },
-}
-
-DENSE_KERNEL_INITIALIZER = {
-    "class_name": "VarianceScaling",
-    "config": {
-        "scale": 1.0 / 3.0,
-        "mode": "fan_out",
-        "distribution": "uniform",
-    },
-}
+# The same initializers as EfficientNet (V1).
+CONV_KERNEL_INITIALIZER = efficientnet.CONV_KERNEL_INITIALIZER
+DENSE_KERNEL_INITIALIZER = efficientnet.DENSE_KERNEL_INITIALIZER
 
 BASE_DOCSTRING = """Instantiates the {name} architecture.
 
@@ -215,32 +202,9 @@ def MBConvBlock(
 
         # Squeeze and excite
         if 0 < se_ratio <= 1:
-            filters_se = max(1, int(input_filters * se_ratio))
-            se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-            if bn_axis == 1:
-                se_shape = (filters, 1, 1)
-            else:
-                se_shape = (1, 1, filters)
-            se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-
-            se = layers.Conv2D(
-                filters_se,
-                1,
-                padding="same",
-                activation=activation,
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_reduce",
-            )(se)
-            se = layers.Conv2D(
-                filters,
-                1,
-                padding="same",
-                activation="sigmoid",
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_expand",
-            )(se)
-
-            x = layers.multiply([x, se], name=f"{name}se_excite")
+            x = efficientnet.squeeze_excite(
+                x, filters, max(1, int(input_filters * se_ratio)),
+                activation, bn_axis, name)
 
         # Output phase
         x = layers.Conv2D(
@@ -313,33 +277,9 @@ def FusedMBConvBlock(
 
         # Squeeze and excite
         if 0 < se_ratio <= 1:
-            filters_se = max(1, int(input_filters * se_ratio))
-            se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-            if bn_axis == 1:
-                se_shape = (filters, 1, 1)
-            else:
-                se_shape = (1, 1, filters)
-
-            se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
-
-            se = layers.Conv2D(
-                filters_se,
-                1,
-                padding="same",
-                activation=activation,
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_reduce",
-            )(se)
-            se = layers.Conv2D(
-                filters,
-                1,
-                padding="same",
-                activation="sigmoid",
-                kernel_initializer=CONV_KERNEL_INITIALIZER,
-                name=f"{name}se_expand",
-            )(se)
-
-            x = layers.multiply([x, se], name=f"{name}se_excite")
+            x = efficientnet.squeeze_excite(
+                x, filters, max(1, int(input_filters * se_ratio)),
+                activation, bn_axis, name)
 
         # Output phase:
         x = layers.Conv2D(
@@ -470,13 +410,7 @@ def EfficientNetV2(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
@@ -596,255 +530,78 @@ def EfficientNetV2(
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes,
-            activation=classifier_activation,
+        x = _base.predictions(
+            x, classes, classifier_activation, weights,
             kernel_initializer=DENSE_KERNEL_INITIALIZER,
             bias_initializer=initializers.Constant(0.0),
-            name="predictions",
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            file_suffix = ".h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_suffix = "_notop.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        file_name = name + file_suffix
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            BASE_WEIGHTS_PATH + file_name,
-            cache_subdir="models",
-            file_hash=file_hash,
         )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
+    else:
+        x = _base.global_pooling(x, pooling, "avg_pool", "max_pool")
 
-    return model
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-
-def EfficientNetV2B0(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b0",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=224,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b0",
-    )
+    imagenet_file = None
+    if weights == "imagenet":
+        file_name = name + (".h5" if include_top else "_notop.h5")
+        imagenet_file = (file_name, BASE_WEIGHTS_PATH + file_name,
+                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return _base.load_weights(model, weights, imagenet_file)
 
 
-def EfficientNetV2B1(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b1",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.1,
-        default_size=240,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b1",
-    )
+def _variant(fn_name, default_name, width_coefficient, depth_coefficient,
+             default_size, weights_name):
+    """Returns the constructor of one EfficientNetV2 variant
+    (`EfficientNetV2B0` ...), with Keras's signature (`name` defaults to
+    `default_name`)."""
+
+    def constructor(
+        include_top=True,
+        weights="imagenet",
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        include_preprocessing=True,
+        name=default_name,
+    ):
+        return EfficientNetV2(
+            width_coefficient=width_coefficient,
+            depth_coefficient=depth_coefficient,
+            default_size=default_size,
+            name=name,
+            include_top=include_top,
+            weights=weights,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            include_preprocessing=include_preprocessing,
+            weights_name=weights_name,
+        )
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = BASE_DOCSTRING.format(name=fn_name)
+    return constructor
 
 
-def EfficientNetV2B2(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b2",
-):
-    return EfficientNetV2(
-        width_coefficient=1.1,
-        depth_coefficient=1.2,
-        default_size=260,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b2",
-    )
-
-
-def EfficientNetV2B3(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-b3",
-):
-    return EfficientNetV2(
-        width_coefficient=1.2,
-        depth_coefficient=1.4,
-        default_size=300,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="b3",
-    )
-
-
-def EfficientNetV2S(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-s",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=384,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="-s",
-    )
-
-
-def EfficientNetV2M(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-m",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=480,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="-m",
-    )
-
-
-def EfficientNetV2L(
-    include_top=True,
-    weights="imagenet",
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    include_preprocessing=True,
-    name="efficientnetv2-l",
-):
-    return EfficientNetV2(
-        width_coefficient=1.0,
-        depth_coefficient=1.0,
-        default_size=480,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing,
-        weights_name="-l",
-    )
-
-
-EfficientNetV2B0.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B0")
-EfficientNetV2B1.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B1")
-EfficientNetV2B2.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B2")
-EfficientNetV2B3.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2B3")
-EfficientNetV2S.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2S")
-EfficientNetV2M.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2M")
-EfficientNetV2L.__doc__ = BASE_DOCSTRING.format(name="EfficientNetV2L")
+# Default name, width and depth coefficients, default input size and
+# weights key of each variant (Keras's values).
+EfficientNetV2B0 = _variant(
+    "EfficientNetV2B0", "efficientnetv2-b0", 1.0, 1.0, 224, "b0")
+EfficientNetV2B1 = _variant(
+    "EfficientNetV2B1", "efficientnetv2-b1", 1.0, 1.1, 240, "b1")
+EfficientNetV2B2 = _variant(
+    "EfficientNetV2B2", "efficientnetv2-b2", 1.1, 1.2, 260, "b2")
+EfficientNetV2B3 = _variant(
+    "EfficientNetV2B3", "efficientnetv2-b3", 1.2, 1.4, 300, "b3")
+EfficientNetV2S = _variant(
+    "EfficientNetV2S", "efficientnetv2-s", 1.0, 1.0, 384, "-s")
+EfficientNetV2M = _variant(
+    "EfficientNetV2M", "efficientnetv2-m", 1.0, 1.0, 480, "-m")
+EfficientNetV2L = _variant(
+    "EfficientNetV2L", "efficientnetv2-l", 1.0, 1.0, 480, "-l")
 
 
 def preprocess_input(x, data_format=None):

@@ -8,9 +8,9 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
 from gkeras.layers.layer import Layer
-from gkeras.models import Functional
 
 BASE_WEIGHT_URL = (
     "https://storage.googleapis.com/tensorflow/"
@@ -118,13 +118,7 @@ def InceptionResNetV2(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     # Stem block: 35 x 35 x 192
     x = conv2d_bn(img_input, 32, 3, strides=2, padding="valid")
@@ -193,55 +187,23 @@ def InceptionResNetV2(
     # Final convolution block: 8 x 8 x 1536
     x = conv2d_bn(x, 1536, 1, name="conv_7b")
 
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+    )
+
+    model = _base.build_model(input_tensor, img_input, x, name)
+
     if include_top:
-        # Classification block
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
+        fname = "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5"
+        file_hash = "e693bd0210a403b3192acc6073ad2e96"
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
-
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            fname = "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5"
-            weights_path = imagenet_utils.get_weights_file(
-                fname,
-                BASE_WEIGHT_URL + fname,
-                cache_subdir="models",
-                file_hash="e693bd0210a403b3192acc6073ad2e96",
-            )
-        else:
-            fname = (
-                "inception_resnet_v2_weights_"
-                "tf_dim_ordering_tf_kernels_notop.h5"
-            )
-            weights_path = imagenet_utils.get_weights_file(
-                fname,
-                BASE_WEIGHT_URL + fname,
-                cache_subdir="models",
-                file_hash="d19885ff4a710c122648d3b5c3b684e4",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        fname = (
+            "inception_resnet_v2_weights_"
+            "tf_dim_ordering_tf_kernels_notop.h5"
+        )
+        file_hash = "d19885ff4a710c122648d3b5c3b684e4"
+    return _base.load_weights(
+        model, weights, (fname, BASE_WEIGHT_URL + fname, file_hash))
 
 
 def conv2d_bn(

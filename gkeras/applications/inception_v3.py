@@ -8,8 +8,8 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -122,13 +122,7 @@ def InceptionV3(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     if backend.image_data_format() == "channels_first":
         channel_axis = 1
@@ -144,65 +138,27 @@ def InceptionV3(
     x = conv2d_bn(x, 192, 3, 3, padding="valid")
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
 
-    # mixed 0: 35 x 35 x 256
-    branch1x1 = conv2d_bn(x, 64, 1, 1)
+    # mixed 0, 1, 2: 35 x 35 x 256, 288, 288 (they differ only in the
+    # pooling branch's filters)
+    for i, pool_filters in enumerate((32, 64, 64)):
+        branch1x1 = conv2d_bn(x, 64, 1, 1)
 
-    branch5x5 = conv2d_bn(x, 48, 1, 1)
-    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
+        branch5x5 = conv2d_bn(x, 48, 1, 1)
+        branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
 
-    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+        branch3x3dbl = conv2d_bn(x, 64, 1, 1)
+        branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+        branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
 
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 32, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch5x5, branch3x3dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed0",
-    )
-
-    # mixed 1: 35 x 35 x 288
-    branch1x1 = conv2d_bn(x, 64, 1, 1)
-
-    branch5x5 = conv2d_bn(x, 48, 1, 1)
-    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
-
-    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 64, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch5x5, branch3x3dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed1",
-    )
-
-    # mixed 2: 35 x 35 x 288
-    branch1x1 = conv2d_bn(x, 64, 1, 1)
-
-    branch5x5 = conv2d_bn(x, 48, 1, 1)
-    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
-
-    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 64, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch5x5, branch3x3dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed2",
-    )
+        branch_pool = layers.AveragePooling2D(
+            (3, 3), strides=(1, 1), padding="same"
+        )(x)
+        branch_pool = conv2d_bn(branch_pool, pool_filters, 1, 1)
+        x = layers.concatenate(
+            [branch1x1, branch5x5, branch3x3dbl, branch_pool],
+            axis=channel_axis,
+            name=f"mixed{i}",
+        )
 
     # mixed 3: 17 x 17 x 768
     branch3x3 = conv2d_bn(x, 384, 3, 3, strides=(2, 2), padding="valid")
@@ -218,41 +174,19 @@ def InceptionV3(
         [branch3x3, branch3x3dbl, branch_pool], axis=channel_axis, name="mixed3"
     )
 
-    # mixed 4: 17 x 17 x 768
-    branch1x1 = conv2d_bn(x, 192, 1, 1)
-
-    branch7x7 = conv2d_bn(x, 128, 1, 1)
-    branch7x7 = conv2d_bn(branch7x7, 128, 1, 7)
-    branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
-
-    branch7x7dbl = conv2d_bn(x, 128, 1, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 128, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 128, 1, 7)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 128, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 192, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch7x7, branch7x7dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed4",
-    )
-
-    # mixed 5, 6: 17 x 17 x 768
-    for i in range(2):
+    # mixed 4, 5, 6, 7: 17 x 17 x 768 (they differ only in the filters
+    # inside the 7x7 branches)
+    for i, c7 in enumerate((128, 160, 160, 192)):
         branch1x1 = conv2d_bn(x, 192, 1, 1)
 
-        branch7x7 = conv2d_bn(x, 160, 1, 1)
-        branch7x7 = conv2d_bn(branch7x7, 160, 1, 7)
+        branch7x7 = conv2d_bn(x, c7, 1, 1)
+        branch7x7 = conv2d_bn(branch7x7, c7, 1, 7)
         branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
 
-        branch7x7dbl = conv2d_bn(x, 160, 1, 1)
-        branch7x7dbl = conv2d_bn(branch7x7dbl, 160, 7, 1)
-        branch7x7dbl = conv2d_bn(branch7x7dbl, 160, 1, 7)
-        branch7x7dbl = conv2d_bn(branch7x7dbl, 160, 7, 1)
+        branch7x7dbl = conv2d_bn(x, c7, 1, 1)
+        branch7x7dbl = conv2d_bn(branch7x7dbl, c7, 7, 1)
+        branch7x7dbl = conv2d_bn(branch7x7dbl, c7, 1, 7)
+        branch7x7dbl = conv2d_bn(branch7x7dbl, c7, 7, 1)
         branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
 
         branch_pool = layers.AveragePooling2D(
@@ -262,31 +196,8 @@ def InceptionV3(
         x = layers.concatenate(
             [branch1x1, branch7x7, branch7x7dbl, branch_pool],
             axis=channel_axis,
-            name="mixed{0}".format(5 + i),
+            name=f"mixed{4 + i}",
         )
-
-    # mixed 7: 17 x 17 x 768
-    branch1x1 = conv2d_bn(x, 192, 1, 1)
-
-    branch7x7 = conv2d_bn(x, 192, 1, 1)
-    branch7x7 = conv2d_bn(branch7x7, 192, 1, 7)
-    branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
-
-    branch7x7dbl = conv2d_bn(x, 192, 1, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 7, 1)
-    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
-
-    branch_pool = layers.AveragePooling2D(
-        (3, 3), strides=(1, 1), padding="same"
-    )(x)
-    branch_pool = conv2d_bn(branch_pool, 192, 1, 1)
-    x = layers.concatenate(
-        [branch1x1, branch7x7, branch7x7dbl, branch_pool],
-        axis=channel_axis,
-        name="mixed7",
-    )
 
     # mixed 8: 8 x 8 x 1280
     branch3x3 = conv2d_bn(x, 192, 1, 1)
@@ -334,49 +245,18 @@ def InceptionV3(
             axis=channel_axis,
             name=f"mixed{9 + i}",
         )
-    if include_top:
-        # Classification block
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+    )
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-    # Create model.
-    model = Functional(inputs, x, name=name)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            weights_path = imagenet_utils.get_weights_file(
-                "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-                WEIGHTS_PATH,
-                cache_subdir="models",
-                file_hash="9a0d58056eeedaa3f26cb7ebd46da564",
-            )
-        else:
-            weights_path = imagenet_utils.get_weights_file(
-                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir="models",
-                file_hash="bcbd6486424b2319ff4ef7d526e38f63",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _base.load_weights(model, weights, (
+        ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5", WEIGHTS_PATH,
+         "9a0d58056eeedaa3f26cb7ebd46da564")
+        if include_top else
+        ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+         WEIGHTS_PATH_NO_TOP, "bcbd6486424b2319ff4ef7d526e38f63")))
 
 
 def conv2d_bn(

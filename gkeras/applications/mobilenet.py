@@ -10,8 +10,8 @@ import warnings
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHT_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
@@ -180,13 +180,7 @@ def MobileNet(
                 stacklevel=2,
             )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     x = _conv_block(img_input, 32, alpha, strides=(2, 2))
     x = _depthwise_conv_block(x, 64, alpha, depth_multiplier, block_id=1)
@@ -225,51 +219,19 @@ def MobileNet(
             activation=classifier_activation, name="predictions"
         )(x)
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _base.global_pooling(x, pooling)
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = Functional(inputs, x, name=name)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Load weights.
     if weights == "imagenet":
-        if alpha == 1.0:
-            alpha_text = "1_0"
-        elif alpha == 0.75:
-            alpha_text = "7_5"
-        elif alpha == 0.50:
-            alpha_text = "5_0"
-        else:
-            alpha_text = "2_5"
-
-        if include_top:
-            model_name = "mobilenet_%s_%d_tf.h5" % (alpha_text, rows)
-            weight_path = BASE_WEIGHT_PATH + model_name
-            weights_path = imagenet_utils.get_weights_file(
-                model_name, weight_path, cache_subdir="models"
-            )
-        else:
-            model_name = "mobilenet_%s_%d_tf_no_top.h5" % (alpha_text, rows)
-            weight_path = BASE_WEIGHT_PATH + model_name
-            weights_path = imagenet_utils.get_weights_file(
-                model_name, weight_path, cache_subdir="models"
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        alpha_text = {1.0: "1_0", 0.75: "7_5", 0.50: "5_0"}.get(alpha, "2_5")
+        suffix = "" if include_top else "_no_top"
+        model_name = "mobilenet_%s_%d_tf%s.h5" % (alpha_text, rows, suffix)
+        return _base.load_weights(
+            model, weights, (model_name, BASE_WEIGHT_PATH + model_name, None))
+    return _base.load_weights(model, weights)
 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):

@@ -10,8 +10,8 @@ import warnings
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHT_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
@@ -125,43 +125,7 @@ def MobileNetV2(
 
     # Determine proper input shape and default size.
     # If both input_shape and input_tensor are used, they should match
-    if input_shape is not None and input_tensor is not None:
-        try:
-            is_input_t_tensor = backend.is_keras_tensor(input_tensor)
-        except ValueError:
-            try:
-                is_input_t_tensor = backend.is_keras_tensor(
-                    imagenet_utils.get_source_inputs(input_tensor)
-                )
-            except ValueError:
-                raise ValueError(
-                    f"input_tensor: {input_tensor}"
-                    "is not type input_tensor. "
-                    f"Received `type(input_tensor)={type(input_tensor)}`"
-                )
-        if is_input_t_tensor:
-            if backend.image_data_format() == "channels_first":
-                if input_tensor.shape[1] != input_shape[1]:
-                    raise ValueError(
-                        "input_shape[1] must equal shape(input_tensor)[1] "
-                        "when `image_data_format` is `channels_first`; "
-                        "Received `input_tensor.shape="
-                        f"{input_tensor.shape}`"
-                        f", `input_shape={input_shape}`"
-                    )
-            else:
-                if input_tensor.shape[2] != input_shape[1]:
-                    raise ValueError(
-                        "input_tensor.shape[2] must equal input_shape[1]; "
-                        "Received `input_tensor.shape="
-                        f"{input_tensor.shape}`, "
-                        f"`input_shape={input_shape}`"
-                    )
-        else:
-            raise ValueError(
-                "input_tensor is not a Keras tensor; "
-                f"Received `input_tensor={input_tensor}`"
-            )
+    _base.check_input_tensor_shape(input_tensor, input_shape)
 
     # If input_shape is None, infer shape from input_tensor.
     if input_shape is None and input_tensor is not None:
@@ -241,13 +205,7 @@ def MobileNetV2(
                 stacklevel=2,
             )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     channel_axis = 1 if backend.image_data_format() == "channels_first" else -1
 
@@ -347,48 +305,19 @@ def MobileNetV2(
         )(x)
 
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+        x = _base.global_pooling(x, pooling)
 
-    # Ensure that the model takes into account any potential predecessors of
-    # `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = Functional(inputs, x, name=name)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            model_name = (
-                "mobilenet_v2_weights_tf_dim_ordering_tf_kernels"
-                f"_{float(alpha)}_{rows}.h5"
-            )
-            weight_path = BASE_WEIGHT_PATH + model_name
-            weights_path = imagenet_utils.get_weights_file(
-                model_name, weight_path, cache_subdir="models"
-            )
-        else:
-            model_name = (
-                "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_"
-                f"{float(alpha)}_{rows}_no_top.h5"
-            )
-            weight_path = BASE_WEIGHT_PATH + model_name
-            weights_path = imagenet_utils.get_weights_file(
-                model_name, weight_path, cache_subdir="models"
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    suffix = "" if include_top else "_no_top"
+    model_name = (
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels"
+        f"_{float(alpha)}_{rows}{suffix}.h5"
+    )
+    return _base.load_weights(
+        model, weights, (model_name, BASE_WEIGHT_PATH + model_name, None))
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):

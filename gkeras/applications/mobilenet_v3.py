@@ -10,8 +10,8 @@ import warnings
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHT_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
@@ -190,47 +190,7 @@ def MobileNetV3(
 
     # Determine proper input shape and default size.
     # If both input_shape and input_tensor are used, they should match
-    if input_shape is not None and input_tensor is not None:
-        try:
-            is_input_t_tensor = backend.is_keras_tensor(input_tensor)
-        except ValueError:
-            try:
-                is_input_t_tensor = backend.is_keras_tensor(
-                    imagenet_utils.get_source_inputs(input_tensor)
-                )
-            except ValueError:
-                raise ValueError(
-                    "input_tensor: ",
-                    input_tensor,
-                    "is not type input_tensor.  "
-                    f"Received type(input_tensor)={type(input_tensor)}",
-                )
-        if is_input_t_tensor:
-            if backend.image_data_format() == "channels_first":
-                if input_tensor.shape[1] != input_shape[1]:
-                    raise ValueError(
-                        "When backend.image_data_format()=channels_first, "
-                        "input_shape[1] must equal "
-                        "input_tensor.shape[1].  Received "
-                        f"input_shape={input_shape}, "
-                        "input_tensor.shape="
-                        f"{input_tensor.shape}"
-                    )
-            else:
-                if input_tensor.shape[2] != input_shape[1]:
-                    raise ValueError(
-                        "input_shape[1] must equal "
-                        "input_tensor.shape[2].  Received "
-                        f"input_shape={input_shape}, "
-                        "input_tensor.shape="
-                        f"{input_tensor.shape}"
-                    )
-        else:
-            raise ValueError(
-                "input_tensor specified: ",
-                input_tensor,
-                "is not a keras tensor",
-            )
+    _base.check_input_tensor_shape(input_tensor, input_shape)
 
     # If input_shape is None, infer shape from input_tensor
     if input_shape is None and input_tensor is not None:
@@ -294,13 +254,7 @@ def MobileNetV3(
                 stacklevel=2,
             )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     channel_axis = 1 if backend.image_data_format() == "channels_first" else -1
 
@@ -370,21 +324,10 @@ def MobileNetV3(
             activation=classifier_activation, name="predictions"
         )(x)
     else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
+        x = _base.global_pooling(x, pooling, "avg_pool", "max_pool")
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
+    imagenet_file = None
     if weights == "imagenet":
         model_name = "{}{}_224_{}_float".format(
             model_type, "_minimalistic" if minimalistic else "", str(alpha)
@@ -395,17 +338,8 @@ def MobileNetV3(
         else:
             file_name = f"weights_mobilenet_v3_{model_name}_no_top_v2.h5"
             file_hash = WEIGHTS_HASHES[model_name][1]
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            BASE_WEIGHT_PATH + file_name,
-            cache_subdir="models",
-            file_hash=file_hash,
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+        imagenet_file = (file_name, BASE_WEIGHT_PATH + file_name, file_hash)
+    return _base.load_weights(model, weights, imagenet_file)
 
 
 def MobileNetV3Small(

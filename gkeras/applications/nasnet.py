@@ -10,8 +10,8 @@ import warnings
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 from gkeras.utils import naming
 
 BASE_WEIGHTS_PATH = (
@@ -175,13 +175,7 @@ def NASNet(
             stacklevel=2,
         )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     if penultimate_filters % (24 * (filter_multiplier**2)) != 0:
         raise ValueError(
@@ -251,70 +245,33 @@ def NASNet(
 
     x = layers.Activation("relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+        top_pool_name=None,
+    )
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
-    if weights == "imagenet":
-        if default_size == 224:  # mobile version
-            if include_top:
-                weights_path = imagenet_utils.get_weights_file(
-                    "nasnet_mobile.h5",
-                    NASNET_MOBILE_WEIGHT_PATH,
-                    cache_subdir="models",
-                    file_hash="020fb642bf7360b370c678b08e0adf61",
-                )
-            else:
-                weights_path = imagenet_utils.get_weights_file(
-                    "nasnet_mobile_no_top.h5",
-                    NASNET_MOBILE_WEIGHT_PATH_NO_TOP,
-                    cache_subdir="models",
-                    file_hash="1ed92395b5b598bdda52abe5c0dbfd63",
-                )
-            model.load_weights(weights_path)
-        elif default_size == 331:  # large version
-            if include_top:
-                weights_path = imagenet_utils.get_weights_file(
-                    "nasnet_large.h5",
-                    NASNET_LARGE_WEIGHT_PATH,
-                    cache_subdir="models",
-                    file_hash="11577c9a518f0070763c2b964a382f17",
-                )
-            else:
-                weights_path = imagenet_utils.get_weights_file(
-                    "nasnet_large_no_top.h5",
-                    NASNET_LARGE_WEIGHT_PATH_NO_TOP,
-                    cache_subdir="models",
-                    file_hash="d81d89dc07e6e56530c4e77faddd61b5",
-                )
-            model.load_weights(weights_path)
-        else:
-            raise ValueError(
-                "ImageNet weights can only be loaded with NASNetLarge"
-                " or NASNetMobile"
-            )
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    if weights == "imagenet" and default_size not in (224, 331):
+        raise ValueError(
+            "ImageNet weights can only be loaded with NASNetLarge"
+            " or NASNetMobile"
+        )
+    # The mobile version has default_size 224, the large one 331.
+    imagenet_files = {
+        (224, True): ("nasnet_mobile.h5", NASNET_MOBILE_WEIGHT_PATH,
+                      "020fb642bf7360b370c678b08e0adf61"),
+        (224, False): ("nasnet_mobile_no_top.h5",
+                       NASNET_MOBILE_WEIGHT_PATH_NO_TOP,
+                       "1ed92395b5b598bdda52abe5c0dbfd63"),
+        (331, True): ("nasnet_large.h5", NASNET_LARGE_WEIGHT_PATH,
+                      "11577c9a518f0070763c2b964a382f17"),
+        (331, False): ("nasnet_large_no_top.h5",
+                       NASNET_LARGE_WEIGHT_PATH_NO_TOP,
+                       "d81d89dc07e6e56530c4e77faddd61b5"),
+    }
+    return _base.load_weights(
+        model, weights, imagenet_files.get((default_size, bool(include_top))))
 
 
 def NASNetMobile(

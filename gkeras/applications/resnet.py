@@ -8,8 +8,8 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 BASE_WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
@@ -138,13 +138,7 @@ def ResNet(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     if backend.image_data_format() == "channels_last":
         bn_axis = 3
@@ -173,52 +167,21 @@ def ResNet(
         )(x)
         x = layers.Activation("relu", name="post_relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+        pooling_names=("avg_pool", "max_pool"),
+    )
 
-        # Validate activation for the classifier layer
-        imagenet_utils.validate_activation(classifier_activation, weights)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-
-    # Create model.
-    model = Functional(inputs, x, name=name)
-
-    # Load weights.
-    if (weights == "imagenet") and (weights_name in WEIGHTS_HASHES):
-        if include_top:
-            file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_name = (
-                f"{weights_name}_weights_tf_dim_ordering_tf_kernels_notop.h5"
-            )
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        weights_path = imagenet_utils.get_weights_file(
-            file_name,
-            f"{BASE_WEIGHTS_PATH}{file_name}",
-            cache_subdir="models",
-            file_hash=file_hash,
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    imagenet_file = None
+    if weights_name in WEIGHTS_HASHES:
+        suffix = "" if include_top else "_notop"
+        file_name = (
+            f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5")
+        imagenet_file = (file_name, f"{BASE_WEIGHTS_PATH}{file_name}",
+                         WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return _base.load_weights(model, weights, imagenet_file)
 
 
 def residual_block_v1(
@@ -386,6 +349,36 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
     return x
 
 
+def stacks_fn(version, blocks):
+    """Returns the `stack_fn` of a standard ResNet (`ResNet50`, ...).
+
+    Args:
+        version: `1` (ResNet, `stack_residual_blocks_v1`) or `2` (ResNetV2,
+            `stack_residual_blocks_v2`).
+        blocks: the number of residual blocks of the four stacks
+            `conv2`..`conv5` (64, 128, 256 and 512 filters), e.g.
+            `(3, 4, 6, 3)` for ResNet50.
+
+    Returns:
+        A function of the stem's output that applies the four stacks.
+    """
+
+    def stack_fn(x):
+        for i, (filters, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+            name = f"conv{i + 2}"
+            # V1 stacks downsample at their start (except conv2, after the
+            # stem's pooling); V2 stacks at their end (except conv5).
+            if version == 1:
+                x = stack_residual_blocks_v1(
+                    x, filters, n, stride1=1 if i == 0 else 2, name=name)
+            else:
+                x = stack_residual_blocks_v2(
+                    x, filters, n, stride1=1 if i == 3 else 2, name=name)
+        return x
+
+    return stack_fn
+
+
 def ResNet50(
     include_top=True,
     weights="imagenet",
@@ -397,15 +390,8 @@ def ResNet50(
     name="resnet50",
 ):
     """Instantiates the ResNet50 architecture."""
-
-    def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, 4, name="conv3")
-        x = stack_residual_blocks_v1(x, 256, 6, name="conv4")
-        return stack_residual_blocks_v1(x, 512, 3, name="conv5")
-
     return ResNet(
-        stack_fn,
+        stacks_fn(1, (3, 4, 6, 3)),
         preact=False,
         use_bias=True,
         weights_name="resnet50",
@@ -431,15 +417,8 @@ def ResNet101(
     name="resnet101",
 ):
     """Instantiates the ResNet101 architecture."""
-
-    def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, 4, name="conv3")
-        x = stack_residual_blocks_v1(x, 256, 23, name="conv4")
-        return stack_residual_blocks_v1(x, 512, 3, name="conv5")
-
     return ResNet(
-        stack_fn,
+        stacks_fn(1, (3, 4, 23, 3)),
         preact=False,
         use_bias=True,
         name=name,
@@ -465,15 +444,8 @@ def ResNet152(
     name="resnet152",
 ):
     """Instantiates the ResNet152 architecture."""
-
-    def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, 8, name="conv3")
-        x = stack_residual_blocks_v1(x, 256, 36, name="conv4")
-        return stack_residual_blocks_v1(x, 512, 3, name="conv5")
-
     return ResNet(
-        stack_fn,
+        stacks_fn(1, (3, 8, 36, 3)),
         preact=False,
         use_bias=True,
         name=name,

@@ -21,17 +21,8 @@ def ResNet50V2(
     name="resnet50v2",
 ):
     """Instantiates the ResNet50V2 architecture."""
-
-    def stack_fn(x):
-        x = resnet.stack_residual_blocks_v2(x, 64, 3, name="conv2")
-        x = resnet.stack_residual_blocks_v2(x, 128, 4, name="conv3")
-        x = resnet.stack_residual_blocks_v2(x, 256, 6, name="conv4")
-        return resnet.stack_residual_blocks_v2(
-            x, 512, 3, stride1=1, name="conv5"
-        )
-
     return resnet.ResNet(
-        stack_fn,
+        resnet.stacks_fn(2, (3, 4, 6, 3)),
         True,
         True,
         name=name,
@@ -57,17 +48,8 @@ def ResNet101V2(
     name="resnet101v2",
 ):
     """Instantiates the ResNet101V2 architecture."""
-
-    def stack_fn(x):
-        x = resnet.stack_residual_blocks_v2(x, 64, 3, name="conv2")
-        x = resnet.stack_residual_blocks_v2(x, 128, 4, name="conv3")
-        x = resnet.stack_residual_blocks_v2(x, 256, 23, name="conv4")
-        return resnet.stack_residual_blocks_v2(
-            x, 512, 3, stride1=1, name="conv5"
-        )
-
     return resnet.ResNet(
-        stack_fn,
+        resnet.stacks_fn(2, (3, 4, 23, 3)),
         True,
         True,
         name=name,
@@ -93,17 +75,8 @@ def ResNet152V2(
     name="resnet152v2",
 ):
     """Instantiates the ResNet152V2 architecture."""
-
-    def stack_fn(x):
-        x = resnet.stack_residual_blocks_v2(x, 64, 3, name="conv2")
-        x = resnet.stack_residual_blocks_v2(x, 128, 8, name="conv3")
-        x = resnet.stack_residual_blocks_v2(x, 256, 36, name="conv4")
-        return resnet.stack_residual_blocks_v2(
-            x, 512, 3, stride1=1, name="conv5"
-        )
-
     return resnet.ResNet(
-        stack_fn,
+        resnet.stacks_fn(2, (3, 8, 36, 3)),
         True,
         True,
         name=name,

@@ -8,8 +8,8 @@ family's `preprocess_input` and `decode_predictions`.
 
 from gkeras import backend
 from gkeras import layers
+from gkeras.applications import _base
 from gkeras.applications import imagenet_utils
-from gkeras.models import Functional
 
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -116,13 +116,7 @@ def Xception(
         weights=weights,
     )
 
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    else:
-        if not backend.is_keras_tensor(input_tensor):
-            img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-        else:
-            img_input = input_tensor
+    img_input = _base.image_input(input_tensor, input_shape)
 
     channel_axis = 1 if backend.image_data_format() == "channels_first" else -1
 
@@ -135,79 +129,36 @@ def Xception(
     x = layers.BatchNormalization(axis=channel_axis, name="block1_conv2_bn")(x)
     x = layers.Activation("relu", name="block1_conv2_act")(x)
 
-    residual = layers.Conv2D(
-        128, (1, 1), strides=(2, 2), padding="same", use_bias=False
-    )(x)
-    residual = layers.BatchNormalization(axis=channel_axis)(residual)
+    # Entry-flow blocks 2-4: two separable convolutions and a strided
+    # max-pooling, added to a strided 1x1 projection of the block's input.
+    for block, filters in ((2, 128), (3, 256), (4, 728)):
+        prefix = f"block{block}"
+        residual = layers.Conv2D(
+            filters, (1, 1), strides=(2, 2), padding="same", use_bias=False
+        )(x)
+        residual = layers.BatchNormalization(axis=channel_axis)(residual)
 
-    x = layers.SeparableConv2D(
-        128, (3, 3), padding="same", use_bias=False, name="block2_sepconv1"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block2_sepconv1_bn")(
-        x
-    )
-    x = layers.Activation("relu", name="block2_sepconv2_act")(x)
-    x = layers.SeparableConv2D(
-        128, (3, 3), padding="same", use_bias=False, name="block2_sepconv2"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block2_sepconv2_bn")(
-        x
-    )
+        # Block 2's input is already activated (block1_conv2_act).
+        if block > 2:
+            x = layers.Activation("relu", name=f"{prefix}_sepconv1_act")(x)
+        x = layers.SeparableConv2D(
+            filters, (3, 3), padding="same", use_bias=False,
+            name=f"{prefix}_sepconv1",
+        )(x)
+        x = layers.BatchNormalization(
+            axis=channel_axis, name=f"{prefix}_sepconv1_bn")(x)
+        x = layers.Activation("relu", name=f"{prefix}_sepconv2_act")(x)
+        x = layers.SeparableConv2D(
+            filters, (3, 3), padding="same", use_bias=False,
+            name=f"{prefix}_sepconv2",
+        )(x)
+        x = layers.BatchNormalization(
+            axis=channel_axis, name=f"{prefix}_sepconv2_bn")(x)
 
-    x = layers.MaxPooling2D(
-        (3, 3), strides=(2, 2), padding="same", name="block2_pool"
-    )(x)
-    x = layers.add([x, residual])
-
-    residual = layers.Conv2D(
-        256, (1, 1), strides=(2, 2), padding="same", use_bias=False
-    )(x)
-    residual = layers.BatchNormalization(axis=channel_axis)(residual)
-
-    x = layers.Activation("relu", name="block3_sepconv1_act")(x)
-    x = layers.SeparableConv2D(
-        256, (3, 3), padding="same", use_bias=False, name="block3_sepconv1"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block3_sepconv1_bn")(
-        x
-    )
-    x = layers.Activation("relu", name="block3_sepconv2_act")(x)
-    x = layers.SeparableConv2D(
-        256, (3, 3), padding="same", use_bias=False, name="block3_sepconv2"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block3_sepconv2_bn")(
-        x
-    )
-
-    x = layers.MaxPooling2D(
-        (3, 3), strides=(2, 2), padding="same", name="block3_pool"
-    )(x)
-    x = layers.add([x, residual])
-
-    residual = layers.Conv2D(
-        728, (1, 1), strides=(2, 2), padding="same", use_bias=False
-    )(x)
-    residual = layers.BatchNormalization(axis=channel_axis)(residual)
-
-    x = layers.Activation("relu", name="block4_sepconv1_act")(x)
-    x = layers.SeparableConv2D(
-        728, (3, 3), padding="same", use_bias=False, name="block4_sepconv1"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block4_sepconv1_bn")(
-        x
-    )
-    x = layers.Activation("relu", name="block4_sepconv2_act")(x)
-    x = layers.SeparableConv2D(
-        728, (3, 3), padding="same", use_bias=False, name="block4_sepconv2"
-    )(x)
-    x = layers.BatchNormalization(axis=channel_axis, name="block4_sepconv2_bn")(
-        x
-    )
-
-    x = layers.MaxPooling2D(
-        (3, 3), strides=(2, 2), padding="same", name="block4_pool"
-    )(x)
-    x = layers.add([x, residual])
+        x = layers.MaxPooling2D(
+            (3, 3), strides=(2, 2), padding="same", name=f"{prefix}_pool"
+        )(x)
+        x = layers.add([x, residual])
 
     for i in range(8):
         residual = x
@@ -290,48 +241,18 @@ def Xception(
     )(x)
     x = layers.Activation("relu", name="block14_sepconv2_act")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-    else:
-        if pooling == "avg":
-            x = layers.GlobalAveragePooling2D()(x)
-        elif pooling == "max":
-            x = layers.GlobalMaxPooling2D()(x)
+    x = _base.pooled_classifier(
+        x, include_top, pooling, classes, classifier_activation, weights,
+    )
 
-    # Ensure that the model takes into account
-    # any potential predecessors of `input_tensor`.
-    if input_tensor is not None:
-        inputs = imagenet_utils.get_source_inputs(input_tensor)
-    else:
-        inputs = img_input
-    # Create model.
-    model = Functional(inputs, x, name=name)
+    model = _base.build_model(input_tensor, img_input, x, name)
 
-    # Load weights.
-    if weights == "imagenet":
-        if include_top:
-            weights_path = imagenet_utils.get_weights_file(
-                "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                WEIGHTS_PATH,
-                cache_subdir="models",
-                file_hash="0a58e3b7378bc2990ea3b43d5981f1f6",
-            )
-        else:
-            weights_path = imagenet_utils.get_weights_file(
-                "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir="models",
-                file_hash="b0042744bf5b25fce3cb969f33bebb97",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-
-    return model
+    return _base.load_weights(model, weights, (
+        ("xception_weights_tf_dim_ordering_tf_kernels.h5", WEIGHTS_PATH,
+         "0a58e3b7378bc2990ea3b43d5981f1f6")
+        if include_top else
+        ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
+         WEIGHTS_PATH_NO_TOP, "b0042744bf5b25fce3cb969f33bebb97")))
 
 
 def preprocess_input(x, data_format=None):

@@ -3,7 +3,11 @@
 1. `conv_backward_input`'s col2im straight into the unpadded input
    gradient: taps cut to the cells they reach (paddings larger than the
    kernel span, taps that reach no cell, strides that leave cells
-   uncovered), against float64 finite differences.
+   uncovered), against float64 finite differences;
+2. max pooling that keeps each window's winning tap (windows side by
+   side): ties, NaN and -inf windows, 1-3 spatial dims, strides above the
+   pool size, against the float64 reference and the flat-index path; the
+   op falls back to the flat-index path for padded or overlapping windows.
 """
 
 import os
@@ -13,9 +17,15 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_conv_pool_bn_primitives import numgrad, ref_conv  # noqa: E402
+from test_conv_pool_bn_primitives import (  # noqa: E402
+    numgrad, ref_conv, ref_max_pool_winners, ref_pool)
 
+import gkeras.backend.cpu as cpu  # noqa: E402
+from gkeras import ops  # noqa: E402
 from gkeras.backend.cpu import conv as cpu_conv  # noqa: E402
+from gkeras.backend.cpu import pool as cpu_pool  # noqa: E402
+from gkeras.ops.conv import compute_conv_padding  # noqa: E402
+from gkeras.ops.engine import GradientTape, Tensor  # noqa: E402
 
 
 # (x_shape, kernel_size, strides, padding, dilation, groups, filters)
@@ -49,3 +59,115 @@ def test_backward_input_cut_taps(case):
                                         pad, dil, g)
     assert dx32.dtype == np.float32
     np.testing.assert_allclose(dx32, dx, rtol=1e-4, atol=1e-4)
+
+
+# (x_shape, pool, strides): windows that neither pad nor overlap
+TAP_CASES = [
+    ((2, 8, 6, 3), (2, 2), (2, 2)),
+    ((1, 7, 5, 2), (2, 2), (2, 2)),           # odd sizes: cells left out
+    ((3, 9, 4), (3,), (4,)),                  # stride above the pool
+    ((2, 4, 6, 4, 2), (2, 3, 2), (2, 3, 2)),
+    ((1, 5, 6, 1), (1, 3), (2, 3)),
+    ((2, 4, 4, 2), (1, 1), (1, 1)),
+]
+
+
+def _pool_input(xs, seed):
+    r = np.random.default_rng(seed)
+    x = np.maximum(r.standard_normal(xs), 0)   # ReLU'd: many tied zeros
+    x.reshape(-1)[::7] = 1.0                   # more ties
+    return x
+
+
+@pytest.mark.parametrize("case", TAP_CASES, ids=range(len(TAP_CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_taps_match_flat_winners(case, dtype):
+    xs, pool, st = case
+    pad = ((0, 0),) * len(pool)
+    x = _pool_input(xs, 1).astype(dtype)
+    x.reshape(-1)[-1] = -np.inf
+    x.reshape(-1)[-2] = -np.inf
+    y, tap = cpu_pool.max_pool_forward_taps(x, pool, st, pad)
+    assert tap.dtype == np.uint8 and tap.shape == y.shape
+    y_ref, flat = cpu.max_pool_forward(x, pool, st, pad)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(
+        flat, ref_max_pool_winners(x, pool, st, pad))
+    dy = np.random.default_rng(2).standard_normal(y.shape).astype(dtype)
+    dx = cpu_pool.max_pool_backward_taps(dy, x.shape, tap, pool, st)
+    assert dx.dtype == dtype
+    np.testing.assert_array_equal(
+        dx, cpu.max_pool_backward(dy, x, flat, pool, st, pad))
+
+
+def test_max_pool_taps_nan_windows_go_to_tap_zero():
+    x = np.ones((1, 4, 4, 2), np.float32)
+    x[0, 1, 1, 0] = np.nan                      # last tap of window (0, 0)
+    x[0, 0, 2, 1] = np.nan                      # first tap of window (0, 1)
+    x[0, 1, 3, 1] = 5.0
+    x[0, 2, 2, 0] = np.inf                      # inf: no false fix-up
+    x[0, 3, 3, 0] = -np.inf
+    y, tap = cpu_pool.max_pool_forward_taps(x, (2, 2), (2, 2),
+                                            ((0, 0), (0, 0)))
+    y_ref, flat = cpu.max_pool_forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)))
+    np.testing.assert_array_equal(y, y_ref)
+    assert np.isnan(y[0, 0, 0, 0]) and np.isnan(y[0, 0, 1, 1])
+    assert tap[0, 0, 0, 0] == 0 and tap[0, 0, 1, 1] == 0
+    assert flat[0, 0, 0, 0] == 0 and flat[0, 0, 1, 1] == 2
+    assert tap[0, 1, 1, 0] == 0 and tap[0, 1, 0, 1] == 0
+    dy = np.arange(y.size, dtype=np.float32).reshape(y.shape) + 1
+    np.testing.assert_array_equal(
+        cpu_pool.max_pool_backward_taps(dy, x.shape, tap, (2, 2), (2, 2)),
+        cpu.max_pool_backward(dy, x, flat, (2, 2), (2, 2), ((0, 0), (0, 0))))
+
+
+@pytest.mark.parametrize("case", TAP_CASES[:4], ids=range(4))
+def test_max_pool_taps_gradient_against_reference(case):
+    xs, pool, st = case
+    pad = ((0, 0),) * len(pool)
+    x = np.random.default_rng(3).standard_normal(xs)   # no ties
+    y, tap = cpu_pool.max_pool_forward_taps(x, pool, st, pad)
+    np.testing.assert_array_equal(y, ref_pool(x, pool, st, pad, "max"))
+    proj = np.random.default_rng(4).standard_normal(y.shape)
+
+    def loss():
+        return float((ref_pool(x, pool, st, pad, "max") * proj).sum())
+
+    dx = cpu_pool.max_pool_backward_taps(proj, x.shape, tap, pool, st)
+    np.testing.assert_allclose(dx, numgrad(loss, x), rtol=1e-6, atol=1e-7)
+
+
+def test_max_pool_taps_reject_padded_or_overlapping_windows():
+    x = np.zeros((1, 6, 6, 1))
+    assert cpu_pool.taps_cover((2, 2), (2, 3), ((0, 0), (0, 0)))
+    for st, pad in [((1, 2), ((0, 0), (0, 0))),
+                    ((2, 2), ((0, 1), (0, 0)))]:
+        assert not cpu_pool.taps_cover((2, 2), st, pad)
+        with pytest.raises(ValueError, match="max_pool_forward"):
+            cpu_pool.max_pool_forward_taps(x, (2, 2), st, pad)
+    with pytest.raises(ValueError, match="shape"):
+        cpu_pool.max_pool_backward_taps(np.zeros((1, 3, 3, 1)), x.shape,
+                                        np.zeros((1, 2, 3, 1), np.uint8),
+                                        (2, 2), (2, 2))
+
+
+@pytest.mark.parametrize("strides,padding,path", [
+    (2, "valid", "tap"), (3, "valid", "tap"), (1, "valid", "argmax"),
+    (2, "same", "argmax")])
+def test_max_pool_op_paths(strides, padding, path):
+    x = _pool_input((2, 7, 5, 3), 6)
+    xt = Tensor(x)
+    with GradientTape() as tape:
+        tape.watch(xt)
+        y = ops.max_pool(xt, 2, strides=strides, padding=padding)
+        w = np.arange(y.size, dtype=np.float64).reshape(y.shape)
+        loss = ops.sum(ops.multiply(y, w))
+    node = y.creator
+    assert (node.tap is not None) == (path == "tap")
+    assert (node.argmax is not None) == (path == "argmax")
+    (gx,) = tape.gradient(loss, [xt])
+    st = (strides,) * 2
+    pads = compute_conv_padding((7, 5), (2, 2), st, padding, (1, 1))
+    flat = ref_max_pool_winners(x, (2, 2), st, pads)
+    want = cpu.max_pool_backward(w, x, flat, (2, 2), st, pads)
+    np.testing.assert_array_equal(np.asarray(gx), want)

@@ -183,7 +183,7 @@ def test_max_pool_op_inference_and_training_paths():
         tape.watch(xt)
         y = ops.max_pool(xt, 2)
         loss = ops.sum(ops.multiply(y, np.arange(y.size).reshape(y.shape)))
-    assert y.creator.argmax is not None
+    assert y.creator.tap is not None       # windows side by side
     np.testing.assert_array_equal(np.asarray(y), ref)
     (gx,) = tape.gradient(loss, [xt])
 

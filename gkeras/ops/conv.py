@@ -243,16 +243,27 @@ class MaxPool(Function):
 
     def forward(self, x):
         self.x = x
+        self.tap = None
         k = backend.kernels_for(x)
         if k is _cpu and getattr(self, "_values_only", False):
             self.argmax = None
             return _cpu_pool.max_pool_values(x, self.pool_size, self.strides,
                                              self.padding)
+        if k is _cpu and _cpu_pool.taps_cover(self.pool_size, self.strides,
+                                              self.padding):
+            # NumPy, windows side by side: route the gradient by window tap.
+            self.argmax = None
+            y, self.tap = _cpu_pool.max_pool_forward_taps(
+                x, self.pool_size, self.strides, self.padding)
+            return y
         y, self.argmax = k.max_pool_forward(
             x, self.pool_size, self.strides, self.padding)
         return y
 
     def backward(self, gy):
+        if self.tap is not None:
+            return _cpu_pool.max_pool_backward_taps(
+                gy, self.x.shape, self.tap, self.pool_size, self.strides)
         return backend.kernels_for(gy).max_pool_backward(
             gy, self.x, self.argmax, self.pool_size, self.strides,
             self.padding)

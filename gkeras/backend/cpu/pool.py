@@ -123,9 +123,8 @@ def max_pool_forward(x, pool_size, strides, padding):
     rank = x.ndim - 2
     out, sp = out_shape[1:-1], x.shape[1:-1]
     taps = list(np.ndindex(*pool))
-    y, views = _max_over_taps(x, pool, strides, pad, out, taps)
+    y, tap = _max_and_tap(x, pool, strides, pad, out)
     itype = np.int32 if int(np.prod(x.shape)) < 2 ** 31 else np.int64
-    code, first = _winner_codes(views, y)
     step = [int(np.prod(sp[i + 1:])) for i in range(rank)]
     corner = np.zeros((1,) * (rank + 2), itype)
     for i in range(rank):
@@ -134,9 +133,9 @@ def max_pool_forward(x, pool_size, strides, padding):
             * (strides[i] * step[i]))
     if not any(a or b for a, b in pad):
         # A winner is one flat offset from its window's corner.
-        offset = np.asarray([sum(a * m for a, m in zip(taps[k], step))
-                             for k in first], itype)
-        flat = offset.take(code)
+        offset = np.asarray([sum(a * m for a, m in zip(t, step))
+                             for t in taps], itype)
+        flat = offset.take(tap)
         flat += corner
         return y, flat.astype(np.int32, copy=False)
     # Padded windows: clamp each axis's position to a real cell (a padded
@@ -145,8 +144,8 @@ def max_pool_forward(x, pool_size, strides, padding):
     for i in range(rank):
         o = np.arange(out[i], dtype=itype).reshape(
             (1,) + (1,) * i + (-1,) + (1,) * (rank - i)) * strides[i]
-        tap = np.asarray([taps[k][i] for k in first], itype).take(code)
-        pos = np.clip(o + tap - pad[i][0], 0, sp[i] - 1)
+        t = np.asarray([t[i] for t in taps], itype).take(tap)
+        pos = np.clip(o + t - pad[i][0], 0, sp[i] - 1)
         flat = flat + pos * step[i]
     return y, flat.astype(np.int32, copy=False)
 
@@ -187,44 +186,117 @@ def max_pool_values(x, pool_size, strides, padding):
                           list(np.ndindex(*pool)))[0]
 
 
-def _winner_codes(views, y):
-    """Which tap of each window holds its maximum, first one on ties.
-
-    Args:
-        views: one `(N, *out, C)` view per window tap, in row-major window
-            order.
-        y: the window maxima.
+def _max_and_tap(x, pool, strides, pad, out):
+    """Window maxima and which tap of each window holds them.
 
     Returns:
-        `(code, first)`: an integer array shaped like `y` and a table such
-        that `first[code]` is the index of the winning tap. Ties go to the
-        first tap in row-major window order (as `np.argmax` and the GPU
-        kernel); a NaN window (no tap equals its max) to tap 0.
+        `(y, tap)`: the maxima, as `_max_over_taps`, and an integer array
+        shaped like `y` (uint8 up to 256 taps) with the index of the
+        winning tap in row-major window order. Ties go to the first tap
+        (as `np.argmax` and the GPU kernel); a window holding a NaN (its
+        max is NaN) to tap 0.
     """
-    taps = len(views)
-    eq = np.empty(y.shape, bool)
-    if taps > 16:
-        code = np.zeros(y.shape, np.int32)
-        for k in range(taps - 1, -1, -1):
-            np.equal(views[k], y, out=eq)
-            np.copyto(code, k, where=eq)
-        return code, np.arange(taps)
-    # Branch-free: bit k of `code` says tap k equals the max, and a table
-    # gives each code's lowest set bit. Masked writes (copyto where=,
-    # np.where) mispredict on random winners and cost several times more.
-    ctype = np.uint8 if taps <= 8 else np.uint16
-    code = np.zeros(y.shape, ctype)
-    bit = np.empty(y.shape, ctype)
-    for k, view in enumerate(views):
-        np.equal(view, y, out=eq)
-        np.left_shift(eq.view(np.uint8), ctype(k), out=bit, dtype=ctype,
-                      casting="unsafe")
-        code |= bit
-    codes = np.arange(1 << taps)
-    first = np.zeros(codes.shape, np.int64)
-    for k in range(taps - 1, -1, -1):
-        first[(codes >> k) & 1 == 1] = k
-    return code, first
+    v = _windows(_pad(x, pad, -np.inf), pool, strides, out)
+    lead = (slice(None),) * (1 + len(pool))
+    views = [v[lead + t] for t in np.ndindex(*pool)]
+    y = views[0].copy()
+    ttype = np.uint8 if len(views) <= 256 else np.int32
+    tap = np.zeros(y.shape, ttype)
+    if len(views) == 1:
+        return y, tap
+    # Taps come in increasing order and a later tap only wins when it is
+    # strictly greater than all before it (ties stay with the first), so
+    # `tap = max(tap, k * (v_k > y))`: branch-free, four passes a tap,
+    # where equality codes against the final max cost twelve.
+    gt = np.empty(y.shape, bool)
+    step = np.empty(y.shape, ttype)
+    for k, view in enumerate(views[1:], 1):
+        np.greater(view, y, out=gt)
+        np.maximum(y, view, out=y)
+        np.multiply(gt, ttype(k), out=step, dtype=ttype, casting="unsafe")
+        np.maximum(tap, step, out=tap)
+    if np.isnan(y.sum()):   # rare (NaN, or inf - inf): exact fix-up
+        tap[np.isnan(y)] = 0
+    return y, tap
+
+
+def max_pool_forward_taps(x, pool_size, strides, padding):
+    """`max_pool_forward` keeping each window's winning tap, not its cell.
+
+    NumPy-only extra (not in `__all__`, which the GPU module mirrors) for
+    windows that neither overlap nor pad (any `MaxPooling` with
+    `strides >= pool_size` and padding 'valid', or 'same' on sizes that
+    need none): `ops.max_pool` calls it in training. Turning taps into flat
+    input indices and back again is a third of `max_pool_forward` and
+    `max_pool_backward`; `max_pool_backward_taps` routes by tap directly.
+
+    Args:
+        x, pool_size, strides, padding: as in `max_pool_forward`.
+
+    Returns:
+        `(y, tap)`: `y` as `max_pool_forward`, and `tap`, uint8 shaped like
+        `y`, the row-major index of the winner in its window (first on
+        ties, 0 for a NaN window: the same cell as `max_pool_forward`'s).
+
+    Raises:
+        ValueError: when windows pad or overlap (use `max_pool_forward`).
+    """
+    x = np.asarray(x)
+    out_shape, pool, strides, pad = _pool_args(x.shape, pool_size, strides,
+                                               padding)
+    if not taps_cover(pool, strides, pad):
+        raise ValueError(f"max_pool_forward_taps: windows must neither pad "
+                         f"nor overlap, received pool_size={pool}, strides="
+                         f"{strides}, padding={pad}; use max_pool_forward")
+    return _max_and_tap(x, pool, strides, pad, out_shape[1:-1])
+
+
+def taps_cover(pool, strides, pad):
+    """Whether `max_pool_forward_taps` handles these (normalized) windows."""
+    return (not any(a or b for a, b in pad)
+            and all(s >= p for s, p in zip(strides, pool))
+            and int(np.prod(pool)) <= 256)
+
+
+def max_pool_backward_taps(dy, x_shape, tap, pool_size, strides):
+    """Gradient of `max_pool_forward_taps`: `dy` routed to each winner.
+
+    Args:
+        dy: `(N, *out_spatial, C)`.
+        x_shape: shape of the forward input.
+        tap: the second output of `max_pool_forward_taps`.
+        pool_size, strides: as in the forward pass (no padding).
+
+    Returns:
+        `dx` of shape `x_shape`, equal to `max_pool_backward`'s.
+    """
+    dy = np.asarray(dy)
+    x_shape = tuple(int(a) for a in x_shape)
+    rank = len(x_shape) - 2
+    out_shape, pool, strides, pad = _pool_args(
+        x_shape, pool_size, strides, ((0, 0),) * rank)
+    if tuple(dy.shape) != out_shape or tuple(np.shape(tap)) != out_shape:
+        raise ValueError(f"max_pool_backward_taps: `dy` and `tap` must have "
+                         f"shape {out_shape}, received {tuple(dy.shape)} and "
+                         f"{tuple(np.shape(tap))}")
+    return _route_by_tap(dy, x_shape, tap, pool, strides, out_shape[1:-1])
+
+
+def _route_by_tap(dy, x_shape, tap, pool, strides, out):
+    """Writes `dy` where `tap` names each window's tap, 0 elsewhere, through
+    one strided view of `dx` per tap (windows neither overlap nor pad)."""
+    rank = len(pool)
+    tiled = all(s == p and o * s == n
+                for s, p, o, n in zip(strides, pool, out, x_shape[1:-1]))
+    dx = (np.empty if tiled else np.zeros)(x_shape, dy.dtype)
+    w = _windows(dx, pool, strides, out)
+    w = as_strided(dx, w.shape, w.strides)       # writeable
+    eq = np.empty(dy.shape, bool)
+    lead = (slice(None),) * (1 + rank)
+    for k, t in enumerate(np.ndindex(*pool)):
+        np.equal(tap, k, out=eq)
+        np.multiply(dy, eq, out=w[lead + t])
+    return dx
 
 
 def max_pool_backward(dy, x, argmax, pool_size, strides, padding):

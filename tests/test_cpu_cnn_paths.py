@@ -7,7 +7,10 @@
 2. max pooling that keeps each window's winning tap (windows side by
    side): ties, NaN and -inf windows, 1-3 spatial dims, strides above the
    pool size, against the float64 reference and the flat-index path; the
-   op falls back to the flat-index path for padded or overlapping windows.
+   op falls back to the flat-index path for padded or overlapping windows;
+3. `ops.batch_normalization` on arrays when no tape records (inference):
+   the graph path's exact values, float64 reference, any axis, with and
+   without scale/offset, and the fallbacks (mixed dtypes, lists).
 """
 
 import os
@@ -171,3 +174,69 @@ def test_max_pool_op_paths(strides, padding, path):
     flat = ref_max_pool_winners(x, (2, 2), st, pads)
     want = cpu.max_pool_backward(w, x, flat, (2, 2), st, pads)
     np.testing.assert_array_equal(np.asarray(gx), want)
+
+
+# --------------------------------------------- batch_normalization inference
+def _bn_ref(x, mean, var, offset, scale, axis, eps):
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    f = [None if v is None else np.asarray(v, np.float64).reshape(shape)
+         for v in (mean, var, offset, scale)]
+    y = (x.astype(np.float64) - f[0]) / np.sqrt(f[1] + eps)
+    if f[3] is not None:
+        y = y * f[3]
+    if f[2] is not None:
+        y = y + f[2]
+    return y
+
+
+@pytest.mark.parametrize("shape,axis", [((2, 5, 3, 4), -1), ((3, 4, 2, 5), 1),
+                                        ((1, 7), -1), ((2, 3, 1), 0)])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_normalization_inference_path(shape, axis, affine, dtype):
+    r = np.random.default_rng(7)
+    x = (r.standard_normal(shape) * 3 + 1).astype(dtype)
+    c = shape[axis]
+    mean = r.standard_normal(c).astype(dtype)
+    var = r.random(c).astype(dtype)
+    off = r.standard_normal(c).astype(dtype) if affine else None
+    sc = r.standard_normal(c).astype(dtype) if affine else None
+    y = ops.batch_normalization(x, mean, var, axis=axis, offset=off,
+                                scale=sc, epsilon=1e-3)
+    assert y.creator is None and y.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(np.asarray(y), _bn_ref(x, mean, var, off, sc,
+                                                      axis, 1e-3),
+                               rtol=tol, atol=tol)
+    xt = Tensor(x)
+    with GradientTape() as tape:            # recording: the graph path
+        tape.watch(xt)
+        y2 = ops.batch_normalization(xt, mean, var, axis=axis, offset=off,
+                                     scale=sc, epsilon=1e-3)
+        loss = ops.sum(y2)
+    assert y2.creator is not None
+    np.testing.assert_array_equal(np.asarray(y2), np.asarray(y))
+    (gx,) = tape.gradient(loss, [xt])
+    want = 1.0 / np.sqrt(var.astype(np.float64) + 1e-3)
+    if sc is not None:
+        want = want * sc
+    shp = [1] * x.ndim
+    shp[axis] = c
+    np.testing.assert_allclose(np.asarray(gx),
+                               np.broadcast_to(want.reshape(shp), x.shape),
+                               rtol=tol)
+
+
+def test_batch_normalization_inference_fallbacks():
+    x = np.ones((2, 3), np.float32)
+    m64 = np.zeros(3)                          # float64 statistics
+    y = ops.batch_normalization(x, m64, np.ones(3), axis=-1)
+    np.testing.assert_allclose(np.asarray(y), np.full((2, 3), 1 / np.sqrt(
+        1 + 1e-3)), rtol=1e-6)
+    y16 = ops.batch_normalization(x.astype(np.float16), [0.0] * 3,
+                                  [1.0] * 3, axis=-1)
+    assert np.asarray(y16).shape == (2, 3)
+    with pytest.raises(ValueError, match="variance"):
+        ops.batch_normalization(x, np.zeros(3, np.float32),
+                                np.ones(4, np.float32), axis=-1)

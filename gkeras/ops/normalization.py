@@ -8,9 +8,11 @@ whole gradient comes from `batchnorm_backward`. For the usual channels-last
 layout that view is free (a reshape); another axis is moved last first.
 """
 
+import numpy as np
+
 from gkeras import backend
 from gkeras.ops._base import keras_op, t_or_a
-from gkeras.ops.engine import Function
+from gkeras.ops.engine import Function, Tensor, is_recording
 
 __all__ = ["BatchNormTrain", "batch_normalization", "batch_norm_train"]
 
@@ -115,6 +117,11 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None,
                 f"Received: {name}.shape={tuple(v.shape)}")
         return reshape(v, shape)
 
+    fast = _inference_arrays(x, (mean, variance, offset, scale))
+    if fast is not None and all(
+            v is None or tuple(v.shape) in ((c,), tuple(shape))
+            for v in fast[1:]):
+        return Tensor(_normalize_arrays(*fast, shape, epsilon))
     inv = E.rsqrt(E.add(vec(variance, "variance"), epsilon))
     if scale is not None:
         inv = E.multiply(inv, vec(scale, "scale"))
@@ -122,6 +129,44 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None,
     if offset is not None:
         res = E.add(res, vec(offset, "offset"))
     return E.add(E.multiply(x, inv), res)
+
+
+def _inference_arrays(x, vectors):
+    """`(x, mean, variance, offset, scale)` as NumPy arrays when no tape
+    records and all are float NumPy arrays of one dtype (inference), else
+    None: the op then builds its differentiable graph."""
+    if is_recording():
+        return None
+    arrays = [x.data if isinstance(x, Tensor) else x]
+    for v in vectors:
+        a = v.data if isinstance(v, Tensor) else v
+        if a is not None and not isinstance(a, np.ndarray):
+            return None
+        arrays.append(a)
+    a0 = arrays[0]
+    if (type(a0) is not np.ndarray or a0.dtype not in (np.float32,
+                                                       np.float64)
+            or any(a is not None and a.dtype != a0.dtype
+                   for a in arrays[1:])):
+        return None
+    return arrays
+
+
+def _normalize_arrays(x, mean, variance, offset, scale, shape, epsilon):
+    """`batch_normalization` on arrays: the op's arithmetic, step for step
+    (so the same float32 results), with one output buffer and no graph:
+    two passes over `x` where the op's graph makes two arrays."""
+    def vec(v):
+        return v.reshape(shape)
+    inv = 1.0 / np.sqrt(vec(variance) + epsilon)
+    if scale is not None:
+        inv = inv * vec(scale)
+    res = -(vec(mean) * inv)
+    if offset is not None:
+        res = res + vec(offset)
+    y = x * inv
+    y += res
+    return y
 
 
 def batch_norm_train(x, gamma, beta, axis, epsilon):

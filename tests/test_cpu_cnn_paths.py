@@ -10,7 +10,10 @@
    op falls back to the flat-index path for padded or overlapping windows;
 3. `ops.batch_normalization` on arrays when no tape records (inference):
    the graph path's exact values, float64 reference, any axis, with and
-   without scale/offset, and the fallbacks (mixed dtypes, lists).
+   without scale/offset, and the fallbacks (mixed dtypes, lists);
+4. patches of narrow inputs (C <= 4) built channel-first: every
+   stride/padding/dilation/rank, forward and kernel gradient against the
+   float64 references, and the channels-last layout from 5 channels on.
 """
 
 import os
@@ -240,3 +243,43 @@ def test_batch_normalization_inference_fallbacks():
     with pytest.raises(ValueError, match="variance"):
         ops.batch_normalization(x, np.zeros(3, np.float32),
                                 np.ones(4, np.float32), axis=-1)
+
+
+# ------------------------------------------------- narrow-input im2col
+NARROW_CASES = [
+    ((2, 7, 6, 3), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 32),
+    ((1, 9, 8, 1), (3, 2), (2, 3), ((0, 1), (2, 0)), (2, 1), 4),
+    ((3, 5, 5, 4), (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), 2),
+    ((2, 11, 2), (4,), (3,), ((2, 1),), (2,), 3),
+    ((1, 4, 5, 3, 2), (2, 3, 2), (1, 2, 1), ((0, 1), (1, 1), (1, 0)),
+     (1, 1, 2), 3),
+    ((2, 6, 5, 5), (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 3),   # C = 5
+]
+
+
+@pytest.mark.parametrize("case", NARROW_CASES, ids=range(len(NARROW_CASES)))
+def test_narrow_input_patches(case):
+    xs, ks, st, pad, dil, f = case
+    r = np.random.default_rng(9)
+    x = r.standard_normal(xs)
+    w = r.standard_normal((*ks, xs[-1], f))
+    y, cols = cpu_conv.conv_forward_keep_cols(x, w, st, pad, dil, 1)
+    np.testing.assert_allclose(y, ref_conv(x, w, st, pad, dil, 1),
+                               rtol=1e-10, atol=1e-10)
+    narrow = xs[-1] <= cpu_conv.NARROW_CHANNELS
+    assert cols[0].T.flags.c_contiguous == narrow
+    assert cols.flags.c_contiguous == (not narrow)
+    proj = r.standard_normal(y.shape)
+
+    def loss():
+        return float((ref_conv(x, w, st, pad, dil, 1) * proj).sum())
+
+    dw = cpu_conv.conv_backward_kernel_from_cols(proj, cols, w.shape, 1)
+    np.testing.assert_allclose(dw, numgrad(loss, w), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        cpu_conv.conv_backward_kernel(proj, x, w.shape, st, pad, dil, 1), dw,
+        rtol=1e-10, atol=1e-10)
+    y32 = cpu_conv.conv_forward(x.astype(np.float32), w.astype(np.float32),
+                                st, pad, dil, 1)
+    assert y32.dtype == np.float32
+    np.testing.assert_allclose(y32, y, rtol=1e-4, atol=1e-4)

@@ -51,7 +51,9 @@ def test_keep_cols_forward_and_kernel_gradient(case):
     if cols is None:               # depthwise: no patches are built
         assert w.shape[-2] == 1 and g > 1
         return
-    assert cols.shape[0] == g and cols.flags.c_contiguous
+    # C-contiguous, or the transposed (K, M) layout of narrow inputs
+    assert cols.shape[0] == g and (cols.flags.c_contiguous
+                                   or cols[0].T.flags.c_contiguous)
     dw = cpu_conv.conv_backward_kernel_from_cols(proj, cols, w.shape, g)
     assert dw.shape == w.shape and dw.dtype == np.float64
 

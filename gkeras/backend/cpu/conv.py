@@ -124,10 +124,18 @@ def _pad(x, pad):
     return np.pad(x, ((0, 0), *pad, (0, 0)))
 
 
+# Inputs with at most this many channels (RGB images: the first layer of
+# most CNNs) build their patches transposed, see `_im2col_narrow`.
+NARROW_CHANNELS = 4
+
+
 def _im2col(x, ksize, out, strides, pad, dilation, groups):
-    """Returns the patches of `x` as a contiguous (G, M, taps * Cg) array,
-    M = N * prod(out), columns ordered (kernel taps..., Cg)."""
+    """Returns the patches of `x` as a (G, M, taps * Cg) array, M = N *
+    prod(out), columns ordered (kernel taps..., Cg): C-contiguous, or for
+    narrow inputs the transposed view of a C-contiguous (K, M) array."""
     rank = len(ksize)
+    if groups == 1 and x.shape[-1] <= NARROW_CHANNELS:
+        return _im2col_narrow(x, ksize, out, strides, pad, dilation)
     xp_ = _pad(x, pad)
     n, c = x.shape[0], x.shape[-1]
     cg = c // groups
@@ -142,6 +150,34 @@ def _im2col(x, ksize, out, strides, pad, dilation, groups):
         return np.ascontiguousarray(v).reshape(1, m, k)
     v = np.moveaxis(v, 1 + 2 * rank, 0)
     return np.ascontiguousarray(v).reshape(groups, m, k)
+
+
+def _im2col_narrow(x, ksize, out, strides, pad, dilation):
+    """`_im2col` for few channels, as the (1, M, K) view of a (K, M) array.
+
+    Channels-last patches copy runs of C values (3 floats for RGB), where
+    NumPy's copy loop costs per run; channel-first rows copy runs of a
+    whole output row. Measured on 64x32x32x3, 3x3: 2.2 -> 0.74 ms, the
+    GEMMs on the transposed layout as fast (the forward reads it as an
+    F-ordered matrix, the kernel gradient as a C-ordered one); from
+    C = 8 on the forward GEMM is slower.
+    """
+    rank = len(ksize)
+    n, c = x.shape[0], x.shape[-1]
+    padded = [x.shape[1 + i] + pad[i][0] + pad[i][1] for i in range(rank)]
+    xt = (np.zeros if any(a or b for a, b in pad) else np.empty)(
+        (c, n, *padded), x.dtype)
+    xt[(slice(None), slice(None)) + tuple(
+        slice(pad[i][0], pad[i][0] + x.shape[1 + i])
+        for i in range(rank))] = np.moveaxis(x, -1, 0)
+    cols = np.empty((*ksize, c, n, *out), x.dtype)
+    for tap in np.ndindex(*ksize):
+        cols[tap] = xt[(slice(None), slice(None)) + tuple(
+            slice(tap[i] * dilation[i],
+                  tap[i] * dilation[i] + strides[i] * (out[i] - 1) + 1,
+                  strides[i]) for i in range(rank))]
+    k = int(np.prod(ksize)) * c
+    return cols.reshape(k, -1).T[None]
 
 
 def _kernel_as_gemm(kernel, groups):

@@ -121,7 +121,14 @@ def _norm(x_shape, kernel_shape, strides, padding, dilation_rate, groups):
 def _pad(x, pad):
     if not any(a or b for a, b in pad):
         return x
-    return np.pad(x, ((0, 0), *pad, (0, 0)))
+    # zeros + one slice copy: np.pad's bookkeeping is most of its cost on
+    # small inputs (0.040 -> 0.004 ms on 1x16x16x32, 0.146 -> 0.100 ms on
+    # 64x16x16x32).
+    xp_ = np.zeros((x.shape[0], *(n + a + b for n, (a, b) in zip(
+        x.shape[1:-1], pad)), x.shape[-1]), x.dtype)
+    xp_[(slice(None),) + tuple(slice(a, a + n) for n, (a, _) in zip(
+        x.shape[1:-1], pad))] = x
+    return xp_
 
 
 # Inputs with at most this many channels (RGB images: the first layer of

@@ -13,7 +13,9 @@
    without scale/offset, and the fallbacks (mixed dtypes, lists);
 4. patches of narrow inputs (C <= 4) built channel-first: every
    stride/padding/dilation/rank, forward and kernel gradient against the
-   float64 references, and the channels-last layout from 5 channels on.
+   float64 references, and the channels-last layout from 5 channels on;
+5. the threaded splits (`backend.cpu.threads`): every split kernel equal
+   to its inline run, parts, errors, and the thread-count setting.
 """
 
 import os
@@ -283,3 +285,104 @@ def test_narrow_input_patches(case):
                                 st, pad, dil, 1)
     assert y32.dtype == np.float32
     np.testing.assert_allclose(y32, y, rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------ threaded splits
+@pytest.fixture
+def split_everything(monkeypatch):
+    from gkeras.backend.cpu import threads
+    monkeypatch.setattr(threads, "MIN_ELEMENTS", 0)
+    monkeypatch.setitem(threads._STATE, "threads", 3)
+    return threads
+
+
+def test_threaded_parts_equal_inline(split_everything):
+    r = np.random.default_rng(13)
+    x = _pool_input((5, 8, 6, 3), 14)
+    x.reshape(-1)[5] = np.nan
+    args = ((2, 2), (2, 2), ((0, 0), (0, 0)))
+    y, tap = cpu_pool.max_pool_forward_taps(x, *args)
+    np.testing.assert_array_equal(
+        cpu_pool.max_pool_values(x, *args), y)
+    dy = r.standard_normal(y.shape)
+    dx = cpu_pool.max_pool_backward_taps(dy, x.shape, tap, (2, 2), (2, 2))
+    w = r.standard_normal((3, 3, 3, 4))
+    dyc = r.standard_normal((5, 8, 6, 4))
+    dxc = cpu_conv.conv_backward_input(dyc, w, x.shape, (1, 1),
+                                       ((1, 1), (1, 1)), (1, 1), 1)
+    xt = Tensor(r.standard_normal((5, 4, 3)))
+    with GradientTape() as tape:
+        tape.watch(xt)
+        loss = ops.sum(ops.multiply(ops.relu(xt), np.arange(60.0).reshape(
+            5, 4, 3)))
+    (gr,) = tape.gradient(loss, [xt])
+    split_everything._STATE["threads"] = 1           # inline reference
+    y1, tap1 = cpu_pool.max_pool_forward_taps(x, *args)
+    np.testing.assert_array_equal(y, y1)
+    np.testing.assert_array_equal(tap, tap1)
+    np.testing.assert_array_equal(
+        dx, cpu_pool.max_pool_backward_taps(dy, x.shape, tap1, (2, 2),
+                                            (2, 2)))
+    np.testing.assert_allclose(dxc, ref_conv_input_grad(dyc, w, x.shape),
+                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(
+        np.asarray(gr), (np.asarray(xt) > 0) * np.arange(60.0).reshape(5, 4,
+                                                                      3))
+
+
+def ref_conv_input_grad(dy, w, x_shape):
+    """float64 input gradient of a 3x3 'same' convolution, by loops."""
+    dx = np.zeros(x_shape)
+    n, h, wd, _ = x_shape
+    for i in range(3):
+        for j in range(3):
+            for a in range(h):
+                for b in range(wd):
+                    p, q = a + 1 - i, b + 1 - j   # output cell using x[a, b]
+                    if 0 <= p < h and 0 <= q < wd:
+                        dx[:, a, b] += dy[:, p, q] @ w[i, j].T
+    return dx
+
+
+def test_split_rows_parts_and_errors(split_everything):
+    seen = []
+    split_everything.split_rows(7, 100, lambda a, b: seen.append((a, b)))
+    assert sorted(seen) == [(0, 2), (2, 4), (4, 7)]
+
+    def boom(a, b):
+        if a:
+            raise RuntimeError("part failed")
+    with pytest.raises(RuntimeError, match="part failed"):
+        split_everything.split_rows(4, 100, boom)
+    seen.clear()
+    split_everything.split_rows(1, 100, lambda a, b: seen.append((a, b)))
+    assert seen == [(0, 1)]
+
+
+def test_cpu_threads_setting():
+    from gkeras.backend.cpu.threads import cpu_threads
+    assert cpu_threads({"GKERAS_CPU_THREADS": "3",
+                        "OMP_NUM_THREADS": "1"}) == 3
+    assert cpu_threads({"OMP_NUM_THREADS": "1"}) == 1
+    assert cpu_threads({}) >= 1
+
+
+def test_threaded_batchnorm_against_reference(split_everything):
+    from test_conv_pool_bn_primitives import ref_bn
+    r = np.random.default_rng(15)
+    x = r.standard_normal((4100, 3)) * 2 + 3     # wide view: 2 rows
+    g, b = r.standard_normal(3), r.standard_normal(3)
+    y, mean, var, inv = cpu.batchnorm_forward_train(x, g, b, 1e-3)
+    y_ref, m_ref, v_ref = ref_bn(x, g, b, 1e-3)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(var, v_ref, rtol=1e-10)
+    proj = r.standard_normal(x.shape)
+    dx, dg, db = cpu.batchnorm_backward(proj, x, g, mean, inv)
+    xhat = (x - m_ref) / np.sqrt(v_ref + 1e-3)
+    n = x.shape[0]
+    want = g / np.sqrt(v_ref + 1e-3) / n * (
+        n * proj - proj.sum(0) - xhat * (proj * xhat).sum(0))
+    np.testing.assert_allclose(dx, want, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(db, proj.sum(0), rtol=1e-10)
+    np.testing.assert_allclose(dg, (proj * (x - m_ref) / np.sqrt(
+        v_ref + 1e-3)).sum(0), rtol=1e-9)

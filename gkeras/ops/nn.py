@@ -11,6 +11,7 @@ from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
     to_array, to_float, unbroadcast, wrap, xp_of
 from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function, Tensor, is_recording
+from gkeras.backend.cpu.threads import split_rows
 
 
 # Keras 3.15's `keras.ops.nn` names. Those defined in other gkeras.ops
@@ -66,12 +67,33 @@ class _Relu(Function):
         return super().__call__(x)
 
     def forward(self, x):
-        self.mask = x > 0 if getattr(self, "_keep_mask", True) else None
+        keep = getattr(self, "_keep_mask", True)
+        if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
+            # NumPy: halves of the batch on the cores (threads.py).
+            y = np.empty_like(x)
+            self.mask = np.empty(x.shape, bool) if keep else None
+
+            def part(a, b):
+                if keep:
+                    np.greater(x[a:b], 0, out=self.mask[a:b])
+                np.maximum(x[a:b], 0, out=y[a:b])
+            split_rows(x.shape[0], x.size, part)
+            return y
+        self.mask = x > 0 if keep else None
         # maximum, not x * mask: no negative zeros in the output.
         return xp_of(x).maximum(x, 0)
 
     def backward(self, gy):
-        return gy * self.mask
+        mask = self.mask
+        if (type(gy) is np.ndarray and gy.ndim and gy.dtype.kind == "f"
+                and gy.shape == mask.shape):
+            gx = np.empty_like(gy)
+
+            def part(a, b):
+                np.multiply(gy[a:b], mask[a:b], out=gx[a:b])
+            split_rows(gy.shape[0], gy.size, part)
+            return gx
+        return gy * mask
 
 
 @keras_op

@@ -7,6 +7,8 @@ Keras uses to normalize; the layer updates its moving variance from them.
 
 import numpy as np
 
+from gkeras.backend.cpu.threads import split_rows
+
 __all__ = ["batchnorm_forward_train", "batchnorm_backward"]
 
 
@@ -82,12 +84,26 @@ def batchnorm_forward_train(x, gamma, beta, epsilon):
     m, c = x.dtype.type(x.shape[0]), x.shape[1]
     k = _rows_per_line(x.shape[0], c)
     mean = _column_sums(x, k) / m
-    y = _wide(x, k) - _tile(mean, k)
-    var = _fold(np.einsum("mc,mc->c", y, y), k, c) / m
+    xw, mt = _wide(x, k), _tile(mean, k)
+    y = np.empty_like(xw)
+    parts = {}
+
+    # Element-wise passes split over the cores by rows (threads.py); the
+    # per-part sums are added in row order.
+    def centre(a, b):
+        np.subtract(xw[a:b], mt, out=y[a:b])
+        parts[a] = np.einsum("mc,mc->c", y[a:b], y[a:b])
+    split_rows(y.shape[0], y.size, centre)
+    var = _fold(sum(parts[a] for a in sorted(parts)), k, c) / m
     inv_std = (1.0 / np.sqrt(var + epsilon)).astype(x.dtype)
-    y *= _tile(inv_std if gamma is None else inv_std * gamma, k)
-    if beta is not None:
-        y += _tile(beta, k)
+    st = _tile(inv_std if gamma is None else inv_std * gamma, k)
+    bt = None if beta is None else _tile(beta, k)
+
+    def scale(a, b):
+        y[a:b] *= st
+        if bt is not None:
+            y[a:b] += bt
+    split_rows(y.shape[0], y.size, scale)
     y = y.reshape(x.shape)
     return y, mean, var.astype(x.dtype, copy=False), inv_std
 
@@ -122,15 +138,29 @@ def batchnorm_backward(dy, x, gamma, mean, inv_std):
     # the whole arithmetic of that pass.
     c = x.shape[1]
     k = _rows_per_line(x.shape[0], c)
-    xc = _wide(x, k) - _tile(mean, k)
+    xw, mt = _wide(x, k), _tile(mean, k)
+    xc = np.empty_like(xw)
     dyw = _wide(dy, k)
     dbeta = _column_sums(dy, k)
-    dgamma_full = _fold(np.einsum("mc,mc->c", dyw, xc), k, c) * inv_std
+    parts = {}
+
+    def centre(a, b):
+        np.subtract(xw[a:b], mt, out=xc[a:b])
+        parts[a] = np.einsum("mc,mc->c", dyw[a:b], xc[a:b])
+    split_rows(xc.shape[0], xc.size, centre)
+    dgamma_full = _fold(sum(parts[a] for a in sorted(parts)), k, c) * inv_std
     scale = inv_std if gamma is None else gamma * inv_std
+    t_x = _tile(-(scale * inv_std * dgamma_full / m), k)
+    t_b = _tile(scale * dbeta / m, k)
+    t_dy = _tile(scale, k)
     dx = xc
-    dx *= _tile(-(scale * inv_std * dgamma_full / m), k)
-    dx -= _tile(scale * dbeta / m, k)
-    dx += dyw * _tile(scale, k)
+
+    def combine(a, b):
+        d = dx[a:b]
+        d *= t_x
+        d -= t_b
+        d += dyw[a:b] * t_dy
+    split_rows(dx.shape[0], dx.size, combine)
     dx = dx.reshape(x.shape)
     return (dx.astype(x.dtype, copy=False),
             None if gamma is None else dgamma_full, dbeta)

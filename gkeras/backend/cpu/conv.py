@@ -18,6 +18,8 @@ Layouts (Keras):
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gkeras.backend.cpu.threads import split_rows
+
 # The GPU module exports the same names; `conv_forward_keep_cols` and
 # `conv_backward_kernel_from_cols` are NumPy-only extras that `ops.conv`
 # calls by module (the CUDA path saves no patches), so not listed here.
@@ -402,13 +404,15 @@ def _col2im(dcol, dx_shape, ksize, out, strides, pad, dil, dtype):
                 full = cut
             else:
                 cuts.append(cut)
-    if full is None:
-        dx = np.zeros(dx_shape, dtype)
-    else:
-        dx = np.empty(dx_shape, dtype)
-        np.copyto(dx, dcol[full[1]])
-    for dst, src in cuts:
-        dx[dst] += dcol[src]
+    dx = (np.zeros if full is None else np.empty)(dx_shape, dtype)
+
+    def part(a, b):
+        rows = slice(a, b)
+        if full is not None:
+            np.copyto(dx[(rows,) + full[0][1:]], dcol[(rows,) + full[1][1:]])
+        for dst, src in cuts:
+            dx[(rows,) + dst[1:]] += dcol[(rows,) + src[1:]]
+    split_rows(dx_shape[0], dcol.size, part)
     return dx
 
 

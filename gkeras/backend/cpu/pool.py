@@ -20,6 +20,8 @@ window, as Keras does for padding='same'.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gkeras.backend.cpu.threads import split_rows
+
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward",
            "avg_pool_backward", "pool_output_shape", "global_avg_pool",
            "global_avg_pool_backward", "global_max_pool"]
@@ -150,22 +152,6 @@ def max_pool_forward(x, pool_size, strides, padding):
     return y, flat.astype(np.int32, copy=False)
 
 
-def _max_over_taps(x, pool, strides, pad, out, taps):
-    """Window maxima and the per-tap `(N, *out, C)` views they came from."""
-    # Padding with -inf keeps padded cells from winning unless the whole
-    # window is -inf (then the position is clamped to a real cell).
-    v = _windows(_pad(x, pad, -np.inf), pool, strides, out)
-    lead = (slice(None),) * (1 + len(pool))
-    # One (N, *out, C) strided view per window tap: the max and the winner
-    # are elementwise passes over output-sized arrays, where a reduction
-    # over a window axis would first copy every window out.
-    views = [v[lead + t] for t in taps]
-    y = views[0].copy()
-    for view in views[1:]:
-        np.maximum(y, view, out=y)
-    return y, views
-
-
 def max_pool_values(x, pool_size, strides, padding):
     """The `y` of `max_pool_forward` alone, for inference.
 
@@ -182,28 +168,54 @@ def max_pool_values(x, pool_size, strides, padding):
     x = np.asarray(x)
     out_shape, pool, strides, pad = _pool_args(x.shape, pool_size,
                                                strides, padding)
-    return _max_over_taps(x, pool, strides, pad, out_shape[1:-1],
-                          list(np.ndindex(*pool)))[0]
+    out = out_shape[1:-1]
+    taps = list(np.ndindex(*pool))
+    xp_ = _pad(x, pad, -np.inf)
+    y = np.empty(out_shape, x.dtype)
+
+    # Padding with -inf keeps padded cells from winning unless the whole
+    # window is -inf. One (N, *out, C) strided view per window tap: a
+    # reduction over a window axis would first copy every window out.
+    def part(a, b):
+        v = _windows(xp_[a:b], pool, strides, out)
+        lead = (slice(None),) * (1 + len(pool))
+        np.copyto(y[a:b], v[lead + taps[0]])
+        for t in taps[1:]:
+            np.maximum(y[a:b], v[lead + t], out=y[a:b])
+    split_rows(x.shape[0], x.size, part)
+    return y
 
 
 def _max_and_tap(x, pool, strides, pad, out):
     """Window maxima and which tap of each window holds them.
 
     Returns:
-        `(y, tap)`: the maxima, as `_max_over_taps`, and an integer array
+        `(y, tap)`: the window maxima and an integer array
         shaped like `y` (uint8 up to 256 taps) with the index of the
         winning tap in row-major window order. Ties go to the first tap
         (as `np.argmax` and the GPU kernel); a window holding a NaN (its
         max is NaN) to tap 0.
     """
-    v = _windows(_pad(x, pad, -np.inf), pool, strides, out)
+    xp_ = _pad(x, pad, -np.inf)
+    n_taps = int(np.prod(pool))
+    y = np.empty((x.shape[0], *out, x.shape[-1]), x.dtype)
+    tap = np.empty(y.shape, np.uint8 if n_taps <= 256 else np.int32)
+
+    def part(a, b):
+        _max_and_tap_into(xp_[a:b], pool, strides, out, y[a:b], tap[a:b])
+    split_rows(x.shape[0], x.size, part)
+    return y, tap
+
+
+def _max_and_tap_into(xp_, pool, strides, out, y, tap):
+    v = _windows(xp_, pool, strides, out)
     lead = (slice(None),) * (1 + len(pool))
     views = [v[lead + t] for t in np.ndindex(*pool)]
-    y = views[0].copy()
-    ttype = np.uint8 if len(views) <= 256 else np.int32
-    tap = np.zeros(y.shape, ttype)
+    np.copyto(y, views[0])
+    tap.fill(0)
     if len(views) == 1:
-        return y, tap
+        return
+    ttype = tap.dtype.type
     # Taps come in increasing order and a later tap only wins when it is
     # strictly greater than all before it (ties stay with the first), so
     # `tap = max(tap, k * (v_k > y))`: branch-free, four passes a tap,
@@ -217,7 +229,6 @@ def _max_and_tap(x, pool, strides, pad, out):
         np.maximum(tap, step, out=tap)
     if np.isnan(y.sum()):   # rare (NaN, or inf - inf): exact fix-up
         tap[np.isnan(y)] = 0
-    return y, tap
 
 
 def max_pool_forward_taps(x, pool_size, strides, padding):
@@ -291,11 +302,14 @@ def _route_by_tap(dy, x_shape, tap, pool, strides, out):
     dx = (np.empty if tiled else np.zeros)(x_shape, dy.dtype)
     w = _windows(dx, pool, strides, out)
     w = as_strided(dx, w.shape, w.strides)       # writeable
-    eq = np.empty(dy.shape, bool)
     lead = (slice(None),) * (1 + rank)
-    for k, t in enumerate(np.ndindex(*pool)):
-        np.equal(tap, k, out=eq)
-        np.multiply(dy, eq, out=w[lead + t])
+
+    def part(a, b):
+        eq = np.empty((b - a,) + dy.shape[1:], bool)
+        for k, t in enumerate(np.ndindex(*pool)):
+            np.equal(tap[a:b], k, out=eq)
+            np.multiply(dy[a:b], eq, out=w[a:b][lead + t])
+    split_rows(dy.shape[0], dx.size, part)
     return dx
 
 

@@ -1,0 +1,91 @@
+"""Splits large element-wise NumPy work over the CPU cores.
+
+NumPy runs each element-wise pass on one core while BLAS uses them all,
+so on a 2-core machine the CNN step's passes (ReLU, max pooling, col2im)
+left a core idle. NumPy releases the GIL inside its loops, so two Python
+threads working on the two halves of the batch run in parallel: ReLU on
+2M floats 0.99 -> 0.59 ms with 2 threads (measured on a quiet 2-core
+machine). Work below `MIN_ELEMENTS` runs inline (batch 1 pays nothing).
+
+The number of threads is `GKERAS_CPU_THREADS` when set, else
+`OMP_NUM_THREADS` when set (the BLAS setting), else the cores this
+process may run on.
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = []
+
+# Below this many elements a split costs more than it saves (a thread
+# hand-off is tens of microseconds).
+MIN_ELEMENTS = 1 << 18
+
+_STATE = {"pool": None, "threads": None}
+_LOCK = threading.Lock()
+
+
+def cpu_threads(environ=None):
+    """How many threads `split_rows` uses (see the module docstring).
+
+    Args:
+        environ: the environment to read (default `os.environ`).
+
+    Returns:
+        An int >= 1.
+    """
+    env = os.environ if environ is None else environ
+    for name in ("GKERAS_CPU_THREADS", "OMP_NUM_THREADS"):
+        v = env.get(name, "").strip()
+        if v:
+            try:
+                return max(1, int(v.split(",")[0]))
+            except ValueError:
+                pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool():
+    with _LOCK:
+        if _STATE["pool"] is None:
+            _STATE["pool"] = ThreadPoolExecutor(
+                max_workers=_STATE["threads"] - 1,
+                thread_name_prefix="gkeras-cpu")
+        return _STATE["pool"]
+
+
+def split_rows(rows, elements, fn):
+    """Runs `fn(start, stop)` over `[0, rows)` in contiguous parts, one a
+    thread, and returns when all are done.
+
+    `fn` must only write rows `start:stop` of its outputs. Runs inline
+    (`fn(0, rows)`) for fewer than `MIN_ELEMENTS` elements, one row, one
+    thread, or when called from a worker thread.
+
+    Args:
+        rows: the length of the axis to split (usually the batch).
+        elements: the size of the work, to decide whether to split.
+        fn: the callable.
+
+    Returns:
+        None. An exception in any part is raised here.
+    """
+    if _STATE["threads"] is None:
+        _STATE["threads"] = cpu_threads()
+    n = min(_STATE["threads"], rows)
+    if (n < 2 or elements < MIN_ELEMENTS
+            or threading.current_thread().name.startswith("gkeras-cpu")):
+        fn(0, rows)
+        return
+    pool = _pool()
+    cuts = [rows * i // n for i in range(n + 1)]
+    futures = [pool.submit(fn, cuts[i], cuts[i + 1]) for i in range(1, n)]
+    try:
+        fn(cuts[0], cuts[1])
+    finally:
+        for f in futures:
+            f.result()

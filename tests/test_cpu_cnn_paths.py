@@ -363,8 +363,9 @@ def test_cpu_threads_setting():
     from gkeras.backend.cpu.threads import cpu_threads
     assert cpu_threads({"GKERAS_CPU_THREADS": "3",
                         "OMP_NUM_THREADS": "1"}) == 3
-    assert cpu_threads({"OMP_NUM_THREADS": "1"}) == 1
-    assert cpu_threads({}) >= 1
+    assert cpu_threads({"OMP_NUM_THREADS": "2"}) == 1     # off by default
+    assert cpu_threads({}) == 1
+    assert cpu_threads({"GKERAS_CPU_THREADS": "x"}) == 1
 
 
 def test_threaded_batchnorm_against_reference(split_everything):

@@ -43,6 +43,8 @@ __all__ = [
     "rnn_activation_supported",
     "lstm_forward",
     "lstm_backward",
+    "lstm_projected_forward",
+    "lstm_projected_backward",
     "gru_forward",
     "gru_backward",
     "simple_rnn_forward",
@@ -957,7 +959,7 @@ def _tanh_gate_fast_path(xw, recurrent_kernel, recurrent_dropout_mask,
 def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
                  recurrent_dropout_mask=None, go_backwards=False,
                  activation="tanh", recurrent_activation="sigmoid",
-                 zero_output_for_mask=False):
+                 zero_output_for_mask=False, return_cache=True):
     """Runs an LSTM over a sequence whose input projection is given.
 
     Per step (Keras gate order i, f, c, o):
@@ -982,12 +984,15 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
         recurrent_activation: same choices, default `"sigmoid"`.
         zero_output_for_mask: output zeros (instead of the carried state) at
             masked steps.
+        return_cache: False for inference: the common case (tanh/sigmoid,
+            no mask, no recurrent dropout) then saves no activations and
+            the returned cache is None.
 
     Returns:
         `(hs, h_T, c_T, cache)`: `hs` `(batch, timesteps, units)` the
-        outputs in processing order, `h_T`, `c_T` `(batch, units)` the final
-        states, and `cache` (a dict of arrays and flags) for
-        `lstm_backward`.
+        outputs in processing order (possibly a non-contiguous view),
+        `h_T`, `c_T` `(batch, units)` the final states, and `cache` (a dict
+        of arrays and flags) for `lstm_backward`.
     """
     fast = _tanh_gate_fast_path(xw, recurrent_kernel, recurrent_dropout_mask,
                                 activation, recurrent_activation)
@@ -996,7 +1001,8 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
         _, _, _, (h0, c0), R, _, _ = _check_inputs(
             "lstm_forward", np, xw, (h0, c0), recurrent_kernel, 4, None,
             None, ("h0", "c0"))
-        return lstm_time_major.lstm_forward(xw, h0, c0, R, go_backwards)
+        return lstm_time_major.lstm_forward(xw, h0, c0, R, go_backwards,
+                                            keep=return_cache)
     if fast is None:
         return _lstm_forward(_NumpySteps, xw, h0, c0, recurrent_kernel,
                              mask, recurrent_dropout_mask, go_backwards,
@@ -1028,14 +1034,88 @@ def lstm_backward(dhs, dh_T, dc_T, cache):
         like `xw`.
     """
     if cache.get("time_major"):
-        N, U = cache["h0"].shape
-        T, dtype = cache["gates"].shape[0], cache["gates"].dtype
+        N, T, G = cache["shape"]
+        U, dtype = G // 4, cache["recurrent_kernel"].dtype
         op = "lstm_backward"
         return lstm_time_major.lstm_backward(
             _check_grad(op, np, "dhs", dhs, (N, T, U), dtype),
             _check_grad(op, np, "dh_T", dh_T, (N, U), dtype),
             _check_grad(op, np, "dc_T", dc_T, (N, U), dtype), cache)
     return _lstm_backward(_NumpySteps, dhs, dh_T, dc_T, cache)
+
+
+def lstm_projected_forward(x, kernel, bias, h0, c0, recurrent_kernel,
+                           go_backwards=False, return_cache=True,
+                           return_sequences=True):
+    """The common LSTM (tanh/sigmoid, no mask, no dropout) with its input
+    projection `x @ kernel + bias` done inside (`ops.rnn` calls it for
+    NumPy arrays; the GPU twin composes a GEMM and `lstm_forward`).
+
+    Computing the projection here writes it straight into the time-major
+    gate buffer of `backend.cpu.lstm_time_major`, so no batch-major `xw`
+    is made, transposed, or (backward) transposed back.
+
+    Args:
+        x: `(batch, timesteps, features)` float array.
+        kernel: `(features, 4 * units)`; bias: `(4 * units,)` or None.
+        h0, c0: `(batch, units)` initial states, or None (zeros).
+        recurrent_kernel: `(units, 4 * units)`.
+        go_backwards: process the sequence from the last step to the first.
+        return_cache: False for inference (no activations saved, cache
+            None).
+        return_sequences: False: `hs` is None (inference keeps no outputs).
+
+    Returns:
+        `(hs, h_T, c_T, cache)`: `hs` `(batch, timesteps, units)` in
+        processing order (a non-contiguous view) or None.
+    """
+    op = "lstm_projected_forward"
+    if x is None or getattr(x, "ndim", None) != 3 or x.dtype.kind != "f":
+        raise ValueError(f"{op}: expected a float `x` of rank 3 (batch, "
+                         f"timesteps, features). Received: "
+                         f"x.shape={_shape_str(x)}")
+    N, T, F = x.shape
+    kernel = np.ascontiguousarray(kernel, dtype=x.dtype)
+    if kernel.ndim != 2 or kernel.shape[0] != F:
+        raise ValueError(f"{op}: expected `kernel` of shape ({F}, 4 * "
+                         f"units). Received: kernel.shape={kernel.shape}")
+    if bias is not None:
+        bias = np.ascontiguousarray(bias, dtype=x.dtype)
+        if bias.shape != (kernel.shape[1],):
+            raise ValueError(f"{op}: expected `bias` of shape "
+                             f"({kernel.shape[1]},). Received: "
+                             f"bias.shape={bias.shape}")
+    # The recurrence's checks, on a stand-in of xw's shape.
+    xw = np.lib.stride_tricks.as_strided(
+        np.empty(1, x.dtype), (N, T, kernel.shape[1]), (0, 0, 0))
+    _, _, _, (h0, c0), R, _, _ = _check_inputs(
+        op, np, xw, (h0, c0), recurrent_kernel, 4, None, None, ("h0", "c0"))
+    return lstm_time_major.projected_forward(
+        x, kernel, bias, h0, c0, R, go_backwards, return_cache,
+        return_sequences or return_cache)
+
+
+def lstm_projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
+    """Backward of `lstm_projected_forward` (consumes the cache).
+
+    Args:
+        dhs: `(batch, timesteps, units)` gradient of `hs`, or None.
+        dh_T, dc_T: `(batch, units)` gradients of the final states, or None.
+        cache: from `lstm_projected_forward`.
+        need_dx: compute the gradient of `x` (False: returned as None).
+
+    Returns:
+        `(dx, dkernel, dbias, dh0, dc0, drecurrent_kernel)`; `dbias` is
+        None without a bias.
+    """
+    op = "lstm_projected_backward"
+    H = cache["saved"]["H"]
+    T1, N, U = H.shape
+    dtype = H.dtype
+    return lstm_time_major.projected_backward(
+        _check_grad(op, np, "dhs", dhs, (N, T1 - 1, U), dtype),
+        _check_grad(op, np, "dh_T", dh_T, (N, U), dtype),
+        _check_grad(op, np, "dc_T", dc_T, (N, U), dtype), cache, need_dx)
 
 
 def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,

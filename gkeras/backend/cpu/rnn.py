@@ -99,13 +99,21 @@ def _act_code(activation, op, arg):
 # Element-wise activations, written against `xp` (NumPy or CuPy).
 
 
-def _tanh_np(x, out):
-    """tanh(x) = 2 / (1 + exp(-2x)) - 1 on NumPy float arrays.
+# NumPy >= 2 has vectorised float32/float64 `tanh` (SVML/Highway): one
+# pass ~3x faster than the exp-based formula below and more accurate
+# (6e-8 vs 2e-7), and `sigmoid(x) = 1/2 + tanh(x/2)/2` is then ~25 %
+# faster than `1 / (1 + exp(-x))`. Older NumPy's scalar `tanh` is not.
+_VECTOR_TANH = int(np.__version__.split(".")[0]) >= 2
 
-    NumPy's float32 `exp` is vectorised and its `tanh` is not: this is
-    ~1.5x faster here and within 2e-7 of `np.tanh`; exp overflowing to inf
-    for large negative x still gives the right limit (-1).
+
+def _tanh_np(x, out):
+    """tanh on NumPy float arrays; `out` may alias `x`.
+
+    Without a vectorised `np.tanh` (NumPy 1.x) it is 2 / (1 + exp(-2x)) - 1
+    (exp overflowing to inf for large negative x still gives -1).
     """
+    if _VECTOR_TANH:
+        return np.tanh(x, out=out)
     with np.errstate(over="ignore"):
         np.multiply(x, -2.0, out=out)
         np.exp(out, out=out)
@@ -116,7 +124,14 @@ def _tanh_np(x, out):
 
 
 def _sigmoid_np(x, out):
-    """1 / (1 + exp(-x)): three passes, no overflow warning."""
+    """Sigmoid on NumPy float arrays, no overflow warning; `out` may alias
+    `x`."""
+    if _VECTOR_TANH:
+        np.multiply(x, 0.5, out=out)
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+        return out
     with np.errstate(over="ignore"):
         np.negative(x, out=out)
         np.exp(out, out=out)

@@ -111,7 +111,9 @@ class GRUSequence(_SequenceFunction):
     def forward(self, xw, h0, recurrent_kernel, recurrent_bias):
         k = kernels_for(xw)
         hs, h_t, cache = k.gru_forward(xw, h0, recurrent_kernel,
-                                       recurrent_bias, **self.options)
+                                       recurrent_bias,
+                                       return_cache=self.training,
+                                       **self.options)
         return self._finish(xw, hs, (h_t,), cache)
 
     def backward(self, *gys):

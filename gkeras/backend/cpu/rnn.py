@@ -37,7 +37,7 @@ those kernels are tested against.
 
 import numpy as np
 
-from gkeras.backend.cpu import lstm_time_major
+from gkeras.backend.cpu import gru_time_major, lstm_time_major
 
 __all__ = [
     "rnn_activation_supported",
@@ -971,6 +971,16 @@ def _tanh_gate_fast_path(xw, recurrent_kernel, recurrent_dropout_mask,
     return scale, shift
 
 
+def _default_acts(activation, recurrent_activation):
+    """Whether the activations are (tanh, sigmoid); False for unsupported
+    ones too (the general path then raises its error)."""
+    try:
+        return (_act_code(activation, "", "") == ACT_TANH and
+                _act_code(recurrent_activation, "", "") == ACT_SIGMOID)
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+
+
 def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
                  recurrent_dropout_mask=None, go_backwards=False,
                  activation="tanh", recurrent_activation="sigmoid",
@@ -1136,7 +1146,8 @@ def lstm_projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
 def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
                 recurrent_dropout_mask=None, go_backwards=False,
                 activation="tanh", recurrent_activation="sigmoid",
-                reset_after=True, zero_output_for_mask=False):
+                reset_after=True, zero_output_for_mask=False,
+                return_cache=True):
     """Runs a GRU over a sequence whose input projection is given.
 
     Keras gate order z, r, h. With `reset_after=True` (Keras 3 default):
@@ -1160,12 +1171,32 @@ def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
         recurrent_activation: activation of z and r, default `"sigmoid"`.
         reset_after: apply the reset gate after the recurrent GEMM.
         zero_output_for_mask: output zeros at masked steps.
+        return_cache: False for inference: the common case (Keras's
+            defaults, no mask, no recurrent dropout) then saves no
+            activations and the returned cache is None.
 
     Returns:
         `(hs, h_T, cache)`: outputs `(batch, timesteps, units)` in
-        processing order, the final state, and the cache for
-        `gru_backward`.
+        processing order (possibly a non-contiguous view), the final
+        state, and the cache for `gru_backward`.
     """
+    if _default_acts(activation, recurrent_activation) and \
+            gru_time_major.applies(xw, mask, recurrent_dropout_mask, True,
+                                   reset_after):
+        _, _, _, (h0,), R, _, _ = _check_inputs(
+            "gru_forward", np, xw, (h0,), recurrent_kernel, 3, None, None,
+            ("h0",))
+        rb = recurrent_bias
+        if rb is not None:
+            if tuple(rb.shape) != (R.shape[1],):
+                raise ValueError(
+                    f"gru_forward: expected `recurrent_bias` of shape (3 * "
+                    f"units,) = {(R.shape[1],)} (row 1 of the Keras GRU "
+                    f"bias (2, 3 * units)). Received: "
+                    f"recurrent_bias.shape={tuple(rb.shape)}")
+            rb = np.ascontiguousarray(rb, dtype=xw.dtype)
+        return gru_time_major.gru_forward(xw, h0, R, rb, go_backwards,
+                                          keep=return_cache)
     return _gru_forward(_NumpySteps, xw, h0, recurrent_kernel,
                         recurrent_bias, mask, recurrent_dropout_mask,
                         go_backwards, activation, recurrent_activation,
@@ -1184,6 +1215,13 @@ def gru_backward(dhs, dh_T, cache):
         `(dxw, dh0, drecurrent_kernel, drecurrent_bias)`;
         `drecurrent_bias` is `None` when no recurrent bias was given.
     """
+    if cache.get("time_major"):
+        T1, N, U = cache["H"].shape
+        dtype = cache["S"].dtype
+        op = "gru_backward"
+        return gru_time_major.gru_backward(
+            _check_grad(op, np, "dhs", dhs, (N, T1 - 1, U), dtype),
+            _check_grad(op, np, "dh_T", dh_T, (N, U), dtype), cache)
     return _gru_backward(_NumpySteps, dhs, dh_T, cache)
 
 

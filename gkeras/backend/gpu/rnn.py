@@ -346,7 +346,8 @@ def lstm_projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
 def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
                 recurrent_dropout_mask=None, go_backwards=False,
                 activation="tanh", recurrent_activation="sigmoid",
-                reset_after=True, zero_output_for_mask=False):
+                reset_after=True, zero_output_for_mask=False,
+                return_cache=True):
     """Runs a GRU over a sequence whose input projection is given (GPU).
 
     See `gkeras.backend.cpu.rnn.gru_forward`.
@@ -364,6 +365,8 @@ def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
         recurrent_activation: default `"sigmoid"`.
         reset_after: Keras's GRU convention, default `True`.
         zero_output_for_mask: zeros at masked steps.
+        return_cache: accepted for the CPU signature; the GPU always
+            returns the cache.
 
     Returns:
         `(hs, h_T, cache)`.

@@ -68,6 +68,23 @@ def test_projected_forward_matches_reference(N, T, F, U, gb, bias):
     np.testing.assert_allclose(h, want[1], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("gb", [False, True])
+def test_inference_in_blocks_of_steps(gb):
+    """Inference projects a few steps at a time (N=40: blocks of 7 steps,
+    T=17: a partial last block); same values as the reference."""
+    rng = np.random.default_rng(12)
+    x, W, b, h0, c0, R = _problem(rng, 40, 17, 2, 3)
+    want = ref_lstm(x, W, b, h0, c0, R, gb)
+    for seq in (True, False):
+        hs, h, c, _ = cpu_rnn.lstm_projected_forward(
+            x, W, b, h0, c0, R, go_backwards=gb, return_cache=False,
+            return_sequences=seq)
+        if seq:
+            np.testing.assert_allclose(hs, want[0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(h, want[1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(c, want[2], rtol=1e-12, atol=1e-12)
+
+
 def _fd(loss, arrays, grads, rng, n_probe=8, eps=1e-6, tol=1e-6):
     for k, (a, g) in enumerate(zip(arrays, grads)):
         assert g is not None and g.shape == a.shape, (k, a.shape)

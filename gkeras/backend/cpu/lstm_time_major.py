@@ -276,17 +276,47 @@ def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
     G = 4 * U
     src = x[:, ::-1] if go_backwards else x
     X = np.ascontiguousarray(src.transpose(1, 0, 2)).reshape(T * N, F)
-    Z = np.matmul(X, _scaled_columns(W, U, 0.5, 1))
-    if b is not None:
-        Z += _scaled_columns(b, U, 0.5, 1)
+    Ws = _scaled_columns(W, U, 0.5, 1)
+    bs = None if b is None else _scaled_columns(b, U, 0.5, 1)
+    if not keep:
+        return _projected_inference(X.reshape(T, N, F), Ws, bs, h0, c0, R,
+                                    need_seq)
+    Z = np.matmul(X, Ws)
+    if bs is not None:
+        Z += bs
     H, h_T, c_T, saved = run_forward(Z.reshape(T, N, G), h0, c0, R, keep,
                                      need_seq)
-    hs = None if H is None else H.transpose(1, 0, 2)
-    if not keep:
-        return hs, h_T, c_T, None
+    hs = H.transpose(1, 0, 2)
     cache = {"saved": saved, "x": X, "kernel": W, "has_bias": b is not None,
              "recurrent_kernel": R, "go_backwards": bool(go_backwards)}
     return hs, h_T, c_T, cache
+
+
+def _projected_inference(X, Ws, bs, h0, c0, R, need_seq):
+    """`projected_forward` without saving: the projection is computed a
+    few steps at a time into one cache-sized block (a GEMM of 256+ rows is
+    still at full speed), so the (T, N, 4U) pre-activations never go out
+    to memory and back."""
+    T, N, _ = X.shape
+    U = R.shape[0]
+    steps = max(1, min(T, 256 // max(N, 1) + 1, (1 << 19) // (16 * U * N)
+                       + 1))
+    Z = np.empty((steps * N, 4 * U), X.dtype)
+    X2 = X.reshape(T * N, -1)
+    H = np.empty((T, N, U), X.dtype) if need_seq else None
+    h, c = h0, c0
+    for t0 in range(0, T, steps):
+        n = min(steps, T - t0)
+        z = Z[:n * N]
+        np.matmul(X2[t0 * N:(t0 + n) * N], Ws, out=z)
+        if bs is not None:
+            z += bs
+        Hc, h, c, _ = run_forward(z.reshape(n, N, 4 * U), h, c, R, False,
+                                  need_seq)
+        if need_seq:
+            H[t0:t0 + n] = Hc
+    return (None if H is None else H.transpose(1, 0, 2)), \
+        (h.copy() if need_seq else h), c, None
 
 
 def projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):

@@ -5,22 +5,30 @@
 whose per-step views are rows of the batch-major `(N, T, ...)` arrays. Here
 one step's gates, carry, `tanh(carry)` and output are contiguous blocks of
 time-major `(T, N, ...)` buffers and every pass is written in place, so a
-step costs its recurrent GEMM and a few short element-wise passes (NumPy
-calls cost ~1 us each on these (32, 128) blocks, as much as the arithmetic,
-so the count of calls per step is what this module minimises). The results
-match the general path (tests/test_rnn_primitives.py,
-tests/test_lstm_time_major.py).
+step costs its recurrent GEMM and about ten short element-wise passes.
+NumPy calls cost ~1 us each on these (32, 128) blocks, and a strided or
+broadcast operand makes a pass 2-6x slower than a contiguous one, so the
+passes run on whole contiguous gate rows wherever the math allows:
 
-Internally the gate columns are reordered from Keras's `[i|f|c|o]` to
-`[o|i|f|c]`: the three sigmoid gates are one contiguous block, so
-`sigmoid(z) = 1/2 + tanh(z/2)/2` makes ONE `tanh` over all 4U columns
-(the sigmoid columns' pre-activations arrive halved: the input projection
-and the recurrent kernel are scaled once per call) followed by one
-`* 1/2 + 1/2` on the sigmoid block; in the backward pass the three gates
-that multiply the carry gradient (`i, f, c`) are one contiguous block.
+- one `tanh` over all 4U gate columns gives every gate: the sigmoid
+  gates' pre-activations arrive halved (the input projection and the
+  recurrent kernel are scaled once per call) and `* 1/2 + 1/2` over the
+  row turns them into `sigmoid(z) = 1/2 + tanh(z/2)/2`; the cell input's
+  raw `tanh` is copied out first, and what stays in its column is
+  `g' = (1 + g)/2`, whose `g'(1 - g')` is `(1 - g^2)/4`, so the backward's
+  activation derivative is ONE `S (1 - S)` pass over the row (the 1/4 is
+  folded into the small weight gradients);
+- the backward writes the gate gradients into the spent gate buffer, and
+  the weight gradients are single GEMMs over all steps afterwards.
 
-`lstm_forward(..., keep=False)` is the inference path: no activations are
-saved, every buffer but the outputs is reused across steps.
+`projected_forward`/`projected_backward` also do the input projection:
+`x @ W + b` goes straight into the time-major buffer and `dW = X^T dZ`,
+`dx = dZ W^T` read it back, so no batch-major `(N, T, 4U)` array is made
+or transposed. Inference (`keep=False`) saves nothing and projects a few
+steps at a time into one cache-sized block.
+
+The results match the general path and a float64 reference
+(tests/test_rnn_primitives.py, tests/test_lstm_time_major.py).
 """
 
 import numpy as np

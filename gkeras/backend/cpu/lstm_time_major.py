@@ -74,7 +74,7 @@ def time_major_inputs(xw, U, go_backwards):
     return _scaled_columns(src.transpose(1, 0, 2), U, 0.5, 1, out=xs)
 
 
-def run_forward(Z, h0, c0, R, keep, need_seq=True):
+def run_forward(Z, h0, c0, R, keep, need_seq=True, Rs=None):
     """The recurrence over time-major pre-activations.
 
     Per step `y = tanh(Z_t + h_{t-1} @ R')` over all 4U columns, where the
@@ -93,6 +93,8 @@ def run_forward(Z, h0, c0, R, keep, need_seq=True):
         R: `(U, 4U)` Keras-layout recurrent kernel.
         keep: save what `run_backward` needs (training).
         need_seq: (only without `keep`) keep every step's output.
+        Rs: `R` with the sigmoid columns halved, when the caller has it
+            (blocks of steps reuse it).
 
     Returns:
         `(H, h_T, c_T, saved)`: `H` `(T, N, U)` outputs (None when neither
@@ -102,7 +104,8 @@ def run_forward(Z, h0, c0, R, keep, need_seq=True):
     U = G // 4
     dtype = Z.dtype
     U2, U3 = 2 * U, 3 * U
-    Rs = _scaled_columns(R, U, 0.5, 1)
+    if Rs is None:
+        Rs = _scaled_columns(R, U, 0.5, 1)
     r = np.empty((N, G), dtype)
     tmp = np.empty((N, U), dtype)
     if keep:
@@ -312,6 +315,7 @@ def _projected_inference(X, Ws, bs, h0, c0, R, need_seq):
     Z = np.empty((steps * N, 4 * U), X.dtype)
     X2 = X.reshape(T * N, -1)
     H = np.empty((T, N, U), X.dtype) if need_seq else None
+    Rs = _scaled_columns(R, U, 0.5, 1)
     h, c = h0, c0
     for t0 in range(0, T, steps):
         n = min(steps, T - t0)
@@ -320,7 +324,7 @@ def _projected_inference(X, Ws, bs, h0, c0, R, need_seq):
         if bs is not None:
             z += bs
         Hc, h, c, _ = run_forward(z.reshape(n, N, 4 * U), h, c, R, False,
-                                  need_seq)
+                                  need_seq, Rs)
         if need_seq:
             H[t0:t0 + n] = Hc
     return (None if H is None else H.transpose(1, 0, 2)), \

@@ -12,11 +12,14 @@ The recurrent layers (`gkeras.layers.LSTM`, `GRU`, `SimpleRNN`) use them as
 their fast path.
 """
 
+import numpy as np
+
 from gkeras.backend import kernels_for
 from gkeras.ops._base import xp_of as _xp
-from gkeras.ops.engine import Function, Tensor
+from gkeras.ops.engine import Function, Tensor, is_recording
 
-__all__ = ["lstm_sequence", "gru_sequence", "simple_rnn_sequence"]
+__all__ = ["lstm_sequence", "lstm_projected_sequence", "gru_sequence",
+           "simple_rnn_sequence"]
 
 
 def _data(x):
@@ -32,13 +35,23 @@ class _SequenceFunction(Function):
     def __init__(self, with_sequences, **options):
         self.with_sequences = with_sequences
         self.options = options
+        self.training = True
+
+    def __call__(self, *inputs):
+        # Without a gradient to compute, the kernels may skip saving the
+        # activations (the CPU LSTM's inference path).
+        self.training = is_recording() and any(
+            isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        return super().__call__(*inputs)
 
     def _finish(self, xw, hs, finals, cache):
         self.cache = cache
-        self.xp = _xp(hs)
-        self.output_dtype = hs.dtype
+        self.xp = _xp(finals[0])
+        self.output_dtype = finals[0].dtype
         shapes = [f.shape for f in finals]
         if self.with_sequences:
+            # The CPU kernels may return a view of a time-major buffer.
+            hs = self.xp.ascontiguousarray(hs)
             self.output_shapes = [hs.shape] + shapes
             return (hs,) + tuple(finals)
         self.output_shapes = shapes
@@ -57,7 +70,8 @@ class LSTMSequence(_SequenceFunction):
     def forward(self, xw, h0, c0, recurrent_kernel):
         k = kernels_for(xw)
         hs, h_t, c_t, cache = k.lstm_forward(
-            xw, h0, c0, recurrent_kernel, **self.options)
+            xw, h0, c0, recurrent_kernel, return_cache=self.training,
+            **self.options)
         return self._finish(xw, hs, (h_t, c_t), cache)
 
     def backward(self, *gys):
@@ -68,6 +82,28 @@ class LSTMSequence(_SequenceFunction):
         return dxw, dh0, dc0, dr
 
 
+class LSTMProjectedSequence(_SequenceFunction):
+    """LSTM with its input projection (the CPU kernel's common case):
+    inputs `(x, kernel, bias, h0, c0, recurrent_kernel)`, outputs
+    `([hs,] h_T, c_T)`."""
+
+    def forward(self, x, kernel, bias, h0, c0, recurrent_kernel):
+        k = kernels_for(x)
+        hs, h_t, c_t, cache = k.lstm_projected_forward(
+            x, kernel, bias, h0, c0, recurrent_kernel,
+            return_cache=self.training,
+            return_sequences=self.with_sequences, **self.options)
+        return self._finish(x, hs, (h_t, c_t), cache)
+
+    def backward(self, *gys):
+        dhs, (dh_t, dc_t) = self._split(gys)
+        k = kernels_for(dh_t if dhs is None else dhs)
+        grads = k.lstm_projected_backward(dhs, dh_t, dc_t, self.cache,
+                                          need_dx=self.needs_grad(0))
+        self.cache = None
+        return grads
+
+
 class GRUSequence(_SequenceFunction):
     """GRU over a sequence: inputs `(xw, h0, recurrent_kernel,
     recurrent_bias)`, outputs `([hs,] h_T)`."""
@@ -75,7 +111,9 @@ class GRUSequence(_SequenceFunction):
     def forward(self, xw, h0, recurrent_kernel, recurrent_bias):
         k = kernels_for(xw)
         hs, h_t, cache = k.gru_forward(xw, h0, recurrent_kernel,
-                                       recurrent_bias, **self.options)
+                                       recurrent_bias,
+                                       return_cache=self.training,
+                                       **self.options)
         return self._finish(xw, hs, (h_t,), cache)
 
     def backward(self, *gys):
@@ -142,6 +180,43 @@ def lstm_sequence(xw, h0, c0, recurrent_kernel, mask=None,
         recurrent_activation=recurrent_activation,
         zero_output_for_mask=zero_output_for_mask)
     outs = fn(xw, h0, c0, recurrent_kernel)
+    return outs if return_sequences else (None,) + outs
+
+
+def lstm_projected_sequence(x, kernel, bias, h0, c0, recurrent_kernel,
+                            go_backwards=False, return_sequences=True):
+    """`lstm_sequence(x @ kernel + bias, ...)` for the default activations
+    (tanh, sigmoid), no mask and no recurrent dropout, differentiably.
+
+    On NumPy arrays the projection runs inside the LSTM kernel (straight
+    into its time-major gate buffer, `backend.cpu.lstm_time_major`); on
+    the GPU this is `affine` followed by `lstm_sequence`, as before.
+
+    Args:
+        x: `(batch, timesteps, features)` tensor.
+        kernel: `(features, 4 * units)` tensor (gate order i, f, c, o).
+        bias: `(4 * units,)` tensor or None.
+        h0, c0: `(batch, units)` initial states, or None (zeros).
+        recurrent_kernel: `(units, 4 * units)` tensor.
+        go_backwards: process the sequence from the last step to the first.
+        return_sequences: whether `hs` is returned (else None).
+
+    Returns:
+        `(hs, h_T, c_T)`: `hs` `(batch, timesteps, units)` in processing
+        order (or None), and the final states.
+
+    Example:
+    >>> _, h, c = lstm_projected_sequence(x, kernel, bias, None, None, rk,
+    ...                                   return_sequences=False)
+    """
+    xd = _data(x)
+    if type(xd) is not np.ndarray or xd.dtype.kind != "f":
+        from gkeras.ops.affine import affine
+        return lstm_sequence(affine(x, kernel, bias), h0, c0,
+                             recurrent_kernel, go_backwards=go_backwards,
+                             return_sequences=return_sequences)
+    fn = LSTMProjectedSequence(return_sequences, go_backwards=go_backwards)
+    outs = fn(x, kernel, bias, h0, c0, recurrent_kernel)
     return outs if return_sequences else (None,) + outs
 
 

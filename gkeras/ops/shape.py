@@ -256,21 +256,28 @@ def _scatter_add_rows(dst, rows, values):
         return
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
-    first = np.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1]))
+    first = np.empty(rows.size, bool)
+    first[0] = True
+    np.not_equal(sorted_rows[1:], sorted_rows[:-1], out=first[1:])
+    if first.all():
+        # Distinct rows: one fancy-indexed pass.
+        dst[rows] += values
+        return
     starts = np.flatnonzero(first)
-    sorted_values = values[order]
     # Each id's k-th occurrence: the rows of one rank are distinct, so a
     # fancy-indexed `+=` per rank is exact. With few repeats (ids drawn
     # from a large vocabulary) these rounds beat `add.reduceat`, whose
-    # per-segment cost dominates when most segments hold one row.
+    # per-segment cost dominates when most segments hold one row. Rounds
+    # gather by position (`order[rank == k]`), so the values are copied
+    # once in all, not sorted first.
     rank = np.arange(rows.size) - starts[np.cumsum(first) - 1]
     repeats = int(rank.max()) + 1
     if repeats <= 8:
         for k in range(repeats):
-            sel = rank == k
-            dst[sorted_rows[sel]] += sorted_values[sel]
+            pick = order[rank == k]
+            dst[rows[pick]] += values[pick]
         return
-    sums = np.add.reduceat(sorted_values, starts, axis=0)
+    sums = np.add.reduceat(values[order], starts, axis=0)
     dst[sorted_rows[starts]] += sums
 
 

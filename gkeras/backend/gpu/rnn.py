@@ -258,7 +258,7 @@ def _gru_backward(rt, dhs, dh_T, cache):
 def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
                  recurrent_dropout_mask=None, go_backwards=False,
                  activation="tanh", recurrent_activation="sigmoid",
-                 zero_output_for_mask=False):
+                 zero_output_for_mask=False, return_cache=True):
     """Runs an LSTM over a sequence whose input projection is given (GPU).
 
     See `gkeras.backend.cpu.rnn.lstm_forward`: same arguments (CuPy
@@ -277,6 +277,8 @@ def lstm_forward(xw, h0, c0, recurrent_kernel, mask=None,
         activation: default `"tanh"`.
         recurrent_activation: default `"sigmoid"`.
         zero_output_for_mask: zeros at masked steps.
+        return_cache: accepted for the CPU signature; the GPU always
+            returns the cache.
 
     Returns:
         `(hs, h_T, c_T, cache)`.
@@ -301,10 +303,51 @@ def lstm_backward(dhs, dh_T, dc_T, cache):
     return _lstm_backward(cupy_runtime(), dhs, dh_T, dc_T, cache)
 
 
+def lstm_projected_forward(x, kernel, bias, h0, c0, recurrent_kernel,
+                           go_backwards=False, return_cache=True,
+                           return_sequences=True):
+    """`lstm_forward(x @ kernel + bias, ...)` with default activations
+    (GPU: the GEMM through cuBLAS, then `lstm_forward`).
+
+    See `gkeras.backend.cpu.rnn.lstm_projected_forward` (same arguments;
+    `return_cache` and `return_sequences` are accepted, the GPU always
+    returns both).
+
+    Returns:
+        `(hs, h_T, c_T, cache)`.
+    """
+    import cupy as cp
+    xw = cp.matmul(x, kernel)
+    if bias is not None:
+        xw += bias
+    hs, h_T, c_T, cache = lstm_forward(xw, h0, c0, recurrent_kernel,
+                                       go_backwards=go_backwards)
+    return hs, h_T, c_T, {"lstm": cache, "x": x, "kernel": kernel,
+                          "has_bias": bias is not None}
+
+
+def lstm_projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
+    """Backward of `lstm_projected_forward` (GPU).
+
+    Returns:
+        `(dx, dkernel, dbias, dh0, dc0, drecurrent_kernel)`.
+    """
+    import cupy as cp
+    dxw, dh0, dc0, dR = lstm_backward(dhs, dh_T, dc_T, cache["lstm"])
+    x, W = cache["x"], cache["kernel"]
+    N, T, F = x.shape
+    d2 = dxw.reshape(N * T, -1)
+    dW = cp.matmul(x.reshape(N * T, F).T, d2)
+    db = d2.sum(axis=0) if cache["has_bias"] else None
+    dx = cp.matmul(d2, W.T).reshape(N, T, F) if need_dx else None
+    return dx, dW, db, dh0, dc0, dR
+
+
 def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
                 recurrent_dropout_mask=None, go_backwards=False,
                 activation="tanh", recurrent_activation="sigmoid",
-                reset_after=True, zero_output_for_mask=False):
+                reset_after=True, zero_output_for_mask=False,
+                return_cache=True):
     """Runs a GRU over a sequence whose input projection is given (GPU).
 
     See `gkeras.backend.cpu.rnn.gru_forward`.
@@ -322,6 +365,8 @@ def gru_forward(xw, h0, recurrent_kernel, recurrent_bias=None, mask=None,
         recurrent_activation: default `"sigmoid"`.
         reset_after: Keras's GRU convention, default `True`.
         zero_output_for_mask: zeros at masked steps.
+        return_cache: accepted for the CPU signature; the GPU always
+            returns the cache.
 
     Returns:
         `(hs, h_T, cache)`.

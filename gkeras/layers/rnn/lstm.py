@@ -9,7 +9,7 @@ from gkeras.layers.rnn.rnn import (RNN, add_cell_weights, _arr,
                                    lstm_cell_config, lstm_step, project_inputs,
                                    recurrent_layer_config, set_weight_args,
                                    unit_forget_bias_initializer, zero_states)
-from gkeras.ops.rnn import lstm_sequence
+from gkeras.ops.rnn import lstm_projected_sequence, lstm_sequence
 from gkeras.random import SeedGenerator
 
 
@@ -225,9 +225,17 @@ class LSTM(_CellProperties, RNN):
             return None
         dp, rdp = cell._active_dropout_masks(_arr(sequences)[:, 0],
                                              states[0], training)
-        xw = project_inputs(sequences, cell.kernel, cell.bias, dp, 4)
         need_seq = self.return_sequences or (
             mask is not None and self.zero_output_for_mask)
+        if dp is None and rdp is None and mask is None and \
+                (act, ract) == ("tanh", "sigmoid"):
+            # The common case: the input projection inside the kernel.
+            hs, h, c = lstm_projected_sequence(
+                sequences, cell.kernel, cell.bias, states[0], states[1],
+                cell.recurrent_kernel, go_backwards=self.go_backwards,
+                return_sequences=need_seq)
+            return h, hs, [h, c]
+        xw = project_inputs(sequences, cell.kernel, cell.bias, dp, 4)
         hs, h, c = lstm_sequence(
             xw, states[0], states[1], cell.recurrent_kernel, mask=mask,
             recurrent_dropout_mask=rdp, go_backwards=self.go_backwards,

@@ -7,12 +7,19 @@ is for the element-wise passes and the many small batched products
 around them, which NumPy runs on one core. PyTorch and XLA run those on
 all of their intra-op threads.
 
+Each worker asks OpenBLAS (through `openblas_set_num_threads_local`,
+where the loaded OpenBLAS has it) to run its own BLAS calls on one
+thread: the blocks already keep every core busy, and a small GEMM handed
+to BLAS's threads as well was measured up to 30 times slower on a busy
+2-core machine (threads waking and waiting for each other).
+
 The number of workers follows the usual thread variables
 (`OMP_NUM_THREADS`, `OPENBLAS_NUM_THREADS`, `MKL_NUM_THREADS`, the first
 one set wins) and defaults to the CPUs this process may run on.
 `GKERAS_CPU_THREADS` overrides them all; 1 runs everything inline.
 """
 
+import ctypes
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,6 +54,30 @@ def num_threads():
     return _STATE["n"]
 
 
+def _blas_local_setter():
+    """OpenBLAS's per-thread thread-count setter, or None."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f
+                     if "openblas" in line.lower() and ".so" in line}
+    except OSError:  # not Linux: leave BLAS as it is
+        return None
+    for path in sorted(paths):
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+        return fn
+    return None
+
+
+def _worker_init():
+    setter = _blas_local_setter()
+    if setter is not None:
+        setter(1)
+
+
 def parallel_map(fn, items):
     """`[fn(item) for item in items]`, spread over `num_threads()` threads.
 
@@ -73,5 +104,6 @@ def parallel_map(fn, items):
         # A forked child inherits the pool object but not its threads.
         _STATE["pid"] = os.getpid()
         _STATE["pool"] = ThreadPoolExecutor(
-            max_workers=n, thread_name_prefix="gkeras-cpu")
+            max_workers=n, thread_name_prefix="gkeras-cpu",
+            initializer=_worker_init)
     return list(_STATE["pool"].map(fn, items))

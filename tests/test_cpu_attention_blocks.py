@@ -89,15 +89,19 @@ def _ref(q, k, v, case):
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("sizes", SIZES)
-def test_blocked_forward_matches_reference(mode, case, sizes):
+@pytest.mark.parametrize("need_backward", [True, False])
+def test_blocked_forward_matches_reference(mode, case, sizes, need_backward):
     rng = np.random.default_rng(1)
     B, H, Tq, Tk, D, Dv = sizes
     q, k, v = qkv(rng, *sizes)
     case = _case(rng, case, B, H, Tq, Tk)
-    out, cache = cpu_attn.attention_forward(q, k, v, **case)
+    out, cache = cpu_attn.attention_forward(q, k, v,
+                                            need_backward=need_backward,
+                                            **case)
     ref_out, _ = _ref(q, k, v, case)
     np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-5)
-    if mode == "recomputed":   # nothing quadratic kept for the backward
+    if mode == "recomputed" or not need_backward:
+        # nothing quadratic kept (for a backward)
         assert cache["probs"] is None and cache["keep"] is None
         assert all(a.shape == (B, H, Tq) for a in (
             cache["blocks"]["row_max"], cache["blocks"]["row_inv"]))
@@ -183,3 +187,25 @@ def test_parallel_map_keeps_order_and_raises(two_threads):
 
     with pytest.raises(ValueError):
         parallel.parallel_map(boom, [1, 2])
+
+
+def test_op_keeps_nothing_outside_a_gradient_tape(monkeypatch):
+    import gkeras.backend.cpu as cpu_kernels
+    from gkeras.ops.attention import ScaledDotProductAttention
+    from gkeras.ops.engine import GradientTape, Tensor
+    seen = []
+    real = cpu_attn.attention_forward
+
+    def spy(*a, **kw):
+        seen.append(kw["need_backward"])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(cpu_kernels, "attention_forward", spy)
+    rng = np.random.default_rng(5)
+    q, k, v = (Tensor(a) for a in qkv(rng, 2, 2, 5, 5, 4, 4))
+    want = ScaledDotProductAttention()(q, k, v).data
+    with GradientTape() as tape:
+        tape.watch(q)
+        got = ScaledDotProductAttention()(q, k, v).data
+    assert seen == [False, True]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

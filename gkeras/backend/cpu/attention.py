@@ -335,7 +335,8 @@ def _empty_like_layout(a, shape, dtype):
 
 def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
                       dropout_rate=0.0, seed=0, return_scores=False,
-                      fully_masked="uniform", implementation=None):
+                      fully_masked="uniform", implementation=None,
+                      need_backward=True):
     """Scaled dot-product attention, forward.
 
     `out = dropout(softmax(where(mask, scale * q @ k^T, -big))) @ v`
@@ -359,6 +360,9 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
             accepted and ignored here (the CPU works in blocks and keeps
             the probabilities for the backward only while a sample's
             scores are small, see `attention_blocks`).
+        need_backward: False when no backward will follow (inference):
+            nothing is kept, and the softmax normalisation is applied to
+            the output rows instead of the probabilities.
 
     Returns:
         `(out, cache)`, or `(out, cache, probs)` with `return_scores=True`.
@@ -390,7 +394,8 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
     # The probabilities are kept for the backward only while a sample's
     # scores are small; beyond that the backward recomputes them, so
     # memory grows linearly with the sequence.
-    save = bool(return_scores) or H * Tq * Tk <= blk.SAVE_ENTRIES
+    save = bool(return_scores) or (
+        need_backward and H * Tq * Tk <= blk.SAVE_ENTRIES)
     blocks = blk.blocked_forward(
         q, k, v, _valid(mask, False, Tq, Tk), float(scale), bool(is_causal),
         float(dropout_rate), int(seed), fully_masked, save, out,

@@ -209,7 +209,9 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
             # reciprocal per row then a multiply beats dividing.
             inv = (1.0 / np.einsum("...j->...", s)).astype(dt, copy=False)
             row_inv[bs, hs, qs] = inv
-            s *= inv[..., None]
+            if p_all is not None:
+                s *= inv[..., None]
+            # else the normalisation goes to the (Dv-wide) output rows.
             if valid is not None and fully_masked == "zero":
                 s *= valid
             pd = s
@@ -220,7 +222,10 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
                 pd = np.multiply(s, keep, out=s if pd_all is None
                                  else pd_all[bs, hs, qs])
                 pd *= drop_scale
-            np.matmul(pd, vb, out=out[bs, hs, qs])
+            ob = out[bs, hs, qs]
+            np.matmul(pd, vb, out=ob)
+            if p_all is None:
+                ob *= inv[..., None]
 
     parallel_map(run, tasks)
     return {"problem": pr, "tasks": tasks, "probs": p_all,

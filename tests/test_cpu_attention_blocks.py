@@ -187,6 +187,10 @@ def test_parallel_map_keeps_order_and_raises(two_threads):
 
     with pytest.raises(ValueError):
         parallel.parallel_map(boom, [1, 2])
+    # nested calls run inline in the worker instead of waiting on the pool
+    assert parallel.parallel_map(
+        lambda i: parallel.parallel_map(lambda j: i + j, range(3)),
+        range(4)) == [[i, i + 1, i + 2] for i in range(4)]
 
 
 def test_op_keeps_nothing_outside_a_gradient_tape(monkeypatch):

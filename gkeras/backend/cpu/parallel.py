@@ -21,11 +21,13 @@ one set wins) and defaults to the CPUs this process may run on.
 
 import ctypes
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["num_threads", "parallel_map"]
 
 _STATE = {"pool": None, "n": None, "pid": None}
+_PREFIX = "gkeras-cpu"
 
 
 def num_threads():
@@ -98,12 +100,15 @@ def parallel_map(fn, items):
     """
     items = list(items)
     n = num_threads()
-    if n == 1 or len(items) < 2:
+    # Inline when there is nothing to share, and inside a worker (waiting
+    # there for the pool's other tasks could deadlock it).
+    if n == 1 or len(items) < 2 or \
+            threading.current_thread().name.startswith(_PREFIX):
         return [fn(it) for it in items]
     if _STATE["pool"] is None or _STATE["pid"] != os.getpid():
         # A forked child inherits the pool object but not its threads.
         _STATE["pid"] = os.getpid()
         _STATE["pool"] = ThreadPoolExecutor(
-            max_workers=n, thread_name_prefix="gkeras-cpu",
+            max_workers=n, thread_name_prefix=_PREFIX,
             initializer=_worker_init)
     return list(_STATE["pool"].map(fn, items))

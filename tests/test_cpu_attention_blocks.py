@@ -213,3 +213,17 @@ def test_op_keeps_nothing_outside_a_gradient_tape(monkeypatch):
         got = ScaledDotProductAttention()(q, k, v).data
     assert seen == [False, True]
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_blas_runs_one_thread_in_workers_and_is_restored(two_threads):
+    setter = parallel._blas_local_setter()
+    if setter is None:
+        pytest.skip("the loaded BLAS is not OpenBLAS with a thread setter")
+    parallel.parallel_map(lambda i: i, range(2))  # create the pool
+    old = setter(2)
+    try:
+        inside = parallel.parallel_map(lambda i: setter(1), range(2))
+        assert inside == [1, 1]
+        assert setter(2) == 2   # the count outside the workers is back
+    finally:
+        setter(old)

@@ -7,9 +7,11 @@ is for the element-wise passes and the many small batched products
 around them, which NumPy runs on one core. PyTorch and XLA run those on
 all of their intra-op threads.
 
-Each worker asks OpenBLAS (through `openblas_set_num_threads_local`,
-where the loaded OpenBLAS has it) to run its own BLAS calls on one
-thread: the blocks already keep every core busy, and a small GEMM handed
+While the workers run, OpenBLAS is asked (`openblas_set_num_threads_local`,
+where the loaded OpenBLAS has it; in NumPy's build it sets the process's
+BLAS thread count) to run BLAS calls on one thread, and the count is
+restored afterwards, so the large GEMMs outside keep all of BLAS's
+threads. The blocks already keep every core busy, and a small GEMM handed
 to BLAS's threads as well was measured up to 30 times slower on a busy
 2-core machine (threads waking and waiting for each other).
 
@@ -26,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["num_threads", "parallel_map"]
 
-_STATE = {"pool": None, "n": None, "pid": None}
+_STATE = {"pool": None, "n": None, "pid": None, "blas": False}
 _PREFIX = "gkeras-cpu"
 
 
@@ -74,12 +76,6 @@ def _blas_local_setter():
     return None
 
 
-def _worker_init():
-    setter = _blas_local_setter()
-    if setter is not None:
-        setter(1)
-
-
 def parallel_map(fn, items):
     """`[fn(item) for item in items]`, spread over `num_threads()` threads.
 
@@ -109,6 +105,12 @@ def parallel_map(fn, items):
         # A forked child inherits the pool object but not its threads.
         _STATE["pid"] = os.getpid()
         _STATE["pool"] = ThreadPoolExecutor(
-            max_workers=n, thread_name_prefix=_PREFIX,
-            initializer=_worker_init)
-    return list(_STATE["pool"].map(fn, items))
+            max_workers=n, thread_name_prefix=_PREFIX)
+        _STATE["blas"] = _blas_local_setter()
+    setter = _STATE["blas"]
+    prev = setter(1) if setter is not None else None
+    try:
+        return list(_STATE["pool"].map(fn, items))
+    finally:
+        if prev is not None and prev > 1:
+            setter(prev)

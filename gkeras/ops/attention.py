@@ -11,7 +11,8 @@ import math
 
 from gkeras import backend
 from gkeras.ops._base import keras_op, t_or_a, to_array, xp_of
-from gkeras.ops.engine import Function
+from gkeras.ops.engine import Function, Tensor
+from gkeras.ops.engine import is_recording as engine_recording
 
 
 def _bool_mask(mask):
@@ -54,6 +55,13 @@ class ScaledDotProductAttention(Function):
         self.return_scores = return_scores
         self.fully_masked = fully_masked
 
+    def __call__(self, q, k, v):
+        # Inference (nothing records a gradient): the kernels keep nothing
+        # for a backward.
+        self.need_backward = engine_recording() and any(
+            isinstance(x, Tensor) and x.requires_grad for x in (q, k, v))
+        return super().__call__(q, k, v)
+
     def forward(self, q, k, v):
         kern = backend.kernels_for(q, k, v)
         self.kern = kern
@@ -61,7 +69,8 @@ class ScaledDotProductAttention(Function):
             q, k, v, mask=self.mask, scale=self.scale,
             is_causal=self.is_causal, dropout_rate=self.dropout_rate,
             seed=self.seed, return_scores=self.return_scores,
-            fully_masked=self.fully_masked)
+            fully_masked=self.fully_masked,
+            need_backward=getattr(self, "need_backward", True))
         if self.return_scores:
             out, self.cache, probs = res
             self.probs = probs

@@ -20,10 +20,18 @@ Semantics follow Keras 3:
   regenerates the mask instead of storing it. Kept entries are scaled by
   `1 / (1 - rate)`.
 
+`attention_forward` / `attention_backward` work in blocks of samples,
+heads or query rows (`attention_blocks`): memory grows linearly with the
+sequence, flash-attention style, the backward recomputing long
+sequences' scores block by block.
+
 `backend.gpu.attention` exports the same names with the same signatures.
 """
 
 import numpy as np
+
+from gkeras.backend.cpu import attention_blocks as blk
+from gkeras.backend.cpu.attention_blocks import _scores_below  # noqa: F401
 
 __all__ = [
     "attention_forward",
@@ -143,13 +151,8 @@ def dropout_keep_mask(seed, shape, rate):
         Boolean array of `shape`, `True` = kept.
     """
     B, H, Tq, Tk = shape
-    k0 = _mix32(np.uint32(int(seed) & 0xFFFFFFFF) ^ np.uint32(0x9E3779B9))
-    bh = np.arange(B * H, dtype=np.uint32).reshape(B, H, 1, 1)
-    k1 = _mix32(k0 ^ bh)
-    k2 = _mix32(k1 ^ np.arange(Tq, dtype=np.uint32).reshape(1, 1, Tq, 1))
-    hj = _mix32(np.arange(Tk, dtype=np.uint32) ^ np.uint32(0x632BE5AB))
-    r = _mix32(k2 ^ hj)
-    return (r >> np.uint32(8)) >= np.uint32(dropout_threshold(rate))
+    return blk.keep_block(seed, H, slice(0, B), slice(0, H), slice(0, Tq),
+                          Tk, dropout_threshold(rate), _mix32)
 
 
 # --------------------------------------------------------------------------
@@ -318,19 +321,6 @@ def _masked_softmax_backward_inplace(dp, probs, mask, is_causal,
 # attention
 # --------------------------------------------------------------------------
 
-# Score entries per block of the blocked attention loops: 256 KiB of
-# float32, about a core's share of L2, so a block's scores are read back
-# from cache by the softmax and the products that follow.
-_BLOCK_ENTRIES = 1 << 16
-
-
-def _sample_blocks(B, per_sample):
-    """Slices of the batch axis, each about `_BLOCK_ENTRIES` score entries
-    (at least one sample)."""
-    g = max(1, _BLOCK_ENTRIES // max(per_sample, 1))
-    return [slice(i, min(B, i + g)) for i in range(0, B, g)]
-
-
 def _empty_like_layout(a, shape, dtype):
     """An empty `(B, H, T, D)` array laid out as `a` is: `(B, T, H, D)` in
     memory when `a` is that transposed (as MultiHeadAttention's heads
@@ -343,27 +333,10 @@ def _empty_like_layout(a, shape, dtype):
     return np.empty(shape, dtype)
 
 
-def _scores_below(q, k, bound):
-    """Whether every score `q_i . k_j` lies in (-bound, bound): the largest
-    query norm times the largest key norm (Cauchy-Schwarz) is below it."""
-    qn = float(np.einsum("...d,...d->...", q, q).max())
-    kn = float(np.einsum("...d,...d->...", k, k).max())
-    return qn * kn < bound * bound
-
-
-def _mask_rows(mask, rows, B):
-    """The rows of a broadcastable mask that go with batch slice `rows`."""
-    if mask is None:
-        return None
-    mask = np.asarray(mask)
-    if mask.ndim == 4 and mask.shape[0] == B and B > 1:
-        return mask[rows]
-    return mask
-
-
 def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
                       dropout_rate=0.0, seed=0, return_scores=False,
-                      fully_masked="uniform", implementation=None):
+                      fully_masked="uniform", implementation=None,
+                      need_backward=True):
     """Scaled dot-product attention, forward.
 
     `out = dropout(softmax(where(mask, scale * q @ k^T, -big))) @ v`
@@ -384,15 +357,21 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
         fully_masked: `"uniform"` (default, `ops.dot_product_attention`)
             or `"zero"` (Keras `Softmax` layer) for rows with no key.
         implementation: None, `"flash"` or `"materialized"`; a GPU choice,
-            accepted and ignored here (the CPU always materialises).
+            accepted and ignored here (the CPU works in blocks and keeps
+            the probabilities for the backward only while a sample's
+            scores are small, see `attention_blocks`).
+        need_backward: False when no backward will follow (inference):
+            nothing is kept, and the softmax normalisation is applied to
+            the output rows instead of the probabilities.
 
     Returns:
         `(out, cache)`, or `(out, cache, probs)` with `return_scores=True`.
         `out` is `(B, H, Tq, Dv)`. `cache` is a dict for
-        `attention_backward`; on the CPU it holds `q`, `k`, `v`, `probs`,
-        `probs_dropped`, `keep` (the dropout keep-mask or None), `mask`
-        and the options. Treat it as opaque: the GPU flash path keeps the
-        output and the row log-sum-exp instead of the probabilities.
+        `attention_backward`; on the CPU it holds `q`, `k`, `v`, the
+        options and either the probabilities (`probs`, `probs_dropped`,
+        `keep`) or, for long sequences, only per-row softmax statistics
+        (`probs` is then None): memory linear in the sequence. Treat it
+        as opaque.
 
     Example:
 
@@ -411,38 +390,25 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
     if scale is None:
         scale = 1.0 / float(np.sqrt(D))
     dtype = np.result_type(q, k, v)
-    keep = None
-    if dropout_rate > 0.0:  # kept for backward: hashing twice costs more
-        keep = dropout_keep_mask(seed, (B, H, Tq, Tk), dropout_rate)
-    p = np.empty((B, H, Tq, Tk), dtype)
-    pd = p if keep is None else np.empty_like(p)
     out = _empty_like_layout(q, (B, H, Tq, Dv), dtype)
-    kt = np.swapaxes(k, -1, -2)
-    # A few samples at a time, so that each block's scores stay in cache
-    # from the QK^T product through the softmax to the product with V.
-    for r in _sample_blocks(B, H * Tq * Tk):
-        qs = q[r] * dtype.type(scale)         # scale the smaller operand
-        s = np.matmul(qs, kt[r], out=p[r])
-        # Unmasked scores bounded by |q| |k| < 80 can neither overflow nor
-        # underflow `exp`, and softmax is shift-invariant: the row-max pass
-        # and its subtraction (a third of the softmax) are then not needed.
-        bounded = mask is None and not is_causal and _scores_below(
-            qs, k[r], 80.0)
-        _masked_softmax_inplace(s, _mask_rows(mask, r, B), is_causal,
-                                dropout_rate, seed, fully_masked,
-                                None if keep is None else keep[r],
-                                out=None if keep is None else pd[r],
-                                shift=not bounded)
-        np.matmul(pd[r], v[r], out=out[r])
+    # The probabilities are kept for the backward only while a sample's
+    # scores are small; beyond that the backward recomputes them, so
+    # memory grows linearly with the sequence.
+    save = bool(return_scores) or (
+        need_backward and H * Tq * Tk <= blk.SAVE_ENTRIES)
+    blocks = blk.blocked_forward(
+        q, k, v, _valid(mask, False, Tq, Tk), float(scale), bool(is_causal),
+        float(dropout_rate), int(seed), fully_masked, save, out,
+        dropout_threshold(dropout_rate), _mix32, MASKED_LOGIT)
     cache = {
-        "q": q, "k": k, "v": v, "probs": p, "probs_dropped": pd,
-        "keep": keep,
+        "q": q, "k": k, "v": v, "probs": blocks["probs"],
+        "probs_dropped": blocks["probs_dropped"], "keep": blocks["keep"],
         "mask": mask, "scale": float(scale), "is_causal": bool(is_causal),
         "dropout_rate": float(dropout_rate), "seed": int(seed),
-        "fully_masked": fully_masked,
+        "fully_masked": fully_masked, "blocks": blocks,
     }
     if return_scores:
-        return out, cache, p
+        return out, cache, blocks["probs"]
     return out, cache
 
 
@@ -462,22 +428,8 @@ def attention_backward(dout, cache):
         raise ValueError("attention_backward: `dout` must have the shape of "
                          f"the attention output {tuple(expected)}. "
                          f"Received: dout.shape={tuple(dout.shape)}")
-    p, pd = cache["probs"], cache["probs_dropped"]
-    B, H, Tq, Tk = p.shape
     dq = _empty_like_layout(q, q.shape, q.dtype)
     dk = _empty_like_layout(k, k.shape, k.dtype)
     dv = _empty_like_layout(v, v.shape, v.dtype)
-    keep, scale = cache["keep"], cache["scale"]
-    vt = np.swapaxes(v, -1, -2)
-    for r in _sample_blocks(B, H * Tq * Tk):
-        np.matmul(np.swapaxes(pd[r], -1, -2), dout[r], out=dv[r])
-        ds = _masked_softmax_backward_inplace(
-            np.matmul(dout[r], vt[r]), p[r], _mask_rows(cache["mask"], r, B),
-            cache["is_causal"], cache["dropout_rate"], cache["seed"],
-            None if keep is None else keep[r])
-        # The score scale, applied to the (smaller) query and key
-        # gradients rather than to the block's scores.
-        dq[r] = np.matmul(ds, k[r]) * dq.dtype.type(scale)
-        dk[r] = np.matmul(np.swapaxes(ds, -1, -2), q[r]) * dk.dtype.type(
-            scale)
+    blk.blocked_backward(dout, cache["blocks"], dq, dk, dv)
     return dq, dk, dv

@@ -356,7 +356,8 @@ def _softmax_backward(rt, dy, y, axis=-1):
 
 def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
                       dropout_rate=0.0, seed=0, return_scores=False,
-                      fully_masked="uniform", implementation=None):
+                      fully_masked="uniform", implementation=None,
+                      need_backward=True):
     """Scaled dot-product attention, forward, on the GPU.
 
     `out = dropout(softmax(where(mask, scale * q @ k^T, -big))) @ v`
@@ -376,6 +377,8 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
         fully_masked: `"uniform"` (default) or `"zero"`.
         implementation: None (flash when `D, Dv <= 128` and no scores are
             asked for), `"flash"` or `"materialized"`.
+        need_backward: accepted for the CPU's signature (whose inference
+            path keeps nothing); the GPU caches the same either way.
 
     Returns:
         `(out, cache)`, or `(out, cache, probs)` with `return_scores=True`;

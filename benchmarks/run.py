@@ -56,8 +56,9 @@ def run_interleaved(frameworks, model, batch, steps, repeats,
         for key in ("train_ms", "fit_ms", "predict_ms", "predict_rows_ms"):
             if key in row:
                 row[key] = statistics.median(r[key] for r in ok)
-        row["runs"] = [{k: r[k] for k in ("train_ms", "fit_ms",
-                                           "predict_ms")} for r in ok]
+        row["runs"] = [{k: r[k] for k in ("train_ms", "fit_ms", "predict_ms",
+                                           "predict_rows_ms") if k in r}
+                       for r in ok]
         rows.append(row)
     return rows
 

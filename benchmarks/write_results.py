@@ -461,8 +461,10 @@ def _parser():
                         "section of --out (the rest is kept)")
     g.add_argument("--scaling-sweeps", nargs="*",
                    default=list(scaling.SWEEPS), choices=list(scaling.SWEEPS))
-    g.add_argument("--scaling-repeats", type=int, default=2,
-                   help="interleaved runs per framework and size")
+    g.add_argument("--scaling-repeats", type=int, default=1,
+                   help="interleaved runs per framework and size (1 keeps "
+                        "the default run near 25 min on 2 cores; 2 gives "
+                        "paired-ratio ranges and doubles the tables' time)")
     g.add_argument("--scaling-steps", type=int, default=20,
                    help="most timed steps per run (at least 3)")
     g.add_argument("--scaling-seconds", type=float, default=1.0,

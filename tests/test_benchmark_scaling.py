@@ -238,3 +238,18 @@ def test_torch_twins_take_a_seq_keyword():
         assert tuple(twin.xs[0].shape[:2]) == (2, 24)
         assert twin.predict().shape[0] == 2
         assert np.isfinite(twin.train_step())
+
+
+def test_a_framework_that_timed_out_is_skipped_at_larger_sizes():
+    calls = []
+
+    def fake(framework, model, batch, seq, steps, max_seconds):
+        calls.append((framework, seq))
+        if framework == "slow":
+            return {"framework": framework, "error": "timed out after 1 s"}
+        return {"framework": framework, "train_ms": 1.0, "predict_ms": 1.0}
+    result = scaling.measure_sweep("lstm-seq", ["gkeras", "slow"],
+                                   repeats=1, runner=fake, log=lambda s: 0)
+    assert calls.count(("slow", 25)) == 1 and ("slow", 50) not in calls
+    last = [r for r in result["rows"] if r["framework"] == "slow"][-1]
+    assert "not run: timed out after 1 s at batch 32, seq 25" in last["error"]

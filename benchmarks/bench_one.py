@@ -130,7 +130,8 @@ def bench_torch(a):
         row["predict_rows"] = a.predict_rows
         row["predict_rows_ms"] = _median_of(
             lambda: torch_models.predict_rows(twin, a.predict_rows,
-                                              a.batch), 3) * 1e3
+                                              a.batch),
+            a.predict_rows_repeats) * 1e3
     row["peak_mib"] = peak_mib(baseline)
     return row
 
@@ -143,6 +144,8 @@ def main():
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--predict-rows", type=int, default=0)
+    p.add_argument("--predict-rows-repeats", type=int, default=3,
+                   help="timed predicts over the rows (their median)")
     p.add_argument("--seq", type=int, default=None,
                    help="sequence length (lstm, transformer only)")
     p.add_argument("--no-fit", action="store_true",
@@ -207,7 +210,8 @@ def main():
         model.predict(xr[:a.batch], batch_size=a.batch, verbose=0)
         row["predict_rows"] = a.predict_rows
         row["predict_rows_ms"] = _median_of(
-            lambda: model.predict(xr, batch_size=a.batch, verbose=0), 3) * 1e3
+            lambda: model.predict(xr, batch_size=a.batch, verbose=0),
+            a.predict_rows_repeats) * 1e3
     row["peak_mib"] = peak_mib(baseline)
     print(json.dumps(row))
     return 0

@@ -7,7 +7,7 @@ with the date, the machine, the load, the exact commands, per-step times,
 gkeras/peer ratios and each model's achieved share of the GEMM ceiling.
 Never edit the numbers in the output by hand: rerun this script.
 
-    python benchmarks/write_results.py [--steps 50] [--out benchmarks/RESULTS.md]
+    python benchmarks/write_results.py [--steps 30] [--out benchmarks/RESULTS.md]
     python benchmarks/write_results.py --dry-run      # tiny run, prints only
     python benchmarks/write_results.py --no-scaling   # main table only
     python benchmarks/write_results.py --only-scaling # scaling tables only
@@ -444,6 +444,9 @@ def _parser():
     p.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     p.add_argument("--predict-rows", type=int, default=10000,
                    help="rows for the predict-over-many-rows table (0: off)")
+    p.add_argument("--predict-rows-repeats", type=int, default=1,
+                   help="timed predicts over the rows inside each run; the "
+                        "runs' median is taken anyway (3 adds ~8 min)")
     p.add_argument("--title", default="Benchmark results (CPU)")
     p.add_argument("--note", action="append", default=[],
                    help="a line for the Notes section (repeatable)")
@@ -516,7 +519,8 @@ def main(argv=None):
         json_path = os.path.join(tmp, "results.json")
         suite = [sys.executable, os.path.join(HERE, "run.py"), "--steps",
                  str(a.steps), "--repeats", str(a.repeats), "--predict-rows",
-                 str(a.predict_rows), "--json", json_path]
+                 str(a.predict_rows), "--predict-rows-repeats",
+                 str(a.predict_rows_repeats), "--json", json_path]
         if a.models:
             suite += ["--models", *a.models]
         if a.frameworks:

@@ -322,6 +322,11 @@ def render_attention(rows, error, seconds, seq_lens=ATTENTION_SEQS):
             cells.append(f"{g[k] / t[k]:.2f}" if g.get(k) and t.get(k)
                          else "-")
         out.append("| " + " | ".join(cells) + " |")
+    errors = [f"{r['framework']} at seq {r['seq']}: "
+              f"{r['error'].strip().splitlines()[-1][:120]}"
+              for r in rows if r.get("error", "").strip()]
+    if errors:
+        out += ["", "Failed: " + "; ".join(errors) + "."]
     return out + [""]
 
 

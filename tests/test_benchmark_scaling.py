@@ -118,6 +118,13 @@ def test_attention_table_and_the_not_run_line():
     row = _cells(next(l for l in lines if l.startswith("| 256 ")))
     assert row == ["256", "4.00", "12.0", "8.00", "x4.0 (seq x4)", "8.00",
                    "24.0", "16.0", "x4.0 (seq x4)", "0.50", "0.50"]
+    rows.append({"framework": "torch", "seq": 1024, "fwd_ms": None,
+                 "fwd_bwd_ms": None, "peak_mib": None,
+                 "error": "Traceback\nMemoryError: out\n"})
+    lines = scaling.render_attention(rows, None, 12.0)
+    row = _cells(next(l for l in lines if l.startswith("| 1024 ")))
+    assert row[5:9] == ["-", "-", "-", "-"] and row[-2:] == ["-", "-"]
+    assert "torch at seq 1024: MemoryError: out" in "\n".join(lines)
     missing = "\n".join(scaling.render_attention(None, "no module", 0.0))
     assert "Not run: no module." in missing
 

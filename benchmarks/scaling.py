@@ -63,7 +63,7 @@ def per_unit(sweep, batch, seq):
 
 
 def run_one(framework, model, batch, seq=None, steps=20, warmup=2,
-            max_seconds=1.0, timeout=180):
+            max_seconds=0.5, timeout=180):
     """One `bench_one.py` run in its own process (no fit, no predict over
     rows); its JSON row, or a row with `error`."""
     cmd = [sys.executable, os.path.join(HERE, "bench_one.py"),
@@ -105,7 +105,7 @@ def median_row(runs):
 
 
 def measure_sweep(name, frameworks=FRAMEWORKS, repeats=1, steps=20,
-                  max_seconds=1.0, quick=False, runner=run_one,
+                  max_seconds=0.5, quick=False, runner=run_one,
                   log=print):
     """Runs one sweep: per case, every framework `repeats` times,
     interleaved. `quick` keeps the two smallest cases (smoke runs).
@@ -374,7 +374,7 @@ def existing_section(text):
 
 
 def measure(sweeps=tuple(SWEEPS), frameworks=FRAMEWORKS, repeats=1,
-            steps=20, max_seconds=1.0, quick=False, attention=True,
+            steps=20, max_seconds=0.5, quick=False, attention=True,
             log=print):
     """Runs the chosen sweeps (and the attention table); returns
     `(results, attention)` for `markdown_section`."""
@@ -401,7 +401,7 @@ def main(argv=None):
     p.add_argument("--frameworks", nargs="*", default=FRAMEWORKS)
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--max-seconds", type=float, default=1.0)
+    p.add_argument("--max-seconds", type=float, default=0.5)
     p.add_argument("--quick", action="store_true",
                    help="the two smallest sizes of each sweep")
     p.add_argument("--no-attention", action="store_true")

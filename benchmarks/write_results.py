@@ -470,7 +470,7 @@ def _parser():
                         "paired-ratio ranges and doubles the tables' time)")
     g.add_argument("--scaling-steps", type=int, default=20,
                    help="most timed steps per run (at least 3)")
-    g.add_argument("--scaling-seconds", type=float, default=1.0,
+    g.add_argument("--scaling-seconds", type=float, default=0.5,
                    help="stop each run's timed loop after this long")
     g.add_argument("--scaling-quick", action="store_true",
                    help="the two smallest sizes of each sweep (smoke runs)")

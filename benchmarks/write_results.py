@@ -267,9 +267,14 @@ def summary_lines(results, ceiling):
             tally[0] += ok
             tally[1] += 1
             span = scaling.paired_range(base, peer, key)
+            if len(base.get("runs", ())) < 2:
+                span = None  # one run: the range says nothing more
+            # Three decimals near 1, so the shown ratio agrees with the
+            # verdict.
+            digits = 3 if abs(ratio - 1.0) < 0.005 else 2
             parts.append(
                 f"{name} **{'at or below' if ok else 'above'}** "
-                f"({ratio:.2f}x {peer['framework']}"
+                f"({ratio:.{digits}f}x {peer['framework']}"
                 + (f", paired {span[0]:.2f}-{span[1]:.2f}" if span else "")
                 + ")")
         flops = train_step_flops(model, batch)

@@ -190,7 +190,7 @@ def test_summary_lines_verdicts_against_the_fastest_peer():
     # fit: jax 1.0 is fastest, 2.0 -> above.
     assert "fit **above** (2.00x keras-jax, paired 2.00-2.00)" in line
     # predict: a tie with torch counts as at or below.
-    assert "predict **at or below** (1.00x torch" in line
+    assert "predict **at or below** (1.000x torch" in line
     assert "predict over 1000 rows **above** (2.00x torch" in line
     flops = wr.train_step_flops("mlp", 32)
     assert f"gkeras {100 * flops / 1e-3 / 1e9 / 100:.1f}%" in line

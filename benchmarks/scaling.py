@@ -330,7 +330,8 @@ def render_attention(rows, error, seconds, seq_lens=ATTENTION_SEQS):
     return out + [""]
 
 
-def markdown_section(results, attention=None, date="", command=""):
+def markdown_section(results, attention=None, date="", command="",
+                     load=None):
     """The whole scaling section, between the markers `splice` finds.
 
     Args:
@@ -338,12 +339,14 @@ def markdown_section(results, attention=None, date="", command=""):
         attention: `(rows, error, seconds)` from `attention_rows`, or None
             when it was not asked for.
         date, command: when and how the section was made.
+        load: (before, after) load averages, or None.
     """
     out = [START, "## How cost grows", "",
            f"Made {date} by `{command}`. Each framework runs in its own "
            "process per size, interleaved with the peers; the same "
-           "machine and load as stated at the top unless the dates "
-           "differ.", ""]
+           "machine as stated at the top"
+           + (f"; load average (1, 5, 15 min) before: {load[0]}, after: "
+              f"{load[1]}" if load else "") + ".", ""]
     for result in results:
         out += render_sweep(result)
     if attention is not None:

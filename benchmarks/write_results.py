@@ -425,12 +425,14 @@ def _ratio_range(base, row):
 
 def _scaling_section(a, frameworks, command):
     """Measures the scaling sweeps chosen by the flags; markdown lines."""
+    before = load_average()
     results, att = scaling.measure(
         a.scaling_sweeps, frameworks, a.scaling_repeats, a.scaling_steps,
         a.scaling_seconds, a.scaling_quick, attention=a.attention,
         log=lambda line: print(line, flush=True))
     return scaling.markdown_section(
-        results, att, date=_now(), command=command)
+        results, att, date=_now(), command=command,
+        load=(before, load_average()))
 
 
 def _now():

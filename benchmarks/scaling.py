@@ -247,9 +247,7 @@ def render_sweep(result, frameworks=FRAMEWORKS):
            f"each the median of up to {result['steps']} steps (at least 3, "
            f"stopped after {result['max_seconds']:g} s) after 2 warm-up "
            f"steps. Made in {_duration(result['seconds'])}.", ""]
-    label = {"batch": "batch", "seq": "seq", "batch x seq": "batch x seq"}[
-        sweep["vary"]]
-    head = ([label] + [f"train {f}" for f in present] + ["train ratio"]
+    head = ([sweep["vary"]] + [f"train {f}" for f in present] + ["train ratio"]
             + [f"predict {f}" for f in present] + ["predict ratio"]
             + ["peak MiB " + " / ".join(present)])
     out += ["| " + " | ".join(head) + " |",
@@ -280,7 +278,7 @@ def render_sweep(result, frameworks=FRAMEWORKS):
     return out + [""]
 
 
-def render_attention(rows, error, seconds, seq_lens=ATTENTION_SEQS):
+def render_attention(rows, error, seconds):
     """Markdown lines of the attention table (or why it was not run)."""
     out = ["### Attention alone: sequence length", ""]
     if rows is None:

@@ -228,7 +228,7 @@ def test_sequence_builders_take_a_seq_keyword(name, seq):
     assert x.shape[:2] == (8, seq) and y.shape[0] == 8
     out = model.predict_on_batch(x[:2])
     assert tuple(out.shape) == (2, y.shape[1])
-    default, x100, _, _ = models.MODELS[name](gkeras, 2)
+    _, x100, _, _ = models.MODELS[name](gkeras, 2)
     assert x100.shape[1] == 100
 
 

@@ -40,22 +40,34 @@ def cnn(k, batch):
     return model, x, y, "categorical_crossentropy"
 
 
-def lstm(k, batch):
-    """Embedding(20000,128) -> LSTM(128) -> Dense(1), sequence 100."""
+def lstm(k, batch, seq=100):
+    """Embedding(20000,128) -> LSTM(128) -> Dense(1) over `seq` tokens.
+
+    Args:
+        k: the Keras-like module.
+        batch: batch size.
+        seq: sequence length (100: the tutorial model).
+    """
     L = k.layers
     model = k.Sequential([
-        k.Input((100,), dtype="int32"), L.Embedding(20000, 128),
+        k.Input((seq,), dtype="int32"), L.Embedding(20000, 128),
         L.LSTM(128), L.Dense(1, activation="sigmoid")])
     rng = np.random.default_rng(0)
-    x = rng.integers(1, 20000, (batch * 4, 100)).astype("int32")
+    x = rng.integers(1, 20000, (batch * 4, seq)).astype("int32")
     y = rng.integers(0, 2, (batch * 4, 1)).astype("float32")
     return model, x, y, "binary_crossentropy"
 
 
-def transformer(k, batch):
-    """2-block Transformer encoder: seq 100, embed 128, 8 heads, ff 512."""
+def transformer(k, batch, seq=100):
+    """2-block Transformer encoder: embed 128, 8 heads, ff 512.
+
+    Args:
+        k: the Keras-like module.
+        batch: batch size.
+        seq: sequence length (100: the tutorial model).
+    """
     L = k.layers
-    inputs = k.Input((100, 128))
+    inputs = k.Input((seq, 128))
     x = inputs
     for _ in range(2):
         att = L.MultiHeadAttention(num_heads=8, key_dim=16)(x, x)
@@ -67,9 +79,11 @@ def transformer(k, batch):
     outputs = L.Dense(2, activation="softmax")(x)
     model = k.Model(inputs, outputs)
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch * 4, 100, 128)).astype("float32")
+    x = rng.standard_normal((batch * 4, seq, 128)).astype("float32")
     y = np.eye(2, dtype=np.float32)[rng.integers(0, 2, batch * 4)]
     return model, x, y, "categorical_crossentropy"
 
 
 MODELS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "transformer": transformer}
+# The builders that take a `seq` keyword (sequence length).
+SEQ_MODELS = ("lstm", "transformer")

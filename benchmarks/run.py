@@ -23,12 +23,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = [("mlp", 32), ("mlp", 256), ("cnn", 64), ("lstm", 32),
          ("transformer", 32)]
 FRAMEWORKS = ["gkeras", "keras-jax", "keras-torch", "torch"]
+# Timed predicts over the rows inside each run (main's --predict-rows-repeats).
+PREDICT_ROWS_REPEATS = 3
 
 
 def run_case(framework, model, batch, steps, predict_rows=0):
     cmd = [sys.executable, os.path.join(HERE, "bench_one.py"),
            "--framework", framework, "--model", model, "--batch", str(batch),
-           "--steps", str(steps), "--predict-rows", str(predict_rows)]
+           "--steps", str(steps), "--predict-rows", str(predict_rows),
+           "--predict-rows-repeats", str(PREDICT_ROWS_REPEATS)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -56,8 +59,9 @@ def run_interleaved(frameworks, model, batch, steps, repeats,
         for key in ("train_ms", "fit_ms", "predict_ms", "predict_rows_ms"):
             if key in row:
                 row[key] = statistics.median(r[key] for r in ok)
-        row["runs"] = [{k: r[k] for k in ("train_ms", "fit_ms",
-                                           "predict_ms")} for r in ok]
+        row["runs"] = [{k: r[k] for k in ("train_ms", "fit_ms", "predict_ms",
+                                           "predict_rows_ms") if k in r}
+                       for r in ok]
         rows.append(row)
     return rows
 
@@ -71,7 +75,11 @@ def main():
     p.add_argument("--json", default=None)
     p.add_argument("--predict-rows", type=int, default=0,
                    help="also time predict over this many rows")
+    p.add_argument("--predict-rows-repeats", type=int, default=3,
+                   help="timed predicts over the rows per run (median)")
     a = p.parse_args()
+    global PREDICT_ROWS_REPEATS
+    PREDICT_ROWS_REPEATS = max(1, a.predict_rows_repeats)
     cases = [c for c in CASES if a.models is None or c[0] in a.models]
     info = {"python": platform.python_version(),
             "machine": platform.machine(), "cpus": os.cpu_count(),

@@ -98,7 +98,7 @@ def _modules():
     return torch, nn, Transformer, Recurrent
 
 
-def build(name, batch, device="cpu", batches=4):
+def build(name, batch, device="cpu", batches=4, seq=100):
     """The PyTorch twin of tutorial model `name` with `batches` batches.
 
     Args:
@@ -106,6 +106,8 @@ def build(name, batch, device="cpu", batches=4):
         batch: batch size.
         device: torch device string ("cpu", "cuda").
         batches: how many batches one epoch has (as benchmarks/models.py).
+        seq: sequence length of "lstm", "gru" and "transformer" (100: the
+            tutorial models); ignored by the others.
 
     Returns:
         A `Twin`.
@@ -134,12 +136,12 @@ def build(name, batch, device="cpu", batches=4):
         loss_fn = nn.CrossEntropyLoss()
     elif name in ("lstm", "gru"):
         model = Recurrent(nn.LSTM if name == "lstm" else nn.GRU)
-        x = torch.randint(1, 20000, (n, 100), generator=g)
+        x = torch.randint(1, 20000, (n, seq), generator=g)
         y = torch.randint(0, 2, (n, 1), generator=g).float()
         loss_fn = nn.BCEWithLogitsLoss()
     elif name == "transformer":
         model = Transformer()
-        x = torch.randn((n, 100, 128), generator=g)
+        x = torch.randn((n, seq, 128), generator=g)
         y = torch.randint(0, 2, (n,), generator=g)
         loss_fn = nn.CrossEntropyLoss()
     else:

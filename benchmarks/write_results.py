@@ -7,8 +7,15 @@ with the date, the machine, the load, the exact commands, per-step times,
 gkeras/peer ratios and each model's achieved share of the GEMM ceiling.
 Never edit the numbers in the output by hand: rerun this script.
 
-    python benchmarks/write_results.py [--steps 50] [--out benchmarks/RESULTS.md]
+    python benchmarks/write_results.py [--steps 30] [--out benchmarks/RESULTS.md]
     python benchmarks/write_results.py --dry-run      # tiny run, prints only
+    python benchmarks/write_results.py --no-scaling   # main table only
+    python benchmarks/write_results.py --only-scaling # scaling tables only
+
+The scaling tables ("How cost grows": batch-size and sequence-length
+sweeps, `benchmarks/scaling.py`) run after the main table by default;
+`--only-scaling` replaces just that section of an existing file and
+`--no-scaling` keeps the one already there.
 
 `--title` and `--out` let `gpu_bench.sh` render the CuPy run into its own
 file; the GEMM ceiling is then measured with CuPy (cuBLAS) on the GPU.
@@ -16,6 +23,7 @@ file; the GEMM ceiling is then measured with CuPy (cuBLAS) on the GPU.
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -27,6 +35,21 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+
+def _load(name):
+    """A module of benchmarks/ by file (this script runs from anywhere)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(HERE, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+scaling = _load("scaling")
 
 
 def train_step_flops(model, batch):
@@ -191,6 +214,86 @@ def gpu_status():
             "least 2x faster than the materialised softmax at seq >= 1024.")
 
 
+def _by_case(results):
+    by_case = {}
+    for r in results:
+        by_case.setdefault((r["model"], r["batch"]), []).append(r)
+    return by_case
+
+
+SUMMARY_KEYS = (("train_ms", "train"), ("fit_ms", "fit"),
+                ("predict_ms", "predict"), ("predict_rows_ms", None))
+
+
+def summary_lines(results, ceiling):
+    """Per model: is gkeras at or below the fastest peer, from the numbers.
+
+    For train, fit, predict on one batch and predict over many rows, the
+    verdict compares gkeras's median with the fastest peer's median (the
+    peer with the smallest median for that measure), with the range of
+    the paired ratios of their interleaved runs; then the share of the
+    GEMM ceiling of gkeras's training step and of the fastest trainer's.
+
+    Args:
+        results: the suite's rows (`run.py --json`).
+        ceiling: the GEMM ceiling, GFLOP/s.
+
+    Returns:
+        Markdown lines (a heading, one bullet per model and batch).
+    """
+    out = ["", "## Against the fastest peer", "",
+           "Computed from the numbers above: gkeras's median / the fastest "
+           "peer's median for each measure (below or at 1: at or below), "
+           "with the lowest and highest paired ratio of the interleaved "
+           "runs against that peer.", ""]
+    tally = [0, 0]
+    for (model, batch), rows in _by_case(results).items():
+        base = next((r for r in rows if r["framework"] == "gkeras"
+                     and "error" not in r), None)
+        if base is None:
+            out.append(f"- **{model} b{batch}**: gkeras did not run.")
+            continue
+        parts = []
+        for key, name in SUMMARY_KEYS:
+            if base.get(key) is None:
+                continue
+            name = name or f"predict over {base.get('predict_rows')} rows"
+            peer = scaling.fastest_peer(rows, key)
+            if peer is None:
+                parts.append(f"{name}: no peer measured")
+                continue
+            ratio = base[key] / peer[key]
+            ok = ratio <= 1.0
+            tally[0] += ok
+            tally[1] += 1
+            span = scaling.paired_range(base, peer, key)
+            if len(base.get("runs", ())) < 2:
+                span = None  # one run: the range says nothing more
+            # Three decimals near 1, so the shown ratio agrees with the
+            # verdict.
+            digits = 3 if abs(ratio - 1.0) < 0.005 else 2
+            parts.append(
+                f"{name} **{'at or below' if ok else 'above'}** "
+                f"({ratio:.{digits}f}x {peer['framework']}"
+                + (f", paired {span[0]:.2f}-{span[1]:.2f}" if span else "")
+                + ")")
+        flops = train_step_flops(model, batch)
+
+        def share(r):
+            return 100 * flops / (r["train_ms"] * 1e-3) / 1e9 / ceiling
+        line = f"- **{model} b{batch}**: " + "; ".join(parts)
+        line += (f". Share of the GEMM ceiling of the training step: "
+                 f"gkeras {share(base):.1f}%")
+        peer = scaling.fastest_peer(rows, "train_ms")
+        if peer is not None:
+            line += f", {peer['framework']} {share(peer):.1f}%"
+        out.append(line + ".")
+    if tally[1]:
+        out += ["", f"gkeras is at or below the fastest peer in {tally[0]} "
+                f"of {tally[1]} comparisons."]
+    return out + [""]
+
+
 def render(data):
     """Renders the collected measurements as markdown (a string)."""
     info, results = data["info"], data["results"]
@@ -219,7 +322,9 @@ def render(data):
            f"{data['steps']} steps after 5 warm-up steps; fit: median of 3 "
            "epochs after a warm-up epoch; each framework run "
            f"{info.get('repeats', 1)} time(s) per model, interleaved with "
-           "the peers, and the median run reported)", ""]
+           "the peers, and the median run reported"
+           + (f"; made in {scaling._duration(data['suite_seconds'])}"
+              if data.get("suite_seconds") else "") + ")", ""]
 
     out += ["## Per-step times", "",
             "train = `train_on_batch`, fit = one step inside `fit()`, "
@@ -234,9 +339,7 @@ def render(data):
             "| train ratio | fit ratio | fit ratio range | GFLOP/s "
             "| share of ceiling |",
             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    by_case = {}
-    for r in results:
-        by_case.setdefault((r["model"], r["batch"]), []).append(r)
+    by_case = _by_case(results)
     for (model, batch), rows in by_case.items():
         base = next((r for r in rows if r["framework"] == "gkeras"
                      and "train_ms" in r), None)
@@ -277,6 +380,8 @@ def render(data):
                 out.append(f"| {model} | {batch} | "
                            f"{r.get('label', r['framework'])} | "
                            f"{_fmt(r['predict_rows_ms'])} | {_fmt(ratio)} |")
+    out += summary_lines(results, ceiling)
+    out += data.get("scaling", [])
     out += ["", "## Import time", "",
             "Median of 5 fresh interpreters (`python -c \"import ...\"`, "
             "wall time of the import statement); target: gkeras under "
@@ -318,10 +423,26 @@ def _ratio_range(base, row):
     return f"{_fmt(min(pairs))}-{_fmt(max(pairs))}"
 
 
-def main(argv=None):
-    """Runs the measurements and writes the markdown file."""
+def _scaling_section(a, frameworks, command):
+    """Measures the scaling sweeps chosen by the flags; markdown lines."""
+    before = load_average()
+    results, att = scaling.measure(
+        a.scaling_sweeps, frameworks, a.scaling_repeats, a.scaling_steps,
+        a.scaling_seconds, a.scaling_quick, attention=a.attention,
+        log=lambda line: print(line, flush=True))
+    return scaling.markdown_section(
+        results, att, date=_now(), command=command,
+        load=(before, load_average()))
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
+
+
+def _parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--steps", type=int, default=30)
     p.add_argument("--repeats", type=int, default=3,
                    help="interleaved runs per framework and model; each "
                         "time is their median")
@@ -330,26 +451,83 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     p.add_argument("--predict-rows", type=int, default=10000,
                    help="rows for the predict-over-many-rows table (0: off)")
+    p.add_argument("--predict-rows-repeats", type=int, default=1,
+                   help="timed predicts over the rows inside each run; the "
+                        "runs' median is taken anyway (3 adds ~8 min)")
     p.add_argument("--title", default="Benchmark results (CPU)")
     p.add_argument("--note", action="append", default=[],
                    help="a line for the Notes section (repeatable)")
     p.add_argument("--dry-run", action="store_true",
-                   help="MLP only, 3 steps, gkeras only; print, write "
-                        "nothing")
-    a = p.parse_args(argv)
+                   help="MLP only, 3 steps, gkeras only, no scaling unless "
+                        "asked; print, write nothing")
+    g = p.add_argument_group("scaling tables (benchmarks/scaling.py)")
+    g.add_argument("--scaling", action=argparse.BooleanOptionalAction,
+                   default=None,
+                   help="measure the scaling tables after the main table "
+                        "(default: on; --no-scaling keeps the section "
+                        "already in --out)")
+    g.add_argument("--only-scaling", action="store_true",
+                   help="measure only the scaling tables and replace that "
+                        "section of --out (the rest is kept)")
+    g.add_argument("--scaling-sweeps", nargs="*",
+                   default=list(scaling.SWEEPS), choices=list(scaling.SWEEPS))
+    g.add_argument("--scaling-repeats", type=int, default=1,
+                   help="interleaved runs per framework and size (1 keeps "
+                        "the default run near 25 min on 2 cores; 2 gives "
+                        "paired-ratio ranges and doubles the tables' time)")
+    g.add_argument("--scaling-steps", type=int, default=20,
+                   help="most timed steps per run (at least 3)")
+    g.add_argument("--scaling-seconds", type=float, default=0.5,
+                   help="stop each run's timed loop after this long")
+    g.add_argument("--scaling-quick", action="store_true",
+                   help="the two smallest sizes of each sweep (smoke runs)")
+    g.add_argument("--no-attention", dest="attention", action="store_false",
+                   help="leave out the attention table")
+    return p
+
+
+def main(argv=None):
+    """Runs the measurements and writes the markdown file."""
+    a = _parser().parse_args(argv)
     if a.dry_run:
         a.steps, a.models, a.frameworks = 3, ["mlp"], ["gkeras"]
         a.repeats, a.predict_rows = 1, 0
+    if a.scaling is None:
+        a.scaling = not a.dry_run
+    prefix = (f"GKERAS_BACKEND={os.environ['GKERAS_BACKEND']} "
+              if "GKERAS_BACKEND" in os.environ else "")
+    command = prefix + " ".join(
+        ["python", "benchmarks/write_results.py",
+         *(argv if argv is not None else sys.argv[1:])])
+    frameworks = a.frameworks or scaling.FRAMEWORKS
+    old = ""
+    if os.path.exists(a.out):
+        with open(a.out, encoding="utf-8") as f:
+            old = f.read()
+    if a.only_scaling:
+        section = _scaling_section(a, frameworks, command)
+        if old:
+            text = scaling.splice(old, section)
+        else:
+            info = machine_info()
+            text = "\n".join([
+                f"# {a.title}", "", f"- date: {_now()}",
+                f"- machine: {info['cpu']}, {info['cpus']} logical CPUs; "
+                f"{info['platform']}", f"- load average: {load_average()}",
+                ""] + section) + "\n"
+        return _write(a, text)
 
     import gkeras
     backend = gkeras.backend.backend()
     use_cupy = backend == "cupy"
     load_before = load_average()
+    suite_t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         json_path = os.path.join(tmp, "results.json")
         suite = [sys.executable, os.path.join(HERE, "run.py"), "--steps",
                  str(a.steps), "--repeats", str(a.repeats), "--predict-rows",
-                 str(a.predict_rows), "--json", json_path]
+                 str(a.predict_rows), "--predict-rows-repeats",
+                 str(a.predict_rows_repeats), "--json", json_path]
         if a.models:
             suite += ["--models", *a.models]
         if a.frameworks:
@@ -357,6 +535,7 @@ def main(argv=None):
         subprocess.run(suite, check=True, cwd=ROOT)
         with open(json_path) as f:
             suite_data = json.load(f)
+    suite_seconds = time.perf_counter() - suite_t0
     imports = {"gkeras": import_time("gkeras")}
     for backend_name in ("jax", "torch"):
         imports[f"keras (KERAS_BACKEND={backend_name})"] = import_time(
@@ -376,27 +555,30 @@ def main(argv=None):
     rel_suite = " ".join(["python", os.path.relpath(suite[1], ROOT)]
                          + [s for s in suite[2:] if s != json_path
                             and s != "--json"] + ["--json", "<tmp>"])
-    prefix = (f"GKERAS_BACKEND={os.environ['GKERAS_BACKEND']} "
-              if "GKERAS_BACKEND" in os.environ else "")
-    command = prefix + " ".join(
-        ["python", "benchmarks/write_results.py",
-         *(argv if argv is not None else sys.argv[1:])])
+    if a.scaling:
+        scaling_md = _scaling_section(a, frameworks, command)
+    else:
+        scaling_md = scaling.existing_section(old) or []
     data = {
         "title": a.title,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
-            "%Y-%m-%d %H:%M UTC"),
+        "date": _now(),
         # The suite's own record (its repeat count) plus this machine's.
         "info": {**suite_data.get("info", {}), **machine_info()},
         "device": device, "backend": backend,
         "command": command,
         "suite_command": rel_suite, "steps": a.steps,
+        "suite_seconds": suite_seconds,
         "results": suite_data["results"], "imports": imports,
         "gemm_gflops": ceiling, "gemm_what": gemm_what,
         "load_before": load_before, "load_after": load_average(),
         "notes": a.note,
         "launch_counts": _launch_counts(),
+        "scaling": scaling_md,
     }
-    text = render(data)
+    return _write(a, render(data))
+
+
+def _write(a, text):
     if a.dry_run:
         print(text)
         return 0

@@ -14,7 +14,7 @@
 4. patches of narrow inputs (C <= 4) built channel-first: every
    stride/padding/dilation/rank, forward and kernel gradient against the
    float64 references, and the channels-last layout from 5 channels on;
-5. the threaded splits (`backend.cpu.threads`): every split kernel equal
+5. the threaded splits (`backend.cpu.parallel.split_rows`): every split kernel equal
    to its inline run, parts, errors, and the thread-count setting.
 """
 
@@ -290,10 +290,10 @@ def test_narrow_input_patches(case):
 # ------------------------------------------------------ threaded splits
 @pytest.fixture
 def split_everything(monkeypatch):
-    from gkeras.backend.cpu import threads
-    monkeypatch.setattr(threads, "MIN_ELEMENTS", 0)
-    monkeypatch.setitem(threads._STATE, "threads", 3)
-    return threads
+    from gkeras.backend.cpu import parallel
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 0)
+    monkeypatch.setitem(parallel._STATE, "n", 3)
+    return parallel
 
 
 def test_threaded_parts_equal_inline(split_everything):
@@ -316,7 +316,7 @@ def test_threaded_parts_equal_inline(split_everything):
         loss = ops.sum(ops.multiply(ops.relu(xt), np.arange(60.0).reshape(
             5, 4, 3)))
     (gr,) = tape.gradient(loss, [xt])
-    split_everything._STATE["threads"] = 1           # inline reference
+    split_everything._STATE["n"] = 1           # inline reference
     y1, tap1 = cpu_pool.max_pool_forward_taps(x, *args)
     np.testing.assert_array_equal(y, y1)
     np.testing.assert_array_equal(tap, tap1)
@@ -359,13 +359,25 @@ def test_split_rows_parts_and_errors(split_everything):
     assert seen == [(0, 1)]
 
 
-def test_cpu_threads_setting():
-    from gkeras.backend.cpu.threads import cpu_threads
-    assert cpu_threads({"GKERAS_CPU_THREADS": "3",
-                        "OMP_NUM_THREADS": "1"}) == 3
-    assert cpu_threads({"OMP_NUM_THREADS": "2"}) == 1     # off by default
-    assert cpu_threads({}) == 1
-    assert cpu_threads({"GKERAS_CPU_THREADS": "x"}) == 1
+@pytest.mark.parametrize("env, expected", [
+    ({"GKERAS_CPU_THREADS": "3", "OMP_NUM_THREADS": "1"}, 3),
+    ({"OMP_NUM_THREADS": "2"}, 2),
+    ({"GKERAS_CPU_THREADS": "x", "OMP_NUM_THREADS": "1"}, 1),
+    ({"GKERAS_CPU_THREADS": "0"}, 1),
+    ({}, None),                     # the CPUs this process may run on
+])
+def test_cpu_threads_setting(monkeypatch, env, expected):
+    import os
+    from gkeras.backend.cpu import parallel
+    for var in ("GKERAS_CPU_THREADS", "OMP_NUM_THREADS",
+                "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setitem(parallel._STATE, "n", None)
+    if expected is None:
+        expected = len(os.sched_getaffinity(0))
+    assert parallel.num_threads() == expected
 
 
 def test_threaded_batchnorm_against_reference(split_everything):

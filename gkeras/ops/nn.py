@@ -11,7 +11,7 @@ from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
     to_array, to_float, unbroadcast, wrap, xp_of
 from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function, Tensor, is_recording
-from gkeras.backend.cpu.threads import split_rows
+from gkeras.backend.cpu.parallel import split_rows
 
 
 # Keras 3.15's `keras.ops.nn` names. Those defined in other gkeras.ops

@@ -7,7 +7,7 @@ Keras uses to normalize; the layer updates its moving variance from them.
 
 import numpy as np
 
-from gkeras.backend.cpu.threads import split_rows
+from gkeras.backend.cpu.parallel import split_rows
 
 __all__ = ["batchnorm_forward_train", "batchnorm_backward"]
 

@@ -18,7 +18,7 @@ Layouts (Keras):
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gkeras.backend.cpu.threads import split_rows
+from gkeras.backend.cpu.parallel import split_rows
 
 # The GPU module exports the same names; `conv_forward_keep_cols` and
 # `conv_backward_kernel_from_cols` are NumPy-only extras that `ops.conv`

@@ -20,7 +20,7 @@ window, as Keras does for padding='same'.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gkeras.backend.cpu.threads import split_rows
+from gkeras.backend.cpu.parallel import split_rows
 
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward",
            "avg_pool_backward", "pool_output_shape", "global_avg_pool",

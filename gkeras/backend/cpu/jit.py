@@ -119,7 +119,7 @@ class _Kernel:
         return self._compiled
 
 
-def kernel(fn=None, *, fastmath=FASTMATH, cache=True):
+def kernel(fn=None, *, fastmath=FASTMATH, cache=True, error_model=None):
     """Marks a loop function as a JIT kernel, compiled on first call.
 
     The function must be numba-compilable (`nopython` mode) and should
@@ -130,6 +130,11 @@ def kernel(fn=None, *, fastmath=FASTMATH, cache=True):
         fn: the function (or use `@kernel(...)` with arguments).
         fastmath: numba `fastmath` flags (`FASTMATH`: no `nnan`/`ninf`).
         cache: cache the compiled code on disk.
+        error_model: numba's `error_model`; `"numpy"` lets a float
+            division give inf/NaN instead of checking for zero, which is
+            what allows LLVM to vectorise a loop that divides (numba's
+            default `"python"` check keeps it scalar: a rational tanh
+            measured 2.8 vs 0.26 ns per element).
 
     Returns:
         A callable with the function's signature.
@@ -142,6 +147,8 @@ def kernel(fn=None, *, fastmath=FASTMATH, cache=True):
     ...         out[i] = x[i] * s
     """
     options = {"nogil": True, "cache": cache, "fastmath": set(fastmath)}
+    if error_model is not None:
+        options["error_model"] = error_model
     if fn is None:
         return lambda f: _Kernel(f, options)
     return _Kernel(fn, options)

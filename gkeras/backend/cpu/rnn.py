@@ -291,11 +291,10 @@ def lstm_projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
         None without a bias.
     """
     op = "lstm_projected_backward"
-    H = cache["saved"]["H"]
-    T1, N, U = H.shape
-    dtype = H.dtype
+    N, T, U = cache["dims"]
+    dtype = cache["kernel"].dtype
     return lstm_time_major.projected_backward(
-        _check_grad(op, np, "dhs", dhs, (N, T1 - 1, U), dtype),
+        _check_grad(op, np, "dhs", dhs, (N, T, U), dtype),
         _check_grad(op, np, "dh_T", dh_T, (N, U), dtype),
         _check_grad(op, np, "dc_T", dc_T, (N, U), dtype), cache, need_dx)
 

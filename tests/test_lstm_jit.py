@@ -43,6 +43,10 @@ def test_fast_tanh_against_float64():
     special = np.array([np.inf, -np.inf, np.nan], np.float32)
     s = lstm_jit.fast_tanh_into(special, np.empty_like(special))
     assert s[0] == 1 and s[1] == -1 and np.isnan(s[2])
+    big = np.array([9.02, 12.0, 1e30, -9.02, -1e30], np.float32)
+    np.testing.assert_array_equal(
+        lstm_jit.fast_tanh_into(big, np.empty_like(big)),
+        [1, 1, 1, -1, -1])
 
 
 SHAPES = [(1, 1, 2, 1), (1, 5, 3, 3), (4, 7, 5, 5), (3, 6, 2, 4),

@@ -93,8 +93,8 @@ def gru_forward(xw, h0, R, rb, go_backwards, keep=True):
     if not keep:
         return hs, Hb[T].copy(), None
     cache = {"time_major": True, "dims": (N, T, U), "S": S, "H": Hb,
-             "Qh": Qh,
-             "recurrent_kernel": R, "has_recurrent_bias": rb is not None,
+             "Qh": Qh, "recurrent_kernel": R,
+             "has_recurrent_bias": rb is not None,
              "go_backwards": bool(go_backwards)}
     return hs, Hb[T].copy(), cache
 

@@ -304,8 +304,8 @@ def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
                                      need_seq)
     hs = H.transpose(1, 0, 2)
     cache = {"saved": saved, "dims": (N, T, U), "x": X, "kernel": W,
-             "has_bias": b is not None,
-             "recurrent_kernel": R, "go_backwards": bool(go_backwards)}
+             "has_bias": b is not None, "recurrent_kernel": R,
+             "go_backwards": bool(go_backwards)}
     return hs, h_T, c_T, cache
 
 

@@ -16,7 +16,12 @@ float32 path ~2e-4; at magnitude ~10, 1e-5 vs 2e-6. The kernels build the
 sigmoid as `1/2 + tanh(z/2)/2`, as the NumPy paths do.
 
 Kernels call `inlined()`'s result through a module global set before
-their first compilation (numba resolves globals at compile time).
+their first compilation (numba resolves globals at compile time). numba's
+disk cache keys on each kernel's own source file, so after editing THIS
+file touch the kernels' modules (lstm_jit.py, gru_jit.py) or delete their
+`__pycache__/*.nbi`/`*.nbc`, or the cached kernels keep the old tanh (an
+installed package's files all change together, so users are not
+affected).
 """
 
 import numpy as np

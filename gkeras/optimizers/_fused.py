@@ -139,3 +139,50 @@ def fused_update(optimizer, grads, variables, learning_rate):
                             clip_norm=float(clip) if device_clip else None,
                             clip_per_tensor=per_tensor)
     return [grads[i] for i in rest], [variables[i] for i in rest]
+
+
+def cpu_fused_update(optimizer, grads, variables, learning_rate):
+    """Applies weight decay and the update of `optimizer` to the NumPy
+    float32 variables in one compiled pass each (backend/cpu/optimizers.py,
+    when the optional numba JIT is enabled).
+
+    The gradients must already be clipped (`fused_update` hands back
+    clipped gradients). The result is the same bits as the per-variable
+    NumPy path, which stays the reference and takes everything else.
+
+    Args:
+        optimizer: an optimizer with `_fused_kind`, `_fused_slots(index)`
+            and `_fused_scalars(learning_rate)`.
+        grads: the clipped gradients, one per variable.
+        variables: the Variables.
+        learning_rate: this step's learning rate (a Python float).
+
+    Returns:
+        `(grads, variables)` left for the per-variable path.
+    """
+    from gkeras.backend.cpu import optimizers as cpu_opt
+    if (not cpu_opt.enabled(optimizer._fused_kind)
+            or not fusable(type(optimizer))):
+        return grads, variables
+    index = optimizer._trainable_variables_indices
+    use_decay = optimizer.weight_decay is not None
+    fused_g, columns, decay, rest = [], [], [], []
+    for i, (g, v) in enumerate(zip(grads, variables)):
+        w = v.data
+        slots = optimizer._fused_slots(index[id(v)])
+        if (type(g) is not np.ndarray or g.size != w.size
+                or not cpu_opt.eligible(w, slots)):
+            rest.append(i)
+            continue
+        fused_g.append(g)
+        columns.append([w] + slots)
+        decay.append(use_decay and optimizer._use_weight_decay(v))
+    if fused_g:
+        wd = optimizer.weight_decay
+        wd_factor = 1.0 - learning_rate * wd if use_decay else 1.0
+        _, scalars = optimizer._fused_scalars(learning_rate)
+        cpu_opt.multi_tensor_update(optimizer._fused_kind, fused_g, columns,
+                                    decay, scalars, wd_factor)
+    if not rest:
+        return [], []
+    return [grads[i] for i in rest], [variables[i] for i in rest]

@@ -535,14 +535,20 @@ class Optimizer:
 
         On CuPy, optimizers with a `_fused_kind` do all three for all
         float32 variables in one kernel launch (three with `clipnorm` or
-        `global_clipnorm`; `optimizers/_fused.py`); the rest take the
-        per-variable path, which is also the NumPy path.
+        `global_clipnorm`; `optimizers/_fused.py`); on NumPy with the
+        optional numba JIT, decay and update are one compiled pass per
+        float32 variable (`backend/cpu/optimizers.py`). The rest take the
+        per-variable path, the NumPy reference.
         """
         learning_rate = self._current_learning_rate()
         if self._fused_kind is not None:
             from gkeras.optimizers._fused import fused_update
             grads, trainable_variables = fused_update(
                 self, grads, trainable_variables, learning_rate)
+            if grads and type(grads[0]) is np.ndarray:
+                from gkeras.optimizers._fused import cpu_fused_update
+                grads, trainable_variables = cpu_fused_update(
+                    self, grads, trainable_variables, learning_rate)
             if not grads:
                 return
         else:

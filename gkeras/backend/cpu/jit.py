@@ -119,7 +119,7 @@ class _Kernel:
         return self._compiled
 
 
-def kernel(fn=None, *, fastmath=FASTMATH, cache=True):
+def kernel(fn=None, *, fastmath=FASTMATH, cache=True, error_model=None):
     """Marks a loop function as a JIT kernel, compiled on first call.
 
     The function must be numba-compilable (`nopython` mode) and should
@@ -130,6 +130,9 @@ def kernel(fn=None, *, fastmath=FASTMATH, cache=True):
         fn: the function (or use `@kernel(...)` with arguments).
         fastmath: numba `fastmath` flags (`FASTMATH`: no `nnan`/`ninf`).
         cache: cache the compiled code on disk.
+        error_model: numba's `error_model`; `"numpy"` makes a float
+            division by zero give inf/NaN as NumPy does (numba's default
+            raises `ZeroDivisionError`). None: numba's default.
 
     Returns:
         A callable with the function's signature.
@@ -142,6 +145,8 @@ def kernel(fn=None, *, fastmath=FASTMATH, cache=True):
     ...         out[i] = x[i] * s
     """
     options = {"nogil": True, "cache": cache, "fastmath": set(fastmath)}
+    if error_model is not None:
+        options["error_model"] = error_model
     if fn is None:
         return lambda f: _Kernel(f, options)
     return _Kernel(fn, options)

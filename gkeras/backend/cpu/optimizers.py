@@ -1,0 +1,277 @@
+"""Fused one-pass optimizer updates on the CPU (optional numba kernels).
+
+The NumPy path of an optimizer (`Optimizer.update_step`) runs each
+variable's update as ten-odd in-place passes (Adam: weight decay, two
+moment updates of three passes each, sqrt, + epsilon, divide, scale,
+subtract), each a NumPy call of 1-3 us plus a pass over memory. Here the
+whole update of one variable is one compiled loop: each element of the
+variable, its gradient and its slots is read and written once.
+
+The arithmetic is the NumPy path's operation sequence, each step rounded
+to float32 and compiled without fast-math flags (no contraction into
+fused multiply-adds, no reciprocal division), so the result is the same
+bits as the NumPy path, as for the GPU's kernels/optimizers.cuh, whose
+per-optimizer formulas these mirror. The scalars come from each
+optimizer's `_fused_scalars` (already rounded to float32 as NumPy rounds
+a Python float against a float32 array). Weight decay is the multiply by
+`wd_factor` (1.0, exact, for variables without it).
+
+Large variables (an embedding table) are cut into parts run on the shared
+thread pool (`parallel.split_rows`); every element is still written by
+one thread only.
+"""
+
+import numpy as np
+
+from gkeras.backend.cpu import jit, parallel
+
+__all__ = ["KINDS", "enabled", "eligible", "multi_tensor_update"]
+
+# No fast-math: these must give the NumPy path's bits. `error_model`
+# numpy: a division by zero gives inf/NaN as in NumPy instead of raising
+# (and does not stop the loop from vectorising).
+_OPTIONS = dict(fastmath=(), error_model="numpy")
+
+_ONE = np.float32(1.0)
+
+
+@jit.kernel(**_OPTIONS)
+def _sgd(g, w, m, lr, momentum, nesterov, wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        step = g[i] * lr
+        if m is None:
+            wi = wi - step
+        else:
+            mi = m[i] * momentum - step
+            m[i] = mi
+            if nesterov:
+                wi = (wi - step) + mi * momentum
+            else:
+                wi = wi + mi
+        w[i] = wi
+
+
+@jit.kernel(**_OPTIONS)
+def _adam(g, w, m, v, v_hat, alpha, c1, c2, epsilon, wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        gi = g[i]
+        mi = m[i]
+        mi = mi + (gi - mi) * c1
+        vi = v[i]
+        vi = vi + (gi * gi - vi) * c2
+        m[i] = mi
+        v[i] = vi
+        if v_hat is not None:
+            # np.maximum: NaN when either is NaN.
+            hi = v_hat[i]
+            if hi >= vi or hi != hi:
+                vi = hi
+            v_hat[i] = vi
+        w[i] = wi - (mi / (np.sqrt(vi) + epsilon)) * alpha
+
+
+@jit.kernel(**_OPTIONS)
+def _rmsprop(g, w, vel, ag, mom, lr, rho, one_minus_rho, momentum, epsilon,
+             wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        gi = g[i]
+        vi = vel[i] * rho + (gi * gi) * one_minus_rho
+        vel[i] = vi
+        if ag is None:
+            d = vi + epsilon
+        else:
+            ai = ag[i] * rho + gi * one_minus_rho
+            ag[i] = ai
+            d = (vi - ai * ai) + epsilon
+        inc = (gi / np.sqrt(d)) * lr
+        if mom is None:
+            wi = wi - inc
+        else:
+            mo = mom[i] * momentum + inc
+            mom[i] = mo
+            wi = wi - mo
+        w[i] = wi
+
+
+@jit.kernel(**_OPTIONS)
+def _adagrad(g, w, acc, lr, epsilon, wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        gi = g[i]
+        ai = acc[i] + gi * gi
+        acc[i] = ai
+        w[i] = wi - (gi / np.sqrt(ai + epsilon)) * lr
+
+
+@jit.kernel(**_OPTIONS)
+def _adamax(g, w, m, u, alpha, c1, beta_2, epsilon, wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        gi = g[i]
+        mi = m[i]
+        mi = mi + (gi - mi) * c1
+        m[i] = mi
+        ui = u[i] * beta_2
+        ag = abs(gi)
+        # np.maximum: NaN when either is NaN.
+        if not (ui >= ag or ui != ui):
+            ui = ag
+        u[i] = ui
+        w[i] = wi - (mi / (ui + epsilon)) * alpha
+
+
+@jit.kernel(**_OPTIONS)
+def _lion(g, w, m, lr, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2,
+          one, wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        gi = g[i]
+        mi = m[i]
+        d = mi * beta_1 + gi * one_minus_beta_1
+        # np.sign: +-1; zeros (with their sign) and NaN kept.
+        if d > 0:
+            d = one
+        elif d < 0:
+            d = -one
+        w[i] = wi - d * lr
+        m[i] = mi * beta_2 + gi * one_minus_beta_2
+
+
+@jit.kernel(**_OPTIONS)
+def _nadam(g, w, m, v, lr, c1, c2, a, b, v_scale, epsilon, wd):
+    for i in range(w.shape[0]):
+        wi = w[i] * wd
+        gi = g[i]
+        mi = m[i]
+        mi = mi + (gi - mi) * c1
+        vi = v[i]
+        vi = vi + (gi * gi - vi) * c2
+        m[i] = mi
+        v[i] = vi
+        m_hat = mi * a + gi * b
+        w[i] = wi - (m_hat / (np.sqrt(vi * v_scale) + epsilon)) * lr
+
+
+def _sgd_call(g, cols, scalars, wd):
+    lr, momentum, nesterov = scalars
+    m = cols[1] if len(cols) > 1 else None
+    _sgd(g, cols[0], m, lr, momentum, bool(nesterov), wd)
+
+
+def _adam_call(g, cols, scalars, wd):
+    v_hat = cols[3] if len(cols) > 3 else None
+    _adam(g, cols[0], cols[1], cols[2], v_hat, *scalars, wd)
+
+
+def _rmsprop_call(g, cols, scalars, wd):
+    lr, rho, one_minus_rho, momentum, epsilon, centered = scalars
+    rest = list(cols[2:])
+    ag = rest.pop(0) if centered else None
+    mom = rest.pop(0) if rest else None
+    _rmsprop(g, cols[0], cols[1], ag, mom, lr, rho, one_minus_rho, momentum,
+             epsilon, wd)
+
+
+def _adagrad_call(g, cols, scalars, wd):
+    _adagrad(g, cols[0], cols[1], *scalars, wd)
+
+
+def _adamax_call(g, cols, scalars, wd):
+    _adamax(g, cols[0], cols[1], cols[2], *scalars, wd)
+
+
+def _lion_call(g, cols, scalars, wd):
+    _lion(g, cols[0], cols[1], *scalars, _ONE, wd)
+
+
+def _nadam_call(g, cols, scalars, wd):
+    _nadam(g, cols[0], cols[1], cols[2], *scalars, wd)
+
+
+_CALLS = {"sgd": _sgd_call, "adam": _adam_call, "rmsprop": _rmsprop_call,
+          "adagrad": _adagrad_call, "adamax": _adamax_call,
+          "lion": _lion_call, "nadam": _nadam_call}
+
+KINDS = frozenset(_CALLS)
+
+
+def enabled(kind):
+    """Whether the fused CPU update of optimizer `kind` runs here.
+
+    Args:
+        kind: an optimizer's `_fused_kind` (`"adam"`, `"sgd"`, ...).
+
+    Returns:
+        True when the JIT is enabled (`jit.enabled()`) and `kind` has a
+        kernel.
+    """
+    return kind in KINDS and jit.enabled()
+
+
+def eligible(w, slots):
+    """Whether a variable's buffer `w` and its optimizer `slots` can take
+    the fused update: all C-contiguous float32 NumPy arrays of one size.
+
+    Args:
+        w: the variable's array.
+        slots: the optimizer's arrays for it.
+
+    Returns:
+        A bool.
+    """
+    if (type(w) is not np.ndarray or w.dtype != np.float32
+            or not w.flags.c_contiguous):
+        return False
+    for s in slots:
+        if (type(s) is not np.ndarray or s.dtype != np.float32
+                or not s.flags.c_contiguous or s.size != w.size):
+            return False
+    return True
+
+
+def multi_tensor_update(kind, grads, columns, decay, scalars, wd_factor):
+    """Applies weight decay and one optimizer update to several variables,
+    each in one compiled pass.
+
+    Args:
+        kind: the optimizer kind (a member of `KINDS`).
+        grads: the gradients (already clipped), one per variable, each with
+            the variable's number of elements; converted to float32 when
+            they are not.
+        columns: per variable, `[w, *slots]` (`eligible` arrays), updated
+            in place, in the order of the optimizer's `_fused_slots`.
+        decay: per variable, whether the decoupled weight decay applies.
+        scalars: the optimizer's `_fused_scalars(learning_rate)[1]`.
+        wd_factor: `1 - learning_rate * weight_decay` (a float).
+
+    Returns:
+        None.
+
+    Example:
+
+    >>> w, m, v = (np.zeros(5, "float32") for _ in range(3))
+    >>> multi_tensor_update("adam", [np.ones(5, "float32")], [[w, m, v]],
+    ...                     [False], (np.float32(1e-3), np.float32(0.1),
+    ...                     np.float32(1e-3), np.float32(1e-7)), 1.0)
+    """
+    call = _CALLS[kind]
+    wd = np.float32(wd_factor)
+    for g, cols, dec in zip(grads, columns, decay):
+        if g.dtype != np.float32:
+            g = g.astype(np.float32)
+        g = g.reshape(-1)
+        flat = [c.reshape(-1) for c in cols]
+        factor = wd if dec else _ONE
+        n = flat[0].size
+        if n < parallel.MIN_ELEMENTS:
+            call(g, flat, scalars, factor)
+            continue
+
+        def part(start, stop, g=g, flat=flat, factor=factor):
+            call(g[start:stop], [c[start:stop] for c in flat], scalars,
+                 factor)
+
+        parallel.split_rows(n, n, part)

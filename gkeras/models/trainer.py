@@ -779,7 +779,8 @@ class Trainer:
         adapter = data_adapter.get_adapter(
             x, y, sample_weight, batch_size=_batch_size(x) or 1,
             class_weight=class_weight)
-        batch = next(adapter.epoch(np.random.default_rng(0)))
+        # Not shuffled, so no generator (making one costs ~14 us a call).
+        batch = next(adapter.epoch(None))
         self._prepare_step()
         dist = _use_distribution(self, "train_on_batch")
         if dist is not None:
@@ -795,7 +796,7 @@ class Trainer:
         self._assert_compiled("test_on_batch")
         adapter = data_adapter.get_adapter(x, y, sample_weight,
                                            batch_size=_batch_size(x) or 1)
-        batch = next(adapter.epoch(np.random.default_rng(0)))
+        batch = next(adapter.epoch(None))  # not shuffled
         self.reset_metrics()
         with no_grad():
             result = self.test_step(batch)

@@ -11,7 +11,7 @@ from gkeras.backend import device_checks
 from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
-from gkeras.ops.symbolic import map_structure
+from gkeras.ops.symbolic import flatten, map_structure
 from gkeras.backend import global_settings
 from gkeras.backend.traceback_filter import filter_traceback
 
@@ -873,7 +873,6 @@ def _concat_outputs(outputs):
 
 
 def _batch_size(x):
-    from gkeras.ops.symbolic import flatten
     for leaf in flatten(x):
         shape = getattr(leaf, "shape", None)
         if shape:

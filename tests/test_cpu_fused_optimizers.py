@@ -304,3 +304,31 @@ def test_model_training_same_with_and_without_jit(policy, calls):
     assert calls
     for g, r in zip(got, ref):
         np.testing.assert_array_equal(g, r)
+
+
+def test_kept_views_follow_replaced_arrays(calls):
+    # The plan keeps flat views between steps; a variable whose array was
+    # replaced (RNN states are, `Variable.data = ...`) or an optimizer
+    # whose slots were overwritten must update the new arrays.
+    def run():
+        rng = np.random.default_rng(3)
+        vs = [gkeras.Variable(rng.standard_normal(s).astype("float32"),
+                              name=f"w{i}") for i, s in enumerate(SHAPES)]
+        opt = optimizers.Adam(0.05, amsgrad=True)
+        for step in range(4):
+            gs = [rng.standard_normal(v.shape).astype("float32")
+                  for v in vs]
+            opt.apply(gs, vs)
+            if step == 1:
+                vs[1].data = vs[1].data.copy() + 1.0
+                opt.set_weights([w.numpy() * 0.5 for w in opt.variables])
+            if step == 2:
+                opt._momentums[0].data = np.ones_like(opt._momentums[0].data)
+        return [v.numpy() for v in vs] + [v.numpy() for v in opt.variables]
+
+    got = run()
+    with jit.disabled():
+        ref = run()
+    assert calls
+    for g, r in zip(got, ref):
+        np.testing.assert_array_equal(g, r)

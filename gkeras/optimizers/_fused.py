@@ -141,6 +141,16 @@ def fused_update(optimizer, grads, variables, learning_rate):
     return [grads[i] for i in rest], [variables[i] for i in rest]
 
 
+_CPU_OPT = []
+
+
+def _cpu_optimizers():
+    # Imported once: a function-level import costs ~1 us on every step.
+    from gkeras.backend.cpu import optimizers
+    _CPU_OPT.append(optimizers)
+    return optimizers
+
+
 def cpu_fused_update(optimizer, grads, variables, learning_rate):
     """Applies weight decay and the update of `optimizer` to the NumPy
     float32 variables in one compiled pass each (backend/cpu/optimizers.py,
@@ -149,6 +159,9 @@ def cpu_fused_update(optimizer, grads, variables, learning_rate):
     The gradients must already be clipped (`fused_update` hands back
     clipped gradients). The result is the same bits as the per-variable
     NumPy path, which stays the reference and takes everything else.
+    The flat views of each variable's arrays are kept between steps (in
+    `optimizer._cpu_fused_plan`, checked by identity every step), which
+    keeps the per-variable Python work of a small model's step small.
 
     Args:
         optimizer: an optimizer with `_fused_kind`, `_fused_slots(index)`
@@ -160,29 +173,43 @@ def cpu_fused_update(optimizer, grads, variables, learning_rate):
     Returns:
         `(grads, variables)` left for the per-variable path.
     """
-    from gkeras.backend.cpu import optimizers as cpu_opt
-    if (not cpu_opt.enabled(optimizer._fused_kind)
-            or not fusable(type(optimizer))):
+    cpu_opt = _CPU_OPT[0] if _CPU_OPT else _cpu_optimizers()
+    kind = optimizer._fused_kind
+    if not cpu_opt.enabled(kind) or not fusable(type(optimizer)):
         return grads, variables
+    kind, scalars = optimizer._fused_scalars(learning_rate)
+    plan = optimizer.__dict__.get("_cpu_fused_plan")
+    if plan is None:
+        plan = optimizer.__dict__["_cpu_fused_plan"] = {}
     index = optimizer._trainable_variables_indices
-    use_decay = optimizer.weight_decay is not None
-    fused_g, columns, decay, rest = [], [], [], []
+    fused_g, arrays, decay, rest = [], [], [], []
     for i, (g, v) in enumerate(zip(grads, variables)):
         w = v.data
         slots = optimizer._fused_slots(index[id(v)])
-        if (type(g) is not np.ndarray or g.size != w.size
-                or not cpu_opt.eligible(w, slots)):
+        ids = tuple(map(id, slots))
+        entry = plan.get(id(v))
+        # The entry holds the arrays, so equal ids mean the same arrays.
+        if entry is None or entry[0] is not w or entry[1] != ids:
+            ok = cpu_opt.eligible(w, slots)
+            entry = (w, ids, slots,
+                     cpu_opt.kernel_arrays(kind, [w] + slots, scalars)
+                     if ok else None,
+                     optimizer._use_weight_decay(v))
+            plan[id(v)] = entry
+        if (entry[3] is None or type(g) is not np.ndarray
+                or g.size != w.size):
             rest.append(i)
             continue
         fused_g.append(g)
-        columns.append([w] + slots)
-        decay.append(use_decay and optimizer._use_weight_decay(v))
+        arrays.append(entry[3])
+        decay.append(entry[4])
     if fused_g:
         wd = optimizer.weight_decay
-        wd_factor = 1.0 - learning_rate * wd if use_decay else 1.0
-        _, scalars = optimizer._fused_scalars(learning_rate)
-        cpu_opt.multi_tensor_update(optimizer._fused_kind, fused_g, columns,
-                                    decay, scalars, wd_factor)
+        use_decay = wd is not None
+        cpu_opt.multi_tensor_update(
+            kind, fused_g, arrays, decay if use_decay else [False] *
+            len(decay), scalars, 1.0 - learning_rate * wd if use_decay
+            else 1.0)
     if not rest:
         return [], []
     return [grads[i] for i in rest], [variables[i] for i in rest]

@@ -74,7 +74,8 @@ def _raw(g):
 def _on_device_of(g, variable):
     """A host (NumPy) gradient for a variable on the GPU is copied there
     once: users may pass NumPy gradients to `apply`, as Keras allows."""
-    if type(g) is np.ndarray and backend.is_cupy_array(variable.data):
+    if type(g) is np.ndarray and type(variable.data) is not np.ndarray \
+            and backend.is_cupy_array(variable.data):
         return backend.get_array_module(variable.data).asarray(g)
     return g
 

@@ -106,6 +106,13 @@ class _Kernel:
             f = self._compile()
         return f(*args)
 
+    def dispatcher(self):
+        """The compiled numba dispatcher (compiling it on first use), for
+        hot loops that call a kernel many times per step: it skips this
+        wrapper's Python call (~0.3 us)."""
+        f = self._compiled
+        return f if f is not None else self._compile()
+
     def _compile(self):
         numba = _numba()
         if numba is None:

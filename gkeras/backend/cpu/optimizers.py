@@ -25,7 +25,8 @@ import numpy as np
 
 from gkeras.backend.cpu import jit, parallel
 
-__all__ = ["KINDS", "enabled", "eligible", "multi_tensor_update"]
+__all__ = ["KINDS", "enabled", "eligible", "kernel_arrays",
+           "multi_tensor_update"]
 
 # No fast-math: these must give the NumPy path's bits. `error_model`
 # numpy: a division by zero gives inf/NaN as in NumPy instead of raising
@@ -155,47 +156,51 @@ def _nadam(g, w, m, v, lr, c1, c2, a, b, v_scale, epsilon, wd):
         w[i] = wi - (m_hat / (np.sqrt(vi * v_scale) + epsilon)) * lr
 
 
-def _sgd_call(g, cols, scalars, wd):
-    lr, momentum, nesterov = scalars
-    m = cols[1] if len(cols) > 1 else None
-    _sgd(g, cols[0], m, lr, momentum, bool(nesterov), wd)
+def _no_flag(scalars):
+    return scalars
 
 
-def _adam_call(g, cols, scalars, wd):
-    v_hat = cols[3] if len(cols) > 3 else None
-    _adam(g, cols[0], cols[1], cols[2], v_hat, *scalars, wd)
+_KERNELS = {
+    # kind: (kernel, the scalars as the kernel takes them)
+    "sgd": (_sgd, _no_flag),
+    "adam": (_adam, _no_flag),
+    # The `centered` flag only says which slots exist.
+    "rmsprop": (_rmsprop, lambda s: s[:5]),
+    "adagrad": (_adagrad, _no_flag),
+    "adamax": (_adamax, _no_flag),
+    "lion": (_lion, lambda s: tuple(s) + (_ONE,)),
+    "nadam": (_nadam, _no_flag),
+}
 
 
-def _rmsprop_call(g, cols, scalars, wd):
-    lr, rho, one_minus_rho, momentum, epsilon, centered = scalars
-    rest = list(cols[2:])
-    ag = rest.pop(0) if centered else None
-    mom = rest.pop(0) if rest else None
-    _rmsprop(g, cols[0], cols[1], ag, mom, lr, rho, one_minus_rho, momentum,
-             epsilon, wd)
+def kernel_arrays(kind, columns, scalars):
+    """The flat arrays of one variable in its kernel's argument order.
+
+    Args:
+        kind: the optimizer kind (a member of `KINDS`).
+        columns: `[w, *slots]` (`eligible` arrays), in the order of the
+            optimizer's `_fused_slots`.
+        scalars: the optimizer's `_fused_scalars(learning_rate)[1]` (for
+            RMSprop, whether the `average_gradient` slot is there).
+
+    Returns:
+        A tuple of 1-D views, None for an optional slot that is absent;
+        pass it to `multi_tensor_update` (it can be kept across steps).
+    """
+    flat = [c.reshape(-1) for c in columns]
+    if kind == "rmsprop":
+        vel, rest = flat[1], flat[2:]
+        ag = rest.pop(0) if scalars[5] else None
+        return (flat[0], vel, ag, rest[0] if rest else None)
+    if kind == "sgd":  # [w, momentum?]
+        return (flat[0], flat[1] if len(flat) > 1 else None)
+    if kind == "adam":  # [w, m, v, v_hat?]
+        return (flat[0], flat[1], flat[2],
+                flat[3] if len(flat) > 3 else None)
+    return tuple(flat)
 
 
-def _adagrad_call(g, cols, scalars, wd):
-    _adagrad(g, cols[0], cols[1], *scalars, wd)
-
-
-def _adamax_call(g, cols, scalars, wd):
-    _adamax(g, cols[0], cols[1], cols[2], *scalars, wd)
-
-
-def _lion_call(g, cols, scalars, wd):
-    _lion(g, cols[0], cols[1], *scalars, _ONE, wd)
-
-
-def _nadam_call(g, cols, scalars, wd):
-    _nadam(g, cols[0], cols[1], cols[2], *scalars, wd)
-
-
-_CALLS = {"sgd": _sgd_call, "adam": _adam_call, "rmsprop": _rmsprop_call,
-          "adagrad": _adagrad_call, "adamax": _adamax_call,
-          "lion": _lion_call, "nadam": _nadam_call}
-
-KINDS = frozenset(_CALLS)
+KINDS = frozenset(_KERNELS)
 
 
 def enabled(kind):
@@ -232,7 +237,7 @@ def eligible(w, slots):
     return True
 
 
-def multi_tensor_update(kind, grads, columns, decay, scalars, wd_factor):
+def multi_tensor_update(kind, grads, arrays, decay, scalars, wd_factor):
     """Applies weight decay and one optimizer update to several variables,
     each in one compiled pass.
 
@@ -241,8 +246,8 @@ def multi_tensor_update(kind, grads, columns, decay, scalars, wd_factor):
         grads: the gradients (already clipped), one per variable, each with
             the variable's number of elements; converted to float32 when
             they are not.
-        columns: per variable, `[w, *slots]` (`eligible` arrays), updated
-            in place, in the order of the optimizer's `_fused_slots`.
+        arrays: per variable, `kernel_arrays(kind, [w, *slots], scalars)`;
+            updated in place.
         decay: per variable, whether the decoupled weight decay applies.
         scalars: the optimizer's `_fused_scalars(learning_rate)[1]`.
         wd_factor: `1 - learning_rate * weight_decay` (a float).
@@ -253,25 +258,28 @@ def multi_tensor_update(kind, grads, columns, decay, scalars, wd_factor):
     Example:
 
     >>> w, m, v = (np.zeros(5, "float32") for _ in range(3))
-    >>> multi_tensor_update("adam", [np.ones(5, "float32")], [[w, m, v]],
-    ...                     [False], (np.float32(1e-3), np.float32(0.1),
-    ...                     np.float32(1e-3), np.float32(1e-7)), 1.0)
+    >>> sc = (np.float32(1e-3), np.float32(0.1), np.float32(1e-3),
+    ...       np.float32(1e-7))
+    >>> multi_tensor_update("adam", [np.ones(5, "float32")],
+    ...                     [kernel_arrays("adam", [w, m, v], sc)],
+    ...                     [False], sc, 1.0)
     """
-    call = _CALLS[kind]
+    kernel, take = _KERNELS[kind]
+    fn = kernel.dispatcher()
+    scalars = tuple(take(scalars))
     wd = np.float32(wd_factor)
-    for g, cols, dec in zip(grads, columns, decay):
+    for g, arrs, dec in zip(grads, arrays, decay):
         if g.dtype != np.float32:
             g = g.astype(np.float32)
         g = g.reshape(-1)
-        flat = [c.reshape(-1) for c in cols]
         factor = wd if dec else _ONE
-        n = flat[0].size
+        n = g.size
         if n < parallel.MIN_ELEMENTS:
-            call(g, flat, scalars, factor)
+            fn(g, *arrs, *scalars, factor)
             continue
 
-        def part(start, stop, g=g, flat=flat, factor=factor):
-            call(g[start:stop], [c[start:stop] for c in flat], scalars,
-                 factor)
+        def part(start, stop, g=g, arrs=arrs, factor=factor):
+            fn(g[start:stop], *(None if a is None else a[start:stop]
+                                for a in arrs), *scalars, factor)
 
         parallel.split_rows(n, n, part)

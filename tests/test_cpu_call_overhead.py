@@ -61,3 +61,28 @@ def test_standardize_dtype_errors_are_not_cached():
             backend.standardize_dtype("not-a-dtype")
     assert "not-a-dtype" not in backend._DTYPE_NAMES
     assert backend.standardize_dtype(None) == backend.floatx()
+
+
+def test_input_spec_checked_again_for_a_new_shape_or_spec():
+    layer = layers.Dense(3)
+    ok = np.zeros((2, 4), "float32")
+    layer(ok)
+    layer(ok)  # the cached shape
+    with pytest.raises(ValueError, match="incompatible"):
+        layer(np.zeros((2, 5), "float32"))
+    with pytest.raises(ValueError, match="incompatible"):
+        layer(np.zeros((4,), "float32"))  # below min_ndim
+    layer(np.zeros((7, 4), "float32"))
+    # A new spec object is checked even for a shape seen before.
+    layer.input_spec = layers.InputSpec(ndim=3)
+    with pytest.raises(ValueError, match="ndim=3"):
+        layer(ok)
+
+
+def test_layer_returning_a_non_tensor_still_raises():
+    class Bad(layers.Layer):
+        def call(self, x):
+            return "oops"
+
+    with pytest.raises(TypeError, match="must return a tensor"):
+        Bad()(np.zeros((2, 2), "float32"))

@@ -906,9 +906,16 @@ def _dist_state(model):
     return _state_of(model)
 
 
+_LAYER_MODULE = []
+
+
 def _layer_module():
-    from gkeras.layers import layer
-    return layer
+    # Kept after the first call: an import statement costs ~1 us a call
+    # and this runs several times per step.
+    if not _LAYER_MODULE:
+        from gkeras.layers import layer
+        _LAYER_MODULE.append(layer)
+    return _LAYER_MODULE[0]
 
 
 def _capped_steps(steps):

@@ -86,3 +86,24 @@ def test_layer_returning_a_non_tensor_still_raises():
 
     with pytest.raises(TypeError, match="must return a tensor"):
         Bad()(np.zeros((2, 2), "float32"))
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("shape", [(1, 5), (3, 7), (2, 3, 5)])
+def test_affine_without_a_tape_matches_the_graph_node(relu, bias, shape):
+    from gkeras.ops.affine import affine
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype("float32")
+    k = rng.standard_normal((shape[-1], 4)).astype("float32")
+    b = rng.standard_normal(4).astype("float32") if bias else None
+    plain = affine(x, k, b, relu=relu)
+    with gkeras.ops.GradientTape() as tape:
+        xv = gkeras.Variable(x)
+        graph = affine(xv, k, b, relu=relu)
+    assert plain.creator is None and graph.creator is not None
+    np.testing.assert_array_equal(np.asarray(plain), np.asarray(graph))
+    ref = x.astype(np.float64) @ k + (0 if b is None else b)
+    if relu:
+        ref = np.maximum(ref, 0)
+    np.testing.assert_allclose(np.asarray(plain), ref, rtol=1e-5, atol=1e-5)

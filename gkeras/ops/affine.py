@@ -11,7 +11,7 @@ from gkeras.ops._base import arr, is_float, keras_op, t_or_a, unbroadcast, \
     xp_of
 from gkeras.ops.elementwise import add, matmul, matmul_forward, \
     matmul_grads
-from gkeras.ops.engine import Function
+from gkeras.ops.engine import _HALF_USED, _STATE, Function, Tensor
 from gkeras.ops.nn import relu as relu_op
 
 __all__ = ["affine"]
@@ -69,6 +69,15 @@ def affine(x, kernel, bias=None, relu=False):
         if bias is not None:
             y = add(y, bias)
         return relu_op(y) if relu else y
+    if not _STATE.recording and not _HALF_USED[0]:
+        # No tape (inference): `_Affine.forward`'s arithmetic without the
+        # graph node (~4 us a call, a third of a small Dense layer's call).
+        y = matmul_forward(a, k)
+        if b is not None:
+            y += b
+        if relu:
+            xp_of(y).maximum(y, 0, out=y)
+        return Tensor(y)
     fn = _Affine(bool(relu), bias is not None)
     if bias is None:
         return fn(t_or_a(x), t_or_a(kernel))

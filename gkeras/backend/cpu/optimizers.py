@@ -19,6 +19,14 @@ a Python float against a float32 array). Weight decay is the multiply by
 Large variables (an embedding table) are cut into parts run on the shared
 thread pool (`parallel.split_rows`); every element is still written by
 one thread only.
+
+Measured on the project's 2-core machine, 1 thread, against the NumPy
+path: Adam on the LSTM model's 20000x128 embedding 9.3 -> 2.3 ms; the
+784-128-64-10 MLP's whole `apply` (six variables) ~240 -> ~90 us; a
+100k-element Adam pass is ~37 us warm, at the cache's bandwidth (the
+kernel vectorises, sqrt and division included, without fast-math). A
+call costs ~0.6 us, so one call per variable is kept rather than one
+call over a flat list of all of them.
 """
 
 import numpy as np

@@ -332,3 +332,20 @@ def test_kept_views_follow_replaced_arrays(calls):
     assert calls
     for g, r in zip(got, ref):
         np.testing.assert_array_equal(g, r)
+
+
+def test_ema_fused_pass_matches_numpy(calls, monkeypatch):
+    seen = []
+    real = cpu_opt.ema_update
+
+    def counting(avgs, ws, momentum):
+        seen.append(len(avgs))
+        return real(avgs, ws, momentum)
+
+    monkeypatch.setattr(cpu_opt, "ema_update", counting)
+    dtypes = ["float32", "float64", "float32", "float32"]
+    kwargs = dict(learning_rate=0.05, use_ema=True, ema_momentum=0.9,
+                  ema_overwrite_frequency=3)
+    got, ref = _both("SGD", kwargs, steps=4, dtypes=dtypes)
+    _assert_same(got, ref)
+    assert seen == [3] * 4  # the float64 variable's average stays NumPy

@@ -213,3 +213,30 @@ def cpu_fused_update(optimizer, grads, variables, learning_rate):
     if not rest:
         return [], []
     return [grads[i] for i in rest], [variables[i] for i in rest]
+
+
+def cpu_ema_update(pairs, momentum):
+    """Updates the moving averages of `use_ema` for the NumPy float32
+    variables in one compiled pass each (when the optional numba JIT is
+    enabled), with the NumPy path's bits.
+
+    Args:
+        pairs: `(variable, average)` Variable pairs.
+        momentum: this step's momentum (a float).
+
+    Returns:
+        The pairs left for the NumPy path.
+    """
+    cpu_opt = _CPU_OPT[0] if _CPU_OPT else _cpu_optimizers()
+    if not cpu_opt.jit.enabled():
+        return pairs
+    rest, avgs, ws = [], [], []
+    for var, avg in pairs:
+        w, a = var.data, avg.data
+        if cpu_opt.eligible(w, [a]):
+            ws.append(w)
+            avgs.append(a)
+        else:
+            rest.append((var, avg))
+    cpu_opt.ema_update(avgs, ws, momentum)
+    return rest

@@ -669,8 +669,12 @@ class Optimizer:
     # ----------------------------------------------------------------- EMA
     def _update_ema(self):
         momentum = self.ema_momentum if self._local_step != 0 else 0.0
-        for var, avg in zip(self._trainable_variables,
-                            self._model_variables_moving_average):
+        pairs = zip(self._trainable_variables,
+                    self._model_variables_moving_average)
+        if type(self._trainable_variables[0].data) is np.ndarray:
+            from gkeras.optimizers._fused import cpu_ema_update
+            pairs = cpu_ema_update(pairs, momentum)
+        for var, avg in pairs:
             avg.data *= momentum
             avg.data += (1.0 - momentum) * var.data
         freq = self.ema_overwrite_frequency

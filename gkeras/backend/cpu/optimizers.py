@@ -33,7 +33,7 @@ import numpy as np
 
 from gkeras.backend.cpu import jit, parallel
 
-__all__ = ["KINDS", "enabled", "eligible", "kernel_arrays",
+__all__ = ["KINDS", "enabled", "eligible", "ema_update", "kernel_arrays",
            "multi_tensor_update"]
 
 # No fast-math: these must give the NumPy path's bits. `error_model`
@@ -162,6 +162,31 @@ def _nadam(g, w, m, v, lr, c1, c2, a, b, v_scale, epsilon, wd):
         v[i] = vi
         m_hat = mi * a + gi * b
         w[i] = wi - (m_hat / (np.sqrt(vi * v_scale) + epsilon)) * lr
+
+
+@jit.kernel(**_OPTIONS)
+def _ema(avg, w, momentum, one_minus_momentum):
+    for i in range(w.shape[0]):
+        avg[i] = avg[i] * momentum + one_minus_momentum * w[i]
+
+
+def ema_update(averages, variables, momentum):
+    """Moves each moving average towards its variable in one compiled pass:
+    `avg = avg * momentum + (1 - momentum) * w` (the optimizers' `use_ema`),
+    the NumPy path's float32 rounding.
+
+    Args:
+        averages: the average arrays (updated in place).
+        variables: the variable arrays; each pair must be `eligible`.
+        momentum: the momentum of this step (a float).
+
+    Returns:
+        None.
+    """
+    fn = _ema.dispatcher()
+    mom, omm = np.float32(momentum), np.float32(1.0 - momentum)
+    for avg, w in zip(averages, variables):
+        fn(avg.reshape(-1), w.reshape(-1), mom, omm)
 
 
 def _no_flag(scalars):

@@ -20,7 +20,7 @@ from gkeras.backend.cpu import optimizers as cpu_opt
 
 pytest.importorskip("numba")
 
-SHAPES = [(7,), (13, 5), (1,), (3, 3, 2, 5)]
+SHAPES = [(7,), (13, 5), (1,), (3, 3, 2, 5), ()]
 BIG = (parallel.MIN_ELEMENTS + 37,)
 
 CONFIGS = [
@@ -77,8 +77,8 @@ def _run(cls_name, kwargs, steps=3, shapes=SHAPES, exclude=False,
         opt.exclude_from_weight_decay(var_names=["w1"])
     grad_rng = np.random.default_rng(11)
     for step in range(steps):
-        grads = [grad_rng.standard_normal(v.shape).astype(v.dtype) * 3
-                 for v in variables]
+        grads = [np.asarray(grad_rng.standard_normal(v.shape).astype(
+            v.dtype) * 3) for v in variables]
         if grad_fn is not None:
             grads = grad_fn(step, grads)
         opt.apply(grads, variables)
@@ -143,6 +143,8 @@ def test_none_float16_and_non_contiguous_gradients(calls):
         gs[0] = None if step == 1 else gs[0]
         gs[1] = np.asfortranarray(gs[1])  # not C-contiguous
         gs[3] = gs[3].astype("float16")
+        if step == 2:
+            gs[4] = gs[4][()]  # a NumPy scalar, not an array: NumPy path
         return gs
 
     with pytest.warns(UserWarning, match="Gradients do not exist"):
@@ -150,7 +152,7 @@ def test_none_float16_and_non_contiguous_gradients(calls):
     with jit.disabled(), pytest.warns(UserWarning):
         ref = _run("AdamW", dict(learning_rate=0.02), grad_fn=grads)
     _assert_same(got, ref)
-    assert [n for _, n in calls] == [4, 3, 4]
+    assert [n for _, n in calls] == [5, 4, 4]
 
 
 def test_nan_and_inf_gradients_propagate_as_numpy(calls):

@@ -18,6 +18,7 @@ Layouts (Keras):
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gkeras.backend.cpu import cnn_jit
 from gkeras.backend.cpu.parallel import split_rows
 
 # The GPU module exports the same names; `conv_forward_keep_cols` and
@@ -360,7 +361,12 @@ def conv_backward_input(dy, kernel, x_shape, strides, padding, dilation_rate,
     w = _kernel_as_gemm(kernel, groups)          # (G, K, Fg)
     d = _dy_as_gemm(dy, groups)                  # (G, M, Fg)
     if groups == 1:
-        dcol = (d[0] @ w[0].T).reshape(n, *out, *ksize, 1, cg)
+        dcol = d[0] @ w[0].T
+        # One JIT pass reading each patch gradient once (1-2 spatial dims).
+        dx = cnn_jit.col2im(dcol, x_shape, ksize, out, strides, pad, dil)
+        if dx is not None:
+            return dx
+        dcol = dcol.reshape(n, *out, *ksize, 1, cg)
     else:
         dcol = np.matmul(d, np.swapaxes(w, 1, 2))   # (G, M, K)
         dcol = dcol.reshape(groups, n, *out, *ksize, cg)

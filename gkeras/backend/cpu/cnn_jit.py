@@ -1,0 +1,288 @@
+"""Fused JIT passes (numba, through `backend.cpu.jit`) of the CNN layers:
+col2im, 2x2-style max pooling with its winning taps, and ReLU with its mask.
+
+Each kernel does in one pass what the NumPy path (the reference, in
+`conv.py`, `pool.py` and `ops.nn`) does in several, and gives the same
+values: the same NaN propagation, the same ties, the same signed zeros
+(only col2im's sums may round differently, their order being another).
+Kernels take a row range `n0:n1` of the batch and write only those rows,
+so `parallel.split_rows` runs parts of a pass on the shared pool. Callers
+check `jit.enabled()`, dtypes, layouts and ranks; every wrapper here
+returns None for what it does not handle, and the caller runs NumPy.
+
+Measured on this project's 2-core machine, 1 thread, float32, the
+BatchNorm CNN's shapes (batch 64):
+    col2im, 64x32x32x32 from 3x3 patches: NumPy 9 slice-adds vs one pass;
+    max pool 2x2 forward with taps, 64x32x32x32;
+    max pool backward by taps; ReLU forward with its mask.
+(numbers in the commit messages and in `tests/test_cpu_cnn_jit.py`'s
+module docstring.)
+"""
+
+import numpy as np
+
+from gkeras.backend.cpu import jit
+from gkeras.backend.cpu.parallel import split_rows
+
+__all__ = ["col2im", "max_pool_taps", "max_pool_values",
+           "max_pool_route_taps", "relu_with_mask"]
+
+_FLOATS = (np.float32, np.float64)
+
+
+def _ok(*arrays):
+    return jit.enabled() and all(
+        type(a) is np.ndarray and a.flags.c_contiguous for a in arrays)
+
+
+# ----------------------------------------------------------------- col2im
+@jit.kernel
+def _col2im_kernel(dcol, n0, n1, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw,
+                   dx):
+    h, w, c = dx.shape[1], dx.shape[2], dx.shape[3]
+    for n in range(n0, n1):
+        dx[n] = 0
+        for i in range(oh):
+            for j in range(ow):
+                m = (n * oh + i) * ow + j
+                for p in range(kh):
+                    y = i * sh - ph + p * dh
+                    if y < 0 or y >= h:
+                        continue
+                    for q in range(kw):
+                        x = j * sw - pw + q * dw
+                        if x < 0 or x >= w:
+                            continue
+                        base = (p * kw + q) * c
+                        for k in range(c):
+                            dx[n, y, x, k] += dcol[m, base + k]
+
+
+def col2im(dcol, x_shape, ksize, out, strides, pad, dil):
+    """Sums `(M, taps * C)` patch gradients into a new `(N, *spatial, C)`
+    array, for 1 or 2 spatial dims and one group; None when not handled.
+
+    Args:
+        dcol: C-contiguous `(N * prod(out), prod(ksize) * C)`.
+        x_shape: `(N, *spatial, C)`.
+        ksize, out, strides, dil: one int per spatial dim.
+        pad: one `(before, after)` pair per spatial dim.
+
+    Returns:
+        `dx` of shape `x_shape`, or None (run the NumPy col2im).
+    """
+    rank = len(ksize)
+    if (rank not in (1, 2) or not _ok(dcol) or dcol.dtype not in _FLOATS
+            or dcol.ndim != 2):
+        return None
+    if rank == 1:
+        ksize, out, strides, dil = ((1, *ksize), (1, *out), (1, *strides),
+                                    (1, *dil))
+        pad = ((0, 0), *pad)
+        shape4 = (x_shape[0], 1, *x_shape[1:])
+    else:
+        shape4 = tuple(x_shape)
+    dx = np.empty(shape4, dcol.dtype)
+    args = (out[0], out[1], ksize[0], ksize[1], strides[0], strides[1],
+            pad[0][0], pad[1][0], dil[0], dil[1])
+    split_rows(shape4[0], dcol.size, lambda a, b: _col2im_kernel(
+        dcol, a, b, *args, dx))
+    return dx.reshape(x_shape)
+
+
+# ------------------------------------------------------------ max pooling
+# The NumPy path's semantics: the max is `np.maximum(max, v)` (NaN
+# propagates; of two equal values, zeros of either sign, the second), a
+# later tap wins only when strictly greater (ties: the first), and a NaN
+# window reports tap 0.
+@jit.kernel
+def _max_tap_kernel(x, n0, n1, ph, pw, sh, sw, y, tap):
+    oh, ow, c = y.shape[1], y.shape[2], y.shape[3]
+    for n in range(n0, n1):
+        for i in range(oh):
+            for j in range(ow):
+                for k in range(c):
+                    y[n, i, j, k] = x[n, i * sh, j * sw, k]
+                    tap[n, i, j, k] = 0
+                t = 0
+                for p in range(ph):
+                    for q in range(pw):
+                        if t > 0:
+                            for k in range(c):
+                                v = x[n, i * sh + p, j * sw + q, k]
+                                b = y[n, i, j, k]
+                                gt = v > b
+                                y[n, i, j, k] = b if (b > v or b != b) else v
+                                tap[n, i, j, k] = t if gt else tap[n, i, j, k]
+                        t += 1
+                for k in range(c):
+                    if y[n, i, j, k] != y[n, i, j, k]:
+                        tap[n, i, j, k] = 0
+
+
+@jit.kernel
+def _max_kernel(x, n0, n1, ph, pw, sh, sw, y):
+    oh, ow, c = y.shape[1], y.shape[2], y.shape[3]
+    for n in range(n0, n1):
+        for i in range(oh):
+            for j in range(ow):
+                for k in range(c):
+                    y[n, i, j, k] = x[n, i * sh, j * sw, k]
+                for p in range(ph):
+                    for q in range(pw):
+                        if p + q > 0:
+                            for k in range(c):
+                                v = x[n, i * sh + p, j * sw + q, k]
+                                b = y[n, i, j, k]
+                                y[n, i, j, k] = b if (b > v or b != b) else v
+
+
+@jit.kernel
+def _route_kernel(dy, tap, n0, n1, ph, pw, sh, sw, dx):
+    oh, ow, c = dy.shape[1], dy.shape[2], dy.shape[3]
+    for n in range(n0, n1):
+        for i in range(oh):
+            for j in range(ow):
+                t = 0
+                for p in range(ph):
+                    for q in range(pw):
+                        for k in range(c):
+                            # dy * (tap == t), as NumPy multiplies by the
+                            # mask: -0.0 and NaN where NumPy has them.
+                            dx[n, i * sh + p, j * sw + q, k] = dy[
+                                n, i, j, k] * (1.0 if tap[n, i, j, k] == t
+                                               else 0.0)
+                        t += 1
+
+
+def _as_2d(a, rank):
+    """A rank-1 (N, W, C) array as (N, 1, W, C); rank 2 as is."""
+    return a.reshape(a.shape[0], 1, *a.shape[1:]) if rank == 1 else a
+
+
+def _pool_dims(pool, strides, rank):
+    if rank == 1:
+        return 1, pool[0], 1, strides[0]
+    return pool[0], pool[1], strides[0], strides[1]
+
+
+def max_pool_taps(x, pool, strides, out):
+    """`(y, tap)` of unpadded, non-overlapping max pooling (1-2 spatial
+    dims, up to 256 taps) in one pass; None when not handled.
+
+    Args:
+        x: C-contiguous float `(N, *spatial, C)`.
+        pool, strides: one int per spatial dim, `strides >= pool`.
+        out: the output spatial shape.
+
+    Returns:
+        `(y, tap)` as `pool.max_pool_forward_taps`, or None.
+    """
+    rank = x.ndim - 2
+    if rank not in (1, 2) or not _ok(x) or x.dtype not in _FLOATS:
+        return None
+    y = np.empty((x.shape[0], *out, x.shape[-1]), x.dtype)
+    tap = np.empty(y.shape, np.uint8)
+    x4, y4, t4 = _as_2d(x, rank), _as_2d(y, rank), _as_2d(tap, rank)
+    dims = _pool_dims(pool, strides, rank)
+    split_rows(x.shape[0], x.size, lambda a, b: _max_tap_kernel(
+        x4, a, b, *dims, y4, t4))
+    return y, tap
+
+
+def max_pool_values(x, pool, strides, out):
+    """The maxima of unpadded max pooling windows (1-2 spatial dims, any
+    strides) in one pass; None when not handled.
+
+    Args:
+        x: C-contiguous float `(N, *spatial, C)`.
+        pool, strides: one int per spatial dim.
+        out: the output spatial shape.
+
+    Returns:
+        `y` as `pool.max_pool_values`, or None.
+    """
+    rank = x.ndim - 2
+    if rank not in (1, 2) or not _ok(x) or x.dtype not in _FLOATS:
+        return None
+    y = np.empty((x.shape[0], *out, x.shape[-1]), x.dtype)
+    x4, y4 = _as_2d(x, rank), _as_2d(y, rank)
+    dims = _pool_dims(pool, strides, rank)
+    split_rows(x.shape[0], x.size, lambda a, b: _max_kernel(
+        x4, a, b, *dims, y4))
+    return y
+
+
+def max_pool_route_taps(dy, x_shape, tap, pool, strides, tiled):
+    """`max_pool_backward_taps`' `dx` in one pass; None when not handled.
+
+    Args:
+        dy: C-contiguous float `(N, *out, C)`.
+        x_shape: the forward input's shape.
+        tap: the uint8 winning taps, shaped like `dy`.
+        pool, strides: one int per spatial dim, `strides >= pool`.
+        tiled: whether the windows cover every input cell (else the cells
+            no window reaches are zero-filled first).
+
+    Returns:
+        `dx` of shape `x_shape`, or None.
+    """
+    rank = dy.ndim - 2
+    if (rank not in (1, 2) or not _ok(dy, tap) or dy.dtype not in _FLOATS
+            or tap.dtype != np.uint8):
+        return None
+    dx = (np.empty if tiled else np.zeros)(x_shape, dy.dtype)
+    d4, t4, x4 = _as_2d(dy, rank), _as_2d(tap, rank), _as_2d(dx, rank)
+    dims = _pool_dims(pool, strides, rank)
+    split_rows(dy.shape[0], dx.size, lambda a, b: _route_kernel(
+        d4, t4, a, b, *dims, x4))
+    return dx
+
+
+# ------------------------------------------------------------------- ReLU
+# `np.maximum(v, 0)`: NaN stays NaN (NaN <= 0 is false), -0.0 gives +0.0;
+# the mask is v > 0. Loops over slices from 0: with `range(a, b)` numba
+# must allow negative (wrap-around) indices and the loop does not
+# vectorise (2M floats: 3.0 ms against 0.4 ms).
+@jit.kernel
+def _relu_mask_kernel(x, a, b, y, mask):
+    xs, ys, ms = x[a:b], y[a:b], mask[a:b]
+    for i in range(xs.shape[0]):
+        v = xs[i]
+        ys[i] = 0 if v <= 0 else v
+        ms[i] = v > 0
+
+
+@jit.kernel
+def _relu_kernel(x, a, b, y):
+    xs, ys = x[a:b], y[a:b]
+    for i in range(xs.shape[0]):
+        v = xs[i]
+        ys[i] = 0 if v <= 0 else v
+
+
+def relu_with_mask(x, keep_mask):
+    """`(max(x, 0), x > 0)` in one pass (mask None unless `keep_mask`);
+    None when not handled.
+
+    Args:
+        x: C-contiguous float array with at least one dim.
+        keep_mask: whether to return the mask for the backward pass.
+
+    Returns:
+        `(y, mask)` or None.
+    """
+    if not (x.ndim and _ok(x) and x.dtype in _FLOATS):
+        return None
+    y = np.empty_like(x)
+    mask = np.empty(x.shape, bool) if keep_mask else None
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    row = x.size // max(x.shape[0], 1)
+    if keep_mask:
+        mf = mask.reshape(-1)
+        split_rows(x.shape[0], x.size, lambda a, b: _relu_mask_kernel(
+            xf, a * row, b * row, yf, mf))
+    else:
+        split_rows(x.shape[0], x.size, lambda a, b: _relu_kernel(
+            xf, a * row, b * row, yf))
+    return y, mask

@@ -6,13 +6,13 @@ kernels) against the NumPy path (`jit.disabled()`) and float64 references.
    a large mean (the shifted one-pass variance), constant channels, NaN
    and inf, and the fallbacks (non-contiguous, float16);
 2. BatchNorm inference (`affine_channels_last`): NumPy's exact values;
-3. col2im in `conv_backward_input`: strides, dilation, asymmetric and
-   oversized padding, 1-D, batch 1, against a float64 loop reference,
-   and the fallbacks (3-D, groups);
+3. im2col (forward, kernel gradient) and col2im (`conv_backward_input`):
+   strides, dilation, asymmetric and oversized padding, 1-D, batch 1,
+   against float64 loop references, and the fallbacks (3-D, groups);
 4. max pooling with taps, values only, and the tap-routed backward: ties,
    NaN, +-inf, strides above the pool, odd sizes, 1-D; NumPy's exact values;
-5. ReLU with its mask: NumPy's exact values (NaN, signed zeros), the
-   gradient, inference without a mask;
+5. ReLU with its mask and its backward: NumPy's exact values (NaN, inf,
+   signed zeros), inference without a mask;
 6. a Conv-BN-ReLU-pool training step through the layers, both paths.
 """
 
@@ -25,7 +25,8 @@ import pytest
 pytest.importorskip("numba")
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_conv_pool_bn_primitives import ref_bn, ref_pool  # noqa: E402
+from test_conv_pool_bn_primitives import (  # noqa: E402
+    ref_bn, ref_conv, ref_pool)
 
 import gkeras  # noqa: E402
 from gkeras import ops  # noqa: E402
@@ -207,6 +208,41 @@ def test_col2im_matches_numpy_and_reference(case, dtype):
     np.testing.assert_allclose(dx, dx0, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("case", COL2IM_CASES, ids=range(len(COL2IM_CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_forward_and_kernel_gradient(case, dtype):
+    xs, ks, st, pad, dil = case
+    xs = (*xs[:-1], 6)          # from 5 channels on: channels-last patches
+    r = np.random.default_rng(13)
+    x = r.standard_normal(xs).astype(dtype)
+    w = r.standard_normal((*ks, 6, 3)).astype(dtype)
+    (y, cols), (y0, cols0) = both(cpu_conv.conv_forward_keep_cols, x, w, st,
+                                  pad, dil, 1)
+    np.testing.assert_array_equal(cols, cols0)
+    assert cols.flags.c_contiguous and cols.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    ref = ref_conv(x, w, st, pad, dil, 1)
+    np.testing.assert_allclose(y, ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(y, y0, rtol=tol, atol=tol)
+    dy = r.standard_normal(y.shape).astype(dtype)
+    dw = cpu_conv.conv_backward_kernel_from_cols(dy, cols, w.shape, 1)
+    dw_ref = np.zeros(w.shape)
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    rank = len(ks)
+    for o in np.ndindex(*y.shape[1:-1]):
+        for t in np.ndindex(*ks):
+            pos = [o[i] * st[i] - pad[i][0] + t[i] * dil[i]
+                   for i in range(rank)]
+            if all(0 <= p < xs[1 + i] for i, p in enumerate(pos)):
+                dw_ref[t] += x64[(slice(None), *pos)].T @ dy64[
+                    (slice(None), *o)]
+    np.testing.assert_allclose(dw, dw_ref, rtol=tol * 10, atol=tol * 10)
+    dw2, dw20 = both(cpu_conv.conv_backward_kernel, dy, x, w.shape, st, pad,
+                     dil, 1)
+    np.testing.assert_allclose(dw2, dw_ref, rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(dw20, dw_ref, rtol=tol * 10, atol=tol * 10)
+
+
 def test_col2im_fallbacks_return_none_and_conv_still_works():
     r = np.random.default_rng(6)
     dcol = r.standard_normal((2 * 3 * 3 * 3, 8)).astype(np.float32)
@@ -214,6 +250,11 @@ def test_col2im_fallbacks_return_none_and_conv_still_works():
                           (1, 1, 1), ((1, 0),) * 3, (1, 1, 1)) is None
     assert cnn_jit.col2im(dcol.astype(np.float16), (2, 3, 3, 4), (2, 2),
                           (3, 3), (1, 1), ((1, 0),) * 2, (1, 1)) is None
+    x3 = r.standard_normal((1, 3, 3, 3, 6)).astype(np.float32)
+    assert cnn_jit.im2col(x3, (2, 2, 2), (2, 2, 2), (1, 1, 1), ((0, 0),) * 3,
+                          (1, 1, 1)) is None
+    assert cnn_jit.im2col(x3[0, ..., ::2], (2, 2), (2, 2), (1, 1),
+                          ((0, 0),) * 2, (1, 1)) is None
     # grouped and 3-D convolutions take the NumPy col2im
     for xs, ks, g in (((1, 5, 4, 4), (3, 3), 2), ((1, 3, 4, 3, 2),
                                                    (2, 2, 2), 1)):
@@ -345,6 +386,19 @@ def test_relu_with_mask_fallbacks():
     y, m = cnn_jit.relu_with_mask(x, True)
     np.testing.assert_array_equal(m, x > 0)
     assert cnn_jit.relu_with_mask(x, False)[1] is None
+    assert cnn_jit.relu_grad(x[:, ::2], m[:, ::2]) is None
+    assert cnn_jit.relu_grad(x, m.astype(np.uint8)) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_grad_is_numpys_multiply_by_the_mask(dtype):
+    r = np.random.default_rng(14)
+    gy = r.standard_normal((3, 5, 7)).astype(dtype)
+    gy.reshape(-1)[:6] = [np.nan, np.inf, -np.inf, -1.0, -0.0, 2.0]
+    mask = r.random(gy.shape) > 0.5
+    mask.reshape(-1)[:6] = False
+    with np.errstate(invalid="ignore"):
+        same_bits(cnn_jit.relu_grad(gy, mask), gy * mask)
 
 
 # ------------------------------------------------------------- the layers

@@ -92,6 +92,9 @@ class _Relu(Function):
         mask = self.mask
         if (type(gy) is np.ndarray and gy.ndim and gy.dtype.kind == "f"
                 and gy.shape == mask.shape):
+            gx = _cpu_cnn_jit.relu_grad(gy, mask)
+            if gx is not None:                # one JIT pass
+                return gx
             gx = np.empty_like(gy)
 
             def part(a, b):

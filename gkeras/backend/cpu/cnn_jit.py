@@ -24,8 +24,8 @@ import numpy as np
 from gkeras.backend.cpu import jit
 from gkeras.backend.cpu.parallel import split_rows
 
-__all__ = ["col2im", "max_pool_taps", "max_pool_values",
-           "max_pool_route_taps", "relu_with_mask"]
+__all__ = ["im2col", "col2im", "max_pool_taps", "max_pool_values",
+           "max_pool_route_taps", "relu_with_mask", "relu_grad"]
 
 _FLOATS = (np.float32, np.float64)
 
@@ -88,6 +88,58 @@ def col2im(dcol, x_shape, ksize, out, strides, pad, dil):
     split_rows(shape4[0], dcol.size, lambda a, b: _col2im_kernel(
         dcol, a, b, *args, dx))
     return dx.reshape(x_shape)
+
+
+# ----------------------------------------------------------------- im2col
+@jit.kernel
+def _im2col_kernel(x, n0, n1, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, cols):
+    h, w, c = x.shape[1], x.shape[2], x.shape[3]
+    for n in range(n0, n1):
+        for i in range(oh):
+            for j in range(ow):
+                row = cols[(n * oh + i) * ow + j]
+                for p in range(kh):
+                    y = i * sh - ph + p * dh
+                    for q in range(kw):
+                        xx = j * sw - pw + q * dw
+                        dst = row[(p * kw + q) * c:(p * kw + q + 1) * c]
+                        if y < 0 or y >= h or xx < 0 or xx >= w:
+                            dst[:] = 0
+                        else:
+                            src = x[n, y, xx]
+                            for k in range(c):
+                                dst[k] = src[k]
+
+
+def im2col(x, ksize, out, strides, pad, dil):
+    """The `(M, taps * C)` patches of `x` (1 or 2 spatial dims, one
+    group), zeros where the padding is, in one pass with no padded copy;
+    None when not handled.
+
+    Args:
+        x: C-contiguous float `(N, *spatial, C)`.
+        ksize, out, strides, dil: one int per spatial dim.
+        pad: one `(before, after)` pair per spatial dim.
+
+    Returns:
+        The C-contiguous patches, or None (run NumPy's im2col).
+    """
+    rank = len(ksize)
+    if rank not in (1, 2) or not _ok(x) or x.dtype not in _FLOATS:
+        return None
+    if rank == 1:
+        ksize, out, strides, dil = ((1, *ksize), (1, *out), (1, *strides),
+                                    (1, *dil))
+        pad = ((0, 0), *pad)
+    x4 = _as_2d(x, rank)
+    c = x.shape[-1]
+    cols = np.empty((x.shape[0] * out[0] * out[1], ksize[0] * ksize[1] * c),
+                    x.dtype)
+    args = (out[0], out[1], ksize[0], ksize[1], strides[0], strides[1],
+            pad[0][0], pad[1][0], dil[0], dil[1])
+    split_rows(x.shape[0], cols.size, lambda a, b: _im2col_kernel(
+        x4, a, b, *args, cols))
+    return cols
 
 
 # ------------------------------------------------------------ max pooling
@@ -259,6 +311,38 @@ def _relu_kernel(x, a, b, y):
     for i in range(xs.shape[0]):
         v = xs[i]
         ys[i] = 0 if v <= 0 else v
+
+
+# `gy * mask` as NumPy multiplies by a bool: `gy * 0` off the mask keeps
+# -0.0 and turns inf into NaN. `zero` is a scalar of the dtype of `gy`.
+@jit.kernel
+def _mask_grad_kernel(gy, mask, a, b, zero, gx):
+    gs, ms, xs = gy[a:b], mask[a:b], gx[a:b]
+    for i in range(gs.shape[0]):
+        g = gs[i]
+        xs[i] = g if ms[i] else g * zero
+
+
+def relu_grad(gy, mask):
+    """`gy * mask` (ReLU's backward) in one pass; None when not handled.
+
+    Args:
+        gy: C-contiguous float array.
+        mask: bool array of the same shape.
+
+    Returns:
+        The gradient of the ReLU input, or None.
+    """
+    if not (gy.ndim and _ok(gy, mask) and gy.dtype in _FLOATS
+            and mask.dtype == np.bool_ and mask.shape == gy.shape):
+        return None
+    gx = np.empty_like(gy)
+    gf, mf, xf = gy.reshape(-1), mask.reshape(-1), gx.reshape(-1)
+    row = gy.size // max(gy.shape[0], 1)
+    zero = gy.dtype.type(0)
+    split_rows(gy.shape[0], gy.size, lambda a, b: _mask_grad_kernel(
+        gf, mf, a * row, b * row, zero, xf))
+    return gx
 
 
 def relu_with_mask(x, keep_mask):

@@ -146,6 +146,11 @@ def _im2col(x, ksize, out, strides, pad, dilation, groups):
     rank = len(ksize)
     if groups == 1 and x.shape[-1] <= NARROW_CHANNELS:
         return _im2col_narrow(x, ksize, out, strides, pad, dilation)
+    if groups == 1:
+        # One JIT pass, padding written as zeros (1-2 spatial dims).
+        cols = cnn_jit.im2col(x, ksize, out, strides, pad, dilation)
+        if cols is not None:
+            return cols[None]
     xp_ = _pad(x, pad)
     n, c = x.shape[0], x.shape[-1]
     cg = c // groups

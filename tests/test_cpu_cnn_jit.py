@@ -430,3 +430,61 @@ def test_conv_bn_relu_pool_training_step_both_paths():
     got, plain = both(step)
     for a, b in zip(got, plain):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+# -------------------------------------------------------- conv fused bias
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_conv_layer_adds_its_bias_in_the_conv_node(data_format, dtype):
+    r = np.random.default_rng(15)
+    shape = (3, 7, 6, 5) if data_format == "channels_last" else (3, 5, 7, 6)
+    x = r.standard_normal(shape).astype(dtype)
+    layer = gkeras.layers.Conv2D(4, 3, strides=(2, 1), padding="same",
+                                 data_format=data_format, dtype=dtype)
+    layer.build(shape)
+    layer.bias.assign(r.standard_normal(4).astype(dtype))
+    xt = Tensor(x, requires_grad=True)
+
+    def grads(fn):
+        with GradientTape() as tape:
+            tape.watch(xt)
+            y = fn()
+            loss = ops.sum(y * ops.sin(y))
+        g = tape.gradient(loss, [xt, layer.kernel, layer.bias])
+        return [np.asarray(y)] + [np.asarray(a) for a in g]
+
+    fused = grads(lambda: layer(xt))
+    unfused = grads(lambda: ops.add(ops.conv(
+        xt, layer.kernel, (2, 1), "same", data_format), ops.reshape(
+        layer.bias, (4,) if data_format == "channels_last" else (4, 1, 1))))
+    with jit.disabled():
+        plain = grads(lambda: layer(xt))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b, c in zip(fused, unfused, plain):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        np.testing.assert_allclose(a, c, rtol=tol, atol=tol)
+    # float64 reference of the output and of the bias gradient
+    w = np.asarray(layer.kernel).astype(np.float64)
+    x_last = x if data_format == "channels_last" else np.moveaxis(x, 1, -1)
+    ref = ref_conv(x_last, w, (2, 1), ((1, 1), (1, 1)), (1, 1), 1) \
+        + np.asarray(layer.bias, np.float64)
+    ref = ref if data_format == "channels_last" else np.moveaxis(ref, -1, 1)
+    np.testing.assert_allclose(fused[0], ref, rtol=tol * 10, atol=tol * 10)
+    axes = (0, 1, 2) if data_format == "channels_last" else (0, 2, 3)
+    np.testing.assert_allclose(
+        fused[3], (np.sin(ref) + ref * np.cos(ref)).sum(axes),
+        rtol=tol * 10, atol=tol * 10)
+
+
+def test_add_bias_fallbacks():
+    y = np.zeros((4, 6), np.float32)
+    b = np.arange(6, dtype=np.float32)
+    assert not cnn_jit.add_bias_(y[:, ::2], b[:3])           # strided
+    assert not cnn_jit.add_bias_(y, b.astype(np.float64))    # dtypes
+    assert not cnn_jit.add_bias_(y, b[:5])                   # shapes
+    assert not y.any()
+    assert cnn_jit.add_bias_(y, b)
+    np.testing.assert_array_equal(y, np.broadcast_to(b, y.shape))
+    y16 = np.zeros((2, 6), np.float16)
+    cpu_conv.add_bias_(y16, b.astype(np.float16))
+    np.testing.assert_array_equal(y16, np.broadcast_to(b, y16.shape))

@@ -24,7 +24,7 @@ import numpy as np
 from gkeras.backend.cpu import jit
 from gkeras.backend.cpu.parallel import split_rows
 
-__all__ = ["im2col", "col2im", "max_pool_taps", "max_pool_values",
+__all__ = ["add_bias_", "im2col", "col2im", "max_pool_taps", "max_pool_values",
            "max_pool_route_taps", "relu_with_mask", "relu_grad"]
 
 _FLOATS = (np.float32, np.float64)
@@ -88,6 +88,36 @@ def col2im(dcol, x_shape, ksize, out, strides, pad, dil):
     split_rows(shape4[0], dcol.size, lambda a, b: _col2im_kernel(
         dcol, a, b, *args, dx))
     return dx.reshape(x_shape)
+
+
+# ------------------------------------------------------------------- bias
+@jit.kernel
+def _bias_kernel(y, a, b, bias):
+    ys = y[a:b]
+    for r in range(ys.shape[0]):
+        for j in range(ys.shape[1]):
+            ys[r, j] += bias[j]
+
+
+def add_bias_(y, bias):
+    """`y += bias` over the last axis in one pass; False when not handled
+    (nothing written).
+
+    Args:
+        y: C-contiguous float `(..., F)` (written in place).
+        bias: `(F,)` of the dtype of `y`.
+
+    Returns:
+        Whether the bias was added.
+    """
+    f = y.shape[-1] if y.ndim else 0
+    if not (f and _ok(y, bias) and y.dtype in _FLOATS
+            and bias.dtype == y.dtype and bias.shape == (f,)):
+        return False
+    y2 = y.reshape(-1, f)
+    split_rows(y2.shape[0], y2.size, lambda a, b: _bias_kernel(
+        y2, a, b, bias))
+    return True
 
 
 # ----------------------------------------------------------------- im2col

@@ -269,6 +269,20 @@ def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
     return y, (col if keep else None)
 
 
+def add_bias_(y, bias):
+    """Adds a `(F,)` bias over the last axis of `y`, in place.
+
+    NumPy-only extra for `ops.conv`'s fused bias: one JIT pass, else
+    NumPy's broadcast add.
+
+    Args:
+        y: the `(..., F)` convolution output (written).
+        bias: `(F,)`, of the dtype of `y`.
+    """
+    if not cnn_jit.add_bias_(y, bias):
+        np.add(y, bias, out=y)
+
+
 # Depthwise (one input channel a group): the per-group GEMMs would be
 # (M, taps) x (taps, multiplier), far too thin for BLAS, so these loop over
 # the kernel taps with element-wise multiply-adds on strided views instead.

@@ -206,6 +206,13 @@ def test_col2im_matches_numpy_and_reference(case, dtype):
     ref = ref_conv_input(dy, w, xs, st, pad, dil)
     np.testing.assert_allclose(dx, ref, rtol=tol, atol=tol)
     np.testing.assert_allclose(dx, dx0, rtol=tol, atol=tol)
+    # the whole-batch col2im (taken when `dy` is not contiguous)
+    dcol = dy.reshape(-1, dy.shape[-1]) @ w.reshape(-1, w.shape[-1]).T
+    whole = cnn_jit.col2im(dcol, xs, ks, dy.shape[1:-1], st, pad, dil)
+    np.testing.assert_allclose(whole, ref, rtol=tol, atol=tol)
+    strided = np.concatenate([dy, dy], axis=-1)[..., :dy.shape[-1]]
+    np.testing.assert_allclose(cpu_conv.conv_backward_input(
+        strided, w, xs, st, pad, dil, 1), ref, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("case", COL2IM_CASES, ids=range(len(COL2IM_CASES)))
@@ -488,3 +495,58 @@ def test_add_bias_fallbacks():
     y16 = np.zeros((2, 6), np.float16)
     cpu_conv.add_bias_(y16, b.astype(np.float16))
     np.testing.assert_array_equal(y16, np.broadcast_to(b, y16.shape))
+
+
+# ------------------------------------------------------- conv in blocks
+@pytest.fixture
+def threads_and_blocks(monkeypatch):
+    """Three pool threads, every split taken, one sample a block."""
+    from gkeras.backend.cpu import conv_blocks, parallel
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 0)
+    monkeypatch.setitem(parallel._STATE, "n", 3)
+    monkeypatch.setattr(conv_blocks, "BLOCK_BYTES", 1)
+
+
+@pytest.mark.parametrize("case", COL2IM_CASES, ids=range(len(COL2IM_CASES)))
+@pytest.mark.parametrize("keep", [True, False])
+def test_blocked_conv_matches_whole_batch_and_reference(case, keep,
+                                                        threads_and_blocks):
+    xs, ks, st, pad, dil = case
+    xs = (5, *xs[1:-1], 7)
+    r = np.random.default_rng(16)
+    x = r.standard_normal(xs).astype(np.float32)
+    w = r.standard_normal((*ks, 7, 3)).astype(np.float32)
+    bias = r.standard_normal(3).astype(np.float32)
+    (y, cols), (y0, cols0) = both(
+        lambda: cpu_conv.conv_forward_keep_cols(x, w, st, pad, dil, 1,
+                                                keep=keep, bias=bias))
+    ref = ref_conv(x, w, st, pad, dil, 1) + bias
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, y0, rtol=1e-5, atol=1e-5)
+    if keep:
+        np.testing.assert_array_equal(cols, cols0)
+    else:
+        assert cols is None and cols0 is None
+    dy = r.standard_normal(y.shape).astype(np.float32)
+    dx, dx0 = both(cpu_conv.conv_backward_input, dy, w, xs, st, pad, dil, 1)
+    dref = ref_conv_input(dy, w, xs, st, pad, dil)
+    np.testing.assert_allclose(dx, dref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx, dx0, rtol=1e-5, atol=1e-5)
+
+
+def test_blocked_conv_declines_what_it_does_not_handle():
+    from gkeras.backend.cpu import conv_blocks
+    r = np.random.default_rng(17)
+    x = r.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    w = r.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    args = ((2, 3, 3, 4), (1, 1), ((0, 0), (0, 0)), (1, 1))
+    assert conv_blocks.forward(x, w, *args, None, True, 4) is None  # narrow
+    assert conv_blocks.forward(x, w, *args, np.zeros(4), True, 0) is None
+    with jit.disabled():
+        assert conv_blocks.forward(x, w, *args, None, True, 0) is None
+    assert conv_blocks.forward(x, w, *args, None, True, 0) is not None
+    dy = r.standard_normal((2, 3, 3, 4)).astype(np.float32)
+    assert conv_blocks.backward_input(dy.astype(np.float16), w, x.shape,
+                                      *args[1:], 0) is None
+    assert conv_blocks.backward_input(dy, w.astype(np.float64), x.shape,
+                                      *args[1:], 0) is None

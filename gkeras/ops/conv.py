@@ -177,9 +177,8 @@ class Conv(Function):
             # NumPy: one im2col serves the output and the kernel gradient.
             y, self.cols = _cpu_conv.conv_forward_keep_cols(
                 x, kernel, self.strides, self.padding, self.dilation_rate,
-                self.groups, keep=getattr(self, "_keep_cols", False))
-            if bias is not None:
-                _cpu_conv.add_bias_(y, bias)
+                self.groups, keep=getattr(self, "_keep_cols", False),
+                bias=bias)
             return y
         y = k.conv_forward(
             x, kernel, self.strides, self.padding, self.dilation_rate,

@@ -18,7 +18,7 @@ Layouts (Keras):
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gkeras.backend.cpu import cnn_jit
+from gkeras.backend.cpu import cnn_jit, conv_blocks
 from gkeras.backend.cpu.parallel import split_rows
 
 # The GPU module exports the same names; `conv_forward_keep_cols` and
@@ -227,7 +227,7 @@ def conv_forward(x, kernel, strides, padding, dilation_rate, groups):
 
 
 def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
-                           keep=True):
+                           keep=True, bias=None):
     """`conv_forward` that also returns its im2col patches for the backward.
 
     The kernel gradient is `cols^T @ dy`: handing it the forward's patches
@@ -239,6 +239,7 @@ def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
             `conv_forward`.
         keep: whether to return the patches (False: `None` in their place,
             as in inference, so nothing large stays alive).
+        bias: optional `(F,)` array added to the output.
 
     Returns:
         `(y, cols)`: the output, as `conv_forward`, and the patches as a
@@ -256,16 +257,25 @@ def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
         x.shape, kernel.shape, strides, padding, dilation_rate, groups)
     rank = x.ndim - 2
     out = out_shape[1:-1]
-    if kernel.shape[-2] == 1 and groups > 1:
-        return _depthwise_forward(x, kernel, out_shape, strides, pad,
-                                  dil), None
-    col = _im2col(x, kernel.shape[:rank], out, strides, pad, dil, groups)
-    w = _kernel_as_gemm(kernel, groups)
     if groups == 1:
-        y = (col[0] @ w[0]).reshape(out_shape)
+        # JIT: patches, GEMM and bias in blocks of samples (conv_blocks).
+        done = conv_blocks.forward(x, kernel, out_shape, strides, pad, dil,
+                                   bias, keep, NARROW_CHANNELS)
+        if done is not None:
+            return done
+    if kernel.shape[-2] == 1 and groups > 1:
+        y, col = _depthwise_forward(x, kernel, out_shape, strides, pad,
+                                    dil), None
     else:
-        y = np.matmul(col, w)                   # (G, M, Fg)
-        y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+        col = _im2col(x, kernel.shape[:rank], out, strides, pad, dil, groups)
+        w = _kernel_as_gemm(kernel, groups)
+        if groups == 1:
+            y = (col[0] @ w[0]).reshape(out_shape)
+        else:
+            y = np.matmul(col, w)                   # (G, M, Fg)
+            y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+    if bias is not None:
+        add_bias_(y, bias)
     return y, (col if keep else None)
 
 
@@ -377,6 +387,12 @@ def conv_backward_input(dy, kernel, x_shape, strides, padding, dilation_rate,
     if cg == 1 and groups > 1:
         return _depthwise_backward_input(dy, kernel, x_shape, strides, pad,
                                          dil)
+    if groups == 1:
+        # JIT: GEMM and col2im in blocks of samples (conv_blocks).
+        dx = conv_blocks.backward_input(dy, kernel, x_shape, strides, pad,
+                                        dil, 0)
+        if dx is not None:
+            return dx
     w = _kernel_as_gemm(kernel, groups)          # (G, K, Fg)
     d = _dy_as_gemm(dy, groups)                  # (G, M, Fg)
     if groups == 1:

@@ -554,3 +554,19 @@ def test_blocked_conv_declines_what_it_does_not_handle():
                                       *args[1:], 0) is None
     assert conv_blocks.backward_input(dy, w.astype(np.float64), x.shape,
                                       *args[1:], 0) is None
+
+
+def test_empty_batch_takes_every_path():
+    x = np.zeros((0, 5, 5, 6), np.float32)
+    w = np.ones((3, 3, 6, 4), np.float32)
+    same = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    (y, cols), _ = both(lambda: cpu_conv.conv_forward_keep_cols(
+        x, w, *same, keep=True, bias=np.ones(4, np.float32)))
+    assert y.shape == (0, 5, 5, 4) and cols.shape == (1, 0, 54)
+    dx, _ = both(cpu_conv.conv_backward_input, y, w, x.shape, *same)
+    assert dx.shape == x.shape
+    (p, tap), _ = both(cpu_pool.max_pool_forward_taps, x, (2, 2), (2, 2),
+                       ((0, 0), (0, 0)))
+    assert p.shape == tap.shape == (0, 2, 2, 6)
+    r, _ = both(lambda: np.asarray(ops.relu(x)))
+    assert r.shape == x.shape

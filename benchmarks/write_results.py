@@ -180,8 +180,24 @@ def machine_info():
         except Exception:
             info[name] = None
     info["threads"] = {k: os.environ.get(k) for k in (
-        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+        "GKERAS_CPU_THREADS")}
+    info["jit"] = jit_status()
     return info
+
+
+def jit_status():
+    """How gkeras's optional CPU JIT (numba) stands in this environment,
+    as the benchmark subprocesses inherit it: a short phrase."""
+    try:
+        from importlib.metadata import version
+        numba_version = version("numba")
+    except Exception:
+        return "off (numba not installed)"
+    if os.environ.get("GKERAS_CPU_JIT", "1").strip().lower() in (
+            "0", "false", "no", "off"):
+        return f"off (GKERAS_CPU_JIT=0; numba {numba_version} installed)"
+    return f"on (numba {numba_version})"
 
 
 def load_average():
@@ -309,7 +325,8 @@ def render(data):
            f"- software: Python {info['python']}, NumPy {info['numpy']} "
            f"({info['blas']}), gkeras backend `{data['backend']}`, "
            + ", ".join(f"{k} {info[k]}" for k in ("keras", "jax", "torch",
-                                                  "cupy") if info.get(k)),
+                                                  "cupy") if info.get(k))
+           + (f"; gkeras CPU JIT {info['jit']}" if info.get("jit") else ""),
            "- threads: " + ", ".join(
                f"{k}={v or 'unset'}" for k, v in info["threads"].items())
            + " (unset: the library's default, all cores)",

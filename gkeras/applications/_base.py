@@ -107,6 +107,34 @@ def global_pooling(x, pooling, avg_name=None, max_name=None):
     return x
 
 
+def check_weights(weights, include_top, classes):
+    """Checks an application's `weights` and `classes` arguments, as every
+    Keras application does before building.
+
+    Args:
+        weights: `None`, `"imagenet"` or the path of a weights file.
+        include_top: whether the classifier is built.
+        classes: number of classes.
+
+    Raises:
+        ValueError: `weights` is none of those, or ImageNet weights with
+            the classifier but `classes` other than 1000.
+    """
+    if not (weights in {"imagenet", None}
+            or imagenet_utils.weights_file_exists(weights)):
+        raise ValueError(
+            "The `weights` argument should be either "
+            "`None` (random initialization), 'imagenet' "
+            "(pre-training on ImageNet), "
+            "or the path to the weights file to be loaded.  Received: "
+            f"weights={weights}")
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError(
+            "If using `weights='imagenet'` with `include_top=True`, "
+            "`classes` should be 1000.  "
+            f"Received classes={classes}")
+
+
 def predictions(x, classes, classifier_activation, weights,
                 name="predictions", **dense_kwargs):
     """Adds the classifier `Dense` layer, after checking its activation.

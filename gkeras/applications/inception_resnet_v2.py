@@ -93,20 +93,7 @@ def InceptionResNetV2(
     Returns:
         A model instance.
     """
-    if not (weights in {"imagenet", None} or imagenet_utils.weights_file_exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), `imagenet` "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded."
-        )
-
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top=True`, '
-            "`classes` should be 1000. "
-            f"Received classes={classes}"
-        )
+    _base.check_weights(weights, include_top, classes)
 
     # Determine proper input shape
     input_shape = imagenet_utils.obtain_input_shape(

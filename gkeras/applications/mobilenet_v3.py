@@ -172,21 +172,7 @@ def MobileNetV3(
     include_preprocessing=True,
     name=None,
 ):
-    if not (weights in {"imagenet", None} or imagenet_utils.weights_file_exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), `imagenet` "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded.  "
-            f"Received weights={weights}"
-        )
-
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` '
-            "as true, `classes` should be 1000.  "
-            f"Received classes={classes}"
-        )
+    _base.check_weights(weights, include_top, classes)
 
     # Determine proper input shape and default size.
     # If both input_shape and input_tensor are used, they should match

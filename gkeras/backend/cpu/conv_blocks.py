@@ -36,11 +36,18 @@ def _applies(a, rank, channels, narrow):
             and channels > narrow and a.size > 0)
 
 
-def _blocks(n, per_sample_bytes):
-    """Sample ranges of about BLOCK_BYTES, at least one per thread."""
+def _run_blocks(n, per_sample_bytes, block):
+    """Runs `block(a, b)` over sample ranges of about BLOCK_BYTES of
+    patches: one contiguous share of the batch a thread, each thread
+    looping over its own blocks (one hand-off a thread, not a block)."""
+    threads = min(num_threads(), n)
     nb = max(1, BLOCK_BYTES // max(per_sample_bytes, 1))
-    nb = min(nb, -(-n // num_threads()))
-    return [(a, min(a + nb, n)) for a in range(0, n, nb)]
+    cuts = [n * i // threads for i in range(threads + 1)]
+
+    def share(i):
+        for a in range(cuts[i], cuts[i + 1], nb):
+            block(a, min(a + nb, cuts[i + 1]))
+    parallel_map(share, range(threads))
 
 
 def _as_2d(ksize, out, strides, pad, dil):
@@ -83,15 +90,14 @@ def forward(x, kernel, out_shape, strides, pad, dil, bias, keep, narrow):
     args = (out[0], out[1], ksize[0], ksize[1], st[0], st[1], pd[0][0],
             pd[1][0], dl[0], dl[1])
 
-    def block(ab):
-        a, b = ab
+    def block(a, b):
         dst = cols[a * per:b * per] if keep else np.empty(
             ((b - a) * per, k), x.dtype)
         cnn_jit._im2col_kernel(x4[a:b], 0, b - a, *args, dst)
         np.matmul(dst, w, out=y[a * per:b * per])
         if bias is not None:
             cnn_jit._bias_kernel(y, a * per, b * per, bias)
-    parallel_map(block, _blocks(n, per * k * x.itemsize))
+    _run_blocks(n, per * k * x.itemsize, block)
     return y.reshape(out_shape), (None if cols is None else cols[None])
 
 
@@ -126,9 +132,8 @@ def backward_input(dy, kernel, x_shape, strides, pad, dil, narrow):
     args = (out[0], out[1], ksize[0], ksize[1], st[0], st[1], pd[0][0],
             pd[1][0], dl[0], dl[1])
 
-    def block(ab):
-        a, b = ab
+    def block(a, b):
         dcol = d[a * per:b * per] @ wt
         cnn_jit._col2im_kernel(dcol, 0, b - a, *args, dx4[a:b])
-    parallel_map(block, _blocks(n, per * k * dy.itemsize))
+    _run_blocks(n, per * k * dy.itemsize, block)
     return dx

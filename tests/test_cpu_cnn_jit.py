@@ -13,7 +13,12 @@ kernels) against the NumPy path (`jit.disabled()`) and float64 references.
    NaN, +-inf, strides above the pool, odd sizes, 1-D; NumPy's exact values;
 5. ReLU with its mask and its backward: NumPy's exact values (NaN, inf,
    signed zeros), inference without a mask;
-6. a Conv-BN-ReLU-pool training step through the layers, both paths.
+6. a Conv-BN-ReLU-pool training step through the layers, both paths;
+7. the conv layers' bias added in the Conv node: fused vs separate add vs
+   NumPy, both data formats, float64 reference, `add_bias_` fallbacks;
+8. convolutions in blocks of samples (`conv_blocks`) on 3 pool threads,
+   one sample a block, against the whole batch and the references; what
+   they decline; an empty batch through every path.
 """
 
 import os

@@ -6,6 +6,10 @@ of the (padded) input, made contiguous once, and one GEMM per group (a
 single batched `matmul`); the input gradient is one GEMM then col2im by
 strided accumulation, one slice-add per kernel tap; the kernel gradient is
 im2col + one GEMM. No Python loop runs over pixels or over the batch.
+With the optional JIT (`jit.py`), one group and 1-2 spatial dims, the
+patches, the GEMMs, col2im and the bias run in blocks of samples instead
+(`conv_blocks.py`, kernels in `cnn_jit.py`); this NumPy path stays the
+reference and the path for everything else.
 
 Layouts (Keras):
     x: (N, *spatial, C_in)

@@ -15,6 +15,10 @@ in row-major window order. `backend.gpu` uses the same convention.
 
 Average pooling divides by the number of real (unpadded) cells of each
 window, as Keras does for padding='same'.
+
+With the optional JIT (`jit.py`), unpadded max pooling over 1-2 spatial
+dims (its values; with taps and the tap-routed backward when windows do
+not overlap) is one pass each (`cnn_jit.py`), with this path's values.
 """
 
 import numpy as np

@@ -6,8 +6,9 @@ Keras uses to normalize; the layer updates its moving variance from them.
 
 With the optional JIT (`backend.cpu.jit`) each direction is two fused
 passes over `(M, C)` instead of NumPy's six to ten: the forward reads `x`
-once for the statistics (float64 sums of `x - x[0]`, a shift that keeps
-the one-pass variance exact to float32 precision) and once to write `y`;
+once for the statistics (float64 sums of `x - x[0]`: the shift keeps the
+one-pass variance free of cancellation when the mean is large against
+the spread) and once to write `y`;
 the backward reads `dy` and `x` once for the two channel sums and once to
 write `dx`. Measured on (65536, 32) float32, 1 thread: forward 3.1 ->
 1.4 ms, backward 5.5 -> 2.0 ms. `affine_channels_last` (inference) is one
@@ -195,8 +196,8 @@ def affine_channels_last(x, scale, shift):
     Returns:
         A new array shaped like `x`.
     """
-    c = x.shape[-1]
-    if not (x.ndim and x.size and _use_jit(x, scale, shift)
+    c = x.shape[-1] if x.ndim else 0
+    if not (c and x.size and _use_jit(x, scale, shift)
             and scale.shape == shift.shape == (c,)):
         y = x * scale
         y += shift

@@ -368,7 +368,8 @@ def test_max_pool_values_with_overlap_and_fallbacks():
 # ------------------------------------------------------------------ ReLU
 @pytest.mark.parametrize("shape", [(1,), (3, 5), (2, 7, 3, 33), (64, 1000)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_and_mask_are_numpys(shape, dtype):
+def test_relu_and_mask_are_numpys(shape, dtype, monkeypatch):
+    monkeypatch.setattr(cnn_jit, "RELU_MIN_ELEMENTS", 0)   # every size
     r = np.random.default_rng(11)
     x = r.standard_normal(shape).astype(dtype)
     flat = x.reshape(-1)
@@ -393,7 +394,13 @@ def test_relu_and_mask_are_numpys(shape, dtype):
     same_bits(inf, inf0)
 
 
-def test_relu_with_mask_fallbacks():
+def test_relu_with_mask_fallbacks(monkeypatch):
+    small = np.ones((32, 128), np.float32)         # NumPy is faster there
+    assert cnn_jit.relu_with_mask(small, True) is None
+    assert cnn_jit.relu_grad(small, small > 0) is None
+    assert cnn_jit.relu_with_mask(np.ones((2, 1 << 13), np.float32),
+                                  True) is not None
+    monkeypatch.setattr(cnn_jit, "RELU_MIN_ELEMENTS", 0)
     x = np.arange(12, dtype=np.float32).reshape(3, 4) - 5
     assert cnn_jit.relu_with_mask(x[:, ::2], True) is None
     assert cnn_jit.relu_with_mask(x.astype(np.int32), True) is None
@@ -407,7 +414,8 @@ def test_relu_with_mask_fallbacks():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_grad_is_numpys_multiply_by_the_mask(dtype):
+def test_relu_grad_is_numpys_multiply_by_the_mask(dtype, monkeypatch):
+    monkeypatch.setattr(cnn_jit, "RELU_MIN_ELEMENTS", 0)
     r = np.random.default_rng(14)
     gy = r.standard_normal((3, 5, 7)).astype(dtype)
     gy.reshape(-1)[:6] = [np.nan, np.inf, -np.inf, -1.0, -0.0, 2.0]

@@ -22,10 +22,21 @@ Two ways to feed the backward:
 Blocks are independent and run on `parallel.parallel_map`'s threads (the
 backward gives each thread all query blocks of its samples and heads, so
 the key and value gradients are summed without sharing).
+
+With the optional JIT (`backend.cpu.jit`), the backward's softmax
+gradient `ds = (ds - rowsum(ds * p)) * p` is one compiled pass over a
+block's contiguous rows instead of three NumPy passes (attention backward
+at batch 32, seq 100, 8 heads, 1 thread: 9.20 -> 8.42 ms, paired ratio
+0.905). The same fusion of the forward's row sum and normalisation
+measured 1.03x (no gain) and is not used; `exp` stays NumPy's vectorised
+one (a compiled scalar loop is ~20x slower per element). The NumPy
+statements are the reference, used without numba or with
+`GKERAS_CPU_JIT=0`.
 """
 
 import numpy as np
 
+from gkeras.backend.cpu import jit
 from gkeras.backend.cpu.parallel import parallel_map
 
 __all__ = ["plan_blocks", "keep_block", "blocked_forward", "blocked_backward"]
@@ -39,6 +50,28 @@ BLOCK_ENTRIES = 1 << 18
 # scores while they are this small); beyond it the backward recomputes,
 # so memory stays linear in the sequence.
 SAVE_ENTRIES = 1 << 18
+
+
+@jit.kernel
+def _softmax_grad_rows(ds, p):
+    """`ds = (ds - rowsum(ds * p)) * p` over the rows of 2-D arrays."""
+    n = ds.shape[1]
+    for i in range(ds.shape[0]):
+        dr, pr = ds[i], p[i]
+        t = 0.0
+        for j in range(n):
+            t += dr[j] * pr[j]
+        d = dr[0] * 0 + t
+        for j in range(n):
+            dr[j] = (dr[j] - d) * pr[j]
+
+
+def _rows2d(a):
+    """`a` as contiguous 2-D rows (a view), or None."""
+    if type(a) is not np.ndarray or not a.flags.c_contiguous or \
+            a.dtype not in (np.float32, np.float64) or not a.size:
+        return None
+    return a.reshape(-1, a.shape[-1])
 
 
 def _groups(n, g):
@@ -250,6 +283,8 @@ def blocked_backward(dout, blocks, dq, dk, dv):
                                  blocks["bounded"])
     drop_scale = dt.type(1.0 / (1.0 - pr.rate)) if pr.rate else None
     Tk = pr.Tk
+    # Read here: `jit.disabled()` is per thread, the blocks run on others.
+    use_jit = jit.enabled()
 
     def run(task):
         bs, hs, qsl = task
@@ -291,9 +326,15 @@ def blocked_backward(dout, blocks, dq, dk, dv):
             if keep is not None:
                 ds *= keep
                 ds *= drop_scale
-            rowdot = np.einsum("...j,...j->...", ds, p)
-            ds -= rowdot[..., None]
-            ds *= p
+            ds2 = _rows2d(ds) if use_jit else None
+            p2 = _rows2d(p) if ds2 is not None and p.shape == ds.shape \
+                else None
+            if p2 is not None and p2.dtype == ds2.dtype:
+                _softmax_grad_rows(ds2, p2)
+            else:
+                rowdot = np.einsum("...j,...j->...", ds, p)
+                ds -= rowdot[..., None]
+                ds *= p
             if valid is not None:
                 ds *= valid
             dqb = dq[bs, hs, qs]

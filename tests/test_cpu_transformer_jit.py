@@ -10,7 +10,11 @@ reference path).
    (plain and `rms_scaling`, with and without gamma/beta, epsilon, one
    row, odd widths), the split over the pool equal to the inline run,
    and `ops.layer_normalization` over a non-last axis (the transposing
-   route) by finite differences.
+   route) by finite differences;
+3. `backend.cpu.attention_blocks`: the compiled `exp` + row sum (+
+   normalisation) of the forward and the softmax gradient of the
+   backward, in training and inference, against the NumPy path, float64
+   and finite differences.
 """
 
 import contextlib
@@ -345,7 +349,7 @@ def test_attention_backward_jit_matches_numpy_and_float64(case):
     with jit.disabled():
         out_ref, cache_ref = cpu_attn.attention_forward(q, k, v, **kw)
         ref = cpu_attn.attention_backward(w, cache_ref)
-    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_allclose(out, out_ref, rtol=1e-5, atol=1e-6)
     for a, b in zip(got, ref):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     # Float64 through the compiled pass, against finite differences.
@@ -359,3 +363,52 @@ def test_attention_backward_jit_matches_numpy_and_float64(case):
     for a, g in zip((q, k, v), cpu_attn.attention_backward(w, cache)):
         np.testing.assert_allclose(g, numgrad(loss, a), rtol=1e-5,
                                    atol=1e-7)
+
+
+def test_exp_sum_rows_accuracy_and_special_values():
+    from gkeras.backend.cpu import attention_blocks as blk
+    rng = np.random.default_rng(10)
+    x = rng.uniform(-90, 80, (37, 101)).astype(np.float32)
+    x[0, :6] = [np.nan, -np.inf, -87.0, -87.5, 0.0, 79.9]
+    x[1] = -1e30                       # a masked row, shifted: exp(0) below
+    x[1] -= x[1].max()
+    for normalise in (False, True):
+        s = x.copy()
+        inv = np.empty(37, np.float32)
+        blk._exp_sum_rows(s, inv, np.empty(101, np.int32), normalise)
+        e = np.exp(x.astype(np.float64))
+        with np.errstate(invalid="ignore"):
+            ref = e / e.sum(1, keepdims=True) if normalise else e
+        ok = np.isfinite(ref) & (x > -87.3)
+        # ~1-2 ulp for exp (3 roundings more once normalised); values
+        # below float32's normal range keep only absolute accuracy.
+        np.testing.assert_allclose(s[ok], ref[ok],
+                                   rtol=1e-6 if normalise else 3e-7,
+                                   atol=1e-37)
+        assert np.isnan(s[0, 0]) and np.isnan(inv[0])
+        # A NaN row's sum is NaN, and so is the whole normalised row.
+        assert np.isnan(s[0]).all() if normalise else \
+            (s[0, 1], s[0, 3]) == (0, 0)
+        assert (s[1:][x[1:] < -87.34] == 0).all()
+        np.testing.assert_allclose(s[1], 1.0 / 101 if normalise else 1.0,
+                                   rtol=1e-6)
+        np.testing.assert_allclose(inv[2:], 1 / e[2:].sum(1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1, 1), (2, 3, 5, 7, 4),
+                                   (32, 8, 100, 100, 16)])
+def test_attention_inference_and_training_forward_jit(shape):
+    from gkeras.backend.cpu import attention as cpu_attn
+    B, H, Tq, Tk, D = shape
+    rng = np.random.default_rng(11)
+    # MultiHeadAttention's layout: (B, H, T, D) views of (B, T, H, D).
+    q, k, v = (rng.standard_normal((B, T, H, D)).astype(np.float32)
+               .transpose(0, 2, 1, 3) for T in (Tq, Tk, Tk))
+    ref = cpu_attn.attention_forward(*(a.astype(np.float64)
+                                       for a in (q, k, v)))[0]
+    for need_backward in (False, True):
+        for mode in MODES:
+            with _mode(mode):
+                out = cpu_attn.attention_forward(
+                    q, k, v, need_backward=need_backward)[0]
+            np.testing.assert_allclose(out, ref, rtol=1e-5, atol=2e-6)

@@ -66,6 +66,62 @@ def _softmax_grad_rows(ds, p):
             dr[j] = (dr[j] - d) * pr[j]
 
 
+# Cephes `expf`: exp(x) = 2^t exp(r), r = x - t ln2 (ln2 in two parts),
+# exp(r) by a degree-6 polynomial; max relative error ~1-2 ulp.
+_LOG2E = np.float32(1.4426950408889634)
+_LN2_HI = np.float32(0.693359375)
+_LN2_LO = np.float32(-2.12194440e-4)
+_EXP_LO = np.float32(-87.33654)   # below: 0 (NumPy: subnormals < 1.2e-38)
+_EXP_HI = np.float32(88.0)        # the callers' scores never exceed 80
+_EXP_C = tuple(np.float32(c) for c in (
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
+    1.6666665459e-1, 5.0000001201e-1))
+
+
+@jit.kernel
+def _exp_sum_rows(s, inv, bits, normalise):
+    """float32 rows of `s`: `exp` in place, `inv = 1 / row sum`, and with
+    `normalise` the rows divided by their sums.
+
+    The `exp` is vectorisable (numba's own is a scalar libm call, ~20x
+    slower than NumPy's SIMD one); `2^t` is built in the exponent bits of
+    `bits` (int32 scratch of a row's length). Arguments must be <= 88 or
+    NaN (the scores here are below 80 or shifted by their row max).
+    """
+    n = s.shape[1]
+    pow2 = bits.view(np.float32)
+    c0, c1, c2, c3, c4, c5 = _EXP_C
+    one = np.float32(1.0)
+    for i in range(s.shape[0]):
+        row = s[i]
+        for j in range(n):
+            x = row[j]
+            xc = min(max(x, _EXP_LO), _EXP_HI)
+            t = np.floor(xc * _LOG2E + np.float32(0.5))
+            r = (xc - t * _LN2_HI) - t * _LN2_LO
+            p = c0
+            p = p * r + c1
+            p = p * r + c2
+            p = p * r + c3
+            p = p * r + c4
+            p = p * r + c5
+            p = p * r * r + r + one
+            bits[j] = (np.int32(t) + np.int32(127)) << np.int32(23)
+            # NaN stays NaN, -inf and underflow give 0.
+            row[j] = x if x != x else (np.float32(0.0) if x < _EXP_LO
+                                       else p)
+        tot = np.float32(0.0)
+        for j in range(n):
+            e = row[j] * pow2[j]
+            row[j] = e
+            tot += e
+        r_ = one / tot
+        inv[i] = r_
+        if normalise:
+            for j in range(n):
+                row[j] *= r_
+
+
 def _rows2d(a):
     """`a` as contiguous 2-D rows (a view), or None."""
     if type(a) is not np.ndarray or not a.flags.c_contiguous or \
@@ -216,6 +272,8 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
     row_inv = np.empty((B, H, Tq), dt)
     bounded = {}
     drop_scale = dt.type(1.0 / (1.0 - rate)) if rate else None
+    # Read here: `jit.disabled()` is per thread, the blocks run on others.
+    use_jit = jit.enabled()
 
     def run(task):
         bs, hs, qsl = task
@@ -237,13 +295,22 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
                 m = np.max(s, axis=-1, keepdims=True)
                 row_max[bs, hs, qs] = m[..., 0]
                 s -= m
-            np.exp(s, out=s)
-            # einsum's row sums beat np.sum over short rows; one
-            # reciprocal per row then a multiply beats dividing.
-            inv = (1.0 / np.einsum("...j->...", s)).astype(dt, copy=False)
-            row_inv[bs, hs, qs] = inv
-            if p_all is not None:
-                s *= inv[..., None]
+            s2 = _rows2d(s) if use_jit and dt == np.float32 else None
+            if s2 is not None:
+                inv = np.empty(s.shape[:-1], dt)
+                _exp_sum_rows(s2, inv.reshape(-1),
+                              np.empty(s2.shape[1], np.int32),
+                              p_all is not None)
+                row_inv[bs, hs, qs] = inv
+            else:
+                np.exp(s, out=s)
+                # einsum's row sums beat np.sum over short rows; one
+                # reciprocal per row then a multiply beats dividing.
+                inv = (1.0 / np.einsum("...j->...", s)).astype(
+                    dt, copy=False)
+                row_inv[bs, hs, qs] = inv
+                if p_all is not None:
+                    s *= inv[..., None]
             # else the normalisation goes to the (Dv-wide) output rows.
             if valid is not None and fully_masked == "zero":
                 s *= valid

@@ -17,6 +17,8 @@ Per step (Keras gate order z, r, h):
 
 import numpy as np
 
+from gkeras.backend.cpu import gru_jit
+
 __all__ = ["applies", "gru_forward", "gru_backward"]
 
 
@@ -50,6 +52,8 @@ def gru_forward(xw, h0, R, rb, go_backwards, keep=True):
     Returns:
         `(hs, h_T, cache)`; `hs` a batch-major view of a time-major buffer.
     """
+    if gru_jit.applies(xw, h0, R, rb):
+        return gru_jit.gru_forward(xw, h0, R, rb, go_backwards, keep)
     N, T, G = xw.shape
     U = G // 3
     U2 = 2 * U
@@ -88,8 +92,9 @@ def gru_forward(xw, h0, R, rb, go_backwards, keep=True):
     hs = Hb[1:].transpose(1, 0, 2)
     if not keep:
         return hs, Hb[T].copy(), None
-    cache = {"time_major": True, "S": S, "H": Hb, "Qh": Qh,
-             "recurrent_kernel": R, "has_recurrent_bias": rb is not None,
+    cache = {"time_major": True, "dims": (N, T, U), "S": S, "H": Hb,
+             "Qh": Qh, "recurrent_kernel": R,
+             "has_recurrent_bias": rb is not None,
              "go_backwards": bool(go_backwards)}
     return hs, Hb[T].copy(), cache
 
@@ -102,6 +107,8 @@ def gru_backward(dhs, dh_T, cache):
         `(dxw, dh0, drecurrent_kernel, drecurrent_bias)` as
         `backend.cpu.rnn.gru_backward`.
     """
+    if cache.get("jit"):
+        return gru_jit.gru_backward(dhs, dh_T, cache)
     S, Hb, Qh, R = cache["S"], cache["H"], cache["Qh"], \
         cache["recurrent_kernel"]
     gb, has_rb = cache["go_backwards"], cache["has_recurrent_bias"]

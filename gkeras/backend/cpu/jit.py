@@ -138,8 +138,11 @@ def kernel(fn=None, *, fastmath=FASTMATH, cache=True, error_model=None):
         fastmath: numba `fastmath` flags (`FASTMATH`: no `nnan`/`ninf`).
         cache: cache the compiled code on disk.
         error_model: numba's `error_model`; `"numpy"` makes a float
-            division by zero give inf/NaN as NumPy does (numba's default
-            raises `ZeroDivisionError`). None: numba's default.
+            division by zero give inf/NaN as NumPy does instead of raising
+            `ZeroDivisionError`, and lets LLVM vectorise a loop that
+            divides (numba's default `"python"` check keeps it scalar: a
+            rational tanh measured 2.8 vs 0.26 ns per element). None:
+            numba's default.
 
     Returns:
         A callable with the function's signature.

@@ -33,6 +33,8 @@ The results match the general path and a float64 reference
 
 import numpy as np
 
+from gkeras.backend.cpu import lstm_jit
+
 __all__ = ["applies", "lstm_forward", "lstm_backward", "projected_forward",
            "projected_backward"]
 
@@ -282,6 +284,9 @@ def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
         `(hs, h_T, c_T, cache)`: `hs` `(N, T, U)` (a non-contiguous view,
         processing order) or None; `cache` None unless `keep`.
     """
+    if lstm_jit.applies(x, W, b, h0, c0, R):
+        return lstm_jit.projected_forward(x, W, b, h0, c0, R, go_backwards,
+                                          keep, need_seq)
     N, T, F = x.shape
     U = R.shape[0]
     G = 4 * U
@@ -298,8 +303,9 @@ def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
     H, h_T, c_T, saved = run_forward(Z.reshape(T, N, G), h0, c0, R, keep,
                                      need_seq)
     hs = H.transpose(1, 0, 2)
-    cache = {"saved": saved, "x": X, "kernel": W, "has_bias": b is not None,
-             "recurrent_kernel": R, "go_backwards": bool(go_backwards)}
+    cache = {"saved": saved, "dims": (N, T, U), "x": X, "kernel": W,
+             "has_bias": b is not None, "recurrent_kernel": R,
+             "go_backwards": bool(go_backwards)}
     return hs, h_T, c_T, cache
 
 
@@ -342,6 +348,8 @@ def projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
         `(dx, dW, db, dh0, dc0, dR)`; `dx` None unless `need_dx`, `db` None
         without a bias.
     """
+    if cache.get("jit"):
+        return lstm_jit.projected_backward(dhs, dh_T, dc_T, cache, need_dx)
     X, W, R = cache["x"], cache["kernel"], cache["recurrent_kernel"]
     gb = cache["go_backwards"]
     dH = None if dhs is None else dhs.transpose(1, 0, 2)

@@ -291,11 +291,10 @@ def lstm_projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
         None without a bias.
     """
     op = "lstm_projected_backward"
-    H = cache["saved"]["H"]
-    T1, N, U = H.shape
-    dtype = H.dtype
+    N, T, U = cache["dims"]
+    dtype = cache["kernel"].dtype
     return lstm_time_major.projected_backward(
-        _check_grad(op, np, "dhs", dhs, (N, T1 - 1, U), dtype),
+        _check_grad(op, np, "dhs", dhs, (N, T, U), dtype),
         _check_grad(op, np, "dh_T", dh_T, (N, U), dtype),
         _check_grad(op, np, "dc_T", dc_T, (N, U), dtype), cache, need_dx)
 
@@ -373,11 +372,11 @@ def gru_backward(dhs, dh_T, cache):
         `drecurrent_bias` is `None` when no recurrent bias was given.
     """
     if cache.get("time_major"):
-        T1, N, U = cache["H"].shape
+        N, T, U = cache["dims"]
         dtype = cache["S"].dtype
         op = "gru_backward"
         return gru_time_major.gru_backward(
-            _check_grad(op, np, "dhs", dhs, (N, T1 - 1, U), dtype),
+            _check_grad(op, np, "dhs", dhs, (N, T, U), dtype),
             _check_grad(op, np, "dh_T", dh_T, (N, U), dtype), cache)
     return _gru_backward(_NumpySteps, dhs, dh_T, cache)
 

@@ -176,10 +176,27 @@ def to_device(x, dtype=None):
     return xp.asarray(x, dtype=dtype)
 
 
+# dtype / dtype class / string -> name. NumPy computes `dtype.name` in
+# Python (~2 us); ops ask for it several times per call.
+_DTYPE_NAMES = {}
+
+
 def standardize_dtype(dtype):
     """Returns a dtype name (`"float32"`, `"int32"`, `"bfloat16"`, ...)."""
     if dtype is None:
         return floatx()
+    cacheable = type(dtype) is str or isinstance(dtype, (np.dtype, type))
+    if cacheable:
+        name = _DTYPE_NAMES.get(dtype)
+        if name is not None:
+            return name
+    name = _standardize_dtype(dtype)
+    if cacheable:
+        _DTYPE_NAMES[dtype] = name
+    return name
+
+
+def _standardize_dtype(dtype):
     if isinstance(dtype, str) and dtype == "bfloat16":
         bfloat16()  # NumPy knows the name once ml_dtypes is imported
         return dtype

@@ -732,9 +732,20 @@ class Layer:
         if not self.built:
             shapes = map_structure(_shape_of, inputs)
             self._maybe_build(shapes, args, kwargs)
-        if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, map_structure(
-                _shape_of, inputs), self)
+        spec = self.input_spec
+        if spec is not None:
+            # A layer sees the same shape call after call: the last shape
+            # that passed its (single) spec is not checked again.
+            if type(inputs) is Tensor:
+                shape = inputs.data.shape
+                ok = self.__dict__.get("_gk_spec_ok")
+                if ok is None or ok[0] is not spec or ok[1] != shape:
+                    assert_input_compatibility(spec, shape, self)
+                    if isinstance(spec, InputSpec):
+                        self.__dict__["_gk_spec_ok"] = (spec, shape)
+            else:
+                assert_input_compatibility(spec, map_structure(
+                    _shape_of, inputs), self)
         if ctx.depth == 0 and _ANY_LOSSES_ADDED[0]:
             self._clear_losses()
         ctx.depth += 1
@@ -911,6 +922,8 @@ def _autocast_scope(layer):
 
 def _check_call_outputs(layer, outputs):
     """Raises a clear error when `call` returned something not a tensor."""
+    if type(outputs) is Tensor:
+        return
     for out in flatten(outputs):
         if out is None or isinstance(out, (Tensor, KerasTensor, bool, int,
                                            float, np.number)) or \

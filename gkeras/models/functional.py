@@ -3,6 +3,7 @@
 import collections
 
 from gkeras.layers.core.input_layer import InputLayer
+from gkeras.layers.layer import Layer, _signature_flags, _to_tensor
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
 from gkeras.models.model import Model
@@ -217,8 +218,6 @@ class Functional(Model):
                          f"a single tensor.")
 
     def call(self, inputs, training=None, mask=None):
-        from gkeras.layers.layer import _to_tensor
-        from gkeras.layers.input_spec import assert_input_compatibility
         flat = self._standardize_inputs(inputs)
         values = {}
         for kt, x in zip(self.inputs, flat):
@@ -291,7 +290,6 @@ class Functional(Model):
 
 
 def _accepts_training(op):
-    from gkeras.layers.layer import _signature_flags, Layer
     if not isinstance(op, Layer):
         return False
     return _signature_flags(type(op))[0]

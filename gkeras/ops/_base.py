@@ -77,8 +77,20 @@ def _floating_kind(dt):
     return dt.kind in "fc" or dt.name == "bfloat16"
 
 
-def _has_symbolic(args, kwargs):
+_KERAS_TENSOR = []
+
+
+def _keras_tensor_class():
+    # Imported on first use (ops.symbolic imports this module); kept here
+    # because a function-level import costs ~1 us on every op call.
     from gkeras.ops.symbolic import KerasTensor
+    _KERAS_TENSOR.append(KerasTensor)
+    return KerasTensor
+
+
+def _has_symbolic(args, kwargs):
+    KerasTensor = _KERAS_TENSOR[0] if _KERAS_TENSOR else \
+        _keras_tensor_class()
     for a in args:
         t = type(a)
         if t is KerasTensor:

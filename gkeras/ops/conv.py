@@ -14,7 +14,7 @@ element-wise pass; the conv itself dominates).
 
 from gkeras import backend
 from gkeras.backend.config import standardize_data_format
-from gkeras.ops._base import keras_op, t_or_a
+from gkeras.ops._base import keras_op, t_or_a, unbroadcast
 from gkeras.backend import cpu as _cpu
 from gkeras.backend.cpu import conv as _cpu_conv
 from gkeras.backend.cpu import pool as _cpu_pool
@@ -146,6 +146,10 @@ def _to_first(x, rank):
 class Conv(Function):
     """N-D convolution, channels-last, explicit padding: one autograd node.
 
+    Inputs are `x`, `kernel` and optionally a `(F,)` bias, added to the
+    fresh output in place (one pass, where a separate add op allocates a
+    second output-sized array and broadcasts over a short channel axis).
+
     Args:
         strides, padding, dilation_rate, groups: as in
             `backend.cpu.conv_forward` (padding as `(before, after)` pairs).
@@ -157,26 +161,29 @@ class Conv(Function):
         self.dilation_rate = dilation_rate
         self.groups = groups
 
-    def __call__(self, x, kernel):
+    def __call__(self, x, kernel, *bias):
         # Keep the forward's im2col patches for the kernel gradient only
         # when one will be taken (training); inference keeps nothing.
         self._keep_cols = is_recording() and isinstance(kernel, Tensor) \
             and kernel.requires_grad
-        return super().__call__(x, kernel)
+        return super().__call__(x, kernel, *bias)
 
-    def forward(self, x, kernel):
+    def forward(self, x, kernel, bias=None):
         self.x, self.kernel = x, kernel
+        self.bias_shape = None if bias is None else bias.shape
         self.cols = None
         k = backend.kernels_for(x)
         if k is _cpu:
             # NumPy: one im2col serves the output and the kernel gradient.
             y, self.cols = _cpu_conv.conv_forward_keep_cols(
                 x, kernel, self.strides, self.padding, self.dilation_rate,
-                self.groups, keep=getattr(self, "_keep_cols", False))
+                self.groups, keep=getattr(self, "_keep_cols", False),
+                bias=bias)
             return y
-        return k.conv_forward(
+        y = k.conv_forward(
             x, kernel, self.strides, self.padding, self.dilation_rate,
             self.groups)
+        return y if bias is None else y + bias
 
     def backward(self, gy):
         k = backend.kernels_for(gy)
@@ -194,7 +201,10 @@ class Conv(Function):
                 gk = k.conv_backward_kernel(gy, self.x, self.kernel.shape,
                                             *args)
         self.cols = None
-        return gx, gk
+        if self.bias_shape is None:
+            return gx, gk
+        gb = unbroadcast(gy, self.bias_shape) if self.needs_grad(2) else None
+        return gx, gk, gb
 
 
 class ConvTranspose(Function):
@@ -313,12 +323,13 @@ def _float_like(kernel, x):
 
 
 def conv_channels_last(x, kernel, strides, padding, dilation_rate, groups,
-                       who="conv"):
+                       who="conv", bias=None):
     """Convolution of channels-last `x` with Keras padding names.
 
     The building block of `conv` and the Conv layers: resolves
     'valid'/'same'/'causal' against the actual input size, then runs one
-    `Conv` node. Raises a ValueError naming `who` with the shapes when the
+    `Conv` node (adding `bias`, a `(filters,)` tensor of the dtype of `x`,
+    when given). Raises a ValueError naming `who` with the shapes when the
     kernel does not fit or the output would be empty.
     """
     rank = x.ndim - 2
@@ -338,7 +349,8 @@ def conv_channels_last(x, kernel, strides, padding, dilation_rate, groups,
                 f"{padding!r}). The output would be empty: use a smaller "
                 "kernel_size/dilation_rate, padding='same', or a larger "
                 "input.")
-    return Conv(strides, pads, dilation_rate, groups)(x, kernel)
+    return Conv(strides, pads, dilation_rate, groups)(
+        x, kernel, *(() if bias is None else (bias,)))
 
 
 # -------------------------------------------------------------------- ops

@@ -6,8 +6,8 @@ import builtins
 import numpy as np
 
 from gkeras import backend
-from gkeras.ops._base import arr, keras_op, t_or_a, to_array, unbroadcast, \
-    wrap, xp_of
+from gkeras.ops._base import _KERAS_TENSOR, _keras_tensor_class, arr, \
+    keras_op, t_or_a, to_array, unbroadcast, wrap, xp_of
 from gkeras.ops.engine import _HALF_USED, Function, Tensor
 
 
@@ -50,7 +50,8 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         A `Tensor` on the backend's device (a Tensor input is returned
         as is, or cast).
     """
-    from gkeras.ops.symbolic import KerasTensor
+    KerasTensor = _KERAS_TENSOR[0] if _KERAS_TENSOR else \
+        _keras_tensor_class()
     if ragged:
         raise NotImplementedError(
             "convert_to_tensor(ragged=True) is not supported: gkeras has no "

@@ -208,6 +208,11 @@ def matmul_grads(a, b, gy, want_a, want_b):
         if b.ndim == 2 and a.ndim > 2:
             gb = xp.matmul(a.reshape(-1, a.shape[-1]).T,
                            gy.reshape(-1, gy.shape[-1]))
+        elif a.ndim == b.ndim == 2 and a.shape[0] == 1 and xp is np:
+            # Batch 1: an outer product. NumPy's matmul runs a contraction
+            # of length 1 in its slow non-BLAS loop (784x128: 336 us);
+            # `dot` gives the same products in 47 us.
+            gb = np.dot(a.T, gy)
         else:
             gb = unbroadcast(xp.matmul(xp.swapaxes(a, -1, -2), gy),
                              b.shape)

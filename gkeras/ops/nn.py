@@ -11,6 +11,7 @@ from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
     to_array, to_float, unbroadcast, wrap, xp_of
 from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function, Tensor, is_recording
+from gkeras.backend.cpu import cnn_jit as _cpu_cnn_jit
 from gkeras.backend.cpu.parallel import split_rows
 
 
@@ -69,6 +70,10 @@ class _Relu(Function):
     def forward(self, x):
         keep = getattr(self, "_keep_mask", True)
         if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
+            fused = _cpu_cnn_jit.relu_with_mask(x, keep)
+            if fused is not None:             # one JIT pass, y and mask
+                self.mask = fused[1]
+                return fused[0]
             # NumPy: halves of the batch on the cores (threads.py).
             y = np.empty_like(x)
             self.mask = np.empty(x.shape, bool) if keep else None
@@ -87,6 +92,9 @@ class _Relu(Function):
         mask = self.mask
         if (type(gy) is np.ndarray and gy.ndim and gy.dtype.kind == "f"
                 and gy.shape == mask.shape):
+            gx = _cpu_cnn_jit.relu_grad(gy, mask)
+            if gx is not None:                # one JIT pass
+                return gx
             gx = np.empty_like(gy)
 
             def part(a, b):

@@ -11,6 +11,7 @@ layout that view is free (a reshape); another axis is moved last first.
 import numpy as np
 
 from gkeras import backend
+from gkeras.backend.cpu import batchnorm as _cpu_batchnorm
 from gkeras.ops._base import keras_op, t_or_a
 from gkeras.ops.engine import Function, Tensor, is_recording
 
@@ -164,6 +165,10 @@ def _normalize_arrays(x, mean, variance, offset, scale, shape, epsilon):
     res = -(vec(mean) * inv)
     if offset is not None:
         res = res + vec(offset)
+    if shape[-1] == x.shape[-1] > 1 and inv.size == res.size == shape[-1]:
+        # Channels last: one pass with the CPU JIT, the same values.
+        return _cpu_batchnorm.affine_channels_last(
+            x, inv.reshape(-1), res.reshape(-1))
     y = x * inv
     y += res
     return y

@@ -139,3 +139,104 @@ def fused_update(optimizer, grads, variables, learning_rate):
                             clip_norm=float(clip) if device_clip else None,
                             clip_per_tensor=per_tensor)
     return [grads[i] for i in rest], [variables[i] for i in rest]
+
+
+_CPU_OPT = []
+
+
+def _cpu_optimizers():
+    # Imported once: a function-level import costs ~1 us on every step.
+    from gkeras.backend.cpu import optimizers
+    _CPU_OPT.append(optimizers)
+    return optimizers
+
+
+def cpu_fused_update(optimizer, grads, variables, learning_rate):
+    """Applies weight decay and the update of `optimizer` to the NumPy
+    float32 variables in one compiled pass each (backend/cpu/optimizers.py,
+    when the optional numba JIT is enabled).
+
+    The gradients must already be clipped (`fused_update` hands back
+    clipped gradients). The result is the same bits as the per-variable
+    NumPy path, which stays the reference and takes everything else.
+    The flat views of each variable's arrays are kept between steps (in
+    `optimizer._cpu_fused_plan`, checked by identity every step), which
+    keeps the per-variable Python work of a small model's step small.
+
+    Args:
+        optimizer: an optimizer with `_fused_kind`, `_fused_slots(index)`
+            and `_fused_scalars(learning_rate)`.
+        grads: the clipped gradients, one per variable.
+        variables: the Variables.
+        learning_rate: this step's learning rate (a Python float).
+
+    Returns:
+        `(grads, variables)` left for the per-variable path.
+    """
+    cpu_opt = _CPU_OPT[0] if _CPU_OPT else _cpu_optimizers()
+    kind = optimizer._fused_kind
+    if not cpu_opt.enabled(kind) or not fusable(type(optimizer)):
+        return grads, variables
+    kind, scalars = optimizer._fused_scalars(learning_rate)
+    plan = optimizer.__dict__.get("_cpu_fused_plan")
+    if plan is None:
+        plan = optimizer.__dict__["_cpu_fused_plan"] = {}
+    index = optimizer._trainable_variables_indices
+    fused_g, arrays, decay, rest = [], [], [], []
+    for i, (g, v) in enumerate(zip(grads, variables)):
+        w = v.data
+        slots = optimizer._fused_slots(index[id(v)])
+        ids = tuple(map(id, slots))
+        entry = plan.get(id(v))
+        # The entry holds the arrays, so equal ids mean the same arrays.
+        if entry is None or entry[0] is not w or entry[1] != ids:
+            ok = cpu_opt.eligible(w, slots)
+            entry = (w, ids, slots,
+                     cpu_opt.kernel_arrays(kind, [w] + slots, scalars)
+                     if ok else None,
+                     optimizer._use_weight_decay(v))
+            plan[id(v)] = entry
+        if (entry[3] is None or type(g) is not np.ndarray
+                or g.size != w.size):
+            rest.append(i)
+            continue
+        fused_g.append(g)
+        arrays.append(entry[3])
+        decay.append(entry[4])
+    if fused_g:
+        wd = optimizer.weight_decay
+        use_decay = wd is not None
+        cpu_opt.multi_tensor_update(
+            kind, fused_g, arrays, decay if use_decay else [False] *
+            len(decay), scalars, 1.0 - learning_rate * wd if use_decay
+            else 1.0)
+    if not rest:
+        return [], []
+    return [grads[i] for i in rest], [variables[i] for i in rest]
+
+
+def cpu_ema_update(pairs, momentum):
+    """Updates the moving averages of `use_ema` for the NumPy float32
+    variables in one compiled pass each (when the optional numba JIT is
+    enabled), with the NumPy path's bits.
+
+    Args:
+        pairs: `(variable, average)` Variable pairs.
+        momentum: this step's momentum (a float).
+
+    Returns:
+        The pairs left for the NumPy path.
+    """
+    cpu_opt = _CPU_OPT[0] if _CPU_OPT else _cpu_optimizers()
+    if not cpu_opt.jit.enabled():
+        return pairs
+    rest, avgs, ws = [], [], []
+    for var, avg in pairs:
+        w, a = var.data, avg.data
+        if cpu_opt.eligible(w, [a]):
+            ws.append(w)
+            avgs.append(a)
+        else:
+            rest.append((var, avg))
+    cpu_opt.ema_update(avgs, ws, momentum)
+    return rest

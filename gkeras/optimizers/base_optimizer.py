@@ -74,7 +74,8 @@ def _raw(g):
 def _on_device_of(g, variable):
     """A host (NumPy) gradient for a variable on the GPU is copied there
     once: users may pass NumPy gradients to `apply`, as Keras allows."""
-    if type(g) is np.ndarray and backend.is_cupy_array(variable.data):
+    if type(g) is np.ndarray and type(variable.data) is not np.ndarray \
+            and backend.is_cupy_array(variable.data):
         return backend.get_array_module(variable.data).asarray(g)
     return g
 
@@ -535,14 +536,20 @@ class Optimizer:
 
         On CuPy, optimizers with a `_fused_kind` do all three for all
         float32 variables in one kernel launch (three with `clipnorm` or
-        `global_clipnorm`; `optimizers/_fused.py`); the rest take the
-        per-variable path, which is also the NumPy path.
+        `global_clipnorm`; `optimizers/_fused.py`); on NumPy with the
+        optional numba JIT, decay and update are one compiled pass per
+        float32 variable (`backend/cpu/optimizers.py`). The rest take the
+        per-variable path, the NumPy reference.
         """
         learning_rate = self._current_learning_rate()
         if self._fused_kind is not None:
             from gkeras.optimizers._fused import fused_update
             grads, trainable_variables = fused_update(
                 self, grads, trainable_variables, learning_rate)
+            if grads and type(grads[0]) is np.ndarray:
+                from gkeras.optimizers._fused import cpu_fused_update
+                grads, trainable_variables = cpu_fused_update(
+                    self, grads, trainable_variables, learning_rate)
             if not grads:
                 return
         else:
@@ -662,8 +669,12 @@ class Optimizer:
     # ----------------------------------------------------------------- EMA
     def _update_ema(self):
         momentum = self.ema_momentum if self._local_step != 0 else 0.0
-        for var, avg in zip(self._trainable_variables,
-                            self._model_variables_moving_average):
+        pairs = zip(self._trainable_variables,
+                    self._model_variables_moving_average)
+        if type(self._trainable_variables[0].data) is np.ndarray:
+            from gkeras.optimizers._fused import cpu_ema_update
+            pairs = cpu_ema_update(pairs, momentum)
+        for var, avg in pairs:
             avg.data *= momentum
             avg.data += (1.0 - momentum) * var.data
         freq = self.ema_overwrite_frequency

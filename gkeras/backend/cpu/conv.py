@@ -6,6 +6,10 @@ of the (padded) input, made contiguous once, and one GEMM per group (a
 single batched `matmul`); the input gradient is one GEMM then col2im by
 strided accumulation, one slice-add per kernel tap; the kernel gradient is
 im2col + one GEMM. No Python loop runs over pixels or over the batch.
+With the optional JIT (`jit.py`), one group and 1-2 spatial dims, the
+patches, the GEMMs, col2im and the bias run in blocks of samples instead
+(`conv_blocks.py`, kernels in `cnn_jit.py`); this NumPy path stays the
+reference and the path for everything else.
 
 Layouts (Keras):
     x: (N, *spatial, C_in)
@@ -18,6 +22,7 @@ Layouts (Keras):
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gkeras.backend.cpu import cnn_jit, conv_blocks
 from gkeras.backend.cpu.parallel import split_rows
 
 # The GPU module exports the same names; `conv_forward_keep_cols` and
@@ -145,6 +150,11 @@ def _im2col(x, ksize, out, strides, pad, dilation, groups):
     rank = len(ksize)
     if groups == 1 and x.shape[-1] <= NARROW_CHANNELS:
         return _im2col_narrow(x, ksize, out, strides, pad, dilation)
+    if groups == 1:
+        # One JIT pass, padding written as zeros (1-2 spatial dims).
+        cols = cnn_jit.im2col(x, ksize, out, strides, pad, dilation)
+        if cols is not None:
+            return cols[None]
     xp_ = _pad(x, pad)
     n, c = x.shape[0], x.shape[-1]
     cg = c // groups
@@ -221,7 +231,7 @@ def conv_forward(x, kernel, strides, padding, dilation_rate, groups):
 
 
 def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
-                           keep=True):
+                           keep=True, bias=None):
     """`conv_forward` that also returns its im2col patches for the backward.
 
     The kernel gradient is `cols^T @ dy`: handing it the forward's patches
@@ -233,6 +243,7 @@ def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
             `conv_forward`.
         keep: whether to return the patches (False: `None` in their place,
             as in inference, so nothing large stays alive).
+        bias: optional `(F,)` array added to the output.
 
     Returns:
         `(y, cols)`: the output, as `conv_forward`, and the patches as a
@@ -250,17 +261,40 @@ def conv_forward_keep_cols(x, kernel, strides, padding, dilation_rate, groups,
         x.shape, kernel.shape, strides, padding, dilation_rate, groups)
     rank = x.ndim - 2
     out = out_shape[1:-1]
-    if kernel.shape[-2] == 1 and groups > 1:
-        return _depthwise_forward(x, kernel, out_shape, strides, pad,
-                                  dil), None
-    col = _im2col(x, kernel.shape[:rank], out, strides, pad, dil, groups)
-    w = _kernel_as_gemm(kernel, groups)
     if groups == 1:
-        y = (col[0] @ w[0]).reshape(out_shape)
+        # JIT: patches, GEMM and bias in blocks of samples (conv_blocks).
+        done = conv_blocks.forward(x, kernel, out_shape, strides, pad, dil,
+                                   bias, keep, NARROW_CHANNELS)
+        if done is not None:
+            return done
+    if kernel.shape[-2] == 1 and groups > 1:
+        y, col = _depthwise_forward(x, kernel, out_shape, strides, pad,
+                                    dil), None
     else:
-        y = np.matmul(col, w)                   # (G, M, Fg)
-        y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+        col = _im2col(x, kernel.shape[:rank], out, strides, pad, dil, groups)
+        w = _kernel_as_gemm(kernel, groups)
+        if groups == 1:
+            y = (col[0] @ w[0]).reshape(out_shape)
+        else:
+            y = np.matmul(col, w)                   # (G, M, Fg)
+            y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape(out_shape)
+    if bias is not None:
+        add_bias_(y, bias)
     return y, (col if keep else None)
+
+
+def add_bias_(y, bias):
+    """Adds a `(F,)` bias over the last axis of `y`, in place.
+
+    NumPy-only extra for `ops.conv`'s fused bias: one JIT pass, else
+    NumPy's broadcast add.
+
+    Args:
+        y: the `(..., F)` convolution output (written).
+        bias: `(F,)`, of the dtype of `y`.
+    """
+    if not cnn_jit.add_bias_(y, bias):
+        np.add(y, bias, out=y)
 
 
 # Depthwise (one input channel a group): the per-group GEMMs would be
@@ -357,10 +391,21 @@ def conv_backward_input(dy, kernel, x_shape, strides, padding, dilation_rate,
     if cg == 1 and groups > 1:
         return _depthwise_backward_input(dy, kernel, x_shape, strides, pad,
                                          dil)
+    if groups == 1:
+        # JIT: GEMM and col2im in blocks of samples (conv_blocks).
+        dx = conv_blocks.backward_input(dy, kernel, x_shape, strides, pad,
+                                        dil, 0)
+        if dx is not None:
+            return dx
     w = _kernel_as_gemm(kernel, groups)          # (G, K, Fg)
     d = _dy_as_gemm(dy, groups)                  # (G, M, Fg)
     if groups == 1:
-        dcol = (d[0] @ w[0].T).reshape(n, *out, *ksize, 1, cg)
+        dcol = d[0] @ w[0].T
+        # One JIT pass reading each patch gradient once (1-2 spatial dims).
+        dx = cnn_jit.col2im(dcol, x_shape, ksize, out, strides, pad, dil)
+        if dx is not None:
+            return dx
+        dcol = dcol.reshape(n, *out, *ksize, 1, cg)
     else:
         dcol = np.matmul(d, np.swapaxes(w, 1, 2))   # (G, M, K)
         dcol = dcol.reshape(groups, n, *out, *ksize, cg)

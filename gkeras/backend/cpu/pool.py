@@ -15,11 +15,16 @@ in row-major window order. `backend.gpu` uses the same convention.
 
 Average pooling divides by the number of real (unpadded) cells of each
 window, as Keras does for padding='same'.
+
+With the optional JIT (`jit.py`), unpadded max pooling over 1-2 spatial
+dims (its values; with taps and the tap-routed backward when windows do
+not overlap) is one pass each (`cnn_jit.py`), with this path's values.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gkeras.backend.cpu import cnn_jit
 from gkeras.backend.cpu.parallel import split_rows
 
 __all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward",
@@ -169,6 +174,10 @@ def max_pool_values(x, pool_size, strides, padding):
     out_shape, pool, strides, pad = _pool_args(x.shape, pool_size,
                                                strides, padding)
     out = out_shape[1:-1]
+    if not any(a or b for a, b in pad):
+        y = cnn_jit.max_pool_values(x, pool, strides, out)
+        if y is not None:
+            return y
     taps = list(np.ndindex(*pool))
     xp_ = _pad(x, pad, -np.inf)
     y = np.empty(out_shape, x.dtype)
@@ -259,6 +268,9 @@ def max_pool_forward_taps(x, pool_size, strides, padding):
         raise ValueError(f"max_pool_forward_taps: windows must neither pad "
                          f"nor overlap, received pool_size={pool}, strides="
                          f"{strides}, padding={pad}; use max_pool_forward")
+    fused = cnn_jit.max_pool_taps(x, pool, strides, out_shape[1:-1])
+    if fused is not None:
+        return fused
     return _max_and_tap(x, pool, strides, pad, out_shape[1:-1])
 
 
@@ -299,6 +311,9 @@ def _route_by_tap(dy, x_shape, tap, pool, strides, out):
     rank = len(pool)
     tiled = all(s == p and o * s == n
                 for s, p, o, n in zip(strides, pool, out, x_shape[1:-1]))
+    dx = cnn_jit.max_pool_route_taps(dy, x_shape, tap, pool, strides, tiled)
+    if dx is not None:
+        return dx
     dx = (np.empty if tiled else np.zeros)(x_shape, dy.dtype)
     w = _windows(dx, pool, strides, out)
     w = as_strided(dx, w.shape, w.strides)       # writeable

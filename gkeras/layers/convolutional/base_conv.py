@@ -1,6 +1,8 @@
 """Shared machinery of the convolution layers: argument checks, weights,
 shape inference, the rank error with its fix, bias and activation."""
 
+import numpy as np
+
 from gkeras import activations, constraints, initializers, ops, regularizers
 from gkeras.backend.config import standardize_data_format
 from gkeras.layers.input_spec import InputSpec
@@ -240,8 +242,8 @@ class BaseConv(Layer):
                     f"{self.padding!r}). Use a smaller kernel_size, "
                     "padding='same', or a larger input.")
 
-    def _add_bias_and_activate(self, x):
-        if self.use_bias:
+    def _add_bias_and_activate(self, x, bias_added=False):
+        if self.use_bias and not bias_added:
             if self.data_format == "channels_last":
                 x = ops.add(x, self.bias)
             else:
@@ -304,9 +306,26 @@ class BaseConv(Layer):
         from gkeras.ops.conv import conv_channels_last
         self._out_spatial(inputs.shape)
         x = self._to_last(inputs)
+        bias = self._fusable_bias(x)
         y = conv_channels_last(x, self.kernel, self.strides, self.padding,
-                               self.dilation_rate, self.groups, self._who)
-        return self._add_bias_and_activate(self._from_last(y))
+                               self.dilation_rate, self.groups, self._who,
+                               bias=bias)
+        return self._add_bias_and_activate(self._from_last(y),
+                                           bias_added=bias is not None)
+
+    def _fusable_bias(self, x):
+        """The bias when the convolution node can add it itself: NumPy
+        float32/float64 data with a bias of the same dtype (so mixed
+        precision keeps its separate, rounded add), else None."""
+        if not self.use_bias:
+            return None
+        a = getattr(x, "data", x)
+        b = getattr(self.bias, "data", None)
+        if (type(a) is np.ndarray and type(b) is np.ndarray
+                and a.dtype == b.dtype and a.dtype in (np.float32,
+                                                       np.float64)):
+            return self.bias
+        return None
 
     def _base_config(self):
         return {

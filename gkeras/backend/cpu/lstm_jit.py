@@ -1,24 +1,30 @@
 """The common float32 LSTM (tanh/sigmoid, no mask, no recurrent dropout,
-input projection inside) as a feature-major recurrence with one fused JIT
-pass per step.
+input projection inside) with one fused JIT pass per step.
 
 `backend.cpu.lstm_time_major` (the NumPy reference) runs a step as the
-recurrent GEMM `h @ R` on `(N, U)` states and ~10 element-wise NumPy calls
-(~25 us a step at N=32, U=128). Here every buffer is feature-major: the
-state is `(U, N)`, a step's gates `(4U, N)`, and all steps sit side by
-side as column blocks of `(4U, T*N)` / `(U, (T+1)*N)` buffers, so
+recurrent GEMM and ~10 element-wise NumPy calls (35-41 us a step at N=32,
+U=128, 1 thread, loaded machine). Here a step is the GEMM and ONE
+compiled loop over contiguous rows (`jit.kernel`, vectorised): forward
+bias, four gate activations, cell and output; backward the gate and carry
+gradients (tanh(c_t) recomputed).
 
-- the recurrent GEMM is `R^T h^T` (`(4U, U) @ (U, N)`), which OpenBLAS
-  runs 1.2-1.6x faster than `h @ R` at N=32, U=128, and the backward's
-  `R dZ` is its mirror;
-- the input projection for all steps is ONE GEMM `W^T X^T` straight into
-  the gate buffer, and the weight gradients are one GEMM each after the
-  loop (`dR = H_prev dZ^T`, `dW = X^T dZ^T`), as before;
-- a step's element-wise work (bias, four gate activations, cell, output;
-  in the backward the gate and cell gradients) is ONE compiled loop over
-  contiguous rows (`jit.kernel`, vectorised): 16-23 us forward and
-  9-16 us backward at N=32, U=128 measured on a loaded machine (1 thread,
-  CPU time), against ~25 us quiet for the NumPy calls.
+The layout is `lstm_time_major`'s time-major batch rows (`Z` `(T, N,
+4U)`, the GEMM `h @ R`): each step's block is contiguous, so the kernels
+stream it. A feature-major layout (state `(U, N)`, `R^T h^T`, all steps
+as column blocks of a `(4U, T*N)` buffer) was built first: its GEMM is
+1.2-1.6x faster on 2 threads per the lead's quiet measurement (48-50 vs
+57-60 us on 1), but a step's block is 512 rows 12.8 KB apart and the
+backward kernel took 46 instead of ~12 us a step (cache misses); its
+inference (blocks of steps in cache) measured 14.5-15.3 ms against 13.3
+for this one (separate runs).
+The projection and the weight gradients are one GEMM each over all steps
+(`Z = X W`, `dR = H_prev^T dZ`, `dW = X^T dZ`, `dx = dZ W^T`); inference
+projects a few steps at a time into a cache-sized block and gives the
+training forward's values bit for bit.
+
+Measured at N=32, T=100, F=U=128, 1 thread, CPU time, interleaved with
+the NumPy path on the loaded machine: inference 16.5 -> 13.3 ms (paired
+0.68-0.87), forward + backward 45.8 -> 38.4 ms (0.77-0.90).
 
 The activations use `jit_tanh` (Eigen's float32 rational tanh, which
 vectorises where numba's libm `tanh` does not; max abs error 2.7e-7), with
@@ -63,75 +69,76 @@ def _tanh_1d(x, out):
 
 
 @_KERNEL
-def _forward_step(r, Z, zcol, b, C, pcol, ccol, H, hcol, keep):
-    # Gates from r + Z[:, zcol:zcol+N] + b and c_{t-1} at C[:, pcol..]
-    # give c_t at C[:, ccol..] (a different block) and h_t at
-    # H[:, hcol..]; with `keep` the gate activations replace the
-    # pre-activations (the backward's input).
-    U, N = r.shape[0] // 4, r.shape[1]
-    for u in range(U):
-        zi = Z[u, zcol:zcol + N]
-        zf = Z[U + u, zcol:zcol + N]
-        zg = Z[2 * U + u, zcol:zcol + N]
-        zo = Z[3 * U + u, zcol:zcol + N]
-        ri = r[u]
-        rf = r[U + u]
-        rg = r[2 * U + u]
-        ro = r[3 * U + u]
-        bi = b[u]
-        bf = b[U + u]
-        bg = b[2 * U + u]
-        bo = b[3 * U + u]
-        cp = C[u, pcol:pcol + N]
-        cn = C[u, ccol:ccol + N]
-        hn = H[u, hcol:hcol + N]
-        for n in range(N):
-            i = _HALF + _HALF * _tanh_nb(_HALF * (zi[n] + ri[n] + bi))
-            f = _HALF + _HALF * _tanh_nb(_HALF * (zf[n] + rf[n] + bf))
-            g = _tanh_nb(zg[n] + rg[n] + bg)
-            o = _HALF + _HALF * _tanh_nb(_HALF * (zo[n] + ro[n] + bo))
-            c = f * cp[n] + i * g
-            cn[n] = c
-            hn[n] = o * _tanh_nb(c)
+def _forward_step(r, Z, zt, b, c_prev, c_new, h_new, keep):
+    # Time-major batch rows: gates from r (N, 4U) = h_{t-1} R, Z[zt] and
+    # b; c_prev (N, U) -> c_new, h_new (distinct buffers: an overlap
+    # keeps LLVM's loop scalar); with `keep` the gate activations replace
+    # Z[zt]. Separate row slices per gate (one row indexed at u, U + u,
+    # ... with stores does not vectorise either).
+    N, U = r.shape[0], r.shape[1] // 4
+    U2, U3 = 2 * U, 3 * U
+    for n in range(N):
+        zi = Z[zt, n, :U]
+        zf = Z[zt, n, U:U2]
+        zg = Z[zt, n, U2:U3]
+        zo = Z[zt, n, U3:]
+        ri = r[n, :U]
+        rf = r[n, U:U2]
+        rg = r[n, U2:U3]
+        ro = r[n, U3:]
+        bi = b[:U]
+        bf = b[U:U2]
+        bg = b[U2:U3]
+        bo = b[U3:]
+        cp = c_prev[n]
+        cn = c_new[n]
+        hn = h_new[n]
+        for u in range(U):
+            i = _HALF + _HALF * _tanh_nb(_HALF * (zi[u] + ri[u] + bi[u]))
+            f = _HALF + _HALF * _tanh_nb(_HALF * (zf[u] + rf[u] + bf[u]))
+            g = _tanh_nb(zg[u] + rg[u] + bg[u])
+            o = _HALF + _HALF * _tanh_nb(_HALF * (zo[u] + ro[u] + bo[u]))
+            c = f * cp[u] + i * g
+            cn[u] = c
+            hn[u] = o * _tanh_nb(c)
             if keep:
-                zi[n] = i
-                zf[n] = f
-                zg[n] = g
-                zo[n] = o
+                zi[u] = i
+                zf[u] = f
+                zg[u] = g
+                zo[u] = o
 
 
 @_KERNEL
-def _backward_step(Z, zcol, C, ccol, dh, dc, dHs, t, has_seq):
-    # Z[:, zcol..] holds the gates (i, f, g, o), replaced by the
-    # pre-activation gradients; C[:, ccol-N..] / C[:, ccol..] are c_{t-1}
-    # / c_t; dh (+ dHs[t]) the output gradient; dc the carry gradient,
-    # replaced by dL/dc_{t-1}. tanh(c_t) is recomputed (cheaper than a
-    # saved buffer's memory traffic).
-    U, N = dh.shape
-    ts = t if has_seq else 0
-    for u in range(U):
-        zi = Z[u, zcol:zcol + N]
-        zf = Z[U + u, zcol:zcol + N]
-        zg = Z[2 * U + u, zcol:zcol + N]
-        zo = Z[3 * U + u, zcol:zcol + N]
-        cp = C[u, ccol - N:ccol]
-        cn = C[u, ccol:ccol + N]
-        dhu = dh[u]
-        dcu = dc[u]
-        dsu = dHs[ts, u if has_seq else 0]
-        for n in range(N):
-            i = zi[n]
-            f = zf[n]
-            g = zg[n]
-            o = zo[n]
-            tc = _tanh_nb(cn[n])
-            gh = dhu[n] + dsu[n] if has_seq else dhu[n]
-            d = dcu[n] + gh * o * (_ONE - tc * tc)
-            dcu[n] = d * f
-            zo[n] = gh * tc * o * (_ONE - o)
-            zi[n] = d * g * i * (_ONE - i)
-            zg[n] = d * i * (_ONE - g * g)
-            zf[n] = d * cp[n] * f * (_ONE - f)
+def _backward_step(Z, t, C, dh, dc, dHs, has_seq):
+    # Z[t] holds the gates (i, f, g, o), replaced by the pre-activation
+    # gradients; C[t] / C[t + 1] are c_{t-1} / c_t; dh (+ dHs[:, t]) the
+    # output gradient; dc the carry gradient, replaced by dL/dc_{t-1}.
+    # tanh(c_t) is recomputed (cheaper than a saved buffer's traffic).
+    N, U = dh.shape
+    U2, U3 = 2 * U, 3 * U
+    for n in range(N):
+        zi = Z[t, n, :U]
+        zf = Z[t, n, U:U2]
+        zg = Z[t, n, U2:U3]
+        zo = Z[t, n, U3:]
+        cp = C[t, n]
+        cn = C[t + 1, n]
+        dhu = dh[n]
+        dcu = dc[n]
+        dsu = dHs[n, t if has_seq else 0]
+        for u in range(U):
+            i = zi[u]
+            f = zf[u]
+            g = zg[u]
+            o = zo[u]
+            tc = _tanh_nb(cn[u])
+            gh = dhu[u] + dsu[u] if has_seq else dhu[u]
+            d = dcu[u] + gh * o * (_ONE - tc * tc)
+            dcu[u] = d * f
+            zo[u] = gh * tc * o * (_ONE - o)
+            zi[u] = d * g * i * (_ONE - i)
+            zg[u] = d * i * (_ONE - g * g)
+            zf[u] = d * cp[u] * f * (_ONE - f)
 
 
 _KERNELS = {"tanh_1d": _tanh_1d, "forward_step": _forward_step,
@@ -181,8 +188,8 @@ def _time_major(x, go_backwards):
 
 
 def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
-    """`lstm_time_major.projected_forward` on the feature-major JIT path
-    (same arguments, same results within float32 rounding).
+    """`lstm_time_major.projected_forward` on the JIT path (same
+    arguments, same results within float32 rounding).
 
     Args:
         x: `(N, T, F)` float32; W `(F, 4U)`, b `(4U,)` or None, R
@@ -199,69 +206,58 @@ def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
     U = R.shape[0]
     G = 4 * U
     X = _time_major(x, go_backwards)
-    Wt = W.T
-    Rt = np.ascontiguousarray(R.T)
     bias = np.zeros(G, np.float32) if b is None else b
-    step = _k("forward_step")
-    r = np.empty((G, N), np.float32)
     if not keep:
-        return _inference(X, Wt, Rt, bias, h0, c0, need_seq, T, N)
-    Z = np.matmul(Wt, X.T)                       # (4U, T*N)
-    Hb = np.empty((U, (T + 1) * N), np.float32)  # block t: h_{t-1}
-    Cb = np.empty((U, (T + 1) * N), np.float32)  # block t: c_{t-1}
-    Hb[:, :N] = h0.T
-    Cb[:, :N] = c0.T
+        return _inference(X, W, R, bias, h0, c0, need_seq, T, N)
+    Z = np.matmul(X, W).reshape(T, N, G)
+    Hb = np.empty((T + 1, N, U), np.float32)     # Hb[t] = h_{t-1}
+    Cb = np.empty((T + 1, N, U), np.float32)     # Cb[t] = c_{t-1}
+    Hb[0] = h0
+    Cb[0] = c0
+    step = _k("forward_step")
+    r = np.empty((N, G), np.float32)
     for t in range(T):
-        col = t * N
-        np.matmul(Rt, Hb[:, col:col + N], out=r)
-        step(r, Z, col, bias, Cb, col, col + N, Hb, col + N, True)
-    hs = Hb[:, N:].reshape(U, T, N).transpose(2, 1, 0)
+        np.matmul(Hb[t], R, out=r)
+        step(r, Z, t, bias, Cb[t], Cb[t + 1], Hb[t + 1], True)
+    hs = Hb[1:].transpose(1, 0, 2)
     cache = {"jit": True, "dims": (N, T, U), "Z": Z, "H": Hb, "C": Cb,
              "x": X, "kernel": W, "has_bias": b is not None,
              "recurrent_kernel": R, "go_backwards": bool(go_backwards)}
-    return hs, Hb[:, T * N:].T.copy(), Cb[:, T * N:].T.copy(), cache
+    return hs, Hb[T].copy(), Cb[T].copy(), cache
 
 
-def _inference(X, Wt, Rt, bias, h0, c0, need_seq, T, N):
+def _inference(X, W, R, bias, h0, c0, need_seq, T, N):
     """The forward without saving: the projection a few steps at a time
-    into a cache-sized block (as `lstm_time_major` does), one state
-    buffer, outputs only when asked."""
-    G, U = Rt.shape
+    into a cache-sized block (as `lstm_time_major` does; the same values
+    as the training forward, bit for bit), states in two-step buffers
+    unless the outputs are asked for."""
+    U = R.shape[0]
+    G = 4 * U
     steps = max(1, min(T, 256 // max(N, 1) + 1,
                        (1 << 19) // (16 * U * N) + 1))
     step = _k("forward_step")
-    r = np.empty((G, N), np.float32)
-    # Two carry blocks used in turn: writing c_t over c_{t-1} in place
-    # would make LLVM's overlap check fail and run the loop scalar
-    # (measured 82-91 vs ~20 us a step).
-    C = np.empty((U, 2 * N), np.float32)
-    C[:, :N] = c0.T
-    if need_seq:
-        H = np.empty((U, (T + 1) * N), np.float32)
-    else:
-        H = np.empty((U, N), np.float32)
-    H[:, :N] = h0.T
-    Zb = None
+    r = np.empty((N, G), np.float32)
+    # c (and h without the sequence) in two slots used in turn: the
+    # kernel never writes over what it reads.
+    C = np.empty((2, N, U), np.float32)
+    C[0] = c0
+    H = np.empty((T + 1 if need_seq else 2, N, U), np.float32)
+    H[0] = h0
+    Zb = np.empty((steps, N, G), np.float32)
     for t0 in range(0, T, steps):
         n = min(steps, T - t0)
-        if Zb is None or Zb.shape[1] != n * N:
-            Zb = np.empty((G, n * N), np.float32)
-        np.matmul(Wt, X[t0 * N:(t0 + n) * N].T, out=Zb)
+        z = Zb[:n]
+        np.matmul(X[t0 * N:(t0 + n) * N], W, out=z.reshape(n * N, G))
         for j in range(n):
-            hcol = (t0 + j + 1) * N if need_seq else 0
-            hprev = hcol - N if need_seq else 0
-            np.matmul(Rt, H[:, hprev:hprev + N], out=r)
-            k = (t0 + j) & 1
-            step(r, Zb, j * N, bias, C, k * N, (1 - k) * N, H, hcol,
-                 False)
-    if need_seq:
-        hs = H[:, N:].reshape(U, T, N).transpose(2, 1, 0)
-        h_T = H[:, T * N:].T.copy()
-    else:
-        hs = None
-        h_T = H.T.copy()
+            t = t0 + j
+            k = t & 1
+            hp, hn = (H[t], H[t + 1]) if need_seq else (H[k], H[1 - k])
+            np.matmul(hp, R, out=r)
+            step(r, z, j, bias, C[k], C[1 - k], hn, False)
     k = T & 1
-    return hs, h_T, C[:, k * N:(k + 1) * N].T.copy(), None
+    hs = H[1:].transpose(1, 0, 2) if need_seq else None
+    h_T = H[T].copy() if need_seq else H[k].copy()
+    return hs, h_T, C[k].copy(), None
 
 
 def projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
@@ -278,29 +274,29 @@ def projected_backward(dhs, dh_T, dc_T, cache, need_dx=True):
     gb, has_bias = cache["go_backwards"], cache["has_bias"]
     cache.clear()
     f32 = np.float32
-    # Copies (np.array), never views: both are written, and at N=1 a
-    # transposed view is already contiguous.
-    dh = np.zeros((U, N), f32) if dh_T is None else \
-        np.array(dh_T.T, dtype=f32, order="C")
-    dc = np.zeros((U, N), f32) if dc_T is None else \
-        np.array(dc_T.T, dtype=f32, order="C")
+    # Copies (np.array), never views: both are written.
+    dh = np.zeros((N, U), f32) if dh_T is None else \
+        np.array(dh_T, dtype=f32, order="C")
+    dc = np.zeros((N, U), f32) if dc_T is None else \
+        np.array(dc_T, dtype=f32, order="C")
     if dhs is None:
-        dHs, has_seq = np.zeros((1, 1, N), f32), False
+        dHs, has_seq = np.zeros((1, 1, U), f32), False
     else:
-        dHs, has_seq = np.ascontiguousarray(
-            dhs.transpose(1, 2, 0), dtype=f32), True   # (T, U, N)
+        dHs, has_seq = np.ascontiguousarray(dhs, dtype=f32), True
+    Rt = np.ascontiguousarray(R.T)
     step = _k("backward_step")
     for t in range(T - 1, -1, -1):
-        col = t * N
-        step(Z, col, Cb, col + N, dh, dc, dHs, t, has_seq)
-        np.matmul(R, Z[:, col:col + N], out=dh)  # dL/dh_{t-1}
-    dR = np.matmul(Hb[:, :T * N], Z.T)
-    dW = np.matmul(X.T, Z.T)
-    db = Z.sum(axis=1) if has_bias else None
+        step(Z, t, Cb, dh, dc, dHs, has_seq)
+        np.matmul(Z[t], Rt, out=dh)              # dL/dh_{t-1}
+    TN = T * N
+    Z2 = Z.reshape(TN, 4 * U)
+    dR = Hb[:T].reshape(TN, U).T @ Z2
+    dW = X.T @ Z2
+    db = Z2.sum(axis=0) if has_bias else None
     dx = None
     if need_dx:
-        dX = np.matmul(Z.T, W.T).reshape(T, N, -1)
+        dX = (Z2 @ W.T).reshape(T, N, -1)
         if gb:
             dX = dX[::-1]
         dx = np.ascontiguousarray(dX.transpose(1, 0, 2))
-    return dx, dW, db, dh.T.copy(), dc.T.copy(), dR
+    return dx, dW, db, dh, dc, dR

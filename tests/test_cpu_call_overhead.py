@@ -116,9 +116,11 @@ def test_loss_tracker_scalar_fast_path_matches_the_general_path(dtype):
     rng = np.random.default_rng(4)
     fast, general = Mean(dtype=dtype), Mean(dtype=dtype)
     total = count = 0.0
-    for n in [32, 1, 0, 7, 32, 3]:
+    for i, n in enumerate([32, 1, 0, 7, 32, 3]):
         loss = np.asarray(rng.standard_normal() * 10, dtype)
-        fast.update_state(Tensor(loss), sample_weight=n)
+        # A reduction's NumPy scalar (the compiled loss) or a 0-d array.
+        fast.update_state(Tensor(loss[()] if i % 2 else loss),
+                          sample_weight=n)
         general.update_state(Tensor(loss), sample_weight=np.asarray(n))
         total += float(loss) * n
         count += n

@@ -107,3 +107,32 @@ def test_affine_without_a_tape_matches_the_graph_node(relu, bias, shape):
     if relu:
         ref = np.maximum(ref, 0)
     np.testing.assert_allclose(np.asarray(plain), ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_loss_tracker_scalar_fast_path_matches_the_general_path(dtype):
+    from gkeras.metrics import Mean
+    from gkeras.ops.engine import Tensor
+    rng = np.random.default_rng(4)
+    fast, general = Mean(dtype=dtype), Mean(dtype=dtype)
+    total = count = 0.0
+    for i, n in enumerate([32, 1, 0, 7, 32, 3]):
+        loss = np.asarray(rng.standard_normal() * 10, dtype)
+        # A reduction's NumPy scalar (the compiled loss) or a 0-d array.
+        fast.update_state(Tensor(loss[()] if i % 2 else loss),
+                          sample_weight=n)
+        general.update_state(Tensor(loss), sample_weight=np.asarray(n))
+        total += float(loss) * n
+        count += n
+    for a, b in ((fast.total, general.total), (fast.count, general.count)):
+        assert a.data.dtype == b.data.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(fast.result(), general.result())
+    np.testing.assert_allclose(float(fast.result()), total / count,
+                               rtol=1e-5)
+    # Other inputs keep the general path: a bool weight, a float32 loss
+    # on a float64 metric, per-sample values.
+    m = Mean()
+    m.update_state(np.float32(2.0), sample_weight=True)
+    m.update_state(np.array([1.0, 3.0], "float32"), sample_weight=2)
+    np.testing.assert_allclose(float(m.result()), (2 + 2 + 6) / 5)

@@ -1,5 +1,8 @@
 """`Sum`, `Mean` and `MeanMetricWrapper` (Keras 3 semantics)."""
 
+import numpy as np
+
+from gkeras.ops.engine import Tensor
 from gkeras.metrics.metric import (Metric, divide_no_nan,
                                    squeeze_or_expand_to_same_rank,
                                    to_array, xp_of)
@@ -67,6 +70,10 @@ class Sum(Metric):
         return self.total.data.copy()
 
 
+# Metric dtype name -> NumPy dtype (parsing the name costs microseconds).
+_NP_DTYPES = {}
+
+
 def _sum(x, axis):
     return x.sum(axis=axis)
 
@@ -99,6 +106,25 @@ class Mean(Metric):
         self.count = self.add_variable(shape=(), name="count")
 
     def update_state(self, values, sample_weight=None):
+        v = values.data if isinstance(values, Tensor) else values
+        dt = _NP_DTYPES.get(self.dtype)
+        if dt is None:
+            dt = _NP_DTYPES.setdefault(self.dtype, np.dtype(self.dtype))
+        total = self.total._raw
+        if (type(sample_weight) is int and type(total) is np.ndarray
+                and (type(v) is dt.type or (type(v) is np.ndarray
+                                            and v.ndim == 0
+                                            and v.dtype is dt))):
+            # The loss tracker's step on the CPU: a scalar loss (a NumPy
+            # scalar or 0-d array) weighted by the batch size. The general
+            # path's float32 operations (the sum of one value is that
+            # value) without its shape handling, written in place:
+            # ~25 -> ~5 us, once per training step.
+            w = np.asarray(sample_weight).astype(dt)
+            np.add(total, v * w, out=total)
+            count = self.count._raw
+            np.add(count, w, out=count)
+            return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, reduce_fn=_mean, dtype=self.dtype)
         self.total.data += values.sum()

@@ -20,23 +20,30 @@ from gkeras.ops.nn import relu as relu_op
 __all__ = ["affine"]
 
 
+def _forward(x, kernel, bias, relu):
+    """`relu(x @ kernel + bias)` on arrays, the bias and ReLU in place on
+    the fresh product (the node's forward, and inference without one)."""
+    y = matmul_forward(x, kernel)
+    if type(y) is np.ndarray:
+        # One (JIT-compiled, row-split) pass where it is available.
+        _cpu_affine.bias_relu_forward(y, bias, relu)
+    else:
+        if bias is not None:
+            y += bias
+        if relu:
+            xp_of(y).maximum(y, 0, out=y)
+    return y
+
+
 class _Affine(Function):
     def __init__(self, relu, has_bias):
         self.relu, self.has_bias = relu, has_bias
 
     def forward(self, x, kernel, bias=None):
         self.x, self.kernel = x, kernel
-        y = matmul_forward(x, kernel)            # a fresh array
         if bias is not None:
             self.bias_shape = bias.shape
-        if type(y) is np.ndarray:
-            # One (JIT-compiled, row-split) pass where it is available.
-            _cpu_affine.bias_relu_forward(y, bias, self.relu)
-        else:
-            if bias is not None:
-                y += bias
-            if self.relu:
-                xp_of(y).maximum(y, 0, out=y)
+        y = _forward(x, kernel, bias, self.relu)
         if self.relu:
             self.y = y
         return y
@@ -91,12 +98,7 @@ def affine(x, kernel, bias=None, relu=False):
     if not _STATE.recording and not _HALF_USED[0]:
         # No tape (inference): `_Affine.forward`'s arithmetic without the
         # graph node (~4 us a call, a third of a small Dense layer's call).
-        y = matmul_forward(a, k)
-        if b is not None:
-            y += b
-        if relu:
-            xp_of(y).maximum(y, 0, out=y)
-        return Tensor(y)
+        return Tensor(_forward(a, k, b, bool(relu)))
     fn = _Affine(bool(relu), bias is not None)
     if bias is None:
         return fn(t_or_a(x), t_or_a(kernel))

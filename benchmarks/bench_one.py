@@ -37,6 +37,11 @@ def load_framework(name):
     if name == "gkeras":
         os.environ.setdefault("GKERAS_BACKEND", "auto")
         import gkeras as k
+        # numba (the optional CPU JIT) is imported lazily on the first
+        # kernel; like torch's runtime set-up it belongs to the baseline,
+        # not to the model's memory.
+        from gkeras.backend.cpu import jit
+        jit.enabled()
         return k, f"gkeras {k.__version__} ({k.backend.backend()})"
     backend = {"keras-jax": "jax", "keras-torch": "torch"}[name]
     os.environ["KERAS_BACKEND"] = backend

@@ -41,6 +41,13 @@ HAS_NUMBA = jit._numba() is not None
 MODES = ["jit", "numpy"]
 
 
+@pytest.fixture(autouse=True)
+def _kernels_on_small_arrays(monkeypatch):
+    """The odd small shapes here go through the compiled epilogue too (by
+    default arrays below `JIT_MIN_ELEMENTS` take the NumPy ufuncs)."""
+    monkeypatch.setattr(cpu_affine, "JIT_MIN_ELEMENTS", 1)
+
+
 def _mode(mode):
     return jit.disabled() if mode == "numpy" else contextlib.nullcontext()
 
@@ -138,6 +145,20 @@ def test_epilogue_split_over_the_pool_equals_inline(monkeypatch):
     np.testing.assert_array_equal(y1, y2)
     np.testing.assert_array_equal(g1, g2)
     np.testing.assert_allclose(gb1, gb2, rtol=1e-5, atol=1e-5)
+
+
+def test_affine_inference_without_tape_uses_the_epilogue():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((40, 70)).astype(np.float32)
+    k = rng.standard_normal((70, 60)).astype(np.float32)
+    b = rng.standard_normal(60).astype(np.float32)
+    got = np.asarray(affine(x, k, b, relu=True))
+    with jit.disabled():
+        ref = np.asarray(affine(x, k, b, relu=True))
+    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        got, np.maximum(x.astype(np.float64) @ k + b, 0), rtol=1e-4,
+        atol=1e-4)
 
 
 @pytest.mark.parametrize("mode", MODES)

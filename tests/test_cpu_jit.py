@@ -69,3 +69,34 @@ def test_missing_numba_is_off_and_calls_explain(monkeypatch):
         return x
     with pytest.raises(RuntimeError, match=r"'f'.*gkeras\[cpu-jit\]"):
         f(1)
+
+
+def test_no_cache_location_compiles_without_cache(monkeypatch):
+    real = numba.njit
+    seen = []
+
+    def njit(**options):
+        seen.append(options["cache"])
+        if options["cache"]:
+            raise RuntimeError("cannot cache function 'f': no locator "
+                               "available for file 'x.py'")
+        return real(**options)
+    monkeypatch.setattr(numba, "njit", njit)
+
+    @jit.kernel
+    def twice(x):
+        return 2 * x
+    assert twice(21) == 42
+    assert seen == [True, False]
+
+
+def test_other_compile_errors_propagate(monkeypatch):
+    def njit(**options):
+        raise RuntimeError("something else")
+    monkeypatch.setattr(numba, "njit", njit)
+
+    @jit.kernel
+    def f(x):
+        return x
+    with pytest.raises(RuntimeError, match="something else"):
+        f(1)

@@ -122,7 +122,17 @@ class _Kernel:
                 "install it with `pip install \"gkeras[cpu-jit]\"`")
         with self._lock:
             if self._compiled is None:
-                self._compiled = numba.njit(**self._options)(self.py_func)
+                try:
+                    f = numba.njit(**self._options)(self.py_func)
+                except RuntimeError as e:
+                    if not self._options.get("cache") or \
+                            "cannot cache" not in str(e):
+                        raise
+                    # No writable cache location (a read-only install and
+                    # home): compile in memory on every run instead.
+                    options = dict(self._options, cache=False)
+                    f = numba.njit(**options)(self.py_func)
+                self._compiled = f
         return self._compiled
 
 

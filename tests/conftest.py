@@ -32,3 +32,12 @@ def _fresh_names():
     gkeras.backend.clear_session()
     gkeras.utils.set_random_seed(1234)
     yield
+
+
+@pytest.fixture
+def jit_on(monkeypatch):
+    """Runs a test with the optional CPU JIT switched on whatever
+    `GKERAS_CPU_JIT` the suite runs under: the JIT kernels' own tests
+    compare them with the NumPy path (`jit.disabled()`) themselves, so
+    they must run even when the suite runs the NumPy paths."""
+    monkeypatch.delenv("GKERAS_CPU_JIT", raising=False)

@@ -28,10 +28,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("numba")
-if os.environ.get("GKERAS_CPU_JIT", "1").strip().lower() in (
-        "0", "false", "no", "off"):
-    pytest.skip("GKERAS_CPU_JIT=0: the fused passes are off",
-                allow_module_level=True)
+pytestmark = pytest.mark.usefixtures("jit_on")
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_conv_pool_bn_primitives import (  # noqa: E402

@@ -50,7 +50,7 @@ def test_env_variable_and_disabled_block(monkeypatch):
     assert jit.enabled()
 
 
-def test_disabled_is_per_thread():
+def test_disabled_is_per_thread(jit_on):
     seen = []
     with jit.disabled():
         t = threading.Thread(target=lambda: seen.append(jit.enabled()))

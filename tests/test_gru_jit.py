@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("numba")
+pytestmark = pytest.mark.usefixtures("jit_on")
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_gru_time_major import _problem, ref_gru  # noqa: E402

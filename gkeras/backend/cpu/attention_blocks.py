@@ -390,12 +390,7 @@ def blocked_backward(dout, blocks, dq, dk, dv):
                     pd = np.multiply(p, keep)
                     pd *= drop_scale
             pdt = np.swapaxes(pd, -1, -2)
-            if single:
-                np.matmul(pdt, dob, out=dv_acc)
-            elif dv_acc is None:
-                dv_acc = np.matmul(pdt, dob)
-            else:
-                dv_acc += np.matmul(pdt, dob)
+            dv_acc = _matmul_into(dv_acc, pdt, dob, single)
             ds = np.matmul(dob, vt)
             if keep is not None:
                 ds *= keep
@@ -415,14 +410,21 @@ def blocked_backward(dout, blocks, dq, dk, dv):
             np.matmul(ds, kb, out=dqb)
             dqb *= scale
             dst = np.swapaxes(ds, -1, -2)
-            if single:
-                np.matmul(dst, qb, out=dk_acc)
-            elif dk_acc is None:
-                dk_acc = np.matmul(dst, qb)
-            else:
-                dk_acc += np.matmul(dst, qb)
+            dk_acc = _matmul_into(dk_acc, dst, qb, single)
         if not single:
             dk[bs, hs] = dk_acc
             dv[bs, hs] = dv_acc
 
     parallel_map(run, blocks["tasks"])
+
+
+def _matmul_into(acc, a, b, single):
+    """`a @ b` written into `acc` when the block is the only one (`acc` is
+    then the output's own view), else added to the running sum `acc`
+    (None before the first block). Returns the sum."""
+    if single:
+        return np.matmul(a, b, out=acc)
+    if acc is None:
+        return np.matmul(a, b)
+    acc += np.matmul(a, b)
+    return acc

@@ -30,6 +30,11 @@ The activations use `jit_tanh` (Eigen's float32 rational tanh, which
 vectorises where numba's libm `tanh` does not; max abs error 2.7e-7), with
 `sigmoid(z) = 1/2 + tanh(z/2)/2`. NaN propagates, +-inf saturate.
 
+Inference (`keep=False`) runs `lstm_infer` instead where NumPy's BLAS
+can be called from kernels (`cblas.available()`): the whole recurrence in
+one `nogil` call per batch part, no per-step GIL traffic or BLAS thread
+wake-ups; `_inference` below is its fallback.
+
 Only float32 takes this path (the approximation is float32-accurate);
 float64 and `GKERAS_CPU_JIT=0` run `lstm_time_major`, which the tests
 compare this path with, together with a float64 reference.

@@ -192,3 +192,29 @@ def test_layer_predict(monkeypatch, calls, kwargs):
     for a, r in zip(out, ref):
         np.testing.assert_allclose(np.asarray(a), np.asarray(r),
                                    rtol=2e-5, atol=2e-5)
+
+
+def test_mixed_precision_and_stateful_layers(monkeypatch, calls):
+    """A mixed_float16 layer gives what the NumPy path gives (dtype
+    included); a stateful layer carries its states through the parts
+    from call to call."""
+    _parts(monkeypatch, 2)
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((6, 5, 3)).astype(np.float32)
+    mixed = gkeras.layers.LSTM(4, dtype="mixed_float16")
+    out = np.asarray(mixed(x))
+    with jit.disabled():
+        ref = np.asarray(mixed(x))
+    assert out.dtype == ref.dtype
+    np.testing.assert_allclose(out.astype(np.float32),
+                               ref.astype(np.float32), rtol=2e-3, atol=2e-3)
+    calls.clear()
+    layer = gkeras.layers.LSTM(4, stateful=True)
+    outs = [np.asarray(layer(x)) for _ in range(2)]
+    assert len(calls) == 2
+    layer.reset_states()
+    with jit.disabled():
+        refs = [np.asarray(layer(x)) for _ in range(2)]
+    for a, r in zip(outs, refs):
+        np.testing.assert_allclose(a, r, rtol=2e-5, atol=2e-5)
+    assert not np.allclose(outs[0], outs[1])

@@ -59,9 +59,9 @@ BLOCK_ENTRIES = 1 << 18
 SAVE_ENTRIES = 1 << 18
 
 
-@jit.kernel
-def _softmax_grad_rows(ds, p):
-    """`ds = (ds - rowsum(ds * p)) * p` over the rows of 2-D arrays."""
+def softmax_grad_rows(ds, p):
+    """`ds = (ds - rowsum(ds * p)) * p` over the rows of 2-D arrays (plain
+    Python, compiled into kernels: `_softmax_grad_rows`, `attention_jit`)."""
     n = ds.shape[1]
     for i in range(ds.shape[0]):
         dr, pr = ds[i], p[i]
@@ -71,6 +71,12 @@ def _softmax_grad_rows(ds, p):
         d = dr[0] * 0 + t
         for j in range(n):
             dr[j] = (dr[j] - d) * pr[j]
+
+
+@jit.kernel
+def _softmax_grad_rows(ds, p):
+    """`softmax_grad_rows` as a kernel."""
+    _softmax_grad_nb(ds, p)
 
 
 # Cephes `expf`: exp(x) = 2^t exp(r), r = x - t ln2 (ln2 in two parts),
@@ -85,48 +91,79 @@ _EXP_C = tuple(np.float32(c) for c in (
     1.6666665459e-1, 5.0000001201e-1))
 
 
-@jit.kernel
-def _exp_sum_rows(s, inv, bits, normalise):
-    """float32 rows of `s`: `exp` in place, `inv = 1 / row sum`, and with
-    `normalise` the rows divided by their sums.
+def exp_row(row, shift, bits):
+    """`row = exp(row - shift)` in place for a float32 row; returns its sum.
 
-    The `exp` is vectorisable (numba's own is a scalar libm call, ~20x
-    slower than NumPy's SIMD one); `2^t` is built in the exponent bits of
-    `bits` (int32 scratch of a row's length). Arguments must be <= 88 or
-    NaN (the scores here are below 80 or shifted by their row max).
+    Plain Python, compiled into kernels (`inlined(exp_row)`): the `exp`
+    is vectorisable (numba's own is a scalar libm call, ~20x slower than
+    NumPy's SIMD one); `2^t` is built in the exponent bits of `bits`
+    (int32 scratch of at least the row's length). `row - shift` must be
+    <= 88 or NaN (the scores here are below 80 or shifted by their row
+    max); NaN stays NaN, -inf and underflow give 0.
     """
-    n = s.shape[1]
+    n = row.shape[0]
     pow2 = bits.view(np.float32)
     c0, c1, c2, c3, c4, c5 = _EXP_C
     one = np.float32(1.0)
+    for j in range(n):
+        x = row[j] - shift
+        xc = min(max(x, _EXP_LO), _EXP_HI)
+        t = np.floor(xc * _LOG2E + np.float32(0.5))
+        r = (xc - t * _LN2_HI) - t * _LN2_LO
+        p = c0
+        p = p * r + c1
+        p = p * r + c2
+        p = p * r + c3
+        p = p * r + c4
+        p = p * r + c5
+        p = p * r * r + r + one
+        bits[j] = (np.int32(t) + np.int32(127)) << np.int32(23)
+        row[j] = x if x != x else (np.float32(0.0) if x < _EXP_LO else p)
+    tot = np.float32(0.0)
+    for j in range(n):
+        e = row[j] * pow2[j]
+        row[j] = e
+        tot += e
+    return tot
+
+
+_INLINED = {}
+
+
+def inlined(fn):
+    """`fn` (`exp_row`, `softmax_grad_rows`) compiled for inlining into
+    kernels (call only when `jit.enabled()`; bind it to a module global
+    before the first kernel that uses it compiles: numba resolves
+    globals at compile time)."""
+    if fn not in _INLINED:
+        _INLINED[fn] = jit._numba().njit(
+            inline="always", fastmath=set(jit.FASTMATH))(fn)
+    return _INLINED[fn]
+
+
+_exp_row_nb = None
+_softmax_grad_nb = None
+
+
+@jit.kernel
+def _exp_sum_rows(s, inv, bits, normalise):
+    """float32 rows of `s`: `exp` in place (`exp_row`), `inv = 1 / row
+    sum`, and with `normalise` the rows divided by their sums."""
+    one = np.float32(1.0)
     for i in range(s.shape[0]):
         row = s[i]
-        for j in range(n):
-            x = row[j]
-            xc = min(max(x, _EXP_LO), _EXP_HI)
-            t = np.floor(xc * _LOG2E + np.float32(0.5))
-            r = (xc - t * _LN2_HI) - t * _LN2_LO
-            p = c0
-            p = p * r + c1
-            p = p * r + c2
-            p = p * r + c3
-            p = p * r + c4
-            p = p * r + c5
-            p = p * r * r + r + one
-            bits[j] = (np.int32(t) + np.int32(127)) << np.int32(23)
-            # NaN stays NaN, -inf and underflow give 0.
-            row[j] = x if x != x else (np.float32(0.0) if x < _EXP_LO
-                                       else p)
-        tot = np.float32(0.0)
-        for j in range(n):
-            e = row[j] * pow2[j]
-            row[j] = e
-            tot += e
-        r_ = one / tot
+        r_ = one / _exp_row_nb(row, np.float32(0.0), bits)
         inv[i] = r_
         if normalise:
-            for j in range(n):
+            for j in range(row.shape[0]):
                 row[j] *= r_
+
+
+def _ready():
+    global _exp_row_nb, _softmax_grad_nb
+    if _exp_row_nb is None:
+        _exp_row_nb = inlined(exp_row)
+        _softmax_grad_nb = inlined(softmax_grad_rows)
 
 
 def _rows2d(a):
@@ -281,6 +318,8 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
     drop_scale = dt.type(1.0 / (1.0 - rate)) if rate else None
     # Read here: `jit.disabled()` is per thread, the blocks run on others.
     use_jit = jit.enabled()
+    if use_jit:
+        _ready()
 
     def run(task):
         bs, hs, qsl = task
@@ -359,6 +398,8 @@ def blocked_backward(dout, blocks, dq, dk, dv):
     Tk = pr.Tk
     # Read here: `jit.disabled()` is per thread, the blocks run on others.
     use_jit = jit.enabled()
+    if use_jit:
+        _ready()
 
     def run(task):
         bs, hs, qsl = task

@@ -122,3 +122,18 @@ def test_unavailable_without_openblas(monkeypatch):
     monkeypatch.setitem(cblas._STATE, "lib", None)
     assert not cblas.available()
     assert cblas.set_num_threads_local(1) is None
+
+
+class _FakeLib:
+    def __init__(self, config):
+        if config is not None:
+            self.openblas_get_config = lambda: config
+
+
+def test_integer_width_of_the_library():
+    assert cblas._ilp64(_FakeLib(None), 64) is True
+    assert cblas._ilp64(_FakeLib(None), 32) is False
+    assert cblas._ilp64(_FakeLib(None), None) is None
+    assert cblas._ilp64(_FakeLib(b"OpenBLAS 0.3 USE64BITINT Haswell"),
+                        None) is True
+    assert cblas._ilp64(_FakeLib(b"OpenBLAS 0.3 Haswell"), None) is False

@@ -52,7 +52,8 @@ _LOCK = threading.Lock()
 # (sgemm, dgemm, integer width) name triples, most specific first.
 _SYMBOLS = (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", 64),
             ("cblas_sgemm64_", "cblas_dgemm64_", 64),
-            ("scipy_cblas_sgemm", "scipy_cblas_dgemm", None),
+            # scipy-openblas32: the LP64 twin of the suffixed build.
+            ("scipy_cblas_sgemm", "scipy_cblas_dgemm", 32),
             ("cblas_sgemm", "cblas_dgemm", None))
 
 
@@ -68,12 +69,12 @@ def _openblas_paths():
 def _ilp64(lib, width):
     if width is not None:
         return width == 64
-    try:
-        cfg = lib.openblas_get_config
-    except AttributeError:
-        return None
-    cfg.argtypes, cfg.restype = [], ctypes.c_char_p
-    return b"USE64BITINT" in (cfg() or b"")
+    for name in ("openblas_get_config", "openblas_get_config64_"):
+        cfg = getattr(lib, name, None)
+        if cfg is not None:
+            cfg.argtypes, cfg.restype = [], ctypes.c_char_p
+            return b"USE64BITINT" in (cfg() or b"")
+    return None  # the integer width is unknown: do not guess
 
 
 def _load():

@@ -23,13 +23,17 @@ predict 1.01x).
 Per step: `q = R^T h + rb`, `z, r = sigmoid(x_zr + q_zr)`,
 `hh = tanh(x_h + r * q_h)`, `h_t = hh + z * (h_{t-1} - hh)`.
 
+Inference (`keep=False`) runs `gru_infer` where NumPy's BLAS can be
+called from kernels (`cblas.available()`): all steps in one `nogil` call
+per batch part.
+
 Only float32 with the JIT enabled; otherwise `gru_time_major` runs (the
 reference the tests compare with).
 """
 
 import numpy as np
 
-from gkeras.backend.cpu import jit, jit_tanh
+from gkeras.backend.cpu import gru_infer, jit, jit_tanh
 
 __all__ = ["applies", "gru_forward", "gru_backward"]
 
@@ -138,10 +142,12 @@ def gru_forward(xw, h0, R, rb, go_backwards, keep=True):
     _ready()
     N, T, G = xw.shape
     U = G // 3
+    bias = np.zeros(G, np.float32) if rb is None else rb
+    if not keep and gru_infer.applies(N, T):
+        return gru_infer.forward(xw, h0, R, bias, go_backwards)
     src = xw[:, ::-1] if go_backwards else xw
     S = np.empty((T, N, G), np.float32)
     np.copyto(S, src.transpose(1, 0, 2))
-    bias = np.zeros(G, np.float32) if rb is None else rb
     H = np.empty((T + 1, N, U), np.float32)
     H[0] = h0
     # Without `keep`, Qh is a dummy that the kernel does not write.

@@ -28,7 +28,7 @@ import numpy as np
 
 from gkeras.backend.cpu import cblas, jit, jit_tanh, parallel
 
-__all__ = ["applies", "forward"]
+__all__ = ["applies", "forward", "batch_parts", "run_parts"]
 
 _HALF = jit_tanh.HALF
 
@@ -137,9 +137,17 @@ def applies(N, T):
     return N > 0 and T > 0 and cblas.available()
 
 
-def _parts(N):
-    n = min(parallel.num_threads(), N // MIN_PART_ROWS)
-    n = max(n, 1)
+def batch_parts(N):
+    """The batch cut into one part per pool thread (`gru_infer` too).
+
+    Args:
+        N: the batch size.
+
+    Returns:
+        A list of `(start, stop)` row ranges: one when the batch has
+        fewer than `2 * MIN_PART_ROWS` rows or the pool has one thread.
+    """
+    n = max(1, min(parallel.num_threads(), N // MIN_PART_ROWS))
     return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
 
@@ -168,7 +176,7 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
     hT = np.empty((N, U), np.float32)
     cT = np.empty((N, U), np.float32)
     hd = cblas.handle()
-    parts = _parts(N)
+    parts = batch_parts(N)
     rows_max = max(n1 - n0 for n0, n1 in parts)
     steps = min(T, max(MIN_BLOCK_STEPS, BLOCK_BYTES // (rows_max * G * 4)))
     kern = _run_part.dispatcher()
@@ -183,15 +191,21 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
         kern(hd, x, W, b, R, h0, c0, n0, n1, bool(go_backwards), steps, Z,
              r, C, Hp, H, hT, cT, bool(need_seq))
 
+    run_parts(run, parts)
+    return (H if need_seq else None), hT, cT, None
+
+
+def run_parts(run, parts):
+    """`run(part)` for each part: on the pool for several (BLAS on one
+    thread there), inline for one with BLAS on one thread too (the
+    per-step GEMMs are small: BLAS's threads cost more than they give,
+    measured)."""
     if len(parts) > 1:
         parallel.parallel_map(run, parts)
-    else:
-        # The per-step GEMMs are small: BLAS's threads cost more than they
-        # give (measured), so this call runs BLAS on one thread.
-        prev = cblas.set_num_threads_local(1)
-        try:
-            run(parts[0])
-        finally:
-            if prev is not None and prev > 1:
-                cblas.set_num_threads_local(prev)
-    return (H if need_seq else None), hT, cT, None
+        return
+    prev = cblas.set_num_threads_local(1)
+    try:
+        run(parts[0])
+    finally:
+        if prev is not None and prev > 1:
+            cblas.set_num_threads_local(prev)

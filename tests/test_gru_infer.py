@@ -41,6 +41,7 @@ def calls(monkeypatch):
 def _parts(monkeypatch, n):
     monkeypatch.setattr(lstm_infer.parallel, "num_threads", lambda: n)
     monkeypatch.setattr(lstm_infer, "MIN_PART_ROWS", 1)
+    monkeypatch.setattr(lstm_infer, "MIN_SPLIT_FLOPS", 0)
 
 
 def _f32(arrays):

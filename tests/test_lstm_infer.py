@@ -61,6 +61,7 @@ def calls(monkeypatch):
 def _parts(monkeypatch, n):
     monkeypatch.setattr(lstm_infer.parallel, "num_threads", lambda: n)
     monkeypatch.setattr(lstm_infer, "MIN_PART_ROWS", 1)
+    monkeypatch.setattr(lstm_infer, "MIN_SPLIT_FLOPS", 0)
 
 
 CASES = [(1, 1, 2, 1), (1, 6, 3, 3), (2, 1, 3, 4), (5, 7, 5, 5),
@@ -218,3 +219,14 @@ def test_mixed_precision_and_stateful_layers(monkeypatch, calls):
     for a, r in zip(outs, refs):
         np.testing.assert_allclose(a, r, rtol=2e-5, atol=2e-5)
     assert not np.allclose(outs[0], outs[1])
+
+
+def test_part_policy(monkeypatch):
+    monkeypatch.setattr(lstm_infer.parallel, "num_threads", lambda: 2)
+    big = lstm_infer.MIN_SPLIT_FLOPS
+    assert lstm_infer.batch_parts(32, big) == [(0, 16), (16, 32)]
+    assert lstm_infer.batch_parts(32, big - 1) == [(0, 32)]
+    assert lstm_infer.batch_parts(7, big) == [(0, 7)]
+    assert lstm_infer.batch_parts(9, big) == [(0, 4), (4, 9)]
+    monkeypatch.setattr(lstm_infer.parallel, "num_threads", lambda: 1)
+    assert lstm_infer.batch_parts(64, big) == [(0, 64)]

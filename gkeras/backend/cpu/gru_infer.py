@@ -116,5 +116,5 @@ def forward(xw, h0, R, rb, go_backwards):
         Hp = np.empty((2, n1 - n0, U), np.float32)
         kern(hd, xw, rb, R, h0, n0, n1, bool(go_backwards), q, Hp, H, hT)
 
-    lstm_infer.run_parts(run, lstm_infer.batch_parts(N))
+    lstm_infer.run_parts(run, lstm_infer.batch_parts(N, 2 * N * T * G * U))
     return H, hT, None

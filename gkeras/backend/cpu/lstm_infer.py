@@ -35,6 +35,10 @@ _HALF = jit_tanh.HALF
 # Rows a part must have before the batch is split: below, the one thread
 # hand-off (60-90 us on the 2-vCPU VM) is near what a part saves.
 MIN_PART_ROWS = 4
+# Work below which one part runs inline: the hand-off round trip (60-90
+# us on the 2-vCPU VM) is ~8 MFLOP of GEMM at ~90 GFLOP/s, and a split
+# saves about half the work; a margin of two on top.
+MIN_SPLIT_FLOPS = 1 << 25
 # The part's block of projected pre-activations (rows x steps x 4U
 # floats) stays under this many bytes: the whole sequence in one GEMM when
 # it fits (3200x128 @ 128x512, 1 thread: 5.1 ms as one GEMM or 288-row
@@ -137,16 +141,20 @@ def applies(N, T):
     return N > 0 and T > 0 and cblas.available()
 
 
-def batch_parts(N):
+def batch_parts(N, flops):
     """The batch cut into one part per pool thread (`gru_infer` too).
 
     Args:
         N: the batch size.
+        flops: the GEMM work of the whole sequence (2 * multiply-adds).
 
     Returns:
         A list of `(start, stop)` row ranges: one when the batch has
-        fewer than `2 * MIN_PART_ROWS` rows or the pool has one thread.
+        fewer than `2 * MIN_PART_ROWS` rows, the work is under
+        `MIN_SPLIT_FLOPS`, or the pool has one thread.
     """
+    if flops < MIN_SPLIT_FLOPS:
+        return [(0, N)]
     n = max(1, min(parallel.num_threads(), N // MIN_PART_ROWS))
     return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
@@ -176,7 +184,7 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
     hT = np.empty((N, U), np.float32)
     cT = np.empty((N, U), np.float32)
     hd = cblas.handle()
-    parts = batch_parts(N)
+    parts = batch_parts(N, 2 * N * T * G * (F + U))
     rows_max = max(n1 - n0 for n0, n1 in parts)
     steps = min(T, max(MIN_BLOCK_STEPS, BLOCK_BYTES // (rows_max * G * 4)))
     kern = _run_part.dispatcher()

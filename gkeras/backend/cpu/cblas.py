@@ -164,7 +164,6 @@ def _build():
     numba = jit._numba()
     from llvmlite import ir
     from numba import types
-    from numba.core import cgutils  # noqa: F401 - numba's codegen helpers
 
     def _intrinsic(int_bits):
         ity = ir.IntType(int_bits)

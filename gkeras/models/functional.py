@@ -6,6 +6,7 @@ from gkeras.layers.core.input_layer import InputLayer
 from gkeras.layers.layer import Layer, _signature_flags, _to_tensor
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
+from gkeras.models.inference_plan import plan_for
 from gkeras.models.model import Model
 
 
@@ -232,6 +233,14 @@ class Functional(Model):
                     layer = kt._keras_history.operation
                     _raise_input_mismatch(self, layer, kt.shape, shape)
             values[id(kt)] = x
+        steps = plan_for(self, training)
+        if steps is not None:
+            for step in steps:
+                step(values)
+            out = self._outputs_struct
+            if type(out) is KerasTensor:
+                return values[id(out)]
+            return map_structure(lambda t: values[id(t)], out)
         kw_training = {} if training is None else {"training": training}
         for op, simple, args, kwargs, out_ids in self._plan:
             if simple:

@@ -235,16 +235,30 @@ def gelu(x, approximate=True):
     return _Unary(f, df)(to_float(t_or_a(x)))
 
 
+def softmax_forward(x, axis=-1):
+    """Softmax of a float array over `axis` (an int or a tuple), as
+    `softmax` computes it (the op's forward; also inference without a
+    graph node).
+
+    Args:
+        x: float array (NumPy or CuPy).
+        axis: int or tuple of non-negative ints.
+
+    Returns:
+        A new array of `x`'s dtype.
+    """
+    m = x.max(axis=axis, keepdims=True)
+    e = xp_of(x).exp(x - m)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
 class _Softmax(Function):
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, x):
-        xp = xp_of(x)
-        ax = self.axis
-        m = x.max(axis=ax, keepdims=True)
-        e = xp.exp(x - m)
-        e /= e.sum(axis=ax, keepdims=True)
+        e = softmax_forward(x, self.axis)
         self.y = e
         return e
 

@@ -309,8 +309,10 @@ def _adjust_input_rank(x, ref_shape):
     an Input whose last axis is 1 gets that axis (MNIST's (28, 28) images
     into `Input((28, 28, 1))`); one rank over with a last axis of 1 loses
     it. Other mismatches are left to the shape check."""
-    from gkeras import ops
     rank, ref_rank = len(x.shape), len(ref_shape)
+    if rank == ref_rank:
+        return x
+    from gkeras import ops
     if rank == ref_rank + 1 and x.shape[-1] == 1:
         return ops.squeeze(x, axis=-1)
     if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:

@@ -150,13 +150,37 @@ def _single(outs):
         flatten(outs)[0]
 
 
+# Makers of steps that stand for a run of nodes (a fused inference
+# kernel): each is called as `maker(entries, i, training)` with the
+# graph's node entries (`Functional._plan`) and returns None or
+# `(step, number of entries the step replaces)`. The step must store
+# every value that later entries or the model's outputs read (by the id of
+# its KerasTensor). Only consulted when the graph runs for inference
+# (`training` falsy).
+FUSERS = []
+
+
 def _make_plan(graph, training):
     steps = []
-    for op, simple, args, kwargs, out_ids in graph._plan:
+    entries = graph._plan
+    i = 0
+    while i < len(entries):
+        if not training:
+            fused = None
+            for maker in FUSERS:
+                fused = maker(entries, i, training)
+                if fused is not None:
+                    break
+            if fused is not None:
+                steps.append(fused[0])
+                i += fused[1]
+                continue
+        op, simple, args, kwargs, out_ids = entries[i]
         if simple and len(out_ids) == 1 and _is_plain(op):
             steps.append(_plain_step(op, id(args[0]), out_ids[0], training))
         else:
             steps.append(_generic_step(op, args, kwargs, out_ids, training))
+        i += 1
     return steps
 
 

@@ -11,7 +11,8 @@ import pytest
 import gkeras
 from gkeras import layers
 from gkeras.layers import layer as layer_mod
-from gkeras.models import functional, inference_plan, trainer
+from gkeras.models import functional, inference_plan, model as model_mod, \
+    trainer
 
 
 @contextlib.contextmanager
@@ -19,8 +20,9 @@ def _no_plan(monkeypatch):
     """The full per-layer calls (the path before the plan)."""
     with monkeypatch.context() as m:
         m.setattr(functional, "plan_for", lambda graph, training: None)
-        m.setattr(trainer, "call_model",
-                  lambda model, x, training: inference_plan.NOT_APPLICABLE)
+        for mod in (trainer, model_mod):
+            m.setattr(mod, "call_model", lambda model, x, training:
+                      inference_plan.NOT_APPLICABLE)
         yield
 
 
@@ -425,3 +427,36 @@ def test_a_fuser_can_stand_for_a_run_of_nodes(monkeypatch):
     # Not consulted for training=True.
     model(x, training=True)
     assert calls == [1]
+
+
+def test_model_call_inherits_the_enclosing_training_flag(monkeypatch):
+    seen = []
+
+    class SeesTraining(layers.Layer):
+        def call(self, x, training=None):
+            seen.append(training)
+            return x * 1.0
+
+    inp = gkeras.Input((3,))
+    inner = gkeras.Model(inp, SeesTraining()(layers.Dense(3)(inp)))
+
+    class Outer(layers.Layer):
+        def __init__(self, model, **kw):
+            super().__init__(**kw)
+            self.model = model
+
+        def call(self, x, training=None):
+            return self.model(x)
+
+    outer = Outer(inner)
+    x = np.ones((2, 3), "float32")
+    seen.clear()
+    for ctx in (contextlib.nullcontext(), _no_plan(monkeypatch)):
+        with ctx:
+            outer(x, training=True)
+            outer(x)
+            inner(x)
+            inner(x, training=False)
+    assert seen == [True, None, None, False] * 2
+    # Inputs by keyword take the full call (same result).
+    _assert_same(inner(inputs=x), inner(x))

@@ -51,12 +51,12 @@ _MODELS = weakref.WeakKeyDictionary()
 NOT_APPLICABLE = object()
 
 
-def _is_plain(layer):
+def _is_plain(layer, own_call=_LAYER_CALL):
     """Whether `Layer.__call__` on a concrete input, with no autocast scope
     and no mask, reduces to `layer.call(x[, training=...])` plus the
-    input-spec check."""
+    input-spec check (`own_call`: the `__call__` the class must have)."""
     cls = type(layer)
-    if not isinstance(layer, Layer) or cls.__call__ is not _LAYER_CALL or \
+    if not isinstance(layer, Layer) or cls.__call__ is not own_call or \
             cls._eager_call is not _LAYER_EAGER or \
             cls.compute_mask is not _LAYER_MASK:
         return False
@@ -226,10 +226,11 @@ def _model_graph(model):
     """The `Functional` that runs `model`'s `call`, when `model` is a
     Functional or Sequential model without its own `call`."""
     if not _CALLS:
-        # Imported on first use: both modules import this one.
+        # Imported on first use: these modules import this one.
         from gkeras.models.functional import Functional
+        from gkeras.models.model import Model
         from gkeras.models.sequential import Sequential
-        _CALLS.extend((Functional.call, Sequential.call))
+        _CALLS.extend((Functional.call, Sequential.call, Model.__call__))
     call = type(model).call
     if call is _CALLS[0]:
         return model
@@ -245,7 +246,7 @@ def call_model(model, x, training):
     Args:
         model: the model.
         x: its inputs (arrays, tensors, or a list/dict of them).
-        training: the training flag (a bool).
+        training: the training flag (None: the enclosing call's).
 
     Returns:
         The outputs, or `NOT_APPLICABLE` where the full call is needed
@@ -259,8 +260,8 @@ def call_model(model, x, training):
     version = CALL_VERSION[0]
     verdict = _MODELS.get(model)
     if verdict is None or verdict[0] != version:
-        verdict = (version, _is_plain(model), _cast_dtype(model)
-                   if model.autocast else None)
+        verdict = (version, _is_plain(model, _CALLS[2]),
+                   _cast_dtype(model) if model.autocast else None)
         _MODELS[model] = verdict
     if not verdict[1] or model.input_spec is not None or \
             "call" in model.__dict__ or _has_symbolic((x,), {}):
@@ -276,10 +277,11 @@ def call_model(model, x, training):
     if ctx.depth == 0 and _ANY_LOSSES_ADDED[0]:
         model._clear_losses()
     outer = ctx.training
+    training = outer if training is None else bool(training)
     ctx.depth += 1
-    ctx.training = bool(training)
+    ctx.training = training
     try:
-        outputs = graph.call(inputs, training=bool(training))
+        outputs = graph.call(inputs, training=training)
     finally:
         ctx.depth -= 1
         ctx.training = outer

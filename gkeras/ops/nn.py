@@ -12,6 +12,7 @@ from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
 from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function, Tensor, is_recording
 from gkeras.backend.cpu import cnn_jit as _cpu_cnn_jit
+from gkeras.backend.cpu import softmax as _cpu_softmax
 from gkeras.backend.cpu.parallel import split_rows
 
 
@@ -247,6 +248,10 @@ def softmax_forward(x, axis=-1):
     Returns:
         A new array of `x`'s dtype.
     """
+    if axis == -1 or axis == x.ndim - 1:
+        e = _cpu_softmax.softmax_last_axis(x)
+        if e is not None:
+            return e
     m = x.max(axis=axis, keepdims=True)
     e = xp_of(x).exp(x - m)
     e /= e.sum(axis=axis, keepdims=True)

@@ -460,3 +460,22 @@ def test_model_call_inherits_the_enclosing_training_flag(monkeypatch):
     assert seen == [True, None, None, False] * 2
     # Inputs by keyword take the full call (same result).
     _assert_same(inner(inputs=x), inner(x))
+
+
+def test_models_with_plans_are_collected_and_pickled():
+    import gc
+    import pickle
+    import weakref
+    inp = gkeras.Input((4,))
+    inner = gkeras.Model(inp, layers.Dense(2)(layers.Dense(3)(inp)))
+    # The inner model called on its own input: its layers reach it back.
+    outer = gkeras.Model(inp, layers.Dense(1)(inner(inp)))
+    x = np.ones((2, 4), "float32")
+    inner.predict_on_batch(x)
+    outer.predict_on_batch(x)
+    outer(x)
+    pickle.dumps(outer)
+    refs = [weakref.ref(inner), weakref.ref(outer)]
+    del inner, outer, inp
+    gc.collect()
+    assert all(r() is None for r in refs)

@@ -23,12 +23,9 @@ values (by the id of the graph's KerasTensor) and storing its outputs in
 it, so a step may stand for several nodes (a fused inference kernel).
 """
 
-import weakref
-
 from gkeras.layers.layer import (_ANY_LOSSES_ADDED, _CTX, CALL_VERSION,
                                  Layer, _cast_dtype, _check_call_outputs,
                                  _is_float, _signature_flags, _to_tensor)
-from gkeras.layers.input_spec import assert_input_compatibility
 from gkeras.ops._base import _has_symbolic
 from gkeras.ops.autocast import _SCOPE
 from gkeras.ops.engine import _STATE, Tensor
@@ -39,13 +36,36 @@ from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
 _LAYER_CALL = Layer.__call__
 _LAYER_EAGER = Layer._eager_call
 _LAYER_MASK = Layer.compute_mask
-_OVERRIDES = ("__call__", "_eager_call", "compute_mask", "call")
+_OVERRIDES = ("__call__", "_eager_call", "compute_mask")
 
-# Plans by graph (a `Functional`), and the verdicts on whole models, kept
-# outside the objects so that copies and pickles of models never carry
-# them.
-_PLANS = weakref.WeakKeyDictionary()
-_MODELS = weakref.WeakKeyDictionary()
+
+class _Cache:
+    """What this module keeps on a graph (its plans) or a model (the
+    verdict on its own call), in the object's `__dict__`: the plans refer
+    to the model's layers, so a side table keyed by the model would keep
+    some models alive; here they are one cycle the GC collects together.
+    A copy or a pickle of the model gets an empty cache, and one carried
+    over to another object by any other route is ignored (`owner`)."""
+
+    __slots__ = ("owner", "entries")
+
+    def __init__(self, owner=0):
+        self.owner = owner
+        self.entries = {}
+
+    def __deepcopy__(self, memo):
+        return _Cache()
+
+    def __reduce__(self):
+        return (_Cache, ())
+
+
+def _cache_of(obj, key):
+    cache = obj.__dict__.get(key)
+    if cache is None or cache.owner != id(obj):
+        # Stored past `Layer.__setattr__`: not a tracked attribute.
+        cache = obj.__dict__[key] = _Cache(id(obj))
+    return cache.entries
 
 # Returned by `call_model` when the fast entry does not apply.
 NOT_APPLICABLE = object()
@@ -206,14 +226,11 @@ def plan_for(graph, training):
             return None
     elif tr is not bool(training):
         return None
-    cached = _PLANS.get(graph)
+    cached = _cache_of(graph, "_gk_plans")
     version = CALL_VERSION[0]
-    if cached is not None:
-        entry = cached.get(tr)
-        if entry is not None and entry[0] == version:
-            return entry[1]
-    else:
-        cached = _PLANS[graph] = {}
+    entry = cached.get(tr)
+    if entry is not None and entry[0] == version:
+        return entry[1]
     steps = _make_plan(graph, tr)
     cached[tr] = (version, steps)
     return steps
@@ -258,11 +275,12 @@ def call_model(model, x, training):
     if graph is None:
         return NOT_APPLICABLE
     version = CALL_VERSION[0]
-    verdict = _MODELS.get(model)
+    cached = _cache_of(model, "_gk_call_verdict")
+    verdict = cached.get(None)
     if verdict is None or verdict[0] != version:
         verdict = (version, _is_plain(model, _CALLS[2]),
                    _cast_dtype(model) if model.autocast else None)
-        _MODELS[model] = verdict
+        cached[None] = verdict
     if not verdict[1] or model.input_spec is not None or \
             "call" in model.__dict__ or _has_symbolic((x,), {}):
         return NOT_APPLICABLE

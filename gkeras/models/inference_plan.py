@@ -20,7 +20,17 @@ makes a new graph, which gets its own plan.
 
 The plan is a list of steps, each a callable taking the dict of computed
 values (by the id of the graph's KerasTensor) and storing its outputs in
-it, so a step may stand for several nodes (a fused inference kernel).
+it, so a step may stand for several nodes (a fused inference kernel, see
+`FUSERS`). A layer class may give its own inference path as
+`_gk_infer(x)` (a Tensor in, a Tensor or NotImplemented out) together
+with `_gk_infer_of = call`, the `call` it stands for: the plan uses it
+outside a tape with `training` falsy, while `type(layer).call` is still
+that `call` (a subclass with its own `call` runs that instead).
+
+`call_model` is the same idea one level up: `model(x)`,
+`predict_on_batch` and `predict_step` run a Functional or Sequential
+model's graph without the model's own `Layer.__call__` when it is plain
+too.
 """
 
 from gkeras.layers.layer import (_ANY_LOSSES_ADDED, _CTX, CALL_VERSION,

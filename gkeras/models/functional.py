@@ -7,6 +7,7 @@ from gkeras.layers.layer import Layer, _signature_flags, _to_tensor
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
 from gkeras.models.model import Model
+from gkeras.models import inference_fusion
 
 
 def _node_of(t):
@@ -233,7 +234,11 @@ class Functional(Model):
                     _raise_input_mismatch(self, layer, kt.shape, shape)
             values[id(kt)] = x
         kw_training = {} if training is None else {"training": training}
-        for op, simple, args, kwargs, out_ids in self._plan:
+        # Inference runs Conv2D -> BatchNorm -> ReLU -> MaxPool chains as
+        # one fused call each (models/inference_fusion.py).
+        plan = self._plan if training is not False else \
+            inference_fusion.inference_plan(self)
+        for op, simple, args, kwargs, out_ids in plan:
             if simple:
                 a = values[id(args[0])]
                 outs = op(a, **kw_training) if _accepts_training(op) \

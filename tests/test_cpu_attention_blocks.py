@@ -17,9 +17,18 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from gkeras.backend.cpu import attention as cpu_attn  # noqa: E402
 from gkeras.backend.cpu import attention_blocks as blk  # noqa: E402
+from gkeras.backend.cpu import attention_jit  # noqa: E402
 from gkeras.backend.cpu import parallel  # noqa: E402
 from test_attention_layernorm_primitives import (  # noqa: E402
     numgrad, qkv, random_mask, ref_attention)
+
+
+@pytest.fixture(autouse=True)
+def _blocks_only(monkeypatch):
+    """This file tests the block path; the unmasked float32 calls that
+    `attention_jit` takes otherwise are tested in
+    test_cpu_attention_jit.py."""
+    monkeypatch.setattr(attention_jit, "applies", lambda *a: False)
 
 
 @pytest.fixture(params=["saved", "recomputed"])

@@ -21,7 +21,7 @@ from gkeras.backend.cpu import optimizers as cpu_opt
 pytest.importorskip("numba")
 
 SHAPES = [(7,), (13, 5), (1,), (3, 3, 2, 5), ()]
-BIG = (parallel.MIN_ELEMENTS + 37,)
+BIG = ((1 << 18) + 37,)
 
 CONFIGS = [
     ("SGD", dict(learning_rate=0.1)),
@@ -115,6 +115,7 @@ def test_fused_update_matches_numpy_bitwise(cls_name, kwargs, calls):
 def test_large_variable_split_over_threads(cls_name, kwargs, calls,
                                            monkeypatch):
     monkeypatch.setitem(parallel._STATE, "n", 2)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1 << 18)
     got, ref = _both(cls_name, kwargs, shapes=[BIG, (5,)], steps=2)
     _assert_same(got, ref)
     assert len(calls) == 2

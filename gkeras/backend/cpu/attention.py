@@ -31,6 +31,7 @@ sequences' scores block by block.
 import numpy as np
 
 from gkeras.backend.cpu import attention_blocks as blk
+from gkeras.backend.cpu import attention_jit
 from gkeras.backend.cpu.attention_blocks import _scores_below  # noqa: F401
 
 __all__ = [
@@ -396,6 +397,19 @@ def attention_forward(q, k, v, mask=None, scale=None, is_causal=False,
     # memory grows linearly with the sequence.
     save = bool(return_scores) or (
         need_backward and H * Tq * Tk <= blk.SAVE_ENTRIES)
+    if dtype == np.float32 and attention_jit.applies(
+            q, k, v, mask, is_causal, dropout_rate) and \
+            out.strides[3] == out.itemsize:
+        blocks = attention_jit.forward(q, k, v, float(scale), save,
+                                       need_backward, out)
+        cache = {"q": q, "k": k, "v": v, "probs": blocks["probs"],
+                 "probs_dropped": blocks["probs"], "keep": None,
+                 "mask": None, "scale": float(scale), "is_causal": False,
+                 "dropout_rate": 0.0, "seed": int(seed),
+                 "fully_masked": fully_masked, "blocks": blocks}
+        if return_scores:
+            return out, cache, blocks["probs"]
+        return out, cache
     blocks = blk.blocked_forward(
         q, k, v, _valid(mask, False, Tq, Tk), float(scale), bool(is_causal),
         float(dropout_rate), int(seed), fully_masked, save, out,
@@ -431,5 +445,8 @@ def attention_backward(dout, cache):
     dq = _empty_like_layout(q, q.shape, q.dtype)
     dk = _empty_like_layout(k, k.shape, k.dtype)
     dv = _empty_like_layout(v, v.shape, v.dtype)
-    blk.blocked_backward(dout, cache["blocks"], dq, dk, dv)
+    if cache["blocks"].get("fast"):
+        attention_jit.backward(dout, cache["blocks"], dq, dk, dv)
+    else:
+        blk.blocked_backward(dout, cache["blocks"], dq, dk, dv)
     return dq, dk, dv

@@ -85,48 +85,76 @@ _EXP_C = tuple(np.float32(c) for c in (
     1.6666665459e-1, 5.0000001201e-1))
 
 
-@jit.kernel
-def _exp_sum_rows(s, inv, bits, normalise):
-    """float32 rows of `s`: `exp` in place, `inv = 1 / row sum`, and with
-    `normalise` the rows divided by their sums.
+def exp_row(row, shift, bits):
+    """`row = exp(row - shift)` in place for a float32 row; returns its sum.
 
-    The `exp` is vectorisable (numba's own is a scalar libm call, ~20x
-    slower than NumPy's SIMD one); `2^t` is built in the exponent bits of
-    `bits` (int32 scratch of a row's length). Arguments must be <= 88 or
-    NaN (the scores here are below 80 or shifted by their row max).
+    Plain Python, compiled into kernels (`exp_row_inlined()`): the `exp`
+    is vectorisable (numba's own is a scalar libm call, ~20x slower than
+    NumPy's SIMD one); `2^t` is built in the exponent bits of `bits`
+    (int32 scratch of at least the row's length). `row - shift` must be
+    <= 88 or NaN (the scores here are below 80 or shifted by their row
+    max); NaN stays NaN, -inf and underflow give 0.
     """
-    n = s.shape[1]
+    n = row.shape[0]
     pow2 = bits.view(np.float32)
     c0, c1, c2, c3, c4, c5 = _EXP_C
     one = np.float32(1.0)
+    for j in range(n):
+        x = row[j] - shift
+        xc = min(max(x, _EXP_LO), _EXP_HI)
+        t = np.floor(xc * _LOG2E + np.float32(0.5))
+        r = (xc - t * _LN2_HI) - t * _LN2_LO
+        p = c0
+        p = p * r + c1
+        p = p * r + c2
+        p = p * r + c3
+        p = p * r + c4
+        p = p * r + c5
+        p = p * r * r + r + one
+        bits[j] = (np.int32(t) + np.int32(127)) << np.int32(23)
+        row[j] = x if x != x else (np.float32(0.0) if x < _EXP_LO else p)
+    tot = np.float32(0.0)
+    for j in range(n):
+        e = row[j] * pow2[j]
+        row[j] = e
+        tot += e
+    return tot
+
+
+_INLINED = {}
+
+
+def exp_row_inlined():
+    """`exp_row` compiled for inlining into kernels (call only when
+    `jit.enabled()`; bind it to a module global before the first kernel
+    that uses it compiles)."""
+    if "f" not in _INLINED:
+        _INLINED["f"] = jit._numba().njit(
+            inline="always", fastmath=set(jit.FASTMATH))(exp_row)
+    return _INLINED["f"]
+
+
+_exp_row_nb = None
+
+
+@jit.kernel
+def _exp_sum_rows(s, inv, bits, normalise):
+    """float32 rows of `s`: `exp` in place (`exp_row`), `inv = 1 / row
+    sum`, and with `normalise` the rows divided by their sums."""
+    one = np.float32(1.0)
     for i in range(s.shape[0]):
         row = s[i]
-        for j in range(n):
-            x = row[j]
-            xc = min(max(x, _EXP_LO), _EXP_HI)
-            t = np.floor(xc * _LOG2E + np.float32(0.5))
-            r = (xc - t * _LN2_HI) - t * _LN2_LO
-            p = c0
-            p = p * r + c1
-            p = p * r + c2
-            p = p * r + c3
-            p = p * r + c4
-            p = p * r + c5
-            p = p * r * r + r + one
-            bits[j] = (np.int32(t) + np.int32(127)) << np.int32(23)
-            # NaN stays NaN, -inf and underflow give 0.
-            row[j] = x if x != x else (np.float32(0.0) if x < _EXP_LO
-                                       else p)
-        tot = np.float32(0.0)
-        for j in range(n):
-            e = row[j] * pow2[j]
-            row[j] = e
-            tot += e
-        r_ = one / tot
+        r_ = one / _exp_row_nb(row, np.float32(0.0), bits)
         inv[i] = r_
         if normalise:
-            for j in range(n):
+            for j in range(row.shape[0]):
                 row[j] *= r_
+
+
+def _ready():
+    global _exp_row_nb
+    if _exp_row_nb is None:
+        _exp_row_nb = exp_row_inlined()
 
 
 def _rows2d(a):
@@ -304,6 +332,7 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
                 s -= m
             s2 = _rows2d(s) if use_jit and dt == np.float32 else None
             if s2 is not None:
+                _ready()
                 inv = np.empty(s.shape[:-1], dt)
                 _exp_sum_rows(s2, inv.reshape(-1),
                               np.empty(s2.shape[1], np.int32),

@@ -307,7 +307,7 @@ def multi_tensor_update(kind, grads, arrays, decay, scalars, wd_factor):
         g = g.reshape(-1)
         factor = wd if dec else _ONE
         n = g.size
-        if n < parallel.MIN_ELEMENTS:
+        if n < parallel.min_split_elements():
             fn(g, *arrs, *scalars, factor)
             continue
 

@@ -20,27 +20,49 @@ The number of workers follows the usual thread variables
 one set wins) and defaults to the CPUs this process may run on.
 `GKERAS_CPU_THREADS` overrides them all; 1 runs everything inline.
 
-Two shapes of work use the one pool: `parallel_map` (blocks of attention)
-and `split_rows` (a large element-wise pass cut into parts of the batch:
-ReLU, max pooling, col2im, batch normalization). The split was measured on
-a quiet 2-core machine: ReLU on 2M floats 0.99 -> 0.59 ms; the BatchNorm
-CNN at batch 64 train step 0.86-0.92x and predict 0.76-0.82x of one
-thread.
+Two shapes of work use the one pool: `parallel_map` (blocks of attention,
+shares of a tall GEMM) and `split_rows` (a large element-wise pass cut
+into parts of the batch: ReLU, max pooling, col2im, batch normalization).
+
+A hand-off to a pooled thread is not free, and how much it costs depends
+on the machine more than on the work: on bare metal a round trip is about
+10 us, on a 2-vCPU KVM guest (where a sleeping vCPU is woken through the
+hypervisor) it was measured at 60-90 us, and a split pass pays several of
+them (the wake-up, the GIL coming back, the join). There a 256K-element
+ReLU took 0.35 ms split against 0.15 ms inline, and splitting only paid
+from about 2-4M elements. So the size below which `split_rows` runs inline
+is measured once per process (`min_split_elements`: the median no-op round
+trip, times the elements a pass covers in that time, with a margin) rather
+than fixed.
 """
 
 import ctypes
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "parallel_map", "split_rows"]
+__all__ = ["num_threads", "parallel_map", "split_rows",
+           "min_split_elements"]
 
-_STATE = {"pool": None, "n": None, "pid": None, "blas": False}
+_STATE = {"pool": None, "n": None, "pid": None, "blas": False,
+          "min_elements": None}
 _PREFIX = "gkeras-cpu"
 
-# Below this many elements `split_rows` runs inline: a thread hand-off is
-# tens of microseconds, more than such a pass saves (batch 1 pays nothing).
-MIN_ELEMENTS = 1 << 18
+# An explicit split threshold (elements); None measures it per process
+# (`min_split_elements`). Tests set it to force or forbid splitting.
+MIN_ELEMENTS = None
+
+# Bounds of the measured threshold. The floor is what a bare-metal round
+# trip of ~10 us justifies; the ceiling keeps the largest passes (a 64x32x
+# 32x32 activation is 2M elements, 8M in training's wider layers) split
+# even when one measurement came out slow.
+_MIN_FLOOR = 1 << 18
+_MIN_CEILING = 1 << 23
+# Elements per second of hand-off latency at which a split pays, with a
+# margin of two: a memory-bound pass covers ~0.6 ns an element on one
+# core, a split saves half of that, and costs about five round trips.
+_ELEMENTS_PER_SECOND = 3.3e10
 
 
 def num_threads():
@@ -121,14 +143,43 @@ def parallel_map(fn, items):
             setter(prev)
 
 
+def min_split_elements():
+    """Elements below which `split_rows` runs a pass inline.
+
+    `MIN_ELEMENTS` when set; else measured once per process from the
+    pool's hand-off round trip (median of 15 no-op submissions), so a
+    machine with slow thread wake-ups splits only the passes large enough
+    to pay for them. With one thread, never split.
+
+    Returns:
+        An int number of elements.
+    """
+    if MIN_ELEMENTS is not None:
+        return MIN_ELEMENTS
+    if num_threads() < 2:
+        return _MIN_CEILING
+    if _STATE["min_elements"] is None or _STATE["pid"] != os.getpid():
+        pool = _pool(num_threads())
+        pool.submit(int).result()  # start the worker before timing it
+        trips = []
+        for _ in range(15):
+            t = time.perf_counter()
+            pool.submit(int).result()
+            trips.append(time.perf_counter() - t)
+        latency = sorted(trips)[len(trips) // 2]
+        _STATE["min_elements"] = int(min(_MIN_CEILING, max(
+            _MIN_FLOOR, latency * _ELEMENTS_PER_SECOND)))
+    return _STATE["min_elements"]
+
+
 def split_rows(rows, elements, fn):
     """Runs `fn(start, stop)` over `[0, rows)` in contiguous parts, one a
     thread, and returns when all are done.
 
     For element-wise passes that NumPy would run on one core. `fn` must
     only write rows `start:stop` of its outputs. Runs inline
-    (`fn(0, rows)`) for fewer than `MIN_ELEMENTS` elements, one row, one
-    thread, or when called from a worker thread.
+    (`fn(0, rows)`) for fewer than `min_split_elements()` elements, one
+    row, one thread, or when called from a worker thread.
 
     Args:
         rows: the length of the axis to split (usually the batch).
@@ -139,7 +190,7 @@ def split_rows(rows, elements, fn):
         None. An exception in any part is raised here.
     """
     n = min(num_threads(), rows)
-    if n < 2 or elements < MIN_ELEMENTS or _in_worker():
+    if n < 2 or _in_worker() or elements < min_split_elements():
         fn(0, rows)
         return
     pool = _pool(n)
@@ -162,6 +213,7 @@ def _pool(n):
             or _STATE["pool"]._max_workers < n):
         # A forked child inherits the pool object but not its threads.
         _STATE["pid"] = os.getpid()
+        _STATE["min_elements"] = None
         _STATE["pool"] = ThreadPoolExecutor(
             max_workers=n, thread_name_prefix=_PREFIX)
         _STATE["blas"] = _blas_local_setter()

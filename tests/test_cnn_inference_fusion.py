@@ -11,7 +11,11 @@ backend/cpu/conv_fused.py) against the layers run one by one
    output (Functional), training=True, mixed_float16, a leaky ReLU, the
    JIT off, a gradient tape; all still give the reference values;
 3. weights changed between calls (set_weights, assign of the moving
-   statistics) take effect at once; NaN inputs propagate as unfused.
+   statistics) take effect at once; NaN inputs propagate as unfused;
+4. the backend kernel (`conv_affine_relu_pool`) on each of its paths
+   (narrow patches, im2col, Winograd with its NaN/inf fallback, float64,
+   no kernel-callable BLAS) against a float64 reference, on 3 pool
+   threads with one sample a block, and what it declines.
 """
 
 import os
@@ -121,6 +125,11 @@ CASES = [
      None),
     ((2, 16, 16, 3), dict(filters=5, kernel_size=3, padding="same"), {},
      None, None),
+    # 16+ channels, 3x3, stride 1: the Winograd path.
+    ((3, 10, 10, 16), dict(filters=8, kernel_size=3, padding="same"), {},
+     "activation", dict(pool_size=2)),
+    ((2, 9, 7, 17), dict(filters=5, kernel_size=3, padding="valid"),
+     dict(center=False), "relu_layer", None),
 ]
 
 
@@ -307,3 +316,105 @@ def test_input_cast_and_errors(fused_calls):
     # a wrong channel count still raises the layer's error.
     with pytest.raises(ValueError):
         model.predict_on_batch(np.zeros((2, 16, 16, 4), "float32"))
+
+
+# ------------------------------------------------------ the backend kernel
+def _ref_fused(x, w, bias, scale, shift, relu, pool, strides, pad, dil):
+    y = ref_conv(x, w, strides, pad, dil, 1) + bias
+    y = y * scale.astype(np.float64) + shift
+    if relu:
+        y = np.maximum(y, 0)
+    if pool is not None:
+        y = ref_pool(y, pool[0], pool[1], ((0, 0), (0, 0)), "max")
+    return y
+
+
+KERNEL_CASES = [
+    # (x shape, kernel size, F, strides, pads, dilation, relu, pool)
+    ((3, 12, 12, 3), (3, 3), 8, (1, 1), ((1, 1), (1, 1)), (1, 1), True,
+     ((2, 2), (2, 2))),                                     # narrow
+    ((2, 9, 11, 2), (3, 2), 5, (2, 1), ((0, 0), (1, 0)), (1, 1), False,
+     None),                                                  # narrow
+    ((3, 10, 9, 8), (3, 3), 6, (1, 2), ((1, 1), (1, 1)), (2, 1), True,
+     ((3, 2), (2, 2))),                                     # im2col
+    ((4, 9, 9, 16), (3, 3), 7, (1, 1), ((1, 1), (1, 1)), (1, 1), True,
+     ((2, 2), (2, 2))),                                     # Winograd
+    ((3, 7, 10, 24), (3, 3), 9, (1, 1), ((0, 0), (0, 0)), (1, 1), False,
+     None),                                                  # Winograd
+    ((1, 5, 6, 16), (3, 3), 4, (1, 1), ((1, 1), (1, 1)), (1, 1), True,
+     ((2, 3), (1, 2))),                                     # Winograd
+]
+
+
+@pytest.fixture
+def three_threads(monkeypatch):
+    """Three pool threads, every split taken, one sample a block."""
+    from gkeras.backend.cpu import parallel
+    monkeypatch.setitem(parallel._STATE, "n", 3)
+    monkeypatch.setattr(conv_fused, "MIN_PARALLEL_FLOPS", 0)
+    monkeypatch.setattr(conv_fused, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(conv_fused, "WINOGRAD_BLOCK_BYTES", 1)
+
+
+def _kernel_case(case, dtype, seed=11):
+    xs, ks, f, st, pad, dil, relu, pool = case
+    r = np.random.default_rng(seed)
+    x = r.standard_normal(xs).astype(dtype)
+    w = (r.standard_normal((*ks, xs[-1], f)) * 0.3).astype(dtype)
+    b, s, t = (r.standard_normal(f).astype(dtype) for _ in range(3))
+    return x, w, b, s, t, relu, pool, st, pad, dil
+
+
+@pytest.mark.parametrize("case", KERNEL_CASES, ids=range(len(KERNEL_CASES)))
+@pytest.mark.parametrize("mode", ["inline", "threads", "no_cblas",
+                                  "float64"])
+def test_kernel_paths_match_float64(case, mode, monkeypatch, request):
+    if mode == "threads":
+        request.getfixturevalue("three_threads")
+    if mode == "no_cblas":
+        from gkeras.backend.cpu import cblas
+        monkeypatch.setattr(cblas, "available", lambda: False)
+    dtype = np.float64 if mode == "float64" else np.float32
+    args = _kernel_case(case, dtype)
+    y = conv_fused.conv_affine_relu_pool(*args)
+    ref = _ref_fused(*args)
+    assert y.shape == ref.shape and y.dtype == dtype
+    tol = 1e-10 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(y, ref, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_winograd_block_with_nan_or_inf_runs_im2col(threads, request):
+    if threads:
+        request.getfixturevalue("three_threads")
+    x, w, b, s, t, relu, pool, st, pad, dil = _kernel_case(
+        KERNEL_CASES[3], np.float32)
+    x[1, 0, 0, 2] = np.nan
+    x[2, 8, 8, 0] = np.inf
+    x[3, 4, 4, 1] = -np.inf
+    y = conv_fused.conv_affine_relu_pool(x, w, b, s, t, False, None, st,
+                                         pad, dil)
+    with jit.disabled():
+        from gkeras.backend.cpu import conv as cpu_conv
+        y0 = cpu_conv.conv_forward(x, w, st, pad, dil, 1)
+    y0 = (y0 + b) * s + t
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(y0))
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(y0))
+    ok = np.isfinite(y0)
+    np.testing.assert_allclose(y[ok], y0[ok], rtol=2e-5, atol=2e-4)
+
+
+def test_kernel_declines():
+    x, w, b, s, t, relu, pool, st, pad, dil = _kernel_case(
+        KERNEL_CASES[0], np.float32)
+    f = conv_fused.conv_affine_relu_pool
+    assert f(x.astype(np.float16), w, b, s, t, relu, pool, st, pad,
+             dil) is None
+    assert f(x[:, ::2], w, b, s, t, relu, pool, st, pad, dil) is None
+    assert f(x, w.astype(np.float64), b, s, t, relu, pool, st, pad,
+             dil) is None
+    assert f(x, w, b[:-1], s, t, relu, pool, st, pad, dil) is None
+    assert f(x[:, :1, :1], w, b, s, t, relu, ((2, 2), (2, 2)), st,
+             ((1, 1), (1, 1)), dil) is None
+    with jit.disabled():
+        assert f(x, w, b, s, t, relu, pool, st, pad, dil) is None

@@ -80,20 +80,40 @@ WINOGRAD_BLOCK_BYTES = 1 << 20
 # Patches per block of the one-call-a-thread path.
 BLOCK_BYTES = 1 << 20
 
+# Patch entries from which few-channel inputs build channel-first patches.
+NARROW_MIN_ENTRIES = 1 << 18
 
-def _g_rows(g):
-    """`G @ g` along the first axis (3 -> 4 rows)."""
-    return np.stack([g[0], (g[0] + g[1] + g[2]) * 0.5,
-                     (g[0] - g[1] + g[2]) * 0.5, g[2]])
+
+@jit.kernel
+def _winograd_weights_kernel(g, u):
+    """`u[4 a + b] = (G g G^T)[a, b]` for each `(C, F)` pair of the 3x3
+    kernel `g`, accumulated in float64, rounded once; recomputed at every
+    call, from the current weights (a NumPy version cost 0.25 ms a call
+    at batch 1, more than the layer)."""
+    c, f = g.shape[2], g.shape[3]
+    for i in range(c):
+        for j in range(f):
+            t = np.empty((4, 3))
+            for q in range(3):
+                g0 = np.float64(g[0, q, i, j])
+                g1 = np.float64(g[1, q, i, j])
+                g2 = np.float64(g[2, q, i, j])
+                t[0, q] = g0
+                t[1, q] = (g0 + g1 + g2) * 0.5
+                t[2, q] = (g0 - g1 + g2) * 0.5
+                t[3, q] = g2
+            for a in range(4):
+                u[4 * a, i, j] = t[a, 0]
+                u[4 * a + 1, i, j] = (t[a, 0] + t[a, 1] + t[a, 2]) * 0.5
+                u[4 * a + 2, i, j] = (t[a, 0] - t[a, 1] + t[a, 2]) * 0.5
+                u[4 * a + 3, i, j] = t[a, 2]
 
 
 def _winograd_kernel_transform(kernel):
-    """`(3, 3, C, F)` -> the 16 `(C, F)` matrices `G g G^T`, in float64
-    then rounded once to the kernel's dtype (recomputed every call, from
-    the current weights)."""
-    t = _g_rows(kernel.astype(np.float64))           # (4, 3, C, F)
-    u = _g_rows(t.swapaxes(0, 1)).swapaxes(0, 1)     # (4, 4, C, F)
-    return u.reshape(16, *kernel.shape[2:]).astype(kernel.dtype)
+    """`(3, 3, C, F)` -> the 16 `(C, F)` matrices `G g G^T`."""
+    u = np.empty((16, *kernel.shape[2:]), kernel.dtype)
+    _winograd_weights_kernel(kernel, u)
+    return u
 
 
 @jit.kernel
@@ -340,7 +360,9 @@ def conv_affine_relu_pool(x, kernel, bias, scale, shift, relu, pool,
     out = np.empty(final, x.dtype)
     args = (oh, ow, kh, kw, strides[0], strides[1], pad[0][0], pad[1][0],
             dil[0], dil[1])
-    narrow = c <= conv.NARROW_CHANNELS
+    # Few channels: channel-first patches, but not for a few samples,
+    # where the NumPy pass's per-tap calls cost more than the copy.
+    narrow = c <= conv.NARROW_CHANNELS and n * per * k >= NARROW_MIN_ENTRIES
     if narrow:
         # Few channels: the whole batch's channel-first patches in one
         # NumPy pass (`conv._im2col_narrow`), read per block as an

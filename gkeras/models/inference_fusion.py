@@ -12,7 +12,8 @@ chains 21.5 -> see the module's tests and the commit for the numbers.
 
 A chain is found once per graph, from the graph's structure: a `Conv2D`
 (exact type; linear activation, or ReLU with nothing but a pool after
-it) then, each optional and in this order, a `BatchNormalization` over
+it; alone, it runs through the fused op too) then, each optional and in
+this order, a `BatchNormalization` over
 the last axis, a ReLU (`Activation("relu")` or a default `ReLU()`) and a
 'valid' `MaxPooling2D`, where each intermediate output feeds only the
 next layer of the chain and is not a model output. Whether a chain runs
@@ -186,9 +187,8 @@ def _fuse(plan, output_ids):
                 break
             chain.append(nxt[0])
             last_kind, out = kind, out_j[0]
-        if len(chain) == 1:
-            fused.append(plan[i])
-            continue
+        # A Conv2D alone runs through the fused op too (Winograd, one
+        # compiled call a thread), with its bias and ReLU if any.
         taken.update(chain[1:])
         fused.append((FusedChain([plan[j][0] for j in chain]), True, args,
                       {}, [out]))

@@ -7,8 +7,11 @@ inference (`training=False`: `predict`, `predict_on_batch`, `evaluate`)
 the chain is one call of `ops.conv_fused.conv_inference_fused`: the
 normalization's per-channel scale and shift, the ReLU and the pooling
 are applied to each block of samples of the convolution while it is in
-cache. Measured on the BatchNorm CNN at batch 64 (1 thread): the three
-chains 21.5 -> see the module's tests and the commit for the numbers.
+cache (and 3x3 convolutions with 16+ channels run Winograd, see
+`backend/cpu/conv_fused.py`). Measured on the BatchNorm CNN at batch 64,
+1 thread, CPU time, same run: the three chains 3.7 / 7.9 / 5.9 ms against
+6.8 / 12.9 / 9.3 ms layer by layer; predict_on_batch 18.1 against 25.8
+ms (PyTorch on 1 thread: 36.3 ms).
 
 A chain is found once per graph, from the graph's structure: a `Conv2D`
 (exact type; linear activation, or ReLU with nothing but a pool after

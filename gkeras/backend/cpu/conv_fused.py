@@ -5,9 +5,18 @@ A Conv2D -> BatchNormalization -> ReLU -> MaxPooling2D chain run layer by
 layer passes over the full convolution output three more times after the
 GEMM (the BatchNorm CNN's first layer at batch 64: 8 MiB each, 2.2 ms of
 its 5.0 ms, 1 thread). Here each block of samples' GEMM output (about
-`conv_blocks.BLOCK_BYTES` of patches, so a few MiB at most) goes through
-one JIT pass that adds the bias, applies `y * scale + shift` and ReLU and
-takes the window maxima, writing only the (pooled) result.
+`BLOCK_BYTES` of patches) goes through one JIT pass that adds the bias,
+applies `y * scale + shift` and ReLU and takes the window maxima, writing
+only the (pooled) result. 3x3 stride-1 layers with 16+ input channels
+run Winograd F(2x2, 3x3) instead of im2col (see below). For float32 with
+a kernel-callable OpenBLAS (`cblas`), each thread's share of the batch is
+one nogil compiled call (patches or transforms, GEMMs, epilogue); else
+the blocks run from Python on the calling thread (`conv_blocks`).
+
+Measured (1 thread, CPU time, batch 64, the CNN's layers with BN, ReLU
+and 2x2 pool; fused against conv_blocks' conv + the three layers):
+32x32x3 -> 32 3.3 vs 5.0 ms, 16x16x32 -> 64 6.3 vs 8.7, 8x8x64 -> 128
+4.8 vs 7.2.
 
 NumPy-only extra (no GPU counterpart, not in a family's `__all__`):
 `ops.conv_fused` calls it for inference; it returns None for what it does

@@ -236,9 +236,26 @@ def test_training_true_not_fused(fused_calls):
         y2 = model(x, training=True)
     np.testing.assert_allclose(np.asarray(y), np.asarray(y2), rtol=1e-5,
                                atol=1e-5)
-    # model(x) (training None) runs the layers too.
-    model(x)
+    # model(x) (training None) is inference too: fused or not, the same.
+    with inference_fusion.disabled():
+        y3 = model(x)
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(y3),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_disabled_also_applies_to_a_cached_plan(fused_calls):
+    model = _cnn(1)
+    x = np.random.default_rng(12).standard_normal((2, 16, 16, 3)).astype(
+        "float32")
+    plan = inference_fusion.inference_plan(model._functional_graph)
+    chain = next(op for op, *_ in plan
+                 if isinstance(op, inference_fusion.FusedChain))
+    from gkeras.ops.engine import Tensor
+    with inference_fusion.disabled():
+        chain(Tensor(x))
     assert not fused_calls
+    chain(Tensor(x))
+    assert len(fused_calls) == 1
 
 
 def test_tape_jit_off_and_mixed_precision_not_fused(fused_calls):

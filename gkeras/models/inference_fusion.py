@@ -106,7 +106,10 @@ class FusedChain:
         return "FusedChain(" + " -> ".join(l.name for l in self.layers) + ")"
 
     def __call__(self, x):
-        y = self._fused(x) if jit.enabled() else None
+        # `disabled()` is checked here too, not only when the plan is
+        # made: a cached call plan may hold this chain.
+        y = self._fused(x) if jit.enabled() and not getattr(
+            _LOCAL, "off", 0) else None
         if y is not None:
             return y
         for layer in self.layers:

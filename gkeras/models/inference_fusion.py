@@ -203,10 +203,11 @@ def _fuse(plan, output_ids):
 
 def inference_plan(model):
     """The call plan of a Functional `model` for `training=False`, with
-    its Conv2D chains fused (the plain plan inside `disabled()`).
+    its Conv2D chains fused.
 
-    Built once per graph and cached on the model; each `FusedChain`
-    checks the layers' current state at every call.
+    Built once per graph and cached on the model (and it may be cached in
+    another call plan): each `FusedChain` checks `disabled()` and the
+    layers' current state at every call.
 
     Args:
         model: a `Functional` model (its `_plan` and `outputs`).
@@ -216,8 +217,6 @@ def inference_plan(model):
         `Functional._plan`.
     """
     plan = model._plan
-    if getattr(_LOCAL, "off", 0):
-        return plan
     cached = model.__dict__.get("_gk_inference_plan")
     if cached is None or cached[0] is not plan:
         cached = (plan, _fuse(plan, {id(t) for t in model.outputs}))

@@ -36,6 +36,18 @@ from gkeras.backend.cpu import conv_fused, jit  # noqa: E402
 from gkeras.models import inference_fusion  # noqa: E402
 
 
+DEFAULTS = {name: getattr(conv_fused, name) for name in (
+    "NARROW_MIN_ENTRIES", "WINOGRAD_MIN_TILES")}
+
+
+@pytest.fixture(autouse=True)
+def every_path_at_small_sizes(monkeypatch):
+    """Channel-first patches and Winograd from the first sample (the
+    defaults keep small batches on im2col; `thresholds` restores them)."""
+    for name in DEFAULTS:
+        monkeypatch.setattr(conv_fused, name, 0)
+
+
 @pytest.fixture
 def fused_calls(monkeypatch):
     """Counts the fused convolutions that ran (returned an output)."""
@@ -386,9 +398,9 @@ def _kernel_case(case, dtype, seed=11):
 @pytest.mark.parametrize("mode", ["inline", "threads", "no_cblas",
                                   "float64", "thresholds"])
 def test_kernel_paths_match_float64(case, mode, monkeypatch, request):
-    if mode != "thresholds":
-        # Few-channel inputs take the channel-first patches at any size.
-        monkeypatch.setattr(conv_fused, "NARROW_MIN_ENTRIES", 0)
+    if mode == "thresholds":
+        for name, value in DEFAULTS.items():
+            monkeypatch.setattr(conv_fused, name, value)
     if mode == "threads":
         request.getfixturevalue("three_threads")
     if mode == "no_cblas":

@@ -8,6 +8,7 @@ from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
 from gkeras.models.inference_plan import plan_for
 from gkeras.models.model import Model
+from gkeras.models import inference_fusion
 
 
 def _node_of(t):
@@ -242,7 +243,11 @@ class Functional(Model):
                 return values[id(out)]
             return map_structure(lambda t: values[id(t)], out)
         kw_training = {} if training is None else {"training": training}
-        for op, simple, args, kwargs, out_ids in self._plan:
+        # Inference runs Conv2D -> BatchNorm -> ReLU -> MaxPool chains as
+        # one fused call each (models/inference_fusion.py).
+        plan = self._plan if training is not False else \
+            inference_fusion.inference_plan(self)
+        for op, simple, args, kwargs, out_ids in plan:
             if simple:
                 a = values[id(args[0])]
                 outs = op(a, **kw_training) if _accepts_training(op) \

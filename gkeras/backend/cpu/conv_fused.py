@@ -1,0 +1,462 @@
+"""Inference convolution with its per-channel affine, ReLU and max
+pooling applied per block of samples while the block is in cache.
+
+A Conv2D -> BatchNormalization -> ReLU -> MaxPooling2D chain run layer by
+layer passes over the full convolution output three more times after the
+GEMM (the BatchNorm CNN's first layer at batch 64: 8 MiB each, 2.2 ms of
+its 5.0 ms, 1 thread). Here each block of samples' GEMM output (about
+`BLOCK_BYTES` of patches) goes through one JIT pass that adds the bias,
+applies `y * scale + shift` and ReLU and takes the window maxima, writing
+only the (pooled) result. 3x3 stride-1 layers with 16+ input channels
+run Winograd F(2x2, 3x3) instead of im2col (see below). For float32 with
+a kernel-callable OpenBLAS (`cblas`), each thread's share of the batch is
+one nogil compiled call (patches or transforms, GEMMs, epilogue); else
+the blocks run from Python on the calling thread (`conv_blocks`).
+
+Measured (1 thread, CPU time, batch 64, the CNN's layers with BN, ReLU
+and 2x2 pool; fused against conv_blocks' conv + the three layers):
+32x32x3 -> 32 3.3 vs 5.0 ms, 16x16x32 -> 64 6.3 vs 8.7, 8x8x64 -> 128
+4.8 vs 7.2.
+
+NumPy-only extra (no GPU counterpart, not in a family's `__all__`):
+`ops.conv_fused` calls it for inference; it returns None for what it does
+not handle (the caller runs the layers one by one, the reference path).
+The arithmetic is the layers', step for step: `(conv + bias) * scale +
+shift` with the BatchNorm's `scale`/`shift` computed as `ops.
+batch_normalization` does, ReLU as `max(v, 0)` with NaN propagating, and
+max pooling with `cnn_jit`'s NaN and tie rules.
+"""
+
+import numpy as np
+
+from gkeras.backend.cpu import cblas, cnn_jit, conv, conv_blocks, jit
+from gkeras.backend.cpu.parallel import num_threads, parallel_map
+
+__all__ = ["conv_affine_relu_pool"]
+
+
+@jit.kernel
+def _epilogue_kernel(y, bias, scale, shift, relu, ph, pw, sh, sw, out):
+    """`out[n] = maxpool(relu((y[n] + bias) * scale + shift))` for the
+    samples of a block, `y` and `out` as `(pixels, F)` rows of `(nb, yh,
+    yw)` and `(nb, oh, ow)` pixels; `ph == 0`: no pooling."""
+    nb, yh, yw, oh, ow = y.shape[0], y.shape[1], y.shape[2], out.shape[1], \
+        out.shape[2]
+    f = y.shape[3]
+    y2 = y.reshape(nb * yh * yw, f)
+    o2 = out.reshape(nb * oh * ow, f)
+    for n in range(nb):
+        for i in range(oh):
+            for j in range(ow):
+                r = (n * oh + i) * ow + j
+                s0 = (n * yh + i * sh) * yw + j * sw
+                for k in range(f):
+                    o2[r, k] = (y2[s0, k] + bias[k]) * scale[k] + shift[k]
+                for p in range(ph):
+                    for q in range(pw):
+                        if p + q > 0:
+                            s1 = s0 + p * yw + q
+                            for k in range(f):
+                                v = (y2[s1, k] + bias[k]) * scale[k] + \
+                                    shift[k]
+                                # max pooling's rule (cnn_jit): a NaN
+                                # wins and stays, of equals the later.
+                                b = o2[r, k]
+                                o2[r, k] = b if (b > v or b != b) else v
+                if relu:
+                    # ReLU after the max: it is monotone, so the same
+                    # values (NaN stays NaN, any zero becomes +0).
+                    for k in range(f):
+                        v = o2[r, k]
+                        o2[r, k] = 0 if v <= 0 else v
+
+
+# ---------------------------------------------------------------- Winograd
+# F(2x2, 3x3) (Lavin & Gray, 2015) for 3x3, stride 1, undilated layers:
+# each 2x2 output tile from the 4x4 input tile around it, as 16 GEMMs of
+# (tiles, C) x (C, F) where im2col's one GEMM has K = 9 C, 2.25 times
+# fewer multiply-adds. The transforms are exact but round differently
+# (float32 results agree to about 1e-6 relative to the terms' sizes);
+# a block whose input has a NaN or an inf runs im2col instead, since the
+# transforms would spread it (inf - inf) past the 3x3 neighbourhood.
+# Channels at or below this run im2col: with K = C the 16 GEMMs are too
+# thin for BLAS.
+WINOGRAD_MIN_CHANNELS = 16
+
+# Tiles (samples x 2x2 output tiles) from which Winograd pays for its
+# weight transform (~0.2 ms for 64 -> 128 channels): at batch 1 the
+# CNN's 8x8x64 -> 128 layer (16 tiles) ran 0.72 ms with it.
+WINOGRAD_MIN_TILES = 128
+
+# Transformed input and GEMM outputs per block.
+WINOGRAD_BLOCK_BYTES = 1 << 20
+
+# Patches per block of the one-call-a-thread path.
+BLOCK_BYTES = 1 << 20
+
+# Patch entries from which few-channel inputs build channel-first patches.
+NARROW_MIN_ENTRIES = 1 << 18
+
+
+@jit.kernel
+def _winograd_weights_kernel(g, u):
+    """`u[4 a + b] = (G g G^T)[a, b]` for each `(C, F)` pair of the 3x3
+    kernel `g`, accumulated in float64, rounded once; recomputed at every
+    call, from the current weights (a NumPy version cost 0.25 ms a call
+    at batch 1, more than the layer)."""
+    c, f = g.shape[2], g.shape[3]
+    for i in range(c):
+        for j in range(f):
+            # G g: rows (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2),
+            # for each of the 3 columns ...
+            a0 = np.float64(g[0, 0, i, j])
+            a1 = np.float64(g[0, 1, i, j])
+            a2 = np.float64(g[0, 2, i, j])
+            b0 = np.float64(g[1, 0, i, j])
+            b1 = np.float64(g[1, 1, i, j])
+            b2 = np.float64(g[1, 2, i, j])
+            c0 = np.float64(g[2, 0, i, j])
+            c1 = np.float64(g[2, 1, i, j])
+            c2 = np.float64(g[2, 2, i, j])
+            r00, r01, r02 = a0, a1, a2
+            r10 = (a0 + b0 + c0) * 0.5
+            r11 = (a1 + b1 + c1) * 0.5
+            r12 = (a2 + b2 + c2) * 0.5
+            r20 = (a0 - b0 + c0) * 0.5
+            r21 = (a1 - b1 + c1) * 0.5
+            r22 = (a2 - b2 + c2) * 0.5
+            r30, r31, r32 = c0, c1, c2
+            # ... then G^T on the right, the same along each row.
+            u[0, i, j] = r00
+            u[1, i, j] = (r00 + r01 + r02) * 0.5
+            u[2, i, j] = (r00 - r01 + r02) * 0.5
+            u[3, i, j] = r02
+            u[4, i, j] = r10
+            u[5, i, j] = (r10 + r11 + r12) * 0.5
+            u[6, i, j] = (r10 - r11 + r12) * 0.5
+            u[7, i, j] = r12
+            u[8, i, j] = r20
+            u[9, i, j] = (r20 + r21 + r22) * 0.5
+            u[10, i, j] = (r20 - r21 + r22) * 0.5
+            u[11, i, j] = r22
+            u[12, i, j] = r30
+            u[13, i, j] = (r30 + r31 + r32) * 0.5
+            u[14, i, j] = (r30 - r31 + r32) * 0.5
+            u[15, i, j] = r32
+
+
+def _winograd_kernel_transform(kernel):
+    """`(3, 3, C, F)` -> the 16 `(C, F)` matrices `G g G^T`."""
+    u = np.empty((16, *kernel.shape[2:]), kernel.dtype)
+    _winograd_weights_kernel(kernel, u)
+    return u
+
+
+@jit.kernel
+def _winograd_input_kernel(x, pt, pl, xp, v):
+    """`v[e, t, :]` = `B^T d B` of each 4x4 tile `d` of the zero-padded
+    block `x` (`pt`, `pl` cells of padding before); `xp` is scratch
+    `(nb, 2 th + 2, 2 tw + 2, C)`. Returns False (nothing usable) when
+    the block holds a NaN or an infinity."""
+    nb, h, w, c = x.shape
+    hp, wp = xp.shape[1], xp.shape[2]
+    th, tw = (hp - 2) // 2, (wp - 2) // 2
+    xp[:] = 0
+    check = 0.0
+    for n in range(nb):
+        for i in range(h):
+            if i + pt >= hp:
+                break
+            for j in range(w):
+                if j + pl >= wp:
+                    break
+                src = x[n, i, j]
+                dst = xp[n, i + pt, j + pl]
+                for k in range(c):
+                    dst[k] = src[k]
+                    check += src[k] * 0
+    if check != 0:
+        return False
+    # Flat rows, so each loop below runs over one contiguous index (the
+    # 3-D indexing version did not vectorise: 4.7 ms against 1.2).
+    xr = xp.reshape(nb * hp, wp * c)
+    v2 = v.reshape(16, v.shape[1] * c)
+    tmp = np.empty((4, wp * c), x.dtype)
+    for n in range(nb):
+        for ty in range(th):
+            r = n * hp + 2 * ty
+            # B^T d down the 4 rows of the tile row, whole rows at once:
+            # (d0 - d2, d1 + d2, d2 - d1, d1 - d3).
+            for e in range(wp * c):
+                d0 = xr[r, e]
+                d1 = xr[r + 1, e]
+                d2 = xr[r + 2, e]
+                d3 = xr[r + 3, e]
+                tmp[0, e] = d0 - d2
+                tmp[1, e] = d1 + d2
+                tmp[2, e] = d2 - d1
+                tmp[3, e] = d1 - d3
+            for tx in range(tw):
+                o = ((n * th + ty) * tw + tx) * c
+                base = 2 * tx * c
+                # ... then the same across the tile's 4 columns.
+                for rr in range(4):
+                    for k in range(c):
+                        d0 = tmp[rr, base + k]
+                        d1 = tmp[rr, base + c + k]
+                        d2 = tmp[rr, base + 2 * c + k]
+                        d3 = tmp[rr, base + 3 * c + k]
+                        v2[4 * rr, o + k] = d0 - d2
+                        v2[4 * rr + 1, o + k] = d1 + d2
+                        v2[4 * rr + 2, o + k] = d2 - d1
+                        v2[4 * rr + 3, o + k] = d1 - d3
+    return True
+
+
+@jit.kernel
+def _winograd_output_kernel(m, y):
+    """`y`'s 2x2 tiles `A^T m A` from the 16 `(tiles, F)` GEMM outputs;
+    `y` is `(nb, 2 th, 2 tw, F)`."""
+    nb, yh, yw, f = y.shape
+    th, tw = yh // 2, yw // 2
+    m2 = m.reshape(16, m.shape[1] * f)
+    y2 = y.reshape(nb * yh * yw, f)
+    pq = np.empty((8, f), y.dtype)
+    for n in range(nb):
+        for ty in range(th):
+            for tx in range(tw):
+                o = ((n * th + ty) * tw + tx) * f
+                r = (n * yh + 2 * ty) * yw + 2 * tx
+                # A^T m down the tile's columns, one column a loop
+                # (all 16 rows in one loop did not vectorise: 3.4 ms
+                # against 1.0 on the CNN's 16x16x64), then across.
+                for col in range(4):
+                    for k in range(f):
+                        m0 = m2[col, o + k]
+                        m1 = m2[4 + col, o + k]
+                        m2_ = m2[8 + col, o + k]
+                        m3 = m2[12 + col, o + k]
+                        pq[col, k] = m0 + m1 + m2_
+                        pq[4 + col, k] = m1 - m2_ - m3
+                for k in range(f):
+                    y2[r, k] = pq[0, k] + pq[1, k] + pq[2, k]
+                    y2[r + 1, k] = pq[1, k] - pq[2, k] - pq[3, k]
+                    y2[r + yw, k] = pq[4, k] + pq[5, k] + pq[6, k]
+                    y2[r + yw + 1, k] = pq[5, k] - pq[6, k] - pq[7, k]
+
+
+# ------------------------------------------------ one compiled call a thread
+# On 2 vCPUs a block loop in Python hands the GIL between threads at every
+# call (im2col, GEMM, transforms, epilogue), each hand-over a hypervisor
+# wake-up, so the blocks either run on the calling thread (as
+# `conv_blocks` does, BLAS threading the GEMMs: the small Winograd GEMMs
+# and every other pass then run on one core) or as one nogil kernel per
+# thread share, BLAS called from inside (`cblas`), which is this.
+_sgemm = None
+_im2col = None
+_epilogue = None
+_win_in = None
+_win_out = None
+
+
+def _ready():
+    global _sgemm, _im2col, _epilogue, _win_in, _win_out
+    if _sgemm is None:
+        njit = jit._numba().njit(inline="always", fastmath=set(jit.FASTMATH))
+        _im2col = njit(cnn_jit._im2col_kernel.py_func)
+        _epilogue = njit(_epilogue_kernel.py_func)
+        _win_in = njit(_winograd_input_kernel.py_func)
+        _win_out = njit(_winograd_output_kernel.py_func)
+        _sgemm = cblas.kernel_functions()[0]
+
+
+@jit.kernel
+def _share_kernel(hd, mode, x, a, b, nbk, cols_t, w, u, bias, scale, shift,
+                  relu, ph, pw, psh, psw, oh, ow, kh, kw, sh, sw, pt, pl, dh,
+                  dw, out):
+    """Samples `a <= n < b` of `conv_affine_relu_pool` (float32), in
+    blocks of `nbk`: `mode` 0 im2col, 1 the precomputed channel-first
+    patches `cols_t`, 2 Winograd (im2col for a block with a NaN or inf)."""
+    c = x.shape[3]
+    k, f = w.shape[0], w.shape[1]
+    per = oh * ow
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    for s0 in range(a, b, nbk):
+        s1 = min(s0 + nbk, b)
+        nb = s1 - s0
+        xb = x[s0:s1]
+        done = False
+        if mode == 2:
+            t = nb * th * tw
+            v = np.empty((16, t, c), np.float32)
+            xp = np.empty((nb, 2 * th + 2, 2 * tw + 2, c), np.float32)
+            if _win_in(xb, pt, pl, xp, v):
+                m = np.empty((16, t, f), np.float32)
+                for e in range(16):
+                    _sgemm(hd, False, False, t, f, c, 1.0,
+                           v.ctypes.data + e * t * c * 4, c,
+                           u.ctypes.data + e * c * f * 4, f, 0.0,
+                           m.ctypes.data + e * t * f * 4, f)
+                v[0, 0, 0] = v[0, 0, 0]         # alive until here
+                y = np.empty((nb, 2 * th, 2 * tw, f), np.float32)
+                _win_out(m, y)
+                _epilogue(y, bias, scale, shift, relu, ph, pw, psh, psw,
+                          out[s0:s1])
+                done = True
+        if not done:
+            y = np.empty((nb, oh, ow, f), np.float32)
+            if mode == 1:
+                _sgemm(hd, True, False, nb * per, f, k, 1.0,
+                       cols_t.ctypes.data + s0 * per * 4, cols_t.shape[1],
+                       w.ctypes.data, f, 0.0, y.ctypes.data, f)
+            else:
+                patches = np.empty((nb * per, k), np.float32)
+                _im2col(xb, 0, nb, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw,
+                        patches)
+                _sgemm(hd, False, False, nb * per, f, k, 1.0,
+                       patches.ctypes.data, k, w.ctypes.data, f, 0.0,
+                       y.ctypes.data, f)
+                # A use after the call: numba frees an array after its
+                # last use, which `.ctypes.data` would be, and another
+                # thread's allocation could take the memory mid-GEMM.
+                patches[0, 0] = patches[0, 0]
+            _epilogue(y, bias, scale, shift, relu, ph, pw, psh, psw,
+                      out[s0:s1])
+
+
+# Below this many multiply-adds a convolution runs on the calling thread:
+# a pool hand-off costs ~100 us on a VM.
+MIN_PARALLEL_FLOPS = 1 << 22
+
+
+def _run_shares(n, flops, fn):
+    """`fn(a, b)` over one contiguous share of the batch a thread, on the
+    pool (one BLAS thread each, as `parallel_map` sets it), or here on
+    one BLAS thread when small (these GEMMs are too small to thread)."""
+    parts = min(num_threads(), n) if flops >= MIN_PARALLEL_FLOPS else 1
+    if parts > 1:
+        parallel_map(lambda i: fn(n * i // parts, n * (i + 1) // parts),
+                     range(parts))
+        return
+    prev = cblas.set_num_threads_local(1)
+    try:
+        fn(0, n)
+    finally:
+        if prev is not None and prev > 1:
+            cblas.set_num_threads_local(prev)
+
+
+def _pooled(n, size, stride):
+    return (n - size) // stride + 1
+
+
+def conv_affine_relu_pool(x, kernel, bias, scale, shift, relu, pool,
+                          strides, pad, dil):
+    """`maxpool(relu((conv(x, kernel) + bias) * scale + shift))` for one
+    group and 2 spatial dims, in blocks of samples; None when not handled.
+
+    Args:
+        x: C-contiguous float32/float64 `(N, H, W, C)`.
+        kernel: `(kh, kw, C, F)` of the dtype of `x`.
+        bias, scale, shift: `(F,)` arrays of the dtype of `x` (zeros, ones
+            and zeros where a layer has none).
+        relu: whether to apply ReLU after the affine.
+        pool: None, or `(pool_size, pool_strides)` of a 'valid' max pool,
+            two ints each.
+        strides, dil: two ints; pad: two `(before, after)` pairs.
+
+    Returns:
+        The `(N, oh, ow, F)` (or pooled) output, or None.
+    """
+    if not (jit.enabled() and type(x) is np.ndarray and x.ndim == 4
+            and x.dtype in (np.float32, np.float64) and x.size
+            and x.flags.c_contiguous and kernel.ndim == 4
+            and kernel.shape[2] == x.shape[-1]
+            and all(type(v) is np.ndarray and v.dtype == x.dtype
+                    and v.shape == (kernel.shape[-1],)
+                    for v in (bias, scale, shift))
+            and kernel.dtype == x.dtype):
+        return None
+    out_shape = conv.conv_output_shape(x.shape, kernel.shape, strides, pad,
+                                       dil)
+    n, oh, ow, f = out_shape
+    if pool is None:
+        pp = (0, 0, 1, 1)
+        final = out_shape
+    else:
+        (ph, pw), (sh, sw) = pool
+        if oh < ph or ow < pw:
+            return None
+        pp = (ph, pw, sh, sw)
+        final = (n, _pooled(oh, ph, sh), _pooled(ow, pw, sw), f)
+    kh, kw, c, _ = kernel.shape
+    per = oh * ow
+    k = kh * kw * c
+    w = np.ascontiguousarray(kernel.reshape(k, f))
+    out = np.empty(final, x.dtype)
+    args = (oh, ow, kh, kw, strides[0], strides[1], pad[0][0], pad[1][0],
+            dil[0], dil[1])
+    # Few channels: channel-first patches, but not for a few samples,
+    # where the NumPy pass's per-tap calls cost more than the copy.
+    narrow = c <= conv.NARROW_CHANNELS and n * per * k >= NARROW_MIN_ENTRIES
+    if narrow:
+        # Few channels: the whole batch's channel-first patches in one
+        # NumPy pass (`conv._im2col_narrow`), read per block as an
+        # F-ordered matrix.
+        cols_t = conv._im2col_narrow(x, (kh, kw), (oh, ow), tuple(strides),
+                                     pad, tuple(dil))[0]
+    wino = (kh == kw == 3 and tuple(strides) == (1, 1) and tuple(dil) == (
+        1, 1) and c >= WINOGRAD_MIN_CHANNELS and n * ((oh + 1) // 2) * (
+            (ow + 1) // 2) >= WINOGRAD_MIN_TILES and np.isfinite(
+                kernel).all())
+    if wino:
+        u = _winograd_kernel_transform(kernel)
+        th, tw = (oh + 1) // 2, (ow + 1) // 2
+
+    def im2col_block(a, b):
+        if narrow:
+            patches = cols_t[a * per:b * per]
+        else:
+            patches = np.empty(((b - a) * per, k), x.dtype)
+            cnn_jit._im2col_kernel(x[a:b], 0, b - a, *args, patches)
+        y = np.matmul(patches, w)
+        _epilogue_kernel(y.reshape(b - a, oh, ow, f), bias, scale, shift,
+                         bool(relu), *pp, out[a:b])
+
+    def winograd_block(a, b):
+        nb = b - a
+        v = np.empty((16, nb * th * tw, c), x.dtype)
+        xp = np.empty((nb, 2 * th + 2, 2 * tw + 2, c), x.dtype)
+        if not _winograd_input_kernel(x[a:b], pad[0][0], pad[1][0], xp, v):
+            return im2col_block(a, b)
+        m = np.matmul(v, u)
+        y = np.empty((nb, 2 * th, 2 * tw, f), x.dtype)
+        _winograd_output_kernel(m, y)
+        _epilogue_kernel(y, bias, scale, shift, bool(relu), *pp, out[a:b])
+
+    if x.dtype == np.float32 and cblas.available():
+        _ready()
+        fn = _share_kernel.dispatcher()
+        hd = cblas.handle()
+        mode = 2 if wino else (1 if narrow else 0)
+        per_sample = (16 * th * tw * (c + f) if wino else per * k) * 4
+        nbk = max(1, (WINOGRAD_BLOCK_BYTES if wino else BLOCK_BYTES)
+                  // per_sample)
+        dummy = np.empty((1, 1), np.float32)
+
+        def share(a, b):
+            fn(hd, mode, x, a, b, nbk, cols_t.T if narrow else dummy, w,
+               u if wino else dummy.reshape(1, 1, 1), bias, scale, shift,
+               bool(relu), *pp, *args, out)
+        _run_shares(n, n * per * k * f, share)
+        return out
+
+    # Blocks of about BLOCK_BYTES of patches (Winograd: of its transformed
+    # input and GEMM outputs), as `conv_blocks._run_blocks` runs them.
+    if wino:
+        conv_blocks._run_blocks(
+            n, 16 * th * tw * (c + f) * x.itemsize * conv_blocks.BLOCK_BYTES
+            // WINOGRAD_BLOCK_BYTES, winograd_block)
+    else:
+        conv_blocks._run_blocks(n, per * k * x.itemsize, im2col_block)
+    return out

@@ -17,7 +17,7 @@ other case keep `gru_jit` / `gru_time_major`.
 
 import numpy as np
 
-from gkeras.backend.cpu import cblas, jit, jit_tanh, lstm_infer
+from gkeras.backend.cpu import cblas, jit, jit_tanh, lstm_infer, parallel
 
 __all__ = ["applies", "forward"]
 
@@ -110,11 +110,10 @@ def forward(xw, h0, R, rb, go_backwards):
     hd = cblas.handle()
     kern = _run_part.dispatcher()
 
-    def run(part):
-        n0, n1 = part
+    def run(n0, n1):
         q = np.empty((n1 - n0, G), np.float32)
         Hp = np.empty((2, n1 - n0, U), np.float32)
         kern(hd, xw, rb, R, h0, n0, n1, bool(go_backwards), q, Hp, H, hT)
 
-    lstm_infer.run_parts(run, lstm_infer.batch_parts(N, 2 * N * T * G * U))
+    parallel.run_parts(lstm_infer.batch_parts(N, 2 * N * T * G * U), run)
     return H, hT, None

@@ -8,7 +8,8 @@ from Python. On two threads that loop hands the GIL over at every call
 small per-step GEMM was measured to hurt (LSTM predict 14.1 ms with BLAS
 on 1 thread vs 17.9 on 2). Here the batch is cut into one part per
 thread (`parallel.parallel_map`, one hand-off per sequence) and each part
-runs its whole sequence without touching the GIL, BLAS on one thread.
+runs its whole sequence without touching the GIL, BLAS on one thread
+(`parallel.run_parts`).
 
 Each part reads its rows of the batch-major input straight (`x[n]` is a
 `(T, F)` block, so there is no time-major copy): the projection is one
@@ -28,7 +29,7 @@ import numpy as np
 
 from gkeras.backend.cpu import cblas, jit, jit_tanh, parallel
 
-__all__ = ["applies", "forward", "batch_parts", "run_parts"]
+__all__ = ["applies", "forward", "batch_parts"]
 
 _HALF = jit_tanh.HALF
 
@@ -155,8 +156,8 @@ def batch_parts(N, flops):
     """
     if flops < MIN_SPLIT_FLOPS:
         return [(0, N)]
-    n = max(1, min(parallel.num_threads(), N // MIN_PART_ROWS))
-    return [(N * i // n, N * (i + 1) // n) for i in range(n)]
+    return parallel.even_parts(
+        N, min(parallel.num_threads(), N // MIN_PART_ROWS))
 
 
 def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
@@ -189,8 +190,7 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
     steps = min(T, max(MIN_BLOCK_STEPS, BLOCK_BYTES // (rows_max * G * 4)))
     kern = _run_part.dispatcher()
 
-    def run(part):
-        n0, n1 = part
+    def run(n0, n1):
         rows = n1 - n0
         Z = np.empty((rows, steps, G), np.float32)
         r = np.empty((rows, G), np.float32)
@@ -199,21 +199,5 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
         kern(hd, x, W, b, R, h0, c0, n0, n1, bool(go_backwards), steps, Z,
              r, C, Hp, H, hT, cT, bool(need_seq))
 
-    run_parts(run, parts)
+    parallel.run_parts(parts, run)
     return (H if need_seq else None), hT, cT, None
-
-
-def run_parts(run, parts):
-    """`run(part)` for each part: on the pool for several (BLAS on one
-    thread there), inline for one with BLAS on one thread too (the
-    per-step GEMMs are small: BLAS's threads cost more than they give,
-    measured)."""
-    if len(parts) > 1:
-        parallel.parallel_map(run, parts)
-        return
-    prev = cblas.set_num_threads_local(1)
-    try:
-        run(parts[0])
-    finally:
-        if prev is not None and prev > 1:
-            cblas.set_num_threads_local(prev)

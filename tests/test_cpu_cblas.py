@@ -13,7 +13,7 @@ from gkeras.backend.cpu import cblas, jit  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _needs_blas():
+def _needs_blas(jit_on):
     if not cblas.available():
         pytest.skip("NumPy's BLAS is not an OpenBLAS with CBLAS symbols")
 

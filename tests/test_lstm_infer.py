@@ -24,7 +24,7 @@ from gkeras.backend.cpu import rnn as cpu_rnn  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _needs_blas():
+def _needs_blas(jit_on):
     if not cblas.available():
         pytest.skip("no kernel-callable BLAS (not NumPy's OpenBLAS)")
 

@@ -25,6 +25,12 @@ T=400; two parts 7.0-7.1 ms wall against 11.3 for one (a quiet moment
 of the shared machine). In a model's predict the parts' longest CPU time
 is 6.35 ms of the call.
 
+A feature-major part (`r^T = R^T h^T`, states `(U, rows)`, gate loops
+along the rows) was built and dropped: its GEMM is faster at 16 rows (28
+vs 36 us a step from a kernel) but the whole part took 9.8 vs 7.6 ms (1
+thread; the gate loops are 16 long and read 8 rows per unit, and the
+projection needs the block's inputs gathered time-major).
+
 Used for float32 inference when `cblas.available()`; otherwise (and for
 training, masks, dropout, other dtypes) `lstm_jit` / `lstm_time_major`
 run as before, and the tests compare this path with them, with

@@ -43,10 +43,17 @@ def test_env_variable_and_disabled_block(monkeypatch):
             assert not jit.enabled()
         assert not jit.enabled()
     assert jit.enabled()
-    for value in ("0", "off", "False"):
+    for value in ("0", "off", "False", " no ", "OFF\n"):
         monkeypatch.setenv("GKERAS_CPU_JIT", value)
         assert not jit.enabled()
     monkeypatch.setenv("GKERAS_CPU_JIT", "1")
+    assert jit.enabled()
+    # Where os.environ has no raw mapping to read: os.environ.get.
+    monkeypatch.setattr(jit, "_ENV_KEY", None)
+    assert jit.enabled()
+    monkeypatch.setenv("GKERAS_CPU_JIT", "0")
+    assert not jit.enabled()
+    monkeypatch.delenv("GKERAS_CPU_JIT")
     assert jit.enabled()
 
 

@@ -52,6 +52,12 @@ _ANY_LOSSES_ADDED = [False]
 # Bumped whenever a layer gains weights or sub-layers or changes its
 # `trainable` flag: the trainer re-collects trainable variables only then.
 STRUCTURE_VERSION = [0]
+# Bumped whenever an attribute that `Layer.__call__`'s checks depend on is
+# assigned on any layer: models/inference_plan.py drops its plans then.
+CALL_VERSION = [0]
+_CALL_ATTRS = frozenset({"_dtype_policy", "autocast", "activity_regularizer",
+                         "built", "call", "compute_mask", "_eager_call",
+                         "__call__", "_gk_initialized"})
 
 _BASE_KWARGS = {"input_shape", "batch_input_shape", "batch_size",
                 "input_dim", "weights", "activity_regularizer", "autocast",
@@ -198,6 +204,8 @@ class Layer:
                 "this line.")
         if isinstance(value, (Layer, list, dict)) or is_metric(value):
             STRUCTURE_VERSION[0] += 1
+        if name in _CALL_ATTRS:
+            CALL_VERSION[0] += 1
         object.__setattr__(self, name, value)
 
     _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes",

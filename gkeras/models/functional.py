@@ -6,6 +6,7 @@ from gkeras.layers.core.input_layer import InputLayer
 from gkeras.layers.layer import Layer, _signature_flags, _to_tensor
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
+from gkeras.models.inference_plan import plan_for
 from gkeras.models.model import Model
 from gkeras.models import inference_fusion
 
@@ -233,6 +234,14 @@ class Functional(Model):
                     layer = kt._keras_history.operation
                     _raise_input_mismatch(self, layer, kt.shape, shape)
             values[id(kt)] = x
+        steps = plan_for(self, training)
+        if steps is not None:
+            for step in steps:
+                step(values)
+            out = self._outputs_struct
+            if type(out) is KerasTensor:
+                return values[id(out)]
+            return map_structure(lambda t: values[id(t)], out)
         kw_training = {} if training is None else {"training": training}
         # Inference runs Conv2D -> BatchNorm -> ReLU -> MaxPool chains as
         # one fused call each (models/inference_fusion.py).
@@ -305,8 +314,10 @@ def _adjust_input_rank(x, ref_shape):
     an Input whose last axis is 1 gets that axis (MNIST's (28, 28) images
     into `Input((28, 28, 1))`); one rank over with a last axis of 1 loses
     it. Other mismatches are left to the shape check."""
-    from gkeras import ops
     rank, ref_rank = len(x.shape), len(ref_shape)
+    if rank == ref_rank:
+        return x
+    from gkeras import ops
     if rank == ref_rank + 1 and x.shape[-1] == 1:
         return ops.squeeze(x, axis=-1)
     if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:

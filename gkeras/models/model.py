@@ -5,6 +5,7 @@
 """
 
 from gkeras.layers.layer import Layer
+from gkeras.models.inference_plan import NOT_APPLICABLE, call_model
 from gkeras.models.trainer import Trainer
 
 
@@ -69,6 +70,17 @@ class Model(Trainer, Layer):
             return
         Layer.__init__(self, **_layer_kwargs(kwargs))
         Trainer.__init__(self)
+
+    def __call__(self, *args, **kwargs):
+        if len(args) == 1 and (not kwargs or (
+                len(kwargs) == 1 and "training" in kwargs)):
+            # A Functional/Sequential model on concrete inputs runs its
+            # cached plan (models/inference_plan.py) without the layer
+            # machinery around itself; anything else: `Layer.__call__`.
+            out = call_model(self, args[0], kwargs.get("training"))
+            if out is not NOT_APPLICABLE:
+                return out
+        return Layer.__call__(self, *args, **kwargs)
 
     @property
     def layers(self):

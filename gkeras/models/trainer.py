@@ -10,6 +10,7 @@ from gkeras import backend
 from gkeras.backend import device_checks
 from gkeras.models import data_adapter
 from gkeras.models.compile_utils import CompileLoss, CompileMetrics
+from gkeras.models.inference_plan import NOT_APPLICABLE, call_model
 from gkeras.ops.engine import GradientTape, Tensor, backward, no_grad
 from gkeras.ops.symbolic import flatten, map_structure
 from gkeras.backend import global_settings
@@ -356,7 +357,8 @@ class Trainer:
     def predict_step(self, data):
         """Forward pass on a batch of inputs (no graph is recorded)."""
         x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        out = call_model(self, x, False)
+        return self(x, training=False) if out is NOT_APPLICABLE else out
 
     def _update_metrics(self, x, y, y_pred, sample_weight, loss):
         n = _batch_size(x)
@@ -808,7 +810,9 @@ class Trainer:
     def predict_on_batch(self, x):
         """Returns predictions for a single batch (NumPy)."""
         with no_grad():
-            out = self(x, training=False)
+            out = call_model(self, x, False)
+            if out is NOT_APPLICABLE:
+                out = self(x, training=False)
         return map_structure(_host, out)
 
     # -- Keras-2 aliases ---------------------------------------------------------

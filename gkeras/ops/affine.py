@@ -17,7 +17,7 @@ from gkeras.ops.elementwise import add, matmul, matmul_forward, \
 from gkeras.ops.engine import _HALF_USED, _STATE, Function, Tensor
 from gkeras.ops.nn import relu as relu_op
 
-__all__ = ["affine"]
+__all__ = ["affine", "affine_inference"]
 
 
 def _forward(x, kernel, bias, relu):
@@ -69,6 +69,35 @@ class _Affine(Function):
         return gx, gk, gb
 
 
+def _fusable(a, k, b):
+    """Whether `affine` computes these arrays as one node."""
+    return (is_float(a) and getattr(a, "ndim", 0) >= 2
+            and getattr(k, "ndim", 0) == 2 and a.dtype == k.dtype
+            and a.shape[-1] == k.shape[0] and type(a) is type(k)
+            and (b is None or (b.dtype == a.dtype and b.shape == k.shape[1:]
+                               and type(b) is type(a))))
+
+
+def affine_inference(a, kernel, bias=None, relu=False):
+    """`affine` on arrays outside a `GradientTape`, without the op's
+    dispatch: the same arithmetic (same bits) as `affine` computes then.
+
+    Args:
+        a: `(..., k)` float array.
+        kernel: `(k, n)` array of `a`'s dtype and array module.
+        bias: optional `(n,)` array, likewise.
+        relu: apply `max(., 0)`.
+
+    Returns:
+        The `(..., n)` array, or None where `affine` would take another
+        route (a recording tape, half precision, mismatched dtypes or
+        shapes); call `affine` then.
+    """
+    if _STATE.recording or _HALF_USED[0] or not _fusable(a, kernel, bias):
+        return None
+    return _forward(a, kernel, bias, relu)
+
+
 @keras_op
 def affine(x, kernel, bias=None, relu=False):
     """`relu(x @ kernel + bias)` (or without the ReLU / the bias).
@@ -85,12 +114,7 @@ def affine(x, kernel, bias=None, relu=False):
     """
     a, k = arr(x), arr(kernel)
     b = None if bias is None else arr(bias)
-    fused = (is_float(a) and getattr(a, "ndim", 0) >= 2
-             and getattr(k, "ndim", 0) == 2 and a.dtype == k.dtype
-             and a.shape[-1] == k.shape[0] and type(a) is type(k)
-             and (b is None or (b.dtype == a.dtype and b.shape == k.shape[1:]
-                                and type(b) is type(a))))
-    if not fused:
+    if not _fusable(a, k, b):
         y = matmul(x, kernel)
         if bias is not None:
             y = add(y, bias)

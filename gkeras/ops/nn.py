@@ -12,6 +12,7 @@ from gkeras.ops._base import arr, keras_op, normalize_axis, t_or_a, \
 from gkeras.ops.elementwise import _Unary, _unary
 from gkeras.ops.engine import Function, Tensor, is_recording
 from gkeras.backend.cpu import cnn_jit as _cpu_cnn_jit
+from gkeras.backend.cpu import softmax as _cpu_softmax
 from gkeras.backend.cpu.parallel import split_rows
 
 
@@ -235,16 +236,34 @@ def gelu(x, approximate=True):
     return _Unary(f, df)(to_float(t_or_a(x)))
 
 
+def softmax_forward(x, axis=-1):
+    """Softmax of a float array over `axis` (an int or a tuple), as
+    `softmax` computes it (the op's forward; also inference without a
+    graph node).
+
+    Args:
+        x: float array (NumPy or CuPy).
+        axis: int or tuple of non-negative ints.
+
+    Returns:
+        A new array of `x`'s dtype.
+    """
+    if axis == -1 or axis == x.ndim - 1:
+        e = _cpu_softmax.softmax_last_axis(x)
+        if e is not None:
+            return e
+    m = x.max(axis=axis, keepdims=True)
+    e = xp_of(x).exp(x - m)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
 class _Softmax(Function):
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, x):
-        xp = xp_of(x)
-        ax = self.axis
-        m = x.max(axis=ax, keepdims=True)
-        e = xp.exp(x - m)
-        e /= e.sum(axis=ax, keepdims=True)
+        e = softmax_forward(x, self.axis)
         self.y = e
         return e
 

@@ -112,13 +112,23 @@ def bias_relu_forward(y, bias=None, relu=False):
     """
     if bias is None and not relu:
         return y
-    if y.size >= JIT_MIN_ELEMENTS and y.ndim >= 1 and _jit_ok(
-            y, *(() if bias is None else (bias,))):
-        y2 = y.reshape(-1, y.shape[-1])
+    # The checks of `_jit_ok` written out: this runs on every Dense call,
+    # where a few us of Python decide whether the kernel pays.
+    if type(y) is np.ndarray and y.size >= JIT_MIN_ELEMENTS and y.ndim \
+            and y.dtype in _JIT_DTYPES and y.flags.c_contiguous and (
+                bias is None or (type(bias) is np.ndarray and
+                                 bias.dtype == y.dtype and
+                                 bias.flags.c_contiguous)) and \
+            jit.enabled():
+        y2 = y if y.ndim == 2 else y.reshape(-1, y.shape[-1])
         b = y2[0] if bias is None else bias
-        _rows(y2.shape[0], y2.size,
-              lambda a, c: _bias_relu_rows(y2, b, bias is not None,
-                                           bool(relu), a, c))
+        if y2.size < SPLIT_ELEMENTS:
+            _bias_relu_rows(y2, b, bias is not None, bool(relu), 0,
+                            y2.shape[0])
+        else:
+            split_rows(y2.shape[0], y2.size,
+                       lambda a, c: _bias_relu_rows(
+                           y2, b, bias is not None, bool(relu), a, c))
         return y
     if bias is not None:
         y += bias

@@ -59,9 +59,9 @@ BLOCK_ENTRIES = 1 << 18
 SAVE_ENTRIES = 1 << 18
 
 
-@jit.kernel
-def _softmax_grad_rows(ds, p):
-    """`ds = (ds - rowsum(ds * p)) * p` over the rows of 2-D arrays."""
+def softmax_grad_rows(ds, p):
+    """`ds = (ds - rowsum(ds * p)) * p` over the rows of 2-D arrays (plain
+    Python, compiled into kernels: `_softmax_grad_rows`, `attention_jit`)."""
     n = ds.shape[1]
     for i in range(ds.shape[0]):
         dr, pr = ds[i], p[i]
@@ -71,6 +71,12 @@ def _softmax_grad_rows(ds, p):
         d = dr[0] * 0 + t
         for j in range(n):
             dr[j] = (dr[j] - d) * pr[j]
+
+
+@jit.kernel
+def _softmax_grad_rows(ds, p):
+    """`softmax_grad_rows` as a kernel."""
+    _softmax_grad_nb(ds, p)
 
 
 # Cephes `expf`: exp(x) = 2^t exp(r), r = x - t ln2 (ln2 in two parts),
@@ -88,7 +94,7 @@ _EXP_C = tuple(np.float32(c) for c in (
 def exp_row(row, shift, bits):
     """`row = exp(row - shift)` in place for a float32 row; returns its sum.
 
-    Plain Python, compiled into kernels (`exp_row_inlined()`): the `exp`
+    Plain Python, compiled into kernels (`inlined(exp_row)`): the `exp`
     is vectorisable (numba's own is a scalar libm call, ~20x slower than
     NumPy's SIMD one); `2^t` is built in the exponent bits of `bits`
     (int32 scratch of at least the row's length). `row - shift` must be
@@ -124,17 +130,19 @@ def exp_row(row, shift, bits):
 _INLINED = {}
 
 
-def exp_row_inlined():
-    """`exp_row` compiled for inlining into kernels (call only when
-    `jit.enabled()`; bind it to a module global before the first kernel
-    that uses it compiles)."""
-    if "f" not in _INLINED:
-        _INLINED["f"] = jit._numba().njit(
-            inline="always", fastmath=set(jit.FASTMATH))(exp_row)
-    return _INLINED["f"]
+def inlined(fn):
+    """`fn` (`exp_row`, `softmax_grad_rows`) compiled for inlining into
+    kernels (call only when `jit.enabled()`; bind it to a module global
+    before the first kernel that uses it compiles: numba resolves
+    globals at compile time)."""
+    if fn not in _INLINED:
+        _INLINED[fn] = jit._numba().njit(
+            inline="always", fastmath=set(jit.FASTMATH))(fn)
+    return _INLINED[fn]
 
 
 _exp_row_nb = None
+_softmax_grad_nb = None
 
 
 @jit.kernel
@@ -152,9 +160,10 @@ def _exp_sum_rows(s, inv, bits, normalise):
 
 
 def _ready():
-    global _exp_row_nb
+    global _exp_row_nb, _softmax_grad_nb
     if _exp_row_nb is None:
-        _exp_row_nb = exp_row_inlined()
+        _exp_row_nb = inlined(exp_row)
+        _softmax_grad_nb = inlined(softmax_grad_rows)
 
 
 def _rows2d(a):
@@ -309,6 +318,8 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
     drop_scale = dt.type(1.0 / (1.0 - rate)) if rate else None
     # Read here: `jit.disabled()` is per thread, the blocks run on others.
     use_jit = jit.enabled()
+    if use_jit:
+        _ready()
 
     def run(task):
         bs, hs, qsl = task
@@ -332,7 +343,6 @@ def blocked_forward(q, k, v, mask, scale, is_causal, rate, seed,
                 s -= m
             s2 = _rows2d(s) if use_jit and dt == np.float32 else None
             if s2 is not None:
-                _ready()
                 inv = np.empty(s.shape[:-1], dt)
                 _exp_sum_rows(s2, inv.reshape(-1),
                               np.empty(s2.shape[1], np.int32),
@@ -388,6 +398,8 @@ def blocked_backward(dout, blocks, dq, dk, dv):
     Tk = pr.Tk
     # Read here: `jit.disabled()` is per thread, the blocks run on others.
     use_jit = jit.enabled()
+    if use_jit:
+        _ready()
 
     def run(task):
         bs, hs, qsl = task

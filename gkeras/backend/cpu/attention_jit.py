@@ -42,16 +42,24 @@ MIN_PARALLEL_FLOPS = 1 << 22
 
 _sgemm = None
 _exp_row = None
+_softmax_grad = None
 _norm2_max = None
+_pair = None
 
 
 def _ready():
-    global _sgemm, _exp_row, _norm2_max
+    global _sgemm, _exp_row, _softmax_grad, _norm2_max, _pair
     if _sgemm is None:
         _sgemm = cblas.kernel_functions()[0]
-        _exp_row = blk.exp_row_inlined()
-        _norm2_max = jit._numba().njit(
-            inline="always", fastmath=set(jit.FASTMATH))(norm2_max)
+        _exp_row = blk.inlined(blk.exp_row)
+        _softmax_grad = blk.inlined(blk.softmax_grad_rows)
+        _norm2_max = blk.inlined(norm2_max)
+        _pair = blk.inlined(pair_address)
+
+
+def pair_address(a, b, h):
+    """Byte address of `a[b, h, 0, 0]` (plain Python, inlined)."""
+    return a.ctypes.data + b * a.strides[0] + h * a.strides[1]
 
 
 def norm2_max(a):
@@ -131,10 +139,10 @@ def _forward_pairs(hd, q, k, v, out, p0, p1, scale, qb, s, bits, probs,
     for p in range(p0, p1):
         b = p // H
         h = p - b * H
-        qp = q.ctypes.data + b * q.strides[0] + h * q.strides[1]
-        kp = k.ctypes.data + b * k.strides[0] + h * k.strides[1]
-        vp = v.ctypes.data + b * v.strides[0] + h * v.strides[1]
-        op = out.ctypes.data + b * out.strides[0] + h * out.strides[1]
+        qp = _pair(q, b, h)
+        kp = _pair(k, b, h)
+        vp = _pair(v, b, h)
+        op = _pair(out, b, h)
         bounded = _norm2_max(q[b, h]) * _norm2_max(k[b, h]) * scale * \
             scale < np.float32(6400.0)
         for q0 in range(0, Tq, qb):
@@ -225,13 +233,13 @@ def _backward_pairs(hd, dout, q, k, v, dq, dk, dv, p0, p1, scale, qb,
     for p in range(p0, p1):
         b = p // H
         h = p - b * H
-        qp = q.ctypes.data + b * q.strides[0] + h * q.strides[1]
-        kp = k.ctypes.data + b * k.strides[0] + h * k.strides[1]
-        vp = v.ctypes.data + b * v.strides[0] + h * v.strides[1]
-        gp = dout.ctypes.data + b * dout.strides[0] + h * dout.strides[1]
-        dqp = dq.ctypes.data + b * dq.strides[0] + h * dq.strides[1]
-        dkp = dk.ctypes.data + b * dk.strides[0] + h * dk.strides[1]
-        dvp = dv.ctypes.data + b * dv.strides[0] + h * dv.strides[1]
+        qp = _pair(q, b, h)
+        kp = _pair(k, b, h)
+        vp = _pair(v, b, h)
+        gp = _pair(dout, b, h)
+        dqp = _pair(dq, b, h)
+        dkp = _pair(dk, b, h)
+        dvp = _pair(dv, b, h)
         for q0 in range(0, Tq, qb):
             n = min(qb, Tq - q0)
             beta = 0.0 if q0 == 0 else 1.0
@@ -254,15 +262,7 @@ def _backward_pairs(hd, dout, q, k, v, dq, dk, dv, p0, p1, scale, qb,
             dsb = ds[:n]
             _sgemm(hd, False, True, n, Tk, Dv, 1.0, gp + q0 * lddo * 4, lddo,
                    vp, ldv, 0.0, dsb.ctypes.data, Tk)
-            for i in range(n):
-                dr = dsb[i]
-                pr = pb[i]
-                t = 0.0
-                for j in range(Tk):
-                    t += dr[j] * pr[j]
-                d = dr[0] * 0 + t
-                for j in range(Tk):
-                    dr[j] = (dr[j] - d) * pr[j]
+            _softmax_grad(dsb, pb)
             # dq = scale * ds @ k; dk += scale * ds^T @ q
             _sgemm(hd, False, False, n, D, Tk, scale, dsb.ctypes.data, Tk, kp,
                    ldk, 0.0, dqp + q0 * lddq * 4, lddq)

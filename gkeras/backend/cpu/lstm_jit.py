@@ -30,6 +30,11 @@ The activations use `jit_tanh` (Eigen's float32 rational tanh, which
 vectorises where numba's libm `tanh` does not; max abs error 2.7e-7), with
 `sigmoid(z) = 1/2 + tanh(z/2)/2`. NaN propagates, +-inf saturate.
 
+Inference (`keep=False`) runs `lstm_infer` instead where NumPy's BLAS
+can be called from kernels (`cblas.available()`): the whole recurrence in
+one `nogil` call per batch part, no per-step GIL traffic or BLAS thread
+wake-ups; `_inference` below is its fallback.
+
 Only float32 takes this path (the approximation is float32-accurate);
 float64 and `GKERAS_CPU_JIT=0` run `lstm_time_major`, which the tests
 compare this path with, together with a float64 reference.
@@ -37,7 +42,7 @@ compare this path with, together with a float64 reference.
 
 import numpy as np
 
-from gkeras.backend.cpu import jit, jit_tanh
+from gkeras.backend.cpu import jit, jit_tanh, lstm_infer
 
 __all__ = ["applies", "projected_forward", "projected_backward",
            "fast_tanh_into"]
@@ -205,8 +210,11 @@ def projected_forward(x, W, b, h0, c0, R, go_backwards, keep, need_seq):
     N, T, F = x.shape
     U = R.shape[0]
     G = 4 * U
-    X = _time_major(x, go_backwards)
     bias = np.zeros(G, np.float32) if b is None else b
+    if not keep and lstm_infer.applies(N, T):
+        return lstm_infer.forward(x, W, bias, h0, c0, R, go_backwards,
+                                  need_seq)
+    X = _time_major(x, go_backwards)
     if not keep:
         return _inference(X, W, R, bias, h0, c0, need_seq, T, N)
     Z = np.matmul(X, W).reshape(T, N, G)

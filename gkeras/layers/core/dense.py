@@ -2,7 +2,10 @@
 
 from gkeras import activations, constraints, initializers, ops, regularizers
 from gkeras.layers.input_spec import InputSpec
-from gkeras.ops.affine import affine
+from gkeras.ops.affine import affine, affine_inference
+from gkeras.ops.engine import Tensor
+from gkeras.ops.nn import softmax_forward
+from gkeras.ops.variable import Variable
 from gkeras.layers.layer import Layer
 
 
@@ -105,6 +108,32 @@ class Dense(Layer):
         if not relu and self.activation is not activations.linear:
             x = self.activation(x)
         return x
+
+    def _gk_infer(self, inputs):
+        """`call` on a concrete Tensor outside a `GradientTape` without
+        the op's dispatch (models/inference_plan.py); same arithmetic.
+        Returns NotImplemented where `call` is needed."""
+        kernel, bias = self.kernel, self.bias
+        if type(kernel) is not Variable or (
+                bias is not None and type(bias) is not Variable):
+            return NotImplemented
+        act = self.activation
+        relu = act is activations.relu
+        y = affine_inference(inputs.data, kernel.data,
+                             None if bias is None else bias.data, relu)
+        if y is None:
+            return NotImplemented
+        if act is activations.softmax:
+            # `ops.softmax`'s forward (affine's output has rank >= 2).
+            return Tensor(softmax_forward(y))
+        y = Tensor(y)
+        if not relu and act is not activations.linear:
+            y = act(y)
+        return y
+
+    # The `call` that `_gk_infer` stands for: a subclass with its own
+    # `call` is run through it.
+    _gk_infer_of = call
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -40,6 +40,7 @@ from gkeras.ops._base import _has_symbolic
 from gkeras.ops.autocast import _SCOPE
 from gkeras.ops.engine import _STATE, Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
+from gkeras.models import inference_fusion
 
 # The methods whose base versions the plan stands in for; a class (or
 # instance) that overrides one keeps the full `Layer.__call__`.
@@ -192,7 +193,10 @@ FUSERS = []
 
 def _make_plan(graph, training):
     steps = []
-    entries = graph._plan
+    # Inference: Conv2D -> BatchNorm -> ReLU -> MaxPool chains as one
+    # entry each (models/inference_fusion.py).
+    entries = graph._plan if training else \
+        inference_fusion.inference_plan(graph)
     i = 0
     while i < len(entries):
         if not training:

@@ -94,8 +94,10 @@ WINOGRAD_BLOCK_BYTES = 1 << 20
 # Patches per block of the one-call-a-thread path.
 BLOCK_BYTES = 1 << 20
 
-# Patch entries from which few-channel inputs build channel-first patches.
-NARROW_MIN_ENTRIES = 1 << 18
+# Patch entries from which few-channel inputs build channel-first patches
+# (32x32x3, 3x3 -> 32, 1 thread: 0.16 vs 0.14 ms at batch 1, 0.34 vs
+# 0.48 at 4, 0.56 vs 0.91 at 8).
+NARROW_MIN_ENTRIES = 1 << 16
 
 
 @jit.kernel

@@ -83,10 +83,11 @@ def _epilogue_kernel(y, bias, scale, shift, relu, ph, pw, sh, sw, out):
 # thin for BLAS.
 WINOGRAD_MIN_CHANNELS = 16
 
-# Tiles (samples x 2x2 output tiles) from which Winograd pays for its
-# weight transform (~0.2 ms for 64 -> 128 channels): at batch 1 the
-# CNN's 8x8x64 -> 128 layer (16 tiles) ran 0.72 ms with it.
-WINOGRAD_MIN_TILES = 128
+# Tiles (samples x 2x2 output tiles) from which Winograd beats im2col,
+# its weight transform included (1 thread, ms, Winograd vs im2col:
+# 16x16x32 -> 64 0.21 vs 0.14 at 64 tiles, 1.01 vs 0.99 at 512; 8x8x64 ->
+# 128 1.22 vs 0.86 at 128, 3.0 vs 3.4 at 512).
+WINOGRAD_MIN_TILES = 512
 
 # Transformed input and GEMM outputs per block.
 WINOGRAD_BLOCK_BYTES = 1 << 20

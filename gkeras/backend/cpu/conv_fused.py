@@ -162,20 +162,27 @@ def _winograd_input_kernel(x, pt, pl, xp, v):
                 tmp[1, e] = d1 + d2
                 tmp[2, e] = d2 - d1
                 tmp[3, e] = d1 - d3
-            for tx in range(tw):
-                o = ((n * th + ty) * tw + tx) * c
-                base = 2 * tx * c
-                # ... then the same across the tile's 4 columns.
-                for rr in range(4):
+            # ... then the same across each tile's 4 columns, the tile
+            # row's outputs being runs of `tw * C` in `v`.
+            o = (n * th + ty) * tw * c
+            for rr in range(4):
+                src = tmp[rr]
+                v0 = v2[4 * rr, o:o + tw * c]
+                v1 = v2[4 * rr + 1, o:o + tw * c]
+                v2_ = v2[4 * rr + 2, o:o + tw * c]
+                v3 = v2[4 * rr + 3, o:o + tw * c]
+                for tx in range(tw):
+                    base = 2 * tx * c
+                    s = tx * c
                     for k in range(c):
-                        d0 = tmp[rr, base + k]
-                        d1 = tmp[rr, base + c + k]
-                        d2 = tmp[rr, base + 2 * c + k]
-                        d3 = tmp[rr, base + 3 * c + k]
-                        v2[4 * rr, o + k] = d0 - d2
-                        v2[4 * rr + 1, o + k] = d1 + d2
-                        v2[4 * rr + 2, o + k] = d2 - d1
-                        v2[4 * rr + 3, o + k] = d1 - d3
+                        d0 = src[base + k]
+                        d1 = src[base + c + k]
+                        d2 = src[base + 2 * c + k]
+                        d3 = src[base + 3 * c + k]
+                        v0[s + k] = d0 - d2
+                        v1[s + k] = d1 + d2
+                        v2_[s + k] = d2 - d1
+                        v3[s + k] = d1 - d3
     return True
 
 

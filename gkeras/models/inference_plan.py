@@ -20,8 +20,8 @@ makes a new graph, which gets its own plan.
 
 The plan is a list of steps, each a callable taking the dict of computed
 values (by the id of the graph's KerasTensor) and storing its outputs in
-it, so a step may stand for several nodes (a fused inference kernel, see
-`FUSERS`). A layer class may give its own inference path as
+it, so a step may stand for several nodes: the fused Conv2D chains of
+`inference_fusion.inference_plan`, or a step made by a `FUSERS` maker. A layer class may give its own inference path as
 `_gk_infer(x)` (a Tensor in, a Tensor or NotImplemented out) together
 with `_gk_infer_of = call`, the `call` it stands for: the plan uses it
 outside a tape with `training` falsy, while `type(layer).call` is still
@@ -33,6 +33,7 @@ model's graph without the model's own `Layer.__call__` when it is plain
 too.
 """
 
+from gkeras.models import inference_fusion
 from gkeras.layers.layer import (_ANY_LOSSES_ADDED, _CTX, CALL_VERSION,
                                  Layer, _cast_dtype, _check_call_outputs,
                                  _is_float, _signature_flags, _to_tensor)
@@ -40,7 +41,6 @@ from gkeras.ops._base import _has_symbolic
 from gkeras.ops.autocast import _SCOPE
 from gkeras.ops.engine import _STATE, Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
-from gkeras.models import inference_fusion
 
 # The methods whose base versions the plan stands in for; a class (or
 # instance) that overrides one keeps the full `Layer.__call__`.
@@ -193,8 +193,8 @@ FUSERS = []
 
 def _make_plan(graph, training):
     steps = []
-    # Inference: Conv2D -> BatchNorm -> ReLU -> MaxPool chains as one
-    # entry each (models/inference_fusion.py).
+    # Inference runs the graph's Conv2D -> BatchNorm -> ReLU -> MaxPool
+    # chains as one fused entry each (models/inference_fusion.py).
     entries = graph._plan if training else \
         inference_fusion.inference_plan(graph)
     i = 0

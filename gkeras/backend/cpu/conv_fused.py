@@ -30,7 +30,7 @@ max pooling with `cnn_jit`'s NaN and tie rules.
 import numpy as np
 
 from gkeras.backend.cpu import cblas, cnn_jit, conv, conv_blocks, jit
-from gkeras.backend.cpu.parallel import num_threads, parallel_map
+from gkeras.backend.cpu.parallel import even_parts, num_threads, run_parts
 
 __all__ = ["conv_affine_relu_pool"]
 
@@ -318,20 +318,10 @@ MIN_PARALLEL_FLOPS = 1 << 22
 
 
 def _run_shares(n, flops, fn):
-    """`fn(a, b)` over one contiguous share of the batch a thread, on the
-    pool (one BLAS thread each, as `parallel_map` sets it), or here on
-    one BLAS thread when small (these GEMMs are too small to thread)."""
+    """`fn(a, b)` over one contiguous share of the batch a thread, or one
+    share here when small; BLAS on one thread either way (`run_parts`)."""
     parts = min(num_threads(), n) if flops >= MIN_PARALLEL_FLOPS else 1
-    if parts > 1:
-        parallel_map(lambda i: fn(n * i // parts, n * (i + 1) // parts),
-                     range(parts))
-        return
-    prev = cblas.set_num_threads_local(1)
-    try:
-        fn(0, n)
-    finally:
-        if prev is not None and prev > 1:
-            cblas.set_num_threads_local(prev)
+    run_parts(even_parts(n, parts), fn)
 
 
 def _pooled(n, size, stride):

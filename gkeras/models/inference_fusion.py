@@ -8,10 +8,11 @@ the chain is one call of `ops.conv_fused.conv_inference_fused`: the
 normalization's per-channel scale and shift, the ReLU and the pooling
 are applied to each block of samples of the convolution while it is in
 cache (and 3x3 convolutions with 16+ channels run Winograd, see
-`backend/cpu/conv_fused.py`). Measured on the BatchNorm CNN at batch 64,
-1 thread, CPU time, same run: the three chains 3.7 / 7.9 / 5.9 ms against
-6.8 / 12.9 / 9.3 ms layer by layer; predict_on_batch 18.1 against 25.8
-ms (PyTorch on 1 thread: 36.3 ms).
+`backend/cpu/conv_fused.py`). Measured on the BatchNorm CNN, 1 thread,
+CPU time, interleaved in one run with the layers run one by one and
+PyTorch (eval, inference_mode, 1 thread): predict_on_batch at batch 64
+14.3 ms against 23.9 and 37.0; batch 1 0.72 / 1.04 / 1.12; batch 128
+30.5 / 57.3 / 72.9; `predict` over 2000 rows 522 / 950 / 1384 ms.
 
 A chain is found once per graph, from the graph's structure: a `Conv2D`
 (exact type; linear activation, or ReLU with nothing but a pool after

@@ -14,9 +14,9 @@ one nogil compiled call (patches or transforms, GEMMs, epilogue); else
 the blocks run from Python on the calling thread (`conv_blocks`).
 
 Measured (1 thread, CPU time, batch 64, the CNN's layers with BN, ReLU
-and 2x2 pool; fused against conv_blocks' conv + the three layers):
-32x32x3 -> 32 3.3 vs 5.0 ms, 16x16x32 -> 64 6.3 vs 8.7, 8x8x64 -> 128
-4.8 vs 7.2.
+and 2x2 pool; fused against conv_blocks' conv + the three layers, same
+run): 32x32x3 -> 32 4.1 vs 7.3 ms, 16x16x32 -> 64 5.5 vs 10.4, 8x8x64 ->
+128 4.4 vs 8.3 (a busy machine: absolute times vary by 30%).
 
 NumPy-only extra (no GPU counterpart, not in a family's `__all__`):
 `ops.conv_fused` calls it for inference; it returns None for what it does

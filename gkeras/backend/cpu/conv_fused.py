@@ -233,6 +233,54 @@ def _winograd_output_kernel(m, y):
                     bot[d + f + k] = q1[s + k] - q2[s + k] - q3[s + k]
 
 
+@jit.kernel
+def _winograd_output_pool_kernel(m, bias, scale, shift, relu, out):
+    """`_winograd_output_kernel` then `_epilogue_kernel` with a 2x2,
+    stride-2 pool whose windows are the 2x2 tiles (even output sizes):
+    each tile's 4 values go through the affine and the window max without
+    being written out (`out` is `(nb, th, tw, F)`)."""
+    nb, th, tw, f = out.shape
+    run = tw * f
+    m2 = m.reshape(16, m.shape[1] * f)
+    o3 = out.reshape(nb * th, run)
+    pq = np.empty((8, run), out.dtype)
+    for n in range(nb):
+        for ty in range(th):
+            o = (n * th + ty) * run
+            for col in range(4):
+                r0 = m2[col, o:o + run]
+                r1 = m2[4 + col, o:o + run]
+                r2 = m2[8 + col, o:o + run]
+                r3 = m2[12 + col, o:o + run]
+                p = pq[col]
+                q = pq[4 + col]
+                for e in range(run):
+                    b = r1[e]
+                    c = r2[e]
+                    p[e] = r0[e] + b + c
+                    q[e] = b - c - r3[e]
+            p0, p1, p2, p3 = pq[0], pq[1], pq[2], pq[3]
+            q0, q1, q2, q3 = pq[4], pq[5], pq[6], pq[7]
+            dst = o3[n * th + ty]
+            for tx in range(tw):
+                s = tx * f
+                for k in range(f):
+                    e = s + k
+                    bk, sk, tk = bias[k], scale[k], shift[k]
+                    # The window's taps in the epilogue's order, (0, 0),
+                    # (0, 1), (1, 0), (1, 1), with its max rule.
+                    v = (p0[e] + p1[e] + p2[e] + bk) * sk + tk
+                    w = (p1[e] - p2[e] - p3[e] + bk) * sk + tk
+                    v = v if (v > w or v != v) else w
+                    w = (q0[e] + q1[e] + q2[e] + bk) * sk + tk
+                    v = v if (v > w or v != v) else w
+                    w = (q1[e] - q2[e] - q3[e] + bk) * sk + tk
+                    v = v if (v > w or v != v) else w
+                    if relu:
+                        v = 0 if v <= 0 else v
+                    dst[e] = v
+
+
 # ------------------------------------------------ one compiled call a thread
 # On 2 vCPUs a block loop in Python hands the GIL between threads at every
 # call (im2col, GEMM, transforms, epilogue), each hand-over a hypervisor
@@ -245,16 +293,18 @@ _im2col = None
 _epilogue = None
 _win_in = None
 _win_out = None
+_win_out_pool = None
 
 
 def _ready():
-    global _sgemm, _im2col, _epilogue, _win_in, _win_out
+    global _sgemm, _im2col, _epilogue, _win_in, _win_out, _win_out_pool
     if _sgemm is None:
         njit = jit._numba().njit(inline="always", fastmath=set(jit.FASTMATH))
         _im2col = njit(cnn_jit._im2col_kernel.py_func)
         _epilogue = njit(_epilogue_kernel.py_func)
         _win_in = njit(_winograd_input_kernel.py_func)
         _win_out = njit(_winograd_output_kernel.py_func)
+        _win_out_pool = njit(_winograd_output_pool_kernel.py_func)
         _sgemm = cblas.kernel_functions()[0]
 
 
@@ -286,10 +336,14 @@ def _share_kernel(hd, mode, x, a, b, nbk, cols_t, w, u, bias, scale, shift,
                            u.ctypes.data + e * c * f * 4, f, 0.0,
                            m.ctypes.data + e * t * f * 4, f)
                 v[0, 0, 0] = v[0, 0, 0]         # alive until here
-                y = np.empty((nb, 2 * th, 2 * tw, f), np.float32)
-                _win_out(m, y)
-                _epilogue(y, bias, scale, shift, relu, ph, pw, psh, psw,
-                          out[s0:s1])
+                if ph == 2 and pw == 2 and psh == 2 and psw == 2 and \
+                        2 * th == oh and 2 * tw == ow:
+                    _win_out_pool(m, bias, scale, shift, relu, out[s0:s1])
+                else:
+                    y = np.empty((nb, 2 * th, 2 * tw, f), np.float32)
+                    _win_out(m, y)
+                    _epilogue(y, bias, scale, shift, relu, ph, pw, psh,
+                              psw, out[s0:s1])
                 done = True
         if not done:
             y = np.empty((nb, oh, ow, f), np.float32)

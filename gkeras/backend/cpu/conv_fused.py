@@ -371,8 +371,9 @@ _DUMMY2 = np.zeros((1, 1), np.float32)
 _DUMMY3 = np.zeros((1, 1, 1), np.float32)
 
 # Below this many multiply-adds a convolution runs on the calling thread:
-# a pool hand-off costs ~100 us on a VM.
-MIN_PARALLEL_FLOPS = 1 << 22
+# a pool hand-off costs ~100 us on a VM (the threshold measured for the
+# plain convolution's shares, `conv_blocks.MIN_SHARE_FLOPS`).
+MIN_PARALLEL_FLOPS = conv_blocks.MIN_SHARE_FLOPS
 
 
 def _run_shares(n, flops, fn):

@@ -112,3 +112,49 @@ def test_split_rows_inline_below_the_threshold(elements, split, two_threads,
         [(0, 5), (5, 10)] if split else [(0, 10)])
     workers = [n for *_, n in seen if n.startswith("gkeras-cpu")]
     assert bool(workers) == split
+
+
+def test_even_parts_cover_the_range():
+    assert parallel.even_parts(5, 2) == [(0, 2), (2, 5)]
+    assert parallel.even_parts(3, 1) == [(0, 3)]
+    assert parallel.even_parts(0, 0) == [(0, 0)]
+    parts = parallel.even_parts(17, 4)
+    assert parts[0][0] == 0 and parts[-1][1] == 17
+    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+    assert max(b - a for a, b in parts) - min(b - a for a, b in parts) <= 1
+
+
+class _FakeSetter:
+    """Stands for openblas_set_num_threads_local: records the counts."""
+
+    def __init__(self, current):
+        self.current, self.calls = current, []
+
+    def __call__(self, n):
+        self.calls.append(n)
+        prev, self.current = self.current, n
+        return prev
+
+
+@pytest.mark.parametrize("parts", [[(0, 7)], [(0, 3), (3, 7)]])
+def test_run_parts_runs_blas_on_one_thread_and_restores(parts, two_threads,
+                                                        monkeypatch):
+    setter = _FakeSetter(2)
+    parallel._pool(2)
+    monkeypatch.setitem(parallel._STATE, "blas", setter)
+    seen = []
+    parallel.run_parts(parts, lambda a, b: seen.append(
+        (a, b, setter.current, threading.current_thread().name)))
+    assert sorted(s[:2] for s in seen) == parts
+    assert all(s[2] == 1 for s in seen)        # one BLAS thread inside
+    assert setter.current == 2                 # restored after
+    on_pool = [s for s in seen if s[3].startswith("gkeras-cpu")]
+    assert bool(on_pool) == (len(parts) > 1)
+
+
+def test_run_parts_without_a_blas_setter(monkeypatch):
+    monkeypatch.setitem(parallel._STATE, "blas", None)
+    seen = []
+    parallel.run_parts([(0, 4)], lambda a, b: seen.append((a, b)))
+    parallel.run_parts([], lambda a, b: seen.append((a, b)))
+    assert seen == [(0, 4)]

@@ -32,7 +32,7 @@ import numpy as np
 
 from gkeras.backend.cpu import attention_blocks as blk
 from gkeras.backend.cpu import cblas, jit
-from gkeras.backend.cpu.parallel import num_threads, parallel_map
+from gkeras.backend.cpu.parallel import even_parts, num_threads, run_parts
 
 __all__ = ["applies", "forward", "backward"]
 
@@ -106,23 +106,8 @@ def _query_block(Tk):
 
 def _ranges(pairs, flops):
     """Contiguous pair ranges, one a thread (one range when small)."""
-    n = min(num_threads(), pairs) if flops >= MIN_PARALLEL_FLOPS else 1
-    return [(pairs * i // n, pairs * (i + 1) // n) for i in range(n)]
-
-
-def _run(ranges, fn):
-    """`fn(p0, p1)` per range: on the pool (one BLAS thread each, as
-    `parallel_map` sets it) or, for one range, here on one BLAS thread
-    (these products are too small to thread)."""
-    if len(ranges) > 1:
-        parallel_map(lambda r: fn(*r), ranges)
-        return
-    prev = cblas.set_num_threads_local(1)
-    try:
-        fn(*ranges[0])
-    finally:
-        if prev is not None and prev > 1:
-            cblas.set_num_threads_local(prev)
+    return even_parts(pairs, min(num_threads(), pairs)
+                      if flops >= MIN_PARALLEL_FLOPS else 1)
 
 
 @jit.kernel
@@ -214,7 +199,7 @@ def forward(q, k, v, scale, save, need_backward, out):
         fn(hd, q, k, v, out, p0, p1, np.float32(scale), qb, s,
            np.empty(Tk, np.int32), probs, save, save, row_max, row_inv,
            keep_stats, np.empty(rows, np.float32))
-    _run(_ranges(B * H, B * H * Tq * Tk * (D + Dv)), run)
+    run_parts(_ranges(B * H, B * H * Tq * Tk * (D + Dv)), run)
     return {"fast": True, "q": q, "k": k, "v": v, "scale": float(scale),
             "probs": probs if save else None, "row_max": row_max,
             "row_inv": row_inv}
@@ -300,4 +285,4 @@ def backward(dout, state, dq, dk, dv):
            state["row_max"], state["row_inv"],
            np.empty((1 if saved else rows, Tk), np.float32),
            np.empty((rows, Tk), np.float32), np.empty(Tk, np.int32))
-    _run(_ranges(B * H, 2 * B * H * Tq * Tk * (D + Dv)), run)
+    run_parts(_ranges(B * H, 2 * B * H * Tq * Tk * (D + Dv)), run)

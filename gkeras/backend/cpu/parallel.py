@@ -43,7 +43,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["num_threads", "parallel_map", "split_rows",
-           "min_split_elements"]
+           "min_split_elements", "even_parts", "run_parts"]
 
 _STATE = {"pool": None, "n": None, "pid": None, "blas": False,
           "min_elements": None}
@@ -138,6 +138,55 @@ def parallel_map(fn, items):
     prev = setter(1) if setter is not None else None
     try:
         return list(pool.map(fn, items))
+    finally:
+        if prev is not None and prev > 1:
+            setter(prev)
+
+
+def even_parts(n, count):
+    """`count` contiguous `(start, stop)` ranges covering `range(n)`, their
+    sizes differing by at most one.
+
+    Args:
+        n: the length to cut.
+        count: the number of parts (at least 1).
+
+    Returns:
+        A list of `(start, stop)` pairs.
+
+    Example:
+
+    >>> even_parts(5, 2)
+    [(0, 2), (2, 5)]
+    """
+    count = max(1, int(count))
+    return [(n * i // count, n * (i + 1) // count) for i in range(count)]
+
+
+def run_parts(parts, fn):
+    """Runs `fn(start, stop)` for each part, every call on ONE BLAS thread.
+
+    For compiled kernels that call BLAS themselves on small products
+    (`cblas`): several parts run on the pool, one a thread (as
+    `parallel_map`, which sets BLAS to one thread meanwhile); a single
+    part runs here with BLAS set to one thread for the call, since
+    BLAS's own threads cost more than they give on such products.
+
+    Args:
+        parts: a list of `(start, stop)` pairs (see `even_parts`).
+        fn: the callable; it must only write what its part owns.
+    """
+    if len(parts) > 1:
+        parallel_map(lambda part: fn(*part), parts)
+        return
+    if not parts:
+        return
+    if _STATE["blas"] is False:
+        _STATE["blas"] = _blas_local_setter()
+    setter = _STATE["blas"]
+    prev = setter(1) if setter is not None else None
+    try:
+        fn(*parts[0])
     finally:
         if prev is not None and prev > 1:
             setter(prev)

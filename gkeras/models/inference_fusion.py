@@ -8,10 +8,13 @@ the chain is one call of `ops.conv_fused.conv_inference_fused`: the
 normalization's per-channel scale and shift, the ReLU and the pooling
 are applied to each block of samples of the convolution while it is in
 cache (and 3x3 convolutions with 16+ channels run Winograd, see
-`backend/cpu/conv_fused.py`). Measured on the BatchNorm CNN at batch 64,
-1 thread, CPU time, same run: the three chains 3.7 / 7.9 / 5.9 ms against
-6.8 / 12.9 / 9.3 ms layer by layer; predict_on_batch 18.1 against 25.8
-ms (PyTorch on 1 thread: 36.3 ms).
+`backend/cpu/conv_fused.py`). Measured on the BatchNorm CNN, 1 thread,
+CPU time, interleaved in one run with the layers run one by one and
+PyTorch (eval, inference_mode, 1 thread), medians of the paired ratios
+fused / PyTorch (layers one by one / PyTorch): predict_on_batch at batch
+1 0.70 (1.06), 8 0.48 (0.72), 64 0.36 (0.68), 128 0.35 (0.69); `predict`
+over 2000 rows at batch 64 0.34 (0.65). At batch 64 the three chains
+took 3.6 / 4.8 / 4.1 ms against 7.1 / 11.5 / 9.7 layer by layer.
 
 A chain is found once per graph, from the graph's structure: a `Conv2D`
 (exact type; linear activation, or ReLU with nothing but a pool after

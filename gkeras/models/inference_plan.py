@@ -21,9 +21,10 @@ makes a new graph, which gets its own plan.
 The plan is a list of steps, each a callable taking the dict of computed
 values (by the id of the graph's KerasTensor) and storing its outputs in
 it, so a step may stand for several nodes: the fused Conv2D chains of
-`inference_fusion.inference_plan`, or a step made by a `FUSERS` maker. A layer class may give its own inference path as
-`_gk_infer(x)` (a Tensor in, a Tensor or NotImplemented out) together
-with `_gk_infer_of = call`, the `call` it stands for: the plan uses it
+`inference_fusion.inference_plan`, or a step made by a `FUSERS` maker.
+A layer class may give its own inference path as `_gk_infer(x)` (a
+Tensor in, a Tensor or NotImplemented out) together with
+`_gk_infer_of = call`, the `call` it stands for: the plan uses it
 outside a tape with `training` falsy, while `type(layer).call` is still
 that `call` (a subclass with its own `call` runs that instead).
 

@@ -125,7 +125,11 @@ feature_extractor = keras.Model(
 x = np.random.default_rng(0).random((1, 25, 25, 3)).astype("float32")
 features = feature_extractor(x)
 want = initial_model.layers[1](initial_model.layers[0](x))
-np.testing.assert_allclose(np.asarray(features), np.asarray(want), rtol=1e-6)
+# The model's inference runs its convolutions through the fused path
+# (one compiled call a thread), whose float32 sums may round differently
+# from the layer-by-layer call's.
+np.testing.assert_allclose(np.asarray(features), np.asarray(want),
+                           rtol=1e-5, atol=1e-6)
 
 # ... and the guide's form: every layer's output of a Sequential model.
 feature_extractor = keras.Model(

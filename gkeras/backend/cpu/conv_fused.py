@@ -14,9 +14,9 @@ one nogil compiled call (patches or transforms, GEMMs, epilogue); else
 the blocks run from Python on the calling thread (`conv_blocks`).
 
 Measured (1 thread, CPU time, batch 64, the CNN's layers with BN, ReLU
-and 2x2 pool; fused against conv_blocks' conv + the three layers):
-32x32x3 -> 32 3.3 vs 5.0 ms, 16x16x32 -> 64 6.3 vs 8.7, 8x8x64 -> 128
-4.8 vs 7.2.
+and 2x2 pool; fused against conv_blocks' conv + the three layers, same
+run): 32x32x3 -> 32 4.1 vs 7.3 ms, 16x16x32 -> 64 5.5 vs 10.4, 8x8x64 ->
+128 4.4 vs 8.3 (a busy machine: absolute times vary by 30%).
 
 NumPy-only extra (no GPU counterpart, not in a family's `__all__`):
 `ops.conv_fused` calls it for inference; it returns None for what it does
@@ -30,7 +30,7 @@ max pooling with `cnn_jit`'s NaN and tie rules.
 import numpy as np
 
 from gkeras.backend.cpu import cblas, cnn_jit, conv, conv_blocks, jit
-from gkeras.backend.cpu.parallel import num_threads, parallel_map
+from gkeras.backend.cpu.parallel import even_parts, num_threads, run_parts
 
 __all__ = ["conv_affine_relu_pool"]
 
@@ -83,10 +83,11 @@ def _epilogue_kernel(y, bias, scale, shift, relu, ph, pw, sh, sw, out):
 # thin for BLAS.
 WINOGRAD_MIN_CHANNELS = 16
 
-# Tiles (samples x 2x2 output tiles) from which Winograd pays for its
-# weight transform (~0.2 ms for 64 -> 128 channels): at batch 1 the
-# CNN's 8x8x64 -> 128 layer (16 tiles) ran 0.72 ms with it.
-WINOGRAD_MIN_TILES = 128
+# Tiles (samples x 2x2 output tiles) from which Winograd beats im2col,
+# its weight transform included (1 thread, ms, Winograd vs im2col:
+# 16x16x32 -> 64 0.12 vs 0.13 at 64 tiles, 0.80 vs 0.93 at 512; 8x8x64 ->
+# 128 0.44 vs 0.44 at 64, 0.66 vs 0.82 at 128, 2.4 vs 3.4 at 512).
+WINOGRAD_MIN_TILES = 64
 
 # Transformed input and GEMM outputs per block.
 WINOGRAD_BLOCK_BYTES = 1 << 20
@@ -94,62 +95,27 @@ WINOGRAD_BLOCK_BYTES = 1 << 20
 # Patches per block of the one-call-a-thread path.
 BLOCK_BYTES = 1 << 20
 
-# Patch entries from which few-channel inputs build channel-first patches.
-NARROW_MIN_ENTRIES = 1 << 18
+# Patch entries from which few-channel inputs build channel-first patches
+# (32x32x3, 3x3 -> 32, 1 thread: 0.16 vs 0.14 ms at batch 1, 0.34 vs
+# 0.48 at 4, 0.56 vs 0.91 at 8).
+NARROW_MIN_ENTRIES = 1 << 16
 
 
-@jit.kernel
-def _winograd_weights_kernel(g, u):
-    """`u[4 a + b] = (G g G^T)[a, b]` for each `(C, F)` pair of the 3x3
-    kernel `g`, accumulated in float64, rounded once; recomputed at every
-    call, from the current weights (a NumPy version cost 0.25 ms a call
-    at batch 1, more than the layer)."""
-    c, f = g.shape[2], g.shape[3]
-    for i in range(c):
-        for j in range(f):
-            # G g: rows (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2),
-            # for each of the 3 columns ...
-            a0 = np.float64(g[0, 0, i, j])
-            a1 = np.float64(g[0, 1, i, j])
-            a2 = np.float64(g[0, 2, i, j])
-            b0 = np.float64(g[1, 0, i, j])
-            b1 = np.float64(g[1, 1, i, j])
-            b2 = np.float64(g[1, 2, i, j])
-            c0 = np.float64(g[2, 0, i, j])
-            c1 = np.float64(g[2, 1, i, j])
-            c2 = np.float64(g[2, 2, i, j])
-            r00, r01, r02 = a0, a1, a2
-            r10 = (a0 + b0 + c0) * 0.5
-            r11 = (a1 + b1 + c1) * 0.5
-            r12 = (a2 + b2 + c2) * 0.5
-            r20 = (a0 - b0 + c0) * 0.5
-            r21 = (a1 - b1 + c1) * 0.5
-            r22 = (a2 - b2 + c2) * 0.5
-            r30, r31, r32 = c0, c1, c2
-            # ... then G^T on the right, the same along each row.
-            u[0, i, j] = r00
-            u[1, i, j] = (r00 + r01 + r02) * 0.5
-            u[2, i, j] = (r00 - r01 + r02) * 0.5
-            u[3, i, j] = r02
-            u[4, i, j] = r10
-            u[5, i, j] = (r10 + r11 + r12) * 0.5
-            u[6, i, j] = (r10 - r11 + r12) * 0.5
-            u[7, i, j] = r12
-            u[8, i, j] = r20
-            u[9, i, j] = (r20 + r21 + r22) * 0.5
-            u[10, i, j] = (r20 - r21 + r22) * 0.5
-            u[11, i, j] = r22
-            u[12, i, j] = r30
-            u[13, i, j] = (r30 + r31 + r32) * 0.5
-            u[14, i, j] = (r30 - r31 + r32) * 0.5
-            u[15, i, j] = r32
+# `G g G^T` for all (C, F) pairs at once is one GEMM: row `4 a + b` of
+# kron(G, G) times the kernel's 9 taps (row `3 p + q`). Its entries are
+# 0, 1, 1/2 and 1/4, exact in any float dtype.
+_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5],
+               [0.0, 0.0, 1.0]])
+_GG = {np.dtype(t): np.kron(_G, _G).astype(t) for t in (np.float32,
+                                                        np.float64)}
 
 
 def _winograd_kernel_transform(kernel):
-    """`(3, 3, C, F)` -> the 16 `(C, F)` matrices `G g G^T`."""
-    u = np.empty((16, *kernel.shape[2:]), kernel.dtype)
-    _winograd_weights_kernel(kernel, u)
-    return u
+    """`(3, 3, C, F)` -> the 16 `(C, F)` matrices `G g G^T`, recomputed
+    at every call from the current weights (one small GEMM: a JIT loop
+    took 0.2-0.4 ms for 64 -> 128 channels, this ~0.05)."""
+    c, f = kernel.shape[2:]
+    return (_GG[kernel.dtype] @ kernel.reshape(9, c * f)).reshape(16, c, f)
 
 
 @jit.kernel
@@ -196,53 +162,123 @@ def _winograd_input_kernel(x, pt, pl, xp, v):
                 tmp[1, e] = d1 + d2
                 tmp[2, e] = d2 - d1
                 tmp[3, e] = d1 - d3
-            for tx in range(tw):
-                o = ((n * th + ty) * tw + tx) * c
-                base = 2 * tx * c
-                # ... then the same across the tile's 4 columns.
-                for rr in range(4):
+            # ... then the same across each tile's 4 columns, the tile
+            # row's outputs being runs of `tw * C` in `v`.
+            o = (n * th + ty) * tw * c
+            for rr in range(4):
+                src = tmp[rr]
+                v0 = v2[4 * rr, o:o + tw * c]
+                v1 = v2[4 * rr + 1, o:o + tw * c]
+                v2_ = v2[4 * rr + 2, o:o + tw * c]
+                v3 = v2[4 * rr + 3, o:o + tw * c]
+                for tx in range(tw):
+                    base = 2 * tx * c
+                    s = tx * c
                     for k in range(c):
-                        d0 = tmp[rr, base + k]
-                        d1 = tmp[rr, base + c + k]
-                        d2 = tmp[rr, base + 2 * c + k]
-                        d3 = tmp[rr, base + 3 * c + k]
-                        v2[4 * rr, o + k] = d0 - d2
-                        v2[4 * rr + 1, o + k] = d1 + d2
-                        v2[4 * rr + 2, o + k] = d2 - d1
-                        v2[4 * rr + 3, o + k] = d1 - d3
+                        d0 = src[base + k]
+                        d1 = src[base + c + k]
+                        d2 = src[base + 2 * c + k]
+                        d3 = src[base + 3 * c + k]
+                        v0[s + k] = d0 - d2
+                        v1[s + k] = d1 + d2
+                        v2_[s + k] = d2 - d1
+                        v3[s + k] = d1 - d3
     return True
 
 
 @jit.kernel
 def _winograd_output_kernel(m, y):
     """`y`'s 2x2 tiles `A^T m A` from the 16 `(tiles, F)` GEMM outputs;
-    `y` is `(nb, 2 th, 2 tw, F)`."""
+    `y` is `(nb, 2 th, 2 tw, F)`.
+
+    A^T down the tiles' columns runs over a whole tile row at once (the
+    row's tiles are consecutive in `m`: runs of `tw * F`), then across
+    (measured on the CNN's 16x16x64 at batch 64, 1 thread: 1.9 ms with
+    five loops of F per tile, see the commit for this one).
+    """
     nb, yh, yw, f = y.shape
     th, tw = yh // 2, yw // 2
+    run = tw * f
     m2 = m.reshape(16, m.shape[1] * f)
-    y2 = y.reshape(nb * yh * yw, f)
-    pq = np.empty((8, f), y.dtype)
+    y3 = y.reshape(nb * yh, yw * f)
+    pq = np.empty((8, run), y.dtype)
     for n in range(nb):
         for ty in range(th):
+            o = (n * th + ty) * run
+            for col in range(4):
+                # A^T m: (m0 + m1 + m2, m1 - m2 - m3) down the column.
+                r0 = m2[col, o:o + run]
+                r1 = m2[4 + col, o:o + run]
+                r2 = m2[8 + col, o:o + run]
+                r3 = m2[12 + col, o:o + run]
+                p = pq[col]
+                q = pq[4 + col]
+                for e in range(run):
+                    b = r1[e]
+                    c = r2[e]
+                    p[e] = r0[e] + b + c
+                    q[e] = b - c - r3[e]
+            p0, p1, p2, p3 = pq[0], pq[1], pq[2], pq[3]
+            q0, q1, q2, q3 = pq[4], pq[5], pq[6], pq[7]
+            top = y3[n * yh + 2 * ty]
+            bot = y3[n * yh + 2 * ty + 1]
             for tx in range(tw):
-                o = ((n * th + ty) * tw + tx) * f
-                r = (n * yh + 2 * ty) * yw + 2 * tx
-                # A^T m down the tile's columns, one column a loop
-                # (all 16 rows in one loop did not vectorise: 3.4 ms
-                # against 1.0 on the CNN's 16x16x64), then across.
-                for col in range(4):
-                    for k in range(f):
-                        m0 = m2[col, o + k]
-                        m1 = m2[4 + col, o + k]
-                        m2_ = m2[8 + col, o + k]
-                        m3 = m2[12 + col, o + k]
-                        pq[col, k] = m0 + m1 + m2_
-                        pq[4 + col, k] = m1 - m2_ - m3
+                s = tx * f
+                d = 2 * tx * f
+                # ... then the same across.
                 for k in range(f):
-                    y2[r, k] = pq[0, k] + pq[1, k] + pq[2, k]
-                    y2[r + 1, k] = pq[1, k] - pq[2, k] - pq[3, k]
-                    y2[r + yw, k] = pq[4, k] + pq[5, k] + pq[6, k]
-                    y2[r + yw + 1, k] = pq[5, k] - pq[6, k] - pq[7, k]
+                    top[d + k] = p0[s + k] + p1[s + k] + p2[s + k]
+                    top[d + f + k] = p1[s + k] - p2[s + k] - p3[s + k]
+                    bot[d + k] = q0[s + k] + q1[s + k] + q2[s + k]
+                    bot[d + f + k] = q1[s + k] - q2[s + k] - q3[s + k]
+
+
+@jit.kernel
+def _winograd_output_pool_kernel(m, bias, scale, shift, relu, out):
+    """`_winograd_output_kernel` then `_epilogue_kernel` with a 2x2,
+    stride-2 pool whose windows are the 2x2 tiles (even output sizes):
+    each tile's 4 values go through the affine and the window max without
+    being written out (`out` is `(nb, th, tw, F)`)."""
+    nb, th, tw, f = out.shape
+    run = tw * f
+    m2 = m.reshape(16, m.shape[1] * f)
+    o3 = out.reshape(nb * th, run)
+    pq = np.empty((8, run), out.dtype)
+    for n in range(nb):
+        for ty in range(th):
+            o = (n * th + ty) * run
+            for col in range(4):
+                r0 = m2[col, o:o + run]
+                r1 = m2[4 + col, o:o + run]
+                r2 = m2[8 + col, o:o + run]
+                r3 = m2[12 + col, o:o + run]
+                p = pq[col]
+                q = pq[4 + col]
+                for e in range(run):
+                    b = r1[e]
+                    c = r2[e]
+                    p[e] = r0[e] + b + c
+                    q[e] = b - c - r3[e]
+            p0, p1, p2, p3 = pq[0], pq[1], pq[2], pq[3]
+            q0, q1, q2, q3 = pq[4], pq[5], pq[6], pq[7]
+            dst = o3[n * th + ty]
+            for tx in range(tw):
+                s = tx * f
+                for k in range(f):
+                    e = s + k
+                    bk, sk, tk = bias[k], scale[k], shift[k]
+                    # The window's taps in the epilogue's order, (0, 0),
+                    # (0, 1), (1, 0), (1, 1), with its max rule.
+                    v = (p0[e] + p1[e] + p2[e] + bk) * sk + tk
+                    w = (p1[e] - p2[e] - p3[e] + bk) * sk + tk
+                    v = v if (v > w or v != v) else w
+                    w = (q0[e] + q1[e] + q2[e] + bk) * sk + tk
+                    v = v if (v > w or v != v) else w
+                    w = (q1[e] - q2[e] - q3[e] + bk) * sk + tk
+                    v = v if (v > w or v != v) else w
+                    if relu:
+                        v = 0 if v <= 0 else v
+                    dst[e] = v
 
 
 # ------------------------------------------------ one compiled call a thread
@@ -257,16 +293,18 @@ _im2col = None
 _epilogue = None
 _win_in = None
 _win_out = None
+_win_out_pool = None
 
 
 def _ready():
-    global _sgemm, _im2col, _epilogue, _win_in, _win_out
+    global _sgemm, _im2col, _epilogue, _win_in, _win_out, _win_out_pool
     if _sgemm is None:
         njit = jit._numba().njit(inline="always", fastmath=set(jit.FASTMATH))
         _im2col = njit(cnn_jit._im2col_kernel.py_func)
         _epilogue = njit(_epilogue_kernel.py_func)
         _win_in = njit(_winograd_input_kernel.py_func)
         _win_out = njit(_winograd_output_kernel.py_func)
+        _win_out_pool = njit(_winograd_output_pool_kernel.py_func)
         _sgemm = cblas.kernel_functions()[0]
 
 
@@ -298,10 +336,14 @@ def _share_kernel(hd, mode, x, a, b, nbk, cols_t, w, u, bias, scale, shift,
                            u.ctypes.data + e * c * f * 4, f, 0.0,
                            m.ctypes.data + e * t * f * 4, f)
                 v[0, 0, 0] = v[0, 0, 0]         # alive until here
-                y = np.empty((nb, 2 * th, 2 * tw, f), np.float32)
-                _win_out(m, y)
-                _epilogue(y, bias, scale, shift, relu, ph, pw, psh, psw,
-                          out[s0:s1])
+                if ph == 2 and pw == 2 and psh == 2 and psw == 2 and \
+                        2 * th == oh and 2 * tw == ow:
+                    _win_out_pool(m, bias, scale, shift, relu, out[s0:s1])
+                else:
+                    y = np.empty((nb, 2 * th, 2 * tw, f), np.float32)
+                    _win_out(m, y)
+                    _epilogue(y, bias, scale, shift, relu, ph, pw, psh,
+                              psw, out[s0:s1])
                 done = True
         if not done:
             y = np.empty((nb, oh, ow, f), np.float32)
@@ -324,26 +366,21 @@ def _share_kernel(hd, mode, x, a, b, nbk, cols_t, w, u, bias, scale, shift,
                       out[s0:s1])
 
 
+# Placeholders for the share kernel's unused array arguments.
+_DUMMY2 = np.zeros((1, 1), np.float32)
+_DUMMY3 = np.zeros((1, 1, 1), np.float32)
+
 # Below this many multiply-adds a convolution runs on the calling thread:
-# a pool hand-off costs ~100 us on a VM.
-MIN_PARALLEL_FLOPS = 1 << 22
+# a pool hand-off costs ~100 us on a VM (the threshold measured for the
+# plain convolution's shares, `conv_blocks.MIN_SHARE_FLOPS`).
+MIN_PARALLEL_FLOPS = conv_blocks.MIN_SHARE_FLOPS
 
 
 def _run_shares(n, flops, fn):
-    """`fn(a, b)` over one contiguous share of the batch a thread, on the
-    pool (one BLAS thread each, as `parallel_map` sets it), or here on
-    one BLAS thread when small (these GEMMs are too small to thread)."""
+    """`fn(a, b)` over one contiguous share of the batch a thread, or one
+    share here when small; BLAS on one thread either way (`run_parts`)."""
     parts = min(num_threads(), n) if flops >= MIN_PARALLEL_FLOPS else 1
-    if parts > 1:
-        parallel_map(lambda i: fn(n * i // parts, n * (i + 1) // parts),
-                     range(parts))
-        return
-    prev = cblas.set_num_threads_local(1)
-    try:
-        fn(0, n)
-    finally:
-        if prev is not None and prev > 1:
-            cblas.set_num_threads_local(prev)
+    run_parts(even_parts(n, parts), fn)
 
 
 def _pooled(n, size, stride):
@@ -377,9 +414,16 @@ def conv_affine_relu_pool(x, kernel, bias, scale, shift, relu, pool,
                     for v in (bias, scale, shift))
             and kernel.dtype == x.dtype):
         return None
-    out_shape = conv.conv_output_shape(x.shape, kernel.shape, strides, pad,
-                                       dil)
-    n, oh, ow, f = out_shape
+    n, h, wd, c = x.shape
+    kh, kw, _, f = kernel.shape
+    # `conv.conv_output_shape` without its argument checks (~10 us, a
+    # tenth of a layer at batch 1): the op checked what it passes.
+    oh = (h + pad[0][0] + pad[0][1] - dil[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (wd + pad[1][0] + pad[1][1] - dil[1] * (kw - 1) - 1) // strides[1] \
+        + 1
+    if oh < 1 or ow < 1:
+        return None
+    out_shape = (n, oh, ow, f)
     if pool is None:
         pp = (0, 0, 1, 1)
         final = out_shape
@@ -389,7 +433,6 @@ def conv_affine_relu_pool(x, kernel, bias, scale, shift, relu, pool,
             return None
         pp = (ph, pw, sh, sw)
         final = (n, _pooled(oh, ph, sh), _pooled(ow, pw, sw), f)
-    kh, kw, c, _ = kernel.shape
     per = oh * ow
     k = kh * kw * c
     w = np.ascontiguousarray(kernel.reshape(k, f))
@@ -442,12 +485,10 @@ def conv_affine_relu_pool(x, kernel, bias, scale, shift, relu, pool,
         per_sample = (16 * th * tw * (c + f) if wino else per * k) * 4
         nbk = max(1, (WINOGRAD_BLOCK_BYTES if wino else BLOCK_BYTES)
                   // per_sample)
-        dummy = np.empty((1, 1), np.float32)
-
         def share(a, b):
-            fn(hd, mode, x, a, b, nbk, cols_t.T if narrow else dummy, w,
-               u if wino else dummy.reshape(1, 1, 1), bias, scale, shift,
-               bool(relu), *pp, *args, out)
+            fn(hd, mode, x, a, b, nbk, cols_t.T if narrow else _DUMMY2, w,
+               u if wino else _DUMMY3, bias, scale, shift, bool(relu), *pp,
+               *args, out)
         _run_shares(n, n * per * k * f, share)
         return out
 

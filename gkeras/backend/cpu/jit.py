@@ -13,6 +13,12 @@ numba is an optional extra (`pip install "gkeras[cpu-jit]"`). Kernels are
 used when it imports and `GKERAS_CPU_JIT` is not `0`; `GKERAS_CPU_JIT=0`
 (or `jit.disabled()` in code) runs the NumPy path. Kernels compile on
 first use (~0.1-1 s each) and are cached on disk by numba afterwards.
+numba checks a cached kernel against its own source file only: a kernel
+that inlines a function from another module (`cnn_jit`'s im2col in
+`conv_blocks`, `attention_blocks.exp_row` in `attention_jit`) keeps the
+old copy after only that other module is edited, until numba's cache
+(`__pycache__/*.nbi`, `*.nbc`, or `NUMBA_CACHE_DIR`) is cleared. An
+installed release is unaffected (every file is new).
 
 Kernels are compiled `nogil`, so `parallel.split_rows` can run parts of
 one pass on the shared thread pool: one pool, one thread count, rather

@@ -512,25 +512,13 @@ def test_add_bias_fallbacks():
 
 
 # ------------------------------------------------------- conv in blocks
-@pytest.fixture(params=["blocks", "shares"])
-def threads_and_blocks(request, monkeypatch):
-    """Three pool threads, every split taken, one sample a block; with
-    "shares", float32 convolutions run as one compiled call a thread
-    (BLAS from the kernel), with "blocks" on the calling thread."""
-    from gkeras.backend.cpu import cblas, conv_blocks, parallel
+@pytest.fixture
+def threads_and_blocks(monkeypatch):
+    """Three pool threads, every split taken, one sample a block."""
+    from gkeras.backend.cpu import conv_blocks, parallel
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 0)
     monkeypatch.setitem(parallel._STATE, "n", 3)
     monkeypatch.setattr(conv_blocks, "BLOCK_BYTES", 1)
-    monkeypatch.setattr(conv_blocks, "SHARE_BLOCK_BYTES", 1)
-    if request.param == "shares":
-        if not cblas.available():
-            pytest.skip("no kernel-callable BLAS here")
-        monkeypatch.setattr(conv_blocks, "MIN_SHARE_FLOPS", 0)
-        assert conv_blocks._shares(5, 1, np.float32) == [(0, 1), (1, 3),
-                                                         (3, 5)]
-    else:
-        monkeypatch.setattr(conv_blocks, "MIN_SHARE_FLOPS", 1 << 62)
-        assert conv_blocks._shares(5, 1 << 40, np.float32) is None
 
 
 @pytest.mark.parametrize("case", COL2IM_CASES, ids=range(len(COL2IM_CASES)))

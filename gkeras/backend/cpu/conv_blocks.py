@@ -16,6 +16,11 @@ thread with BLAS on one thread each; on a 2-vCPU KVM guest that was the
 slower way by far, because each block hands the GIL between the two
 threads three times (im2col, GEMM, bias) and every hand-over is a
 hypervisor wake-up, while OpenBLAS's own threads spin-wait between calls.
+Run instead as one compiled call a thread (the inference convolutions
+of `conv_fused` are), the whole CNN training step was slower (b64, quiet
+2-vCPU machine, 12 interleaved rounds: 86.2 ms against 77.7 inline,
+paired 0.75-0.98): the pool's workers then compete for the cores with
+OpenBLAS's threads, which spin-wait between the step's other BLAS calls.
 Measured there, same run, medians (forward / input gradient, ms):
 16x16x32 -> 64 7.6 / 8.0 on the pool against 5.4 / 4.6 inline in 4 MiB
 blocks (6.2 / 5.4 in 1 MiB blocks, 6.0 / 5.2 unblocked); 8x8x64 -> 128
@@ -30,8 +35,7 @@ when it does not apply and the caller runs the whole-batch path.
 
 import numpy as np
 
-from gkeras.backend.cpu import cblas, cnn_jit, jit
-from gkeras.backend.cpu.parallel import even_parts, num_threads, run_parts
+from gkeras.backend.cpu import cnn_jit, jit
 
 __all__ = ["forward", "backward_input"]
 
@@ -47,78 +51,6 @@ def _applies(a, rank, channels, narrow):
             and channels > narrow and a.size > 0)
 
 
-# Patches per block when each thread runs its share of the batch itself
-# (`_shares`): a block's patches stay in that core's L2.
-SHARE_BLOCK_BYTES = 1 << 20
-# Multiply-adds from which a float32 convolution runs as one compiled
-# call a thread; below, one thread is faster than a pool hand-off.
-MIN_SHARE_FLOPS = 1 << 24
-
-_sgemm = None
-_im2col = None
-_col2im = None
-_bias = None
-
-
-def _ready():
-    global _sgemm, _im2col, _col2im, _bias
-    if _sgemm is None:
-        njit = jit._numba().njit(inline="always", fastmath=set(jit.FASTMATH))
-        _im2col = njit(cnn_jit._im2col_kernel.py_func)
-        _col2im = njit(cnn_jit._col2im_kernel.py_func)
-        _bias = njit(cnn_jit._bias_kernel.py_func)
-        _sgemm = cblas.kernel_functions()[0]
-
-
-def _shares(n, flops, dtype):
-    """The batch parts for one compiled call a thread (float32, several
-    threads and samples, enough work, BLAS callable from kernels), or
-    None for the blocks on the calling thread."""
-    threads = min(num_threads(), n)
-    if threads < 2 or dtype != np.float32 or flops < MIN_SHARE_FLOPS or \
-            not cblas.available():
-        return None
-    _ready()
-    return even_parts(n, threads)
-
-
-@jit.kernel
-def _forward_share(hd, x4, a, b, nb, per, w, bias, has_bias, keep, cols,
-                   scratch, y, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
-    """Samples `a <= n < b` of `forward` in blocks of `nb`: im2col, the
-    GEMM (BLAS from here), the bias."""
-    k, f = w.shape[0], w.shape[1]
-    for s0 in range(a, b, nb):
-        s1 = min(s0 + nb, b)
-        rows = (s1 - s0) * per
-        dst = cols[s0 * per:s1 * per] if keep else scratch[:rows]
-        _im2col(x4[s0:s1], 0, s1 - s0, oh, ow, kh, kw, sh, sw, ph, pw, dh,
-                dw, dst)
-        _sgemm(hd, False, False, rows, f, k, 1.0, dst.ctypes.data, k,
-               w.ctypes.data, f, 0.0, y.ctypes.data + s0 * per * f * 4, f)
-        if has_bias:
-            _bias(y, s0 * per, s1 * per, bias)
-
-
-@jit.kernel
-def _backward_input_share(hd, d, w, a, b, nb, per, scratch, dx4, oh, ow,
-                          kh, kw, sh, sw, ph, pw, dh, dw):
-    """Samples `a <= n < b` of `backward_input` in blocks of `nb`: the
-    patch gradient `dy @ w^T` (BLAS from here), then col2im."""
-    k, f = w.shape[0], w.shape[1]
-    for s0 in range(a, b, nb):
-        s1 = min(s0 + nb, b)
-        rows = (s1 - s0) * per
-        dcol = scratch[:rows]
-        _sgemm(hd, False, True, rows, k, f, 1.0,
-               d.ctypes.data + s0 * per * f * 4, f, w.ctypes.data, f, 0.0,
-               dcol.ctypes.data, k)
-        _col2im(dcol, 0, s1 - s0, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw,
-                dx4[s0:s1])
-
-
-def _share_block(per_sample_bytes, share):
-    return max(1, min(share, SHARE_BLOCK_BYTES // max(per_sample_bytes, 1)))
 
 
 def _run_blocks(n, per_sample_bytes, block):
@@ -170,22 +102,6 @@ def forward(x, kernel, out_shape, strides, pad, dil, bias, keep, narrow):
     args = (out[0], out[1], ksize[0], ksize[1], st[0], st[1], pd[0][0],
             pd[1][0], dl[0], dl[1])
 
-    parts = _shares(n, n * per * k * f, x.dtype)
-    if parts is not None:
-        hd = cblas.handle()
-        fn = _forward_share.dispatcher()
-        has_bias = bias is not None
-        b_arr = bias if has_bias else np.zeros(1, np.float32)
-        c_arr = cols if keep else np.empty((1, k), np.float32)
-
-        def share(a, b):
-            nb = _share_block(per * k * 4, b - a)
-            scratch = np.empty((1 if keep else nb * per, k), np.float32)
-            fn(hd, x4, a, b, nb, per, w, b_arr, has_bias, keep, c_arr,
-               scratch, y, *args)
-        run_parts(parts, share)
-        return y.reshape(out_shape), (None if cols is None else cols[None])
-
     def block(a, b):
         dst = cols[a * per:b * per] if keep else np.empty(
             ((b - a) * per, k), x.dtype)
@@ -226,18 +142,6 @@ def backward_input(dy, kernel, x_shape, strides, pad, dil, narrow):
                      c)
     args = (out[0], out[1], ksize[0], ksize[1], st[0], st[1], pd[0][0],
             pd[1][0], dl[0], dl[1])
-    parts = _shares(n, n * per * k * f, dy.dtype)
-    if parts is not None:
-        hd = cblas.handle()
-        fn = _backward_input_share.dispatcher()
-        w = np.ascontiguousarray(kernel.reshape(k, f))
-
-        def share(a, b):
-            nb = _share_block(per * k * 4, b - a)
-            fn(hd, d, w, a, b, nb, per, np.empty((nb * per, k), np.float32),
-               dx4, *args)
-        run_parts(parts, share)
-        return dx
     wt = np.ascontiguousarray(kernel.reshape(k, f).T)
 
     def block(a, b):

@@ -370,10 +370,10 @@ def _share_kernel(hd, mode, x, a, b, nbk, cols_t, w, u, bias, scale, shift,
 _DUMMY2 = np.zeros((1, 1), np.float32)
 _DUMMY3 = np.zeros((1, 1, 1), np.float32)
 
-# Below this many multiply-adds a convolution runs on the calling thread:
-# a pool hand-off costs ~100 us on a VM (the threshold measured for the
-# plain convolution's shares, `conv_blocks.MIN_SHARE_FLOPS`).
-MIN_PARALLEL_FLOPS = conv_blocks.MIN_SHARE_FLOPS
+# Below this many multiply-adds (16M) a convolution runs on the calling
+# thread: a pool hand-off costs ~100 us on a VM, about what 16M
+# multiply-adds take on one core.
+MIN_PARALLEL_FLOPS = 1 << 24
 
 
 def _run_shares(n, flops, fn):

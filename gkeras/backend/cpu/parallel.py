@@ -167,26 +167,37 @@ def run_parts(parts, fn):
     """Runs `fn(start, stop)` for each part, every call on ONE BLAS thread.
 
     For compiled kernels that call BLAS themselves on small products
-    (`cblas`): several parts run on the pool, one a thread (as
-    `parallel_map`, which sets BLAS to one thread meanwhile); a single
-    part runs here with BLAS set to one thread for the call, since
-    BLAS's own threads cost more than they give on such products.
+    (`cblas`): the first part runs here and the others on the pool, one
+    a thread; with one part (or one thread, or from a worker) all run
+    here. BLAS is set to one thread meanwhile: its own threads cost more
+    than they give on such products.
 
     Args:
         parts: a list of `(start, stop)` pairs (see `even_parts`).
         fn: the callable; it must only write what its part owns.
     """
-    if len(parts) > 1:
-        parallel_map(lambda part: fn(*part), parts)
-        return
     if not parts:
         return
+    many = len(parts) > 1 and num_threads() > 1 and not _in_worker()
+    if many:
+        pool = _pool(num_threads())
     if _STATE["blas"] is False:
         _STATE["blas"] = _blas_local_setter()
     setter = _STATE["blas"]
     prev = setter(1) if setter is not None else None
     try:
-        fn(*parts[0])
+        if not many:
+            for part in parts:
+                fn(*part)
+            return
+        # The first part here: one thread fewer to wake, and the caller
+        # works instead of waiting.
+        futures = [pool.submit(fn, *part) for part in parts[1:]]
+        try:
+            fn(*parts[0])
+        finally:
+            for f in futures:
+                f.result()
     finally:
         if prev is not None and prev > 1:
             setter(prev)

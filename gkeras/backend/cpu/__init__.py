@@ -23,8 +23,10 @@ from gkeras.backend.cpu import image
 from gkeras.backend.cpu import collectives
 from gkeras.backend.cpu import array_ops
 from gkeras.backend.cpu.allocator import tune_allocator
+from gkeras.backend.cpu.blas_threads import tune_blas_threads
 
 tune_allocator()
+tune_blas_threads()
 
 FAMILIES = (conv, pool, batchnorm, rnn, attention, layernorm, image,
             collectives, array_ops)

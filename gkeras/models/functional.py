@@ -6,7 +6,7 @@ from gkeras.layers.core.input_layer import InputLayer
 from gkeras.layers.layer import Layer, _signature_flags, _to_tensor
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten, map_structure
-from gkeras.models.inference_plan import plan_for
+from gkeras.models.inference_plan import plan_for, store_outputs
 from gkeras.models.model import Model
 from gkeras.models import inference_fusion
 
@@ -263,12 +263,7 @@ class Functional(Model):
                         "training" not in k:
                     k["training"] = training
                 outs = op(*a, **k)
-            if len(out_ids) == 1:
-                values[out_ids[0]] = outs if not isinstance(
-                    outs, (list, tuple, dict)) else flatten(outs)[0]
-            else:
-                for i, o in zip(out_ids, flatten(outs)):
-                    values[i] = o
+            store_outputs(values, out_ids, outs)
         return map_structure(lambda t: values[id(t)], self._outputs_struct)
 
     def compute_output_spec(self, inputs, training=None, mask=None):

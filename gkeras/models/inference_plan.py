@@ -113,11 +113,13 @@ def _generic_step(op, args, kwargs, out_ids, training):
         k = map_structure(get, kwargs)
         if pass_training and "training" not in k:
             k["training"] = training
-        _store(values, out_ids, op(*a, **k))
+        store_outputs(values, out_ids, op(*a, **k))
     return step
 
 
-def _store(values, out_ids, outs):
+def store_outputs(values, out_ids, outs):
+    """Stores a node's outputs in `values` under its output ids (one id:
+    the output itself, or the first of a structure)."""
     if len(out_ids) == 1:
         values[out_ids[0]] = outs if not isinstance(
             outs, (list, tuple, dict)) else flatten(outs)[0]

@@ -403,32 +403,6 @@ def test_predict_calls_do_not_rebuild_plans(monkeypatch):
     _assert_same(*_both(monkeypatch, lambda: model.predict_on_batch(x)))
 
 
-def test_a_fuser_can_stand_for_a_run_of_nodes(monkeypatch):
-    model = _mlp()
-    x = np.random.default_rng(11).standard_normal((4, 13)).astype(
-        "float32")
-    ref = model.predict_on_batch(x)
-    calls = []
-
-    def fuse_first_two(entries, i, training):
-        if i != 0:
-            return None
-        (op1, _, args1, _, _), (op2, _, _, _, out2) = entries[0], entries[1]
-
-        def step(values):
-            calls.append(1)
-            values[out2[0]] = op2(op1(values[id(args1[0])]))
-        return step, 2
-
-    monkeypatch.setattr(inference_plan, "FUSERS", [fuse_first_two])
-    layer_mod.CALL_VERSION[0] += 1
-    _assert_same(model.predict_on_batch(x), ref)
-    assert calls == [1]
-    # Not consulted for training=True.
-    model(x, training=True)
-    assert calls == [1]
-
-
 def test_conv_chains_run_fused_through_the_plan(monkeypatch):
     from gkeras.models import inference_fusion
     model = gkeras.Sequential([

@@ -21,7 +21,7 @@ makes a new graph, which gets its own plan.
 The plan is a list of steps, each a callable taking the dict of computed
 values (by the id of the graph's KerasTensor) and storing its outputs in
 it, so a step may stand for several nodes: the fused Conv2D chains of
-`inference_fusion.inference_plan`, or a step made by a `FUSERS` maker.
+`inference_fusion.inference_plan` are one entry each.
 A layer class may give its own inference path as `_gk_infer(x)` (a
 Tensor in, a Tensor or NotImplemented out) together with
 `_gk_infer_of = call`, the `call` it stands for: the plan uses it
@@ -184,40 +184,17 @@ def _single(outs):
         flatten(outs)[0]
 
 
-# Makers of steps that stand for a run of nodes (a fused inference
-# kernel): each is called as `maker(entries, i, training)` with the
-# graph's node entries (`Functional._plan`) and returns None or
-# `(step, number of entries the step replaces)`. The step must store
-# every value that later entries or the model's outputs read (by the id of
-# its KerasTensor). Only consulted when the graph runs for inference
-# (`training` falsy).
-FUSERS = []
-
-
 def _make_plan(graph, training):
     steps = []
     # Inference runs the graph's Conv2D -> BatchNorm -> ReLU -> MaxPool
     # chains as one fused entry each (models/inference_fusion.py).
     entries = graph._plan if training else \
         inference_fusion.inference_plan(graph)
-    i = 0
-    while i < len(entries):
-        if not training:
-            fused = None
-            for maker in FUSERS:
-                fused = maker(entries, i, training)
-                if fused is not None:
-                    break
-            if fused is not None:
-                steps.append(fused[0])
-                i += fused[1]
-                continue
-        op, simple, args, kwargs, out_ids = entries[i]
+    for op, simple, args, kwargs, out_ids in entries:
         if simple and len(out_ids) == 1 and _is_plain(op):
             steps.append(_plain_step(op, id(args[0]), out_ids[0], training))
         else:
             steps.append(_generic_step(op, args, kwargs, out_ids, training))
-        i += 1
     return steps
 
 

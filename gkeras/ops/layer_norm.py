@@ -9,7 +9,8 @@ import numpy as np
 
 from gkeras import backend
 from gkeras.ops._base import keras_op, normalize_axis, t_or_a
-from gkeras.ops.engine import Function
+from gkeras.backend.cpu import layernorm as _cpu_layernorm
+from gkeras.ops.engine import Function, Tensor, is_recording
 
 
 class LayerNorm(Function):
@@ -113,6 +114,51 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None,
         inv = list(np.argsort(perm))
         y = transpose(y, inv)
     return y
+
+
+def add_layer_normalization_inference(x1, x2, gamma=None, beta=None,
+                                     norm_size=None, epsilon=1e-3,
+                                     rms_scaling=False):
+    """`layer_normalization(x1 + x2)` over the trailing axes, in one pass,
+    for inference (a residual block's Add -> LayerNormalization).
+
+    No autograd node: returns None while a tape records, and wherever the
+    one-pass CPU kernel (`backend.cpu.layernorm.add_layernorm_inference`)
+    does not take the arrays (other dtypes or shapes, CuPy arrays, the JIT
+    off); the caller then runs the two ops.
+
+    Args:
+        x1, x2: tensors or arrays of one shape and float dtype.
+        gamma, beta: optional scale and offset, `norm_size` values each.
+        norm_size: the product of the normalized trailing axes' sizes.
+        epsilon: added to the variance.
+        rms_scaling: Keras's `rms_scaling` formula.
+
+    Returns:
+        A `Tensor` shaped like `x1`, or None.
+    """
+    if is_recording():
+        return None
+    a = x1.data if type(x1) is Tensor else x1
+    b = x2.data if type(x2) is Tensor else x2
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
+            a.shape != b.shape or not norm_size or a.size % norm_size:
+        return None
+    params = []
+    for p in (gamma, beta):
+        if p is not None:
+            p = p.data if isinstance(p, Tensor) else getattr(p, "data", p)
+            if type(p) is not np.ndarray or p.size != norm_size:
+                return None
+            p = p.reshape(norm_size)
+        params.append(p)
+    a2 = a.reshape(-1, norm_size)
+    b2 = b.reshape(-1, norm_size)
+    if not _cpu_layernorm.add_layernorm_applies(a2, b2, *params):
+        return None
+    y = _cpu_layernorm.add_layernorm_inference(a2, b2, params[0], params[1],
+                                               epsilon, rms_scaling)
+    return Tensor(y.reshape(a.shape))
 
 
 @keras_op

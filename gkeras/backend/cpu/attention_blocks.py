@@ -127,18 +127,11 @@ def exp_row(row, shift, bits):
     return tot
 
 
-_INLINED = {}
-
-
 def inlined(fn):
     """`fn` (`exp_row`, `softmax_grad_rows`) compiled for inlining into
-    kernels (call only when `jit.enabled()`; bind it to a module global
-    before the first kernel that uses it compiles: numba resolves
-    globals at compile time)."""
-    if fn not in _INLINED:
-        _INLINED[fn] = jit._numba().njit(
-            inline="always", fastmath=set(jit.FASTMATH))(fn)
-    return _INLINED[fn]
+    kernels (`jit.inline`; bind it to a module global before the first
+    kernel that uses it compiles)."""
+    return jit.inline(fn)
 
 
 _exp_row_nb = None

@@ -299,7 +299,7 @@ _win_out_pool = None
 def _ready():
     global _sgemm, _im2col, _epilogue, _win_in, _win_out, _win_out_pool
     if _sgemm is None:
-        njit = jit._numba().njit(inline="always", fastmath=set(jit.FASTMATH))
+        njit = jit.inline
         _im2col = njit(cnn_jit._im2col_kernel.py_func)
         _epilogue = njit(_epilogue_kernel.py_func)
         _win_in = njit(_winograd_input_kernel.py_func)

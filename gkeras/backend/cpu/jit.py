@@ -31,7 +31,7 @@ import contextlib
 import os
 import threading
 
-__all__ = ["enabled", "disabled", "kernel", "FASTMATH"]
+__all__ = ["enabled", "disabled", "kernel", "inline", "FASTMATH"]
 
 # No `nnan`/`ninf`: those let LLVM assume NaN and inf never occur, which
 # would change what a NaN input gives (ReLU(NaN), max-pool ties).
@@ -210,3 +210,46 @@ def kernel(fn=None, *, fastmath=FASTMATH, cache=True, error_model=None):
     if fn is None:
         return lambda f: _Kernel(f, options)
     return _Kernel(fn, options)
+
+
+_INLINED = {}
+_INLINE_LOCK = threading.Lock()
+
+
+def inline(fn, error_model=None):
+    """`fn` compiled by numba for inlining into kernels (`inline="always"`,
+    the kernels' `FASTMATH`), once per process.
+
+    For plain-Python row passes that several kernels share (a softmax row,
+    a normalized row, `tanh`): a kernel calls it through a module global
+    bound before the kernel's first compilation, since numba resolves
+    globals at compile time. Call only when `enabled()`. A kernel cached
+    on disk goes stale when only the module of an inlined function from
+    ANOTHER module is edited (module docstring); keep such helpers beside
+    their kernels where possible.
+
+    Args:
+        fn: the plain Python function.
+        error_model: numba's `error_model` (`"numpy"`: float division by
+            zero gives inf/NaN and the loop may vectorise).
+
+    Returns:
+        The numba dispatcher.
+
+    Example:
+
+    >>> def twice(x):
+    ...     return x + x
+    >>> twice_nb = inline(twice)   # bind to a global, then use in kernels
+    """
+    key = (fn, error_model)
+    f = _INLINED.get(key)
+    if f is None:
+        with _INLINE_LOCK:
+            f = _INLINED.get(key)
+            if f is None:
+                options = {"inline": "always", "fastmath": set(FASTMATH)}
+                if error_model is not None:
+                    options["error_model"] = error_model
+                f = _INLINED[key] = _numba().njit(**options)(fn)
+    return f

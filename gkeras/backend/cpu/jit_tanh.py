@@ -80,9 +80,6 @@ def tanh(a):
     return -y if a < 0 else y
 
 
-_STATE = {}
-
-
 def inlined():
     """`tanh` compiled by numba for inlining into kernels (call only when
     `jit.enabled()`).
@@ -90,8 +87,4 @@ def inlined():
     Returns:
         A numba dispatcher with `inline="always"`.
     """
-    if "f" not in _STATE:
-        _STATE["f"] = jit._numba().njit(
-            inline="always", fastmath=set(jit.FASTMATH),
-            error_model="numpy")(tanh)
-    return _STATE["f"]
+    return jit.inline(tanh, error_model="numpy")

@@ -73,11 +73,13 @@ def _ready():
 
 @jit.kernel(error_model="numpy")
 def _run_part(hd, x, W, b, R, h0, c0, n0, n1, gb, steps, Z, r, C, Hp, H,
-              hT, cT, need_seq):
+              hT, cT, need_seq, ids, table, gathered):
     # Rows n0:n1 of the batch over all T steps. Z (rows, steps, 4U): the
     # projected block; r (rows, 4U) the recurrent product; C (2, rows, U)
     # and Hp (2, rows, U) two slots used in turn (the gate loop never
-    # writes what it reads); H (N, T, U) the outputs when need_seq.
+    # writes what it reads); H (N, T, U) the outputs when need_seq. With
+    # `gathered` the block is copied from `table` rows by token id
+    # (`ids` (N, T)) instead of projected from x ((N, T, 0) then).
     N, T, F = x.shape
     U = R.shape[0]
     G = 4 * U
@@ -96,7 +98,11 @@ def _run_part(hd, x, W, b, R, h0, c0, n0, n1, gb, steps, Z, r, C, Hp, H,
             # the input they are times lo .. lo+s-1, reversed if gb.
             s = min(steps, T - t)
             lo = T - t - s if gb else t
-            if s == T:
+            if gathered:
+                for i in range(rows):
+                    for jj in range(s):
+                        Z[i, jj] = table[ids[n0 + i, lo + jj]]
+            elif s == T:
                 # The whole sequence: the part's rows are one block.
                 _sgemm_nb(hd, False, False, rows * T, G, F, f1,
                           x[n0].ctypes.data, F, W.ctypes.data, G, f0,
@@ -172,25 +178,42 @@ def batch_parts(N, flops):
         N, min(parallel.num_threads(), N // MIN_PART_ROWS))
 
 
-def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
+def forward(x, W, b, h0, c0, R, go_backwards, need_seq, table=None):
     """`lstm_jit.projected_forward(..., keep=False)` in one compiled call
     per batch part.
 
     Args:
         x: `(N, T, F)` float32; W `(F, 4U)`, b `(4U,)` float32, R
-            `(U, 4U)`; h0, c0 `(N, U)` (all float32).
+            `(U, 4U)`; h0, c0 `(N, U)` (all float32). With `table`, `x`
+            is the `(N, T)` integer token ids instead.
         go_backwards: process the sequence reversed.
         need_seq: return every step's output.
+        table: optional `(V, 4U)` float32 rows of `embeddings @ W`
+            (`projection_table`), current for every id in `x`: the
+            projection is gathered from it (W is then unused).
 
     Returns:
         `(hs, h_T, c_T, None)`: `hs` `(N, T, U)` in processing order
         (contiguous) or None.
     """
     _ready()
-    N, T, F = x.shape
     U = R.shape[0]
     G = 4 * U
-    x = np.ascontiguousarray(x)
+    gathered = table is not None
+    if gathered:
+        ids = np.ascontiguousarray(x)
+        N, T = ids.shape
+        F = W.shape[0]
+        x = np.empty((N, T, 0), np.float32)
+        if table.shape[1] != G:
+            raise ValueError(f"lstm_infer.forward: the table must have 4 * "
+                             f"units = {G} columns. Received: "
+                             f"{table.shape}")
+    else:
+        N, T, F = x.shape
+        x = np.ascontiguousarray(x)
+        ids = np.empty((1, 1), np.int32)
+        table = np.empty((1, G), np.float32)
     W, R, b = (np.ascontiguousarray(a) for a in (W, R, b))
     h0, c0 = np.ascontiguousarray(h0), np.ascontiguousarray(c0)
     H = np.empty((N, T, U) if need_seq else (1, 1, U), np.float32)
@@ -209,7 +232,7 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq):
         C = np.empty((2, rows, U), np.float32)
         Hp = np.empty((2, rows, U), np.float32)
         kern(hd, x, W, b, R, h0, c0, n0, n1, bool(go_backwards), steps, Z,
-             r, C, Hp, H, hT, cT, bool(need_seq))
+             r, C, Hp, H, hT, cT, bool(need_seq), ids, table, gathered)
 
     parallel.run_parts(parts, run)
     return (H if need_seq else None), hT, cT, None

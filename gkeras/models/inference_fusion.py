@@ -25,12 +25,13 @@ the sum to memory and reading it back. Measured at the Transformer
 block's 3200 x 128 after its GEMMs: 1.45-1.55 ms as two layers, 0.62-0.71
 ms fused, same values.
 
-An `Embedding` whose output feeds only an `LSTM` is one `EmbeddingLSTM`
-entry: the LSTM's input projection (each token's embedding row times the
-input kernel) is gathered from a table of `embeddings @ kernel` rows
-(`backend.cpu.projection_table`), filled lazily and checked against the
-current weights by value at every call, instead of a GEMM over every
-step of every sequence (`backend.cpu.lstm_infer`'s gathered mode).
+An `Embedding` whose output feeds only an `LSTM` or a `GRU` is one
+`EmbeddingRNN` entry: the recurrent layer's input projection (each
+token's embedding row times the input kernel) is read from a table of
+`embeddings @ kernel` rows (`backend.cpu.projection_table`), filled
+lazily and checked against the current weights by value at every call,
+instead of a GEMM over every step of every sequence (the gathered modes
+of `backend.cpu.lstm_infer` and `gru_infer`).
 
 A chain is found once per graph, from the graph's structure: a `Conv2D`
 (exact type; linear activation, or ReLU with nothing but a pool after
@@ -65,11 +66,12 @@ from gkeras.layers.normalization.batch_normalization import \
 from gkeras.layers.normalization.layer_normalization import \
     LayerNormalization
 from gkeras.layers.pooling.pooling import MaxPooling2D
+from gkeras.layers.rnn.gru import GRU, GRUCell
 from gkeras.layers.rnn.lstm import LSTM, LSTMCell
 from gkeras.ops.engine import Tensor
 from gkeras.ops.symbolic import KerasTensor, flatten
 
-__all__ = ["FusedChain", "AddNorm", "EmbeddingLSTM", "inference_plan",
+__all__ = ["FusedChain", "AddNorm", "EmbeddingRNN", "inference_plan",
            "disabled"]
 
 _LOCAL = threading.local()
@@ -250,41 +252,43 @@ class AddNorm:
             norm.rms_scaling)
 
 
-class EmbeddingLSTM:
-    """`LSTM(Embedding(ids))` as one callable in a call plan.
+class EmbeddingRNN:
+    """`LSTM(Embedding(ids))` or `GRU(Embedding(ids))` as one callable in
+    a call plan.
 
-    Called on the token ids in inference, it returns what the LSTM
-    returns (its output, or the output and states with `return_state`).
-    When the layers' state and the input allow it -- an unmasked 2-D
-    integer NumPy input with every id in the table, a float32 Embedding
-    without `mask_zero`, a float32 non-stateful `LSTM` with the default
-    tanh/sigmoid activations, the JIT on with a kernel-callable BLAS, no
-    tape, a table within `projection_table.MAX_BYTES` -- the projection
-    is gathered from this entry's `ProjectionTable`; otherwise the two
-    layers are called.
+    Called on the token ids in inference, it returns what the recurrent
+    layer returns (its output, or the output and states with
+    `return_state`). When the layers' state and the input allow it -- an
+    unmasked 2-D integer NumPy input with every id in the table, a
+    float32 Embedding without `mask_zero`, a float32 non-stateful `LSTM`
+    or `GRU` (`reset_after=True`) with the default tanh/sigmoid
+    activations, the JIT on with a kernel-callable BLAS, no tape, a table
+    within `projection_table.MAX_BYTES` -- the input projection is read
+    from this entry's `ProjectionTable`; otherwise the two layers are
+    called.
 
     Args:
         embedding: the `Embedding` layer.
-        lstm: the `LSTM` layer that its output feeds.
+        rnn: the `LSTM` or `GRU` layer that its output feeds.
     """
 
-    def __init__(self, embedding, lstm):
-        self.embedding, self.lstm = embedding, lstm
-        self.layers = [embedding, lstm]
+    def __init__(self, embedding, rnn):
+        self.embedding, self.rnn = embedding, rnn
+        self.layers = [embedding, rnn]
         self._table = None
 
     def __repr__(self):
-        return f"EmbeddingLSTM({self.embedding.name} -> {self.lstm.name})"
+        return f"EmbeddingRNN({self.embedding.name} -> {self.rnn.name})"
 
     def __call__(self, x):
         y = self._fused(x) if jit.enabled() and not getattr(
             _LOCAL, "off", 0) else None
         if y is not None:
             return y
-        return self.lstm(self.embedding(x), training=False)
+        return self.rnn(self.embedding(x), training=False)
 
     def _fused(self, x):
-        from gkeras.backend.cpu import cblas, lstm_infer
+        from gkeras.backend.cpu import cblas
         from gkeras.backend.cpu.projection_table import ProjectionTable
         from gkeras.ops.engine import is_recording
         if type(x) is not Tensor or x._keras_mask is not None or \
@@ -294,41 +298,56 @@ class EmbeddingLSTM:
         if type(ids) is not np.ndarray or ids.ndim != 2 or \
                 ids.dtype.kind not in "iu" or ids.size == 0:
             return None
-        emb, lstm = self.embedding, self.lstm
-        cell = lstm.cell
-        if emb.mask_zero or lstm.stateful or type(cell) is not LSTMCell or \
+        emb, rnn = self.embedding, self.rnn
+        cell = rnn.cell
+        lstm = type(rnn) is LSTM
+        if emb.mask_zero or rnn.stateful or \
+                type(cell) is not (LSTMCell if lstm else GRUCell) or \
+                (not lstm and not cell.reset_after) or \
                 not _layer_ok(emb, "float32") or \
-                not _layer_ok(lstm, "float32") or \
+                not _layer_ok(rnn, "float32") or \
                 not _layer_ok(cell, "float32") or \
                 cell.activation is not activations.tanh or \
                 cell.recurrent_activation is not activations.sigmoid:
             return None
         V, F = emb.input_dim, emb.output_dim
         U = cell.units
-        if not ProjectionTable.fits(V, F, 4 * U) or \
-                not cblas.available() or \
+        G = (4 if lstm else 3) * U
+        if not ProjectionTable.fits(V, F, G) or not cblas.available() or \
                 int(ids.min()) < 0 or int(ids.max()) >= V:
             return None
         arrays = [v.data for v in (emb.embeddings, cell.kernel,
                                    cell.recurrent_kernel)]
-        bias = cell.bias.data if cell.use_bias else np.zeros(4 * U,
-                                                             np.float32)
+        bias = cell.bias.data if cell.use_bias else None
         if any(type(a) is not np.ndarray or a.dtype != np.float32
-               or not a.flags.c_contiguous for a in arrays + [bias]):
+               or not a.flags.c_contiguous
+               for a in arrays + ([] if bias is None else [bias])):
             return None
         table = self._table
-        if table is None or table.shape != (V, F, 4 * U):
-            table = self._table = ProjectionTable(V, F, 4 * U)
-        N, T = ids.shape
+        if table is None or table.shape != (V, F, G):
+            table = self._table = ProjectionTable(V, F, G)
+        N = ids.shape[0]
         zeros = np.zeros((N, U), np.float32)
         with table.lock:
             rows = table.rows_for(ids, arrays[0], arrays[1])
-            hs, h, c, _ = lstm_infer.forward(
-                ids, arrays[1], bias, zeros, zeros, arrays[2],
-                lstm.go_backwards, lstm.return_sequences, table=rows)
-        out = Tensor(hs) if lstm.return_sequences else Tensor(h)
-        if lstm.return_state:
-            return (out, Tensor(h), Tensor(c))
+            if lstm:
+                from gkeras.backend.cpu import lstm_infer
+                hs, h, c, _ = lstm_infer.forward(
+                    ids, arrays[1], np.zeros(G, np.float32) if bias is None
+                    else bias, zeros, zeros, arrays[2], rnn.go_backwards,
+                    rnn.return_sequences, table=rows)
+                states = (Tensor(h), Tensor(c))
+            else:
+                from gkeras.backend.cpu import gru_infer
+                hs, h, _ = gru_infer.forward(
+                    ids, zeros, arrays[2], np.zeros(G, np.float32)
+                    if bias is None else bias[1], rnn.go_backwards,
+                    table=rows, input_bias=None if bias is None
+                    else bias[0])
+                states = (Tensor(h),)
+        out = Tensor(hs) if rnn.return_sequences else states[0]
+        if rnn.return_state:
+            return (out,) + states
         return out
 
 
@@ -352,11 +371,11 @@ def _fuse(plan, output_ids):
     for i, (op, simple, args, kwargs, out_ids) in enumerate(plan):
         if i in taken:
             continue
-        rnn = _lstm_after_embedding(plan, i, counts, by_input, taken,
-                                    output_ids)
+        rnn = _rnn_after_embedding(plan, i, counts, by_input, taken,
+                                   output_ids)
         if rnn is not None:
             taken.add(rnn)
-            fused.append((EmbeddingLSTM(op, plan[rnn][0]), True, args, {},
+            fused.append((EmbeddingRNN(op, plan[rnn][0]), True, args, {},
                           plan[rnn][4]))
             continue
         norm = _norm_after_add(plan, i, counts, by_input, taken, output_ids)
@@ -387,9 +406,9 @@ def _fuse(plan, output_ids):
     return fused
 
 
-def _lstm_after_embedding(plan, i, counts, by_input, taken, output_ids):
-    """The index of the LSTM entry that alone consumes entry `i`, a simple
-    `Embedding` call; None otherwise."""
+def _rnn_after_embedding(plan, i, counts, by_input, taken, output_ids):
+    """The index of the LSTM or GRU entry that alone consumes entry `i`, a
+    simple `Embedding` call; None otherwise."""
     op, simple, _, _, out_ids = plan[i]
     if not simple or type(op) is not Embedding or len(out_ids) != 1:
         return None
@@ -397,7 +416,7 @@ def _lstm_after_embedding(plan, i, counts, by_input, taken, output_ids):
     if counts.get(out) != 1 or out in output_ids:
         return None
     nxt = [j for j in by_input.get(out, ()) if j not in taken]
-    if len(nxt) != 1 or type(plan[nxt[0]][0]) is not LSTM:
+    if len(nxt) != 1 or type(plan[nxt[0]][0]) not in (LSTM, GRU):
         return None
     return nxt[0]
 

@@ -35,11 +35,16 @@ def _ready():
 
 
 @jit.kernel(error_model="numpy")
-def _run_part(hd, xw, rb, R, h0, n0, n1, gb, q, Hp, H, hT):
+def _run_part(hd, xw, rb, R, h0, n0, n1, gb, q, Hp, H, hT, ids, table, ib,
+              xs, gathered):
     # Rows n0:n1 over all T steps: q (rows, 3U) = h_{t-1} R; Hp (2, rows,
     # U) the state in two slots used in turn; H (N, T, U) the outputs in
-    # processing order.
-    N, T, G = xw.shape
+    # processing order. With `gathered` the step's pre-activations are
+    # the `table` row of its token id (`ids` (N, T)) plus `ib`, the
+    # input bias, added as `xw = x @ W + ib` adds it (into the scratch
+    # rows `xs`; xw unused).
+    T = H.shape[1]
+    G = R.shape[1]
     U = G // 3
     U2 = 2 * U
     rows = n1 - n0
@@ -53,9 +58,16 @@ def _run_part(hd, xw, rb, R, h0, n0, n1, gb, q, Hp, H, hT):
         _sgemm_nb(hd, False, False, rows, G, U, f1, Hp[k].ctypes.data, U,
                   R.ctypes.data, G, f0, q.ctypes.data, G)
         for i in range(rows):
-            sz = xw[n0 + i, ts, :U]
-            sr = xw[n0 + i, ts, U:U2]
-            sh = xw[n0 + i, ts, U2:]
+            if gathered:
+                srow = xs[i]
+                trow = table[ids[n0 + i, ts]]
+                for u in range(G):
+                    srow[u] = trow[u] + ib[u]
+            else:
+                srow = xw[n0 + i, ts]
+            sz = srow[:U]
+            sr = srow[U:U2]
+            sh = srow[U2:]
             qz = q[i, :U]
             qr = q[i, U:U2]
             qh = q[i, U2:]
@@ -87,23 +99,45 @@ def applies(N, T):
     return N > 0 and T > 0 and cblas.available()
 
 
-def forward(xw, h0, R, rb, go_backwards):
+def forward(xw, h0, R, rb, go_backwards, table=None, input_bias=None):
     """`gru_jit.gru_forward(..., keep=False)` in one compiled call per
     batch part.
 
     Args:
         xw: `(N, T, 3U)` float32 input pre-activations; h0 `(N, U)`, R
-            `(U, 3U)`, rb `(3U,)` float32.
+            `(U, 3U)`, rb `(3U,)` float32. With `table`, `xw` is the
+            `(N, T)` integer token ids instead.
         go_backwards: process the sequence reversed.
+        table: optional `(V, 3U)` float32 rows of `embeddings @ kernel`
+            (`projection_table`), current for every id in `xw`; the
+            pre-activations are a row plus `input_bias`.
+        input_bias: the `(3U,)` input bias added to table rows (None: no
+            bias).
 
     Returns:
         `(hs, h_T, None)`: `hs` `(N, T, U)` in processing order
         (contiguous).
     """
     _ready()
-    N, T, G = xw.shape
+    G = R.shape[1]
     U = G // 3
-    xw = np.ascontiguousarray(xw)
+    gathered = table is not None
+    if gathered:
+        ids = np.ascontiguousarray(xw)
+        N, T = ids.shape
+        xw = np.empty((1, 1, G), np.float32)
+        if table.shape[1] != G:
+            raise ValueError(f"gru_infer.forward: the table must have 3 * "
+                             f"units = {G} columns. Received: "
+                             f"{table.shape}")
+        ib = np.zeros(G, np.float32) if input_bias is None else \
+            np.ascontiguousarray(input_bias)
+    else:
+        N, T = xw.shape[0], xw.shape[1]
+        xw = np.ascontiguousarray(xw)
+        ids = np.empty((1, 1), np.int32)
+        table = np.empty((1, G), np.float32)
+        ib = np.empty(G, np.float32)
     R, rb, h0 = (np.ascontiguousarray(a) for a in (R, rb, h0))
     H = np.empty((N, T, U), np.float32)
     hT = np.empty((N, U), np.float32)
@@ -113,7 +147,9 @@ def forward(xw, h0, R, rb, go_backwards):
     def run(n0, n1):
         q = np.empty((n1 - n0, G), np.float32)
         Hp = np.empty((2, n1 - n0, U), np.float32)
-        kern(hd, xw, rb, R, h0, n0, n1, bool(go_backwards), q, Hp, H, hT)
+        xs = np.empty((n1 - n0 if gathered else 1, G), np.float32)
+        kern(hd, xw, rb, R, h0, n0, n1, bool(go_backwards), q, Hp, H, hT,
+             ids, table, ib, xs, gathered)
 
     parallel.run_parts(lstm_infer.batch_parts(N, 2 * N * T * G * U), run)
     return H, hT, None

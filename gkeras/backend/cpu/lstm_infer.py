@@ -78,8 +78,8 @@ def _run_part(hd, x, W, b, R, h0, c0, n0, n1, gb, steps, Z, r, C, Hp, H,
     # projected block; r (rows, 4U) the recurrent product; C (2, rows, U)
     # and Hp (2, rows, U) two slots used in turn (the gate loop never
     # writes what it reads); H (N, T, U) the outputs when need_seq. With
-    # `gathered` the block is copied from `table` rows by token id
-    # (`ids` (N, T)) instead of projected from x ((N, T, 0) then).
+    # `gathered` each step reads its row of `table` by token id (`ids`
+    # (N, T)) in place of the projection (x is (N, T, 0), Z unused).
     N, T, F = x.shape
     U = R.shape[0]
     G = 4 * U
@@ -93,16 +93,12 @@ def _run_part(hd, x, W, b, R, h0, c0, n0, n1, gb, steps, Z, r, C, Hp, H,
     s = steps
     for t in range(T):
         j = t % steps
-        if j == 0:
+        if j == 0 and not gathered:
             # Project steps t .. t+s-1 (processing order) of each row; in
             # the input they are times lo .. lo+s-1, reversed if gb.
             s = min(steps, T - t)
             lo = T - t - s if gb else t
-            if gathered:
-                for i in range(rows):
-                    for jj in range(s):
-                        Z[i, jj] = table[ids[n0 + i, lo + jj]]
-            elif s == T:
+            if s == T:
                 # The whole sequence: the part's rows are one block.
                 _sgemm_nb(hd, False, False, rows * T, G, F, f1,
                           x[n0].ctypes.data, F, W.ctypes.data, G, f0,
@@ -117,10 +113,14 @@ def _run_part(hd, x, W, b, R, h0, c0, n0, n1, gb, steps, Z, r, C, Hp, H,
         _sgemm_nb(hd, False, False, rows, G, U, f1, Hp[k].ctypes.data, U,
                   R.ctypes.data, G, f0, r.ctypes.data, G)
         for i in range(rows):
-            zi = Z[i, jz, :U]
-            zf = Z[i, jz, U:U2]
-            zg = Z[i, jz, U2:U3]
-            zo = Z[i, jz, U3:]
+            if gathered:
+                zrow = table[ids[n0 + i, T - 1 - t if gb else t]]
+            else:
+                zrow = Z[i, jz]
+            zi = zrow[:U]
+            zf = zrow[U:U2]
+            zg = zrow[U2:U3]
+            zo = zrow[U3:]
             ri = r[i, :U]
             rf = r[i, U:U2]
             rg = r[i, U2:U3]
@@ -227,7 +227,8 @@ def forward(x, W, b, h0, c0, R, go_backwards, need_seq, table=None):
 
     def run(n0, n1):
         rows = n1 - n0
-        Z = np.empty((rows, steps, G), np.float32)
+        Z = np.empty((1, 1, G) if gathered else (rows, steps, G),
+                     np.float32)
         r = np.empty((rows, G), np.float32)
         C = np.empty((2, rows, U), np.float32)
         Hp = np.empty((2, rows, U), np.float32)

@@ -1,19 +1,20 @@
-"""Embedding -> LSTM inference with the projection gathered from a table
-of `embeddings @ kernel` rows (backend/cpu/projection_table.py,
-lstm_infer's gathered mode, models/inference_fusion.EmbeddingLSTM),
-against the layers run one by one (`inference_fusion.disabled()`) and a
-float64 LSTM.
+"""Embedding -> LSTM / GRU inference with the input projection read from
+a table of `embeddings @ kernel` rows (backend/cpu/projection_table.py,
+the gathered modes of lstm_infer and gru_infer,
+models/inference_fusion.EmbeddingRNN), against the layers run one by one
+(`inference_fusion.disabled()`) and float64 LSTM / GRU references.
 
 1. the table: rows equal `emb[ids] @ kernel` in float64; an embedding
    row or the kernel written in place (through `.numpy()` memory, no
    Variable API) is seen at the next call; NaN rows; the size cap; bad
    shapes;
-2. the kernel's gathered mode against the projected mode and float64,
-   over 1 to 3 parts, go_backwards, with and without the sequence;
+2. the kernels' gathered modes against the projected modes and float64,
+   over 1 to 3 parts, go_backwards, with and without the sequence (LSTM),
+   with and without the input bias (GRU);
 3. models: Sequential and Functional, return_sequences / return_state /
    go_backwards / use_bias=False, after training steps (fused optimizers
    write in place), set_weights and assign; `predict` over batches with
-   new ids;
+   new ids; the same for GRU (reset_after=False is not fused);
 4. what is not fused and still gives the layers' values (and errors):
    ids out of range, mask_zero, a stateful LSTM, float ids, the
    embedding output used twice, other activations, a table over the cap,
@@ -30,11 +31,12 @@ pytest.importorskip("numba")
 pytestmark = pytest.mark.usefixtures("jit_on")
 
 sys.path.insert(0, os.path.dirname(__file__))
+from test_gru_time_major import ref_gru  # noqa: E402
 from test_lstm_time_major import ref_lstm  # noqa: E402
 
 import gkeras  # noqa: E402
 from gkeras import layers as L  # noqa: E402
-from gkeras.backend.cpu import cblas, lstm_infer  # noqa: E402
+from gkeras.backend.cpu import cblas, gru_infer, lstm_infer  # noqa: E402
 from gkeras.backend.cpu import projection_table as ptab  # noqa: E402
 from gkeras.models import inference_fusion  # noqa: E402
 
@@ -47,14 +49,16 @@ def _needs_blas(jit_on):
 
 @pytest.fixture
 def gathered(monkeypatch):
-    """Records each `lstm_infer.forward` call: True when gathered."""
+    """Records each `lstm_infer.forward` / `gru_infer.forward` call: True
+    when gathered from a table."""
     seen = []
-    real = lstm_infer.forward
+    for mod in (lstm_infer, gru_infer):
+        real = mod.forward
 
-    def spy(*a, **k):
-        seen.append(k.get("table") is not None)
-        return real(*a, **k)
-    monkeypatch.setattr(lstm_infer, "forward", spy)
+        def spy(*a, _real=real, **k):
+            seen.append(k.get("table") is not None)
+            return _real(*a, **k)
+        monkeypatch.setattr(mod, "forward", spy)
     return seen
 
 
@@ -161,12 +165,49 @@ def test_gathered_kernel_matches_projected_and_float64(monkeypatch, N, T, F,
         np.testing.assert_allclose(g, r, rtol=2e-4, atol=2e-4)
 
 
+@pytest.mark.parametrize("N,T,F,U", [(1, 1, 2, 1), (5, 7, 5, 5),
+                                     (9, 13, 4, 6)])
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("gb", [False, True])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_gru_gathered_kernel_matches_projected_and_float64(
+        monkeypatch, N, T, F, U, parts, gb, with_bias):
+    _parts(monkeypatch, parts)
+    rng = np.random.default_rng(N * 10 + T + 7)
+    V = 11
+    emb = rng.standard_normal((V, F)).astype("float32")
+    W = (rng.standard_normal((F, 3 * U)) * 0.6).astype("float32")
+    ib = (rng.standard_normal(3 * U) * 0.4).astype("float32") \
+        if with_bias else None
+    rb = (rng.standard_normal(3 * U) * 0.3).astype("float32")
+    R = (rng.standard_normal((U, 3 * U)) * 0.6).astype("float32")
+    h0 = (rng.standard_normal((N, U)) * 0.5).astype("float32")
+    ids = rng.integers(0, V, (N, T)).astype("int64")
+    table = emb @ W
+    got = gru_infer.forward(ids, h0, R, rb, gb, table=table, input_bias=ib)
+    xw = table[ids] + (0 if ib is None else ib)
+    proj = gru_infer.forward(xw.astype("float32"), h0, R, rb, gb)
+    ref = ref_gru(emb[ids].astype(np.float64) @ W + (
+        0 if ib is None else ib), h0, R, rb, gb)
+    for g, p, r in zip(got[:2], proj[:2], ref):
+        # The same additions in the same order: the same bits.
+        np.testing.assert_array_equal(g, p)
+        np.testing.assert_allclose(g, r, rtol=2e-4, atol=2e-4)
+
+
 def test_gathered_kernel_table_width_error():
     z = np.zeros((2, 3), "float32")
     with pytest.raises(ValueError, match="4 \\* units = 12 columns"):
         lstm_infer.forward(np.zeros((2, 2), "int32"), np.zeros((4, 12), "f4"),
                            np.zeros(12, "f4"), z, z, np.zeros((3, 12), "f4"),
                            False, False, table=np.zeros((5, 8), "f4"))
+
+
+def test_gru_gathered_kernel_table_width_error():
+    with pytest.raises(ValueError, match="3 \\* units = 9 columns"):
+        gru_infer.forward(np.zeros((2, 2), "int32"), np.zeros((2, 3), "f4"),
+                          np.zeros((3, 9), "f4"), np.zeros(9, "f4"), False,
+                          table=np.zeros((5, 8), "f4"))
 
 
 # -- 3. models ----------------------------------------------------------------
@@ -217,7 +258,7 @@ def test_sequential_matches_layers_and_float64(monkeypatch, gathered, kwargs,
     _parts(monkeypatch, parts)
     model = _sequential(**kwargs)
     plan = inference_fusion.inference_plan(model._functional_graph)
-    assert [type(op).__name__ for op, *_ in plan] == ["EmbeddingLSTM",
+    assert [type(op).__name__ for op, *_ in plan] == ["EmbeddingRNN",
                                                       "Dense"]
     ids = np.random.default_rng(2).integers(0, 40, (7, 9)).astype("int32")
     fused, plain = _both(model, ids)
@@ -322,7 +363,7 @@ def test_shared_embedding_output_is_not_fused(gathered):
     model = gkeras.Model(inp, [h, pooled])
     _randomize(model)
     plan = inference_fusion.inference_plan(model)
-    assert not any(isinstance(op, inference_fusion.EmbeddingLSTM)
+    assert not any(isinstance(op, inference_fusion.EmbeddingRNN)
                    for op, *_ in plan)
     ids = np.random.default_rng(7).integers(0, 10, (2, 6))
     fused, plain = _both(model, ids)
@@ -340,3 +381,64 @@ def test_jit_off_runs_the_layers(gathered):
         out = model.predict_on_batch(ids)
     assert not gathered
     np.testing.assert_allclose(out, ref, rtol=2e-4, atol=2e-4)
+
+
+def _gru_model(V=30, T=8, F=5, U=7, **gru_kwargs):
+    model = gkeras.Sequential([
+        gkeras.Input((T,), dtype="int32"), L.Embedding(V, F),
+        L.GRU(U, **gru_kwargs)])
+    _randomize(model)
+    return model
+
+
+def _gru_reference(model, ids):
+    emb, gru = model.layers
+    cell = gru.cell
+    b = cell.bias.numpy() if cell.use_bias else None
+    xw = emb.embeddings.numpy()[ids].astype(np.float64) @ cell.kernel.numpy()
+    if b is not None:
+        xw = xw + b[0]
+    hs, h = ref_gru(xw, np.zeros((ids.shape[0], cell.units)),
+                    cell.recurrent_kernel.numpy(),
+                    None if b is None else b[1], gru.go_backwards)
+    return hs if gru.return_sequences else h
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"go_backwards": True},
+                                    {"use_bias": False},
+                                    {"return_sequences": True}])
+@pytest.mark.parametrize("parts", [1, 2])
+def test_gru_models(monkeypatch, gathered, kwargs, parts):
+    _parts(monkeypatch, parts)
+    model = _gru_model(**kwargs)
+    plan = inference_fusion.inference_plan(model._functional_graph)
+    assert [type(op).__name__ for op, *_ in plan] == ["EmbeddingRNN"]
+    ids = np.random.default_rng(9).integers(0, 30, (6, 8)).astype("int32")
+    fused, plain = _both(model, ids)
+    assert gathered == [True, False]
+    np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused, _gru_reference(model, ids),
+                               rtol=2e-4, atol=2e-4)
+    model.compile(optimizer="sgd", loss="mse")
+    model.train_on_batch(ids, np.ones(fused.shape, "float32"))
+    fused, plain = _both(model, ids)
+    np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused, _gru_reference(model, ids),
+                               rtol=2e-4, atol=2e-4)
+
+
+def test_gru_return_state_and_reset_before(gathered):
+    inp = gkeras.Input((4,), dtype="int32")
+    out, h = L.GRU(3, return_state=True)(L.Embedding(9, 2)(inp))
+    model = gkeras.Model(inp, [out, h])
+    _randomize(model)
+    ids = np.random.default_rng(10).integers(0, 9, (5, 4))
+    fused, plain = _both(model, ids)
+    assert gathered == [True, False]
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    gathered.clear()
+    before = _gru_model(reset_after=False)
+    fused, plain = _both(before, ids.clip(0, 7).repeat(2, 1))
+    np.testing.assert_allclose(fused, plain, rtol=1e-6)
+    assert not any(gathered)

@@ -111,7 +111,21 @@ def _chain_kind(layer):
     return None
 
 
-class FusedChain:
+class _FusedEntry:
+    """A plan entry standing for several layers: `_fused(x)` (the one-pass
+    path, or None where it does not apply) when the JIT is on and fusion
+    is not `disabled()`, else `_unfused(x)` (the layers called one by
+    one)."""
+
+    def __call__(self, x):
+        # `disabled()` is checked here too, not only when the plan is
+        # made: a cached call plan may hold this entry.
+        y = self._fused(x) if jit.enabled() and not getattr(
+            _LOCAL, "off", 0) else None
+        return self._unfused(x) if y is None else y
+
+
+class FusedChain(_FusedEntry):
     """One Conv2D chain as a callable in a Functional call plan.
 
     Called on the chain's input in inference, it returns the chain's
@@ -132,13 +146,7 @@ class FusedChain:
     def __repr__(self):
         return "FusedChain(" + " -> ".join(l.name for l in self.layers) + ")"
 
-    def __call__(self, x):
-        # `disabled()` is checked here too, not only when the plan is
-        # made: a cached call plan may hold this chain.
-        y = self._fused(x) if jit.enabled() and not getattr(
-            _LOCAL, "off", 0) else None
-        if y is not None:
-            return y
+    def _unfused(self, x):
         for layer in self.layers:
             x = layer(x, training=False) if type(layer) is \
                 BatchNormalization else layer(x)
@@ -195,7 +203,7 @@ def _layer_ok(layer, dt):
             and "call" not in layer.__dict__)
 
 
-class AddNorm:
+class AddNorm(_FusedEntry):
     """`LayerNormalization(Add()([a, b]))` as one callable in a call plan.
 
     Called on `[a, b]` in inference it returns the normalization's output:
@@ -216,11 +224,7 @@ class AddNorm:
     def __repr__(self):
         return f"AddNorm({self.add.name} -> {self.norm.name})"
 
-    def __call__(self, inputs):
-        y = self._fused(inputs) if jit.enabled() and not getattr(
-            _LOCAL, "off", 0) else None
-        if y is not None:
-            return y
+    def _unfused(self, inputs):
         return self.norm(self.add(inputs))
 
     def _fused(self, inputs):
@@ -252,7 +256,7 @@ class AddNorm:
             norm.rms_scaling)
 
 
-class EmbeddingRNN:
+class EmbeddingRNN(_FusedEntry):
     """`LSTM(Embedding(ids))` or `GRU(Embedding(ids))` as one callable in
     a call plan.
 
@@ -280,11 +284,7 @@ class EmbeddingRNN:
     def __repr__(self):
         return f"EmbeddingRNN({self.embedding.name} -> {self.rnn.name})"
 
-    def __call__(self, x):
-        y = self._fused(x) if jit.enabled() and not getattr(
-            _LOCAL, "off", 0) else None
-        if y is not None:
-            return y
+    def _unfused(self, x):
         return self.rnn(self.embedding(x), training=False)
 
     def _fused(self, x):

@@ -19,6 +19,8 @@ from gkeras.ops.nn import relu as relu_op
 
 __all__ = ["affine", "affine_inference"]
 
+_FULL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def _forward(x, kernel, bias, relu):
     """`relu(x @ kernel + bias)` on arrays, the bias and ReLU in place on
@@ -93,7 +95,11 @@ def affine_inference(a, kernel, bias=None, relu=False):
         route (a recording tape, half precision, mismatched dtypes or
         shapes); call `affine` then.
     """
-    if _STATE.recording or _HALF_USED[0] or not _fusable(a, kernel, bias):
+    # Once half precision is in use somewhere in the process, only
+    # float32/float64 operands skip the op (half ones need its casts).
+    if _STATE.recording or (_HALF_USED[0] and getattr(
+            a, "dtype", None) not in _FULL_DTYPES) or \
+            not _fusable(a, kernel, bias):
         return None
     return _forward(a, kernel, bias, relu)
 

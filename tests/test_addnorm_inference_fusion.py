@@ -167,10 +167,13 @@ def test_transformer_block_fuses_both_pairs(dtype, tol, fused_calls):
     np.testing.assert_allclose(
         out, ref_add_ln(u, v, ln2.gamma.numpy(), ln2.beta.numpy(), 1e-6),
         rtol=max(tol, 1e-5), atol=max(tol, 1e-5))
-    # model(x) and predict() take the same path.
+    # model(x) and predict() take the same path (predict's data pipeline
+    # converts float64 arrays to float32 first, as Keras's does).
     np.testing.assert_allclose(np.asarray(model(x)), out, rtol=tol,
                                atol=tol)
-    np.testing.assert_allclose(model.predict(x, verbose=0), out, rtol=tol,
+    x32 = x.astype("float32").astype(dtype)
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               model.predict_on_batch(x32), rtol=tol,
                                atol=tol)
 
 

@@ -131,6 +131,11 @@ class Layer:
     # Whether the layer propagates the input mask unchanged by default.
     supports_masking = False
 
+    # Whether `__call__` casts floating inputs to the compute dtype (with
+    # `autocast`). Functional and Sequential models convert each input to
+    # its `Input`'s dtype instead, as Keras 3's `_convert_input_args`.
+    _convert_input_args = True
+
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
         # Set before any user __init__ code runs so attribute assignment in
@@ -706,7 +711,8 @@ class Layer:
                 raise ValueError(f"Layer {self.name!r} was called without "
                                  "inputs.")
         inputs = args[0]
-        cast_dt = _cast_dtype(self) if self.autocast else None
+        cast_dt = _cast_dtype(self) if (
+            self.autocast and self._convert_input_args) else None
         inputs = _to_tensor(inputs, cast_dt)
         # As Keras, every floating tensor argument takes the compute dtype
         # (a second attention input, an RNN's initial state).

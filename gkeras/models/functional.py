@@ -105,6 +105,10 @@ class Functional(Model):
     Created by `Model(inputs=..., outputs=...)`; see `gkeras.Model`.
     """
 
+    # Inputs take each `Input`'s dtype in `call`, not the model's compute
+    # dtype (a float64 Input keeps float64 under a float32 policy).
+    _convert_input_args = False
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._init_graph(inputs, outputs)

@@ -273,7 +273,8 @@ def call_model(model, x, training):
     verdict = cached.get(None)
     if verdict is None or verdict[0] != version:
         verdict = (version, _is_plain(model, _CALLS[2]),
-                   _cast_dtype(model) if model.autocast else None)
+                   _cast_dtype(model) if model.autocast and
+                   model._convert_input_args else None)
         cached[None] = verdict
     if not verdict[1] or model.input_spec is not None or \
             "call" in model.__dict__ or _has_symbolic((x,), {}):

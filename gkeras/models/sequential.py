@@ -30,6 +30,10 @@ class Sequential(Model):
     ```
     """
 
+    # Inputs take each `Input`'s dtype in `call`, not the model's compute
+    # dtype (a float64 Input keeps float64 under a float32 policy).
+    _convert_input_args = False
+
     def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._seq_layers = []

@@ -324,11 +324,13 @@ def _masked_softmax_backward_inplace(dp, probs, mask, is_causal,
 
 def _empty_like_layout(a, shape, dtype):
     """An empty `(B, H, T, D)` array laid out as `a` is: `(B, T, H, D)` in
-    memory when `a` is that transposed (as MultiHeadAttention's heads
-    are), so that the layer's transposes back are views and the output
-    projection reads it without a copy."""
+    memory when `a` is a view of that order (as MultiHeadAttention's
+    heads are, contiguous or column blocks of a fused projection), so
+    that the layer's transposes back are views and the output projection
+    reads it without a copy."""
+    st = a.transpose(0, 2, 1, 3).strides if a.ndim == 4 else ()
     if a.ndim == 4 and not a.flags.c_contiguous and \
-            a.transpose(0, 2, 1, 3).flags.c_contiguous:
+            st[0] >= st[1] >= st[2] >= st[3]:
         B, H, T, D = shape
         return np.empty((B, T, H, D), dtype).transpose(0, 2, 1, 3)
     return np.empty(shape, dtype)

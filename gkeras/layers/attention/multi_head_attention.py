@@ -5,12 +5,14 @@ import string
 
 import numpy as np
 
-from gkeras import constraints, initializers, ops, regularizers
+from gkeras import activations, constraints, initializers, ops, regularizers
 from gkeras.backend.device_constants import device_constant
 from gkeras.layers.core.einsum_dense import EinsumDense
 from gkeras.layers.layer import Layer
 from gkeras.ops.attention import MaskedSoftmax, ScaledDotProductAttention
-from gkeras.ops.engine import Tensor
+from gkeras.ops._base import xp_of
+from gkeras.ops.affine import affine_inference
+from gkeras.ops.engine import Tensor, is_recording
 from gkeras.ops.symbolic import KerasTensor
 from gkeras.random import SeedGenerator
 
@@ -461,9 +463,13 @@ class MultiHeadAttention(Layer):
             key_mask=key_mask, attention_mask=attention_mask,
             use_causal_mask=use_causal_mask)
         gate = self._gate_dense(query) if self._use_gate else None
-        q = self._query_dense(query)
-        k = self._key_dense(key)
-        v = self._value_dense(value)
+        qkv = self._self_attention_projections(query, value, key)
+        if qkv is not None:
+            q, k, v = qkv
+        else:
+            q = self._query_dense(query)
+            k = self._key_dense(key)
+            v = self._value_dense(value)
         out, scores = self._compute_attention(
             q, k, v, attention_mask, training, return_attention_scores)
         if gate is not None:
@@ -475,6 +481,59 @@ class MultiHeadAttention(Layer):
         if return_attention_scores:
             return out, scores
         return out
+
+    def _self_attention_projections(self, query, value, key):
+        """The query, key and value projections of self-attention (one
+        tensor as all three) as ONE GEMM against the three kernels side
+        by side, outside a gradient tape; None where the three
+        `EinsumDense` calls are needed.
+
+        At the Transformer block's 3200 x 128 inputs, three 128 x 128
+        products run at ~89 GFLOP/s (1.17 ms each on 2 cores) where one
+        128 x 384 product runs at ~172 (1.83 ms in all). The kernels are
+        put side by side at every call (3 x 64 KiB here), so weight
+        changes take effect at once; the outputs are column blocks of the
+        product, read in place by the attention.
+        """
+        if is_recording():
+            return None
+        x = query.data
+        # One tensor, or one array converted twice by an eager call.
+        if (value is not query and value.data is not x) or (
+                key is not None and key is not value and key.data is not x):
+            return None
+        denses = (self._query_dense, self._key_dense, self._value_dense)
+        plans = [getattr(d, "_matmul_plan", None) for d in denses]
+        if any(p is None for p in plans) or \
+                len({(p[0], p[1]) for p in plans}) != 1:
+            return None
+        for d in denses:
+            if (type(d) is not EinsumDense or not d.built
+                    or d.activation is not activations.linear
+                    or d.activity_regularizer is not None
+                    or "call" in d.__dict__
+                    or d.compute_dtype != x.dtype
+                    or d.kernel.data.dtype != x.dtype
+                    or (d.bias is None) != (denses[0].bias is None)
+                    or (d.bias is not None and tuple(d.bias.shape) != tuple(
+                        plans[denses.index(d)][2]))):
+                return None
+        n_free, k_size = plans[0][0], plans[0][1]
+        xp = xp_of(x)
+        kernels = [d.kernel.data.reshape(k_size, -1) for d in denses]
+        w = xp.concatenate(kernels, axis=1)
+        b = None if denses[0].bias is None else xp.concatenate(
+            [d.bias.data.reshape(-1) for d in denses])
+        y = affine_inference(x.reshape(-1, k_size), w, b)
+        if y is None:
+            return None
+        lead = tuple(x.shape[:n_free])
+        outs, col = [], 0
+        for plan, kern in zip(plans, kernels):
+            n = kern.shape[1]
+            outs.append(Tensor(y[:, col:col + n].reshape(lead + plan[2])))
+            col += n
+        return outs
 
     def compute_output_shape(self, query_shape, value_shape=None,
                              key_shape=None):

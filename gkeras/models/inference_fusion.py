@@ -111,6 +111,15 @@ def _chain_kind(layer):
     return None
 
 
+def _layer_ok(layer, dt):
+    """Whether `layer`'s `call` may be skipped for inputs of dtype `dt`:
+    built, of that dtype policy, no activity regularizer, no `call`
+    assigned on the instance."""
+    return (layer.built and layer.dtype_policy.name == dt
+            and layer.activity_regularizer is None
+            and "call" not in layer.__dict__)
+
+
 class _FusedEntry:
     """A plan entry standing for several layers: `_fused(x)` (the one-pass
     path, or None where it does not apply) when the JIT is on and fusion
@@ -160,10 +169,8 @@ class FusedChain(_FusedEntry):
         dt = a.dtype.name
         if dt not in ("float32", "float64"):
             return None
-        for layer in self.layers:
-            if (layer.dtype_policy.name != dt or not layer.built
-                    or layer.activity_regularizer is not None):
-                return None
+        if not all(_layer_ok(layer, dt) for layer in self.layers):
+            return None
         conv, bn, pool = self.conv, self.bn, self.pool
         relu = self.relu is not None
         if conv.activation is activations.relu:
@@ -192,15 +199,6 @@ class FusedChain(_FusedEntry):
         return conv_inference_fused(
             x, conv.kernel, conv.bias if conv.use_bias else None, stats,
             relu, window, conv.strides, conv.padding, conv.dilation_rate)
-
-
-def _layer_ok(layer, dt):
-    """Whether `layer`'s `call` may be skipped for inputs of dtype `dt`:
-    built, of that dtype policy, no activity regularizer, no `call`
-    assigned on the instance."""
-    return (layer.built and layer.dtype_policy.name == dt
-            and layer.activity_regularizer is None
-            and "call" not in layer.__dict__)
 
 
 class AddNorm(_FusedEntry):
@@ -361,24 +359,33 @@ def _consumers(plan):
 
 
 def _fuse(plan, output_ids):
-    """The plan with each chain replaced by one `FusedChain` entry."""
+    """The plan with each chain or pair replaced by one entry
+    (`FusedChain`, `AddNorm`, `EmbeddingRNN`)."""
     counts = _consumers(plan)
     by_input = {}
     for i, (op, simple, args, _, out_ids) in enumerate(plan):
         if simple:
             by_input.setdefault(id(args[0]), []).append(i)
     fused, taken = [], set()
+
+    def sole_next(out):
+        """The one entry not yet fused that consumes `out`, when nothing
+        else does and `out` is not a model output; else None."""
+        if counts.get(out) != 1 or out in output_ids:
+            return None
+        nxt = [j for j in by_input.get(out, ()) if j not in taken]
+        return nxt[0] if len(nxt) == 1 else None
+
     for i, (op, simple, args, kwargs, out_ids) in enumerate(plan):
         if i in taken:
             continue
-        rnn = _rnn_after_embedding(plan, i, counts, by_input, taken,
-                                   output_ids)
+        rnn = _rnn_after_embedding(plan, i, sole_next)
         if rnn is not None:
             taken.add(rnn)
             fused.append((EmbeddingRNN(op, plan[rnn][0]), True, args, {},
                           plan[rnn][4]))
             continue
-        norm = _norm_after_add(plan, i, counts, by_input, taken, output_ids)
+        norm = _norm_after_add(plan, i, sole_next)
         if norm is not None:
             taken.add(norm)
             fused.append((AddNorm(op, plan[norm][0]), False, args, {},
@@ -388,15 +395,15 @@ def _fuse(plan, output_ids):
             fused.append(plan[i])
             continue
         chain, last_kind, out = [i], 0, out_ids[0]
-        while counts.get(out) == 1 and out not in output_ids:
-            nxt = [j for j in by_input.get(out, ()) if j not in taken]
-            if len(nxt) != 1:
+        while True:
+            j = sole_next(out)
+            if j is None:
                 break
-            op_j, _, _, _, out_j = plan[nxt[0]]
+            op_j, _, _, _, out_j = plan[j]
             kind = _chain_kind(op_j)
             if kind is None or kind <= last_kind or len(out_j) != 1:
                 break
-            chain.append(nxt[0])
+            chain.append(j)
             last_kind, out = kind, out_j[0]
         # A Conv2D alone runs through the fused op too (Winograd, one
         # compiled call a thread), with its bias and ReLU if any.
@@ -406,22 +413,17 @@ def _fuse(plan, output_ids):
     return fused
 
 
-def _rnn_after_embedding(plan, i, counts, by_input, taken, output_ids):
+def _rnn_after_embedding(plan, i, sole_next):
     """The index of the LSTM or GRU entry that alone consumes entry `i`, a
     simple `Embedding` call; None otherwise."""
     op, simple, _, _, out_ids = plan[i]
     if not simple or type(op) is not Embedding or len(out_ids) != 1:
         return None
-    out = out_ids[0]
-    if counts.get(out) != 1 or out in output_ids:
-        return None
-    nxt = [j for j in by_input.get(out, ()) if j not in taken]
-    if len(nxt) != 1 or type(plan[nxt[0]][0]) not in (LSTM, GRU):
-        return None
-    return nxt[0]
+    j = sole_next(out_ids[0])
+    return j if j is not None and type(plan[j][0]) in (LSTM, GRU) else None
 
 
-def _norm_after_add(plan, i, counts, by_input, taken, output_ids):
+def _norm_after_add(plan, i, sole_next):
     """The index of the LayerNormalization entry that alone consumes entry
     `i`, an `Add` of two tensors; None otherwise."""
     op, _, args, kwargs, out_ids = plan[i]
@@ -430,19 +432,17 @@ def _norm_after_add(plan, i, counts, by_input, taken, output_ids):
             len(args[0]) != 2 or not all(
                 isinstance(v, KerasTensor) for v in args[0]):
         return None
-    out = out_ids[0]
-    if counts.get(out) != 1 or out in output_ids:
+    j = sole_next(out_ids[0])
+    if j is None or type(plan[j][0]) is not LayerNormalization or \
+            len(plan[j][4]) != 1:
         return None
-    nxt = [j for j in by_input.get(out, ()) if j not in taken]
-    if len(nxt) != 1 or type(plan[nxt[0]][0]) is not LayerNormalization or \
-            len(plan[nxt[0]][4]) != 1:
-        return None
-    return nxt[0]
+    return j
 
 
 def inference_plan(model):
     """The call plan of a Functional `model` for `training=False`, with
-    its Conv2D chains fused.
+    its Conv2D chains, Add -> LayerNormalization pairs and Embedding ->
+    LSTM/GRU pairs fused.
 
     Built once per graph and cached on the model (and it may be cached in
     another call plan): each `FusedChain` checks `disabled()` and the

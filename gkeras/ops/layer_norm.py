@@ -147,7 +147,7 @@ def add_layer_normalization_inference(x1, x2, gamma=None, beta=None,
     params = []
     for p in (gamma, beta):
         if p is not None:
-            p = p.data if isinstance(p, Tensor) else getattr(p, "data", p)
+            p = getattr(p, "data", p)   # a Variable or Tensor: its array
             if type(p) is not np.ndarray or p.size != norm_size:
                 return None
             p = p.reshape(norm_size)

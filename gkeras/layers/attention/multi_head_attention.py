@@ -507,7 +507,7 @@ class MultiHeadAttention(Layer):
         if any(p is None for p in plans) or \
                 len({(p[0], p[1]) for p in plans}) != 1:
             return None
-        for d in denses:
+        for d, plan in zip(denses, plans):
             if (type(d) is not EinsumDense or not d.built
                     or d.activation is not activations.linear
                     or d.activity_regularizer is not None
@@ -515,8 +515,8 @@ class MultiHeadAttention(Layer):
                     or d.compute_dtype != x.dtype
                     or d.kernel.data.dtype != x.dtype
                     or (d.bias is None) != (denses[0].bias is None)
-                    or (d.bias is not None and tuple(d.bias.shape) != tuple(
-                        plans[denses.index(d)][2]))):
+                    or (d.bias is not None
+                        and tuple(d.bias.shape) != tuple(plan[2]))):
                 return None
         n_free, k_size = plans[0][0], plans[0][1]
         xp = xp_of(x)

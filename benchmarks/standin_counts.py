@@ -134,6 +134,13 @@ def measure(batch=4):
                        capture_output=True, text=True)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("COUNTS")]
     if r.returncode or not line:
+        if "libnvrtc not found" in r.stderr:
+            # The stand-in compiles every kernel with NVRTC, which comes
+            # with the test extra, not with the peers' environment.
+            raise RuntimeError(
+                "the CuPy stand-in compiles each CUDA kernel with NVRTC, "
+                f"which {sys.executable} cannot load: install the test "
+                "extra there (pip install -e \".[test]\") and rerun")
         raise RuntimeError(r.stdout[-3000:] + r.stderr[-5000:])
     return json.loads(line[-1][len("COUNTS"):])
 

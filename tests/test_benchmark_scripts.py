@@ -167,6 +167,50 @@ def test_optimizer_launch_counts():
     assert ol.count("mlp", "AdamW") == (6, 78, 1)
 
 
+def test_counted_sections_fail_separately_in_one_line(monkeypatch):
+    # A counting script that cannot run (the CuPy stand-in without NVRTC
+    # in the peers' interpreter) costs its own section one line, not the
+    # other section and not a traceback in RESULTS.md.
+    import sys
+    wr = _write_results()
+    sys.path.insert(0, BENCH)
+    try:
+        import optimizer_launches
+        import standin_counts
+    finally:
+        sys.path.remove(BENCH)
+
+    def fail():
+        raise RuntimeError("Traceback (most recent call last):\n  File x\n"
+                           "RuntimeError: libnvrtc not found")
+    monkeypatch.setattr(standin_counts, "measure", fail)
+    monkeypatch.setattr(optimizer_launches, "markdown_section",
+                        lambda: ["## Optimizer launches per step", "", "ok"])
+    out = wr._launch_counts()
+    assert out[:3] == ["## Optimizer launches per step", "", "ok"]
+    assert "## Device work per training step (CuPy path)" in out
+    assert "Not counted: RuntimeError: RuntimeError: libnvrtc not found" \
+        in out
+    assert not any("Traceback" in line for line in out)
+
+
+def test_standin_counts_names_the_missing_nvrtc(monkeypatch):
+    import sys
+    sys.path.insert(0, BENCH)
+    try:
+        import standin_counts
+    finally:
+        sys.path.remove(BENCH)
+
+    class Done:
+        returncode, stdout = 1, ""
+        stderr = "RuntimeError: ... NVRTCError: libnvrtc not found (pip ...)"
+    monkeypatch.setattr(standin_counts.subprocess, "run",
+                        lambda *a, **k: Done())
+    with pytest.raises(RuntimeError, match=r"NVRTC.*test extra"):
+        standin_counts.measure()
+
+
 def _applications_bench():
     spec = importlib.util.spec_from_file_location(
         "bench_applications", os.path.join(BENCH, "applications.py"))
